@@ -1,0 +1,170 @@
+// AST.h — the syntax tree of a .snn file, as written (before checking and lowering).
+//
+// Expressions reuse ir::Expr (literals keep their unit, e.g. `20ms` is Number 20 with
+// unit "ms"); everything else is a plain struct with the source location of its name.
+// The AST is printed by `snnc emit --ast`, checked by Sema and thrown away by LowerToIR.
+#pragma once
+#include "Diagnostics.h"
+#include "Expr.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace snnc::ast {
+
+using ir::ExprPtr;
+
+/// A unit annotation as written (`mV`, `real`, `mV/ms`).
+struct TypeRef {
+  std::string text;
+  SourceLoc loc;
+};
+
+/// `name: type = default` in a neuron header.
+struct ParamDecl {
+  std::string name;
+  TypeRef type;
+  ExprPtr default_value;  ///< may be null
+  SourceLoc loc;
+};
+
+/// `state name: type = init`
+struct StateDecl {
+  std::string name;
+  TypeRef type;
+  ExprPtr init;  ///< may be null (zero)
+  SourceLoc loc;
+};
+
+/// `input name: type`
+struct InputDecl {
+  std::string name;
+  TypeRef type;
+  SourceLoc loc;
+};
+
+/// `let name = expr` at neuron level: a named sub-expression (an alias).
+struct LetDecl {
+  std::string name;
+  ExprPtr value;
+  SourceLoc loc;
+};
+
+/// `dx/dt = rhs`
+struct OdeDecl {
+  std::string var;
+  ExprPtr rhs;
+  SourceLoc loc;
+};
+
+/// `x = e`, `x += e`, `x -= e` inside update/reset blocks.
+struct Assign {
+  std::string target;
+  char op = '=';  ///< '=', '+', '-'
+  ExprPtr value;
+  SourceLoc loc;
+};
+
+/// A named argument `name = expr` (also used for positional ones, with name "").
+struct Arg {
+  std::string name;
+  ExprPtr value;
+  SourceLoc loc;
+};
+
+/// `surrogate fast_sigmoid(slope = 25)` (used by training; kept for later stages).
+struct SurrogateRef {
+  std::string name;
+  std::vector<Arg> args;
+  SourceLoc loc;
+};
+
+struct NeuronDef {
+  std::string name;
+  SourceLoc loc;
+  std::vector<ParamDecl> params;
+  std::vector<StateDecl> states;
+  std::vector<InputDecl> inputs;
+  std::vector<LetDecl> lets;
+  std::vector<OdeDecl> odes;
+  std::vector<Assign> update;       ///< `update { ... }` (discrete-time neurons)
+  bool has_update = false;
+  ExprPtr spike;                    ///< `spike when cond`; null if absent
+  SourceLoc spike_loc;
+  std::optional<SurrogateRef> surrogate;
+  std::vector<Assign> reset;        ///< `reset { ... }`
+  ExprPtr refractory;               ///< `refractory t_ref` or `refractory v > -40mV`
+  SourceLoc refractory_loc;
+  std::string method;               ///< `method rk4`; "" = auto
+  SourceLoc method_loc;
+};
+
+/// `population E = 3200 of LIF(tau_m = 20ms)`
+struct PopulationDecl {
+  std::string name;
+  ExprPtr size;
+  std::string neuron;
+  SourceLoc neuron_loc;
+  std::vector<Arg> args;
+  SourceLoc loc;
+};
+
+/// `source drive = current(amplitude = 0.5nA, start = 10ms)` or
+/// `source noise = poisson(n = 100, rate = 10Hz)`
+struct SourceDecl {
+  std::string name;
+  std::string kind;
+  SourceLoc kind_loc;
+  std::vector<Arg> args;
+  SourceLoc loc;
+};
+
+/// A group reference in a connection or record, optionally a slice: `E`, `E[0:10]`, `E[3]`.
+struct GroupRef {
+  std::string name;
+  std::optional<int64_t> begin, end;  ///< [begin, end)
+  SourceLoc loc;
+};
+
+/// `connect E -> E, Inh (p = 0.02, w = 1.62mV, target = ge)`; `one_to_one` and
+/// `all_to_all` appear as flag args with a null value.
+struct ConnectDecl {
+  std::vector<GroupRef> pre, post;
+  std::vector<Arg> args;
+  SourceLoc loc;
+};
+
+struct NetworkDef {
+  std::string name;
+  SourceLoc loc;
+  std::vector<PopulationDecl> populations;
+  std::vector<SourceDecl> sources;
+  std::vector<ConnectDecl> connections;
+};
+
+/// `record spikes(E, Inh)` or `record v(E[0:5])`
+struct RecordDecl {
+  std::string what;  ///< "spikes" or a state variable name
+  std::vector<GroupRef> groups;
+  SourceLoc loc;
+};
+
+/// `simulation cuba { network = CUBA  dt = 0.1ms  duration = 1s  seed = 1  record ... }`
+struct SimulationDef {
+  std::string name;
+  SourceLoc loc;
+  std::vector<Arg> settings;  ///< network, dt, duration, seed (network's value is a Var)
+  std::vector<RecordDecl> records;
+};
+
+struct File {
+  std::vector<NeuronDef> neurons;
+  std::vector<NetworkDef> networks;
+  std::vector<SimulationDef> simulations;
+};
+
+/// Indented textual dump for `snnc emit --ast` (stable; pinned by lit tests).
+std::string print(const File &file);
+
+}  // namespace snnc::ast

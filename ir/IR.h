@@ -1,0 +1,139 @@
+// IR.h — the simulation IR: a module of populations, sources and connections.
+//
+// Semantics of one time step n (t = n * dt), the contract every backend implements:
+//   1. current sources add their amplitude to the input `I` of their target populations
+//      when start <= t < stop;
+//   2. every population runs its neuron update for all neurons: the state is advanced
+//      from t to t + dt using the inputs accumulated for this step, `spiked` is the
+//      neuron's spike flag from step n-1; then the threshold is tested (not while
+//      refractory), spiking neurons are reset and start their refractory period, during
+//      which the `clamp`ed state variables stay constant; the inputs are then cleared;
+//   3. Poisson sources draw their spikes;
+//   4. the spikes of step n are reported and propagated: each connection adds its weight
+//      to the target variable (a state variable, or an input for step n+1) of every
+//      postsynaptic neuron of each spiking presynaptic neuron.
+// A population starts with its neuron pieces separate (odes or a step block, threshold,
+// reset, refractory); passes discretise the odes and fuse the pieces into one kernel.
+#pragma once
+#include "Expr.h"
+#include "Units.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace snnc::ir {
+
+struct Param {
+  std::string name;
+  Dim dim;
+  ExprPtr value;  ///< default; may reference earlier params of the same owner
+  SourceLoc loc;
+};
+
+struct StateVar {
+  std::string name;
+  Dim dim;
+  ExprPtr init;  ///< per-neuron initial value (may call uniform/normal)
+  SourceLoc loc;
+};
+
+struct InputVar {
+  std::string name;
+  Dim dim;
+  SourceLoc loc;
+};
+
+/// `ode x = rhs` means dx/dt = rhs.
+struct Ode {
+  std::string var;
+  ExprPtr rhs;
+  SourceLoc loc;
+};
+
+/// A statement of a step/reset/kernel block.
+///   Let:   a new local value;  Set: assign a state variable (or input);
+///   Spike: the neuron's spike flag for this step is `value` (kernel blocks only).
+struct Stmt {
+  enum Kind { Let, Set, Spike } kind = Set;
+  std::string name;
+  ExprPtr value;
+  SourceLoc loc;
+};
+
+/// Exact propagator of a linear system: at setup, `name` = [exp(A dt) | int_0^dt exp(A s) ds]
+/// with A[i][j] = coefficient of vars[j] in d vars[i]/dt (expressions of params only).
+struct Propagator {
+  std::string name;
+  std::vector<std::string> vars;
+  std::vector<std::vector<ExprPtr>> a;
+};
+
+/// Integration methods a population may ask for (`auto` lets the compiler choose).
+enum class Method { Auto, Exact, ExponentialEuler, RK4, Euler };
+const char *method_name(Method m);
+std::optional<Method> parse_method(const std::string &s);
+
+struct Population {
+  std::string name;
+  std::string neuron;  ///< the neuron definition it instantiates
+  int64_t size = 0;
+  Method method = Method::Auto;
+  std::vector<Param> params;
+  std::vector<StateVar> states;
+  std::vector<InputVar> inputs;
+  std::vector<Ode> odes;                 ///< before discretise-odes
+  std::vector<Propagator> propagators;   ///< after discretise-odes (exact)
+  std::vector<Stmt> step;                ///< discrete update (user's, or from discretise-odes)
+  ExprPtr threshold;                     ///< null: never spikes
+  std::vector<Stmt> reset;
+  ExprPtr refractory;                    ///< null: none
+  std::vector<std::string> clamp;        ///< state held during the refractory period
+  bool fused = false;                    ///< after fuse-neuron-update: `kernel` holds all
+  std::vector<Stmt> kernel;
+  SourceLoc loc;
+};
+
+struct Source {
+  enum Kind { Current, Poisson } kind = Current;
+  std::string name;
+  int64_t size = 1;             ///< Poisson: number of independent trains
+  std::vector<Param> params;    ///< Current: amplitude, start, stop; Poisson: rate
+  SourceLoc loc;
+};
+
+struct Connection {
+  enum Kind { AllToAll, OneToOne, Random } kind = AllToAll;
+  std::string name, pre, post;
+  std::string target;            ///< state variable or input of `post`
+  ExprPtr p;                     ///< Random: probability (constant after folding)
+  ExprPtr weight;                ///< a param-free expression or uniform(a, b)/normal(m, s)
+  std::string weight_param;      ///< name of the run-time param holding a constant weight
+  bool autapses = true;
+  bool event_driven = false;     ///< after make-event-driven: CSR, propagated per spike
+  SourceLoc loc;
+};
+
+struct Record {
+  enum Kind { Spikes, Trace } kind = Spikes;
+  std::string group, var;
+  std::vector<int64_t> neurons;  ///< Trace: which neurons
+  SourceLoc loc;
+};
+
+struct Module {
+  std::string name;              ///< the simulation's name (run-time params `name.dt`...)
+  std::vector<Param> sim_params; ///< dt, duration
+  uint64_t seed = 0;
+  std::vector<Population> populations;
+  std::vector<Source> sources;
+  std::vector<Connection> connections;
+  std::vector<Record> records;
+
+  Population *find_population(const std::string &name);
+  const Population *find_population(const std::string &name) const;
+  const Source *find_source(const std::string &name) const;
+};
+
+}  // namespace snnc::ir

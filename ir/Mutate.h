@@ -1,0 +1,12 @@
+// Mutate.h — applies an expression rewrite to every expression of a module
+// (the IR's equivalent of Halide's IRMutator, for passes that work expression-wise).
+#pragma once
+#include "IR.h"
+
+#include <functional>
+
+namespace snnc::ir {
+
+void mutate_exprs(Module &m, const std::function<ExprPtr(const ExprPtr &)> &fn);
+
+}  // namespace snnc::ir

@@ -1,0 +1,184 @@
+// Verifier.cpp — name resolution and structural invariants of the IR.
+#include "Verifier.h"
+
+#include "ExprUtils.h"
+
+#include <set>
+
+namespace snnc::ir {
+
+bool is_builtin_var(const std::string &n) {
+  return n == "t" || n == "dt" || n == "spiked" || n == "lastspike";
+}
+
+namespace {
+
+class Verifier {
+ public:
+  explicit Verifier(DiagnosticEngine &d) : diags_(d) {}
+
+  bool run(const Module &m) {
+    int before = diags_.error_count();
+    if (m.name.empty()) diags_.error({}, "module has no name");
+    std::set<std::string> sim;
+    for (const auto &p : m.sim_params) sim.insert(p.name);
+    for (const char *required : {"dt", "duration"})
+      if (!sim.count(required)) diags_.error({}, std::string("module lacks 'sim ") + required + "'");
+    std::set<std::string> groups;
+    for (const auto &p : m.populations) {
+      if (!groups.insert(p.name).second) diags_.error(p.loc, "duplicate group '" + p.name + "'");
+      population(p);
+    }
+    for (const auto &s : m.sources) {
+      if (!groups.insert(s.name).second) diags_.error(s.loc, "duplicate group '" + s.name + "'");
+      if (s.size <= 0) diags_.error(s.loc, "source '" + s.name + "' must have a positive size");
+      std::set<std::string> scope;
+      params(s.params, scope);
+    }
+    for (const auto &c : m.connections) connection(m, c);
+    for (const auto &r : m.records) record(m, r);
+    return diags_.error_count() == before;
+  }
+
+ private:
+  DiagnosticEngine &diags_;
+
+  void check_expr(const ExprPtr &e, const std::set<std::string> &scope, const std::string &where) {
+    if (!e) return;
+    for (const auto &v : free_vars(e))
+      if (!scope.count(v) && !is_builtin_var(v))
+        diags_.error(e->loc, "unknown name '" + v + "' in " + where);
+    check_calls(e, where);
+  }
+  void check_calls(const ExprPtr &e, const std::string &where) {
+    if (e->kind == ExprKind::Call) {
+      int arity = builtin_arity(e->name);
+      if (arity < 0) diags_.error(e->loc, "unknown function '" + e->name + "' in " + where);
+      else if (arity != static_cast<int>(e->args.size()))
+        diags_.error(e->loc, "'" + e->name + "' takes " + std::to_string(arity) + " arguments");
+    }
+    for (const auto &a : e->args) check_calls(a, where);
+  }
+
+  void params(const std::vector<Param> &ps, std::set<std::string> &scope) {
+    for (const auto &p : ps) {
+      check_expr(p.value, scope, "parameter '" + p.name + "'");
+      if (!scope.insert(p.name).second) diags_.error(p.loc, "duplicate name '" + p.name + "'");
+    }
+  }
+
+  void block(const std::vector<Stmt> &stmts, std::set<std::string> scope,
+             const std::set<std::string> &assignable, const std::string &where, bool allow_spike) {
+    for (const auto &s : stmts) {
+      check_expr(s.value, scope, where);
+      if (s.kind == Stmt::Let) {
+        if (!scope.insert(s.name).second) diags_.error(s.loc, "'" + s.name + "' is already defined");
+      } else if (s.kind == Stmt::Set) {
+        if (!assignable.count(s.name))
+          diags_.error(s.loc, "'" + s.name + "' is not a state variable or input");
+      } else if (!allow_spike) {
+        diags_.error(s.loc, "'spike' is only allowed in a kernel");
+      }
+    }
+  }
+
+  void population(const Population &p) {
+    if (p.size <= 0) diags_.error(p.loc, "population '" + p.name + "' must have a positive size");
+    std::set<std::string> scope, states, assignable;
+    params(p.params, scope);
+    std::set<std::string> init_scope = scope;
+    for (const auto &s : p.states) {
+      check_expr(s.init, init_scope, "initial value of '" + s.name + "'");
+      if (!scope.insert(s.name).second) diags_.error(s.loc, "duplicate name '" + s.name + "'");
+      states.insert(s.name);
+    }
+    for (const auto &i : p.inputs)
+      if (!scope.insert(i.name).second) diags_.error(i.loc, "duplicate name '" + i.name + "'");
+    assignable = states;
+    for (const auto &i : p.inputs) assignable.insert(i.name);
+    for (const auto &pr : p.propagators) {
+      scope.insert(pr.name);
+      for (const auto &v : pr.vars)
+        if (!states.count(v)) diags_.error(p.loc, "propagator variable '" + v + "' is not a state");
+      for (const auto &row : pr.a) {
+        if (row.size() != pr.vars.size() || pr.a.size() != pr.vars.size())
+          diags_.error(p.loc, "propagator '" + pr.name + "' matrix is not square");
+        for (const auto &e : row) check_expr(e, scope, "propagator '" + pr.name + "'");
+      }
+    }
+    std::set<std::string> ode_vars;
+    for (const auto &o : p.odes) {
+      if (!states.count(o.var)) diags_.error(o.loc, "ode for '" + o.var + "', which is not a state variable");
+      if (!ode_vars.insert(o.var).second) diags_.error(o.loc, "two odes for '" + o.var + "'");
+      check_expr(o.rhs, scope, "ode of '" + o.var + "'");
+    }
+    check_indices(p);
+    block(p.step, scope, assignable, "step", false);
+    check_expr(p.threshold, scope, "threshold");
+    block(p.reset, scope, assignable, "reset", false);
+    check_expr(p.refractory, scope, "refractory");
+    for (const auto &c : p.clamp)
+      if (!states.count(c)) diags_.error(p.loc, "clamped '" + c + "' is not a state variable");
+    if (p.fused) {
+      if (!p.odes.empty()) diags_.error(p.loc, "fused population '" + p.name + "' still has odes");
+      block(p.kernel, scope, assignable, "kernel", true);
+    }
+  }
+
+  void check_indices(const Population &p) {
+    std::function<void(const ExprPtr &)> walk = [&](const ExprPtr &e) {
+      if (e->kind == ExprKind::Index) {
+        const Propagator *found = nullptr;
+        for (const auto &pr : p.propagators)
+          if (pr.name == e->name) found = &pr;
+        int n = found ? static_cast<int>(found->vars.size()) : 0;
+        if (!found) diags_.error(e->loc, "unknown propagator '" + e->name + "'");
+        else if (e->row < 0 || e->row >= n || e->col < 0 || e->col >= 2 * n)
+          diags_.error(e->loc, "propagator index out of range");
+      }
+      for (const auto &a : e->args) walk(a);
+    };
+    for (const auto *b : {&p.step, &p.kernel})
+      for (const auto &s : *b) walk(s.value);
+  }
+
+  void connection(const Module &m, const Connection &c) {
+    bool pre_ok = m.find_population(c.pre) || m.find_source(c.pre);
+    if (!pre_ok) diags_.error(c.loc, "connection '" + c.name + "' from unknown group '" + c.pre + "'");
+    const Population *post = m.find_population(c.post);
+    if (!post) {
+      diags_.error(c.loc, "connection '" + c.name + "' to unknown population '" + c.post + "'");
+      return;
+    }
+    bool target_ok = false;
+    for (const auto &s : post->states) target_ok |= s.name == c.target;
+    for (const auto &i : post->inputs) target_ok |= i.name == c.target;
+    if (!target_ok)
+      diags_.error(c.loc, "connection target '" + c.target + "' is not a state or input of '" + c.post + "'");
+    if (c.kind == Connection::Random && !c.p) diags_.error(c.loc, "random connection without p");
+  }
+
+  void record(const Module &m, const Record &r) {
+    if (r.kind == Record::Spikes) {
+      if (!m.find_population(r.group) && !m.find_source(r.group))
+        diags_.error(r.loc, "record of unknown group '" + r.group + "'");
+      return;
+    }
+    const Population *p = m.find_population(r.group);
+    if (!p) {
+      diags_.error(r.loc, "trace of unknown population '" + r.group + "'");
+      return;
+    }
+    bool ok = false;
+    for (const auto &s : p->states) ok |= s.name == r.var;
+    if (!ok) diags_.error(r.loc, "'" + r.var + "' is not a state variable of '" + r.group + "'");
+    for (int64_t n : r.neurons)
+      if (n < 0 || n >= p->size) diags_.error(r.loc, "neuron index " + std::to_string(n) + " out of range");
+  }
+};
+
+}  // namespace
+
+bool verify(const Module &m, DiagnosticEngine &diags) { return Verifier(diags).run(m); }
+
+}  // namespace snnc::ir

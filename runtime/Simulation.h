@@ -1,0 +1,106 @@
+// Simulation.h — the runtime side of `snnc run` for `simulation` blocks.
+//
+// The compiler describes the buffers, connectivity and recordings a generated module
+// needs in a SimSpec; Simulation allocates them, builds the compressed connectivity from
+// a seeded stream, calls the module's setup/init/run functions in chunks (reporting
+// progress) and collects spikes and traces. No compiler headers are included here.
+#pragma once
+#include "snnc_rt.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace snnc::rt {
+
+enum class ElemType { F64, I32, I64, U8 };
+
+/// One array the generated code reads or writes, by slot number in `void **buffers`.
+struct BufferSpec {
+  std::string name;
+  ElemType type = ElemType::F64;
+  int64_t count = 0;
+};
+
+enum class ConnKind { AllToAll, OneToOne, Random };
+enum class WeightKind { Constant, Uniform, Normal };
+
+/// A connection whose synapses the runtime generates and stores as CSR (one row per
+/// presynaptic neuron, columns = postsynaptic indices, ascending within a row).
+struct ConnectivitySpec {
+  std::string name;
+  int64_t n_pre = 0, n_post = 0;
+  ConnKind kind = ConnKind::Random;
+  double p = 0;                  ///< connection probability (Random)
+  bool autapses = true;          ///< allow i -> i when pre and post are the same group
+  bool same_group = false;       ///< pre and post are the same population
+  WeightKind weight = WeightKind::Constant;
+  double w_a = 0, w_b = 0;       ///< Uniform: [a, b); Normal: mean a, std b
+  int row_ptr_buffer = -1;       ///< I64 buffer of n_pre + 1 entries (allocated by runtime)
+  int col_buffer = -1;           ///< I32 buffer of nnz entries (allocated by runtime)
+  int weight_buffer = -1;        ///< F64 buffer of nnz entries, -1 when the weight is a constant
+};
+
+/// A group that produces spikes: populations first, then Poisson sources.
+struct SpikeGroupInfo {
+  std::string name;
+  int64_t size = 0;
+  bool record = false;  ///< keep every spike (for the raster), not only the count
+};
+
+/// A recorded state variable: the generated code reports the whole array each step.
+struct TraceSpec {
+  std::string group, var;
+  std::vector<int64_t> neurons;  ///< indices to keep
+};
+
+struct SimSpec {
+  std::vector<BufferSpec> buffers;
+  std::vector<ConnectivitySpec> connections;
+  std::vector<SpikeGroupInfo> groups;   ///< ids used by snnc_rt_spikes
+  std::vector<int32_t> poisson_groups;  ///< source id -> group id (snnc_rt_poisson)
+  std::vector<TraceSpec> traces;        ///< ids used by snnc_rt_trace
+  int64_t derived_count = 0;
+  double dt = 1e-4;                     ///< seconds
+  int64_t steps = 0;
+  uint64_t seed = 0;
+};
+
+struct RecordedSpikes {
+  std::vector<int64_t> steps;
+  std::vector<int32_t> neurons;
+};
+
+struct SimResult {
+  std::vector<int64_t> spike_counts;       ///< per group
+  std::vector<RecordedSpikes> spikes;      ///< per group (empty unless recorded)
+  std::vector<std::vector<double>> traces; ///< per trace: steps x neurons, row-major
+  int64_t synapses = 0;                    ///< total synapses built
+  int64_t synaptic_events = 0;             ///< spikes x out-degree, summed
+  double build_seconds = 0;                ///< connectivity + allocation
+  double run_seconds = 0;                  ///< setup + init + all steps
+};
+
+struct SimFunctions {
+  snnc_sim_setup_fn setup = nullptr;
+  snnc_sim_init_fn init = nullptr;
+  snnc_sim_run_fn run = nullptr;
+};
+
+/// Called after each chunk with (steps done, total steps).
+using ProgressFn = std::function<void(int64_t, int64_t)>;
+
+/// Runs one simulation. `params` are the run-time parameter values in SI units.
+SimResult simulate(const SimSpec &spec, const std::vector<double> &params,
+                   const SimFunctions &fns, const ProgressFn &progress = {});
+
+/// Writes spikes.csv, traces.csv (when any) and raster.svg into `dir` (created if
+/// missing); files are written to a temporary name and renamed, so they are complete
+/// or absent. Throws std::runtime_error naming the path on failure.
+void write_sim_outputs(const SimSpec &spec, const SimResult &result, const std::string &dir);
+
+/// Atomic text write (tmp file + rename); throws std::runtime_error naming the path.
+void write_file_atomic(const std::string &path, const std::string &text);
+
+}  // namespace snnc::rt
