@@ -143,14 +143,20 @@ static int precedence(const ExprPtr &e) {
 
 std::string format_number(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (std::isnan(v)) return "nan";
+  // the fewest significant digits that read back to the same double...
+  int digits = 1;
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  // Prefer the shortest spelling that reads back to the same double.
-  for (int digits = 1; digits <= 17; ++digits) {
-    char shorter[64];
-    std::snprintf(shorter, sizeof shorter, "%.*g", digits, v);
-    if (std::strtod(shorter, nullptr) == v) return shorter;
+  for (; digits < 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v) break;
   }
+  // ...but integers up to 1e17 without an exponent (20, not 2e+01)
+  if (v != 0) {
+    int exponent = static_cast<int>(std::floor(std::log10(std::fabs(v))));
+    if (exponent >= digits && exponent < 17) digits = exponent + 1;
+  }
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
 }
 

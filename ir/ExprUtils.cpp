@@ -150,7 +150,11 @@ ExprPtr differentiate(const ExprPtr &e, const std::string &x) {
         case Op::Add: return simplify(d(a) + d(b));
         case Op::Sub: return simplify(d(a) - d(b));
         case Op::Mul: return simplify(d(a) * b + a * d(b));
-        case Op::Div: return simplify((d(a) * b - a * d(b)) / (b * b));
+        case Op::Div: {
+          ExprPtr db = d(b);
+          if (is_number(db, 0)) return simplify(d(a) / b);
+          return simplify((d(a) * b - a * db) / (b * b));
+        }
         case Op::Pow: {
           // integer-constant exponents: d(a^n) = n a^(n-1) a'
           if (!is_constant(b)) throw std::runtime_error("cannot differentiate a non-constant power");

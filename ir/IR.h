@@ -100,6 +100,7 @@ struct Source {
   std::string name;
   int64_t size = 1;             ///< Poisson: number of independent trains
   std::vector<Param> params;    ///< Current: amplitude, start, stop; Poisson: rate
+  std::vector<std::string> targets;  ///< Current: "pop.input" it adds its amplitude to
   SourceLoc loc;
 };
 

@@ -131,8 +131,9 @@ class IRParser {
     Token t = peek();
     std::string text;
     // a unit spelled with identifiers, numbers, '*', '/', '^', '-'
-    while (peek().kind == Token::Ident || peek().kind == Token::Number || at("*") || at("/") ||
-           at("^") || (at("-") && !text.empty() && text.back() == '^')) {
+    while (peek().loc.line == t.loc.line &&
+           (peek().kind == Token::Ident || peek().kind == Token::Number || at("*") || at("/") ||
+            at("^") || (at("-") && !text.empty() && text.back() == '^'))) {
       text += next().text;
       if (peek().kind == Token::Punct && at("=")) break;
     }
@@ -379,6 +380,13 @@ class IRParser {
     else fail(kt, "unknown source kind '" + kind + "'");
     if (ident("'size'") != "size") fail(toks_[pos_ - 1], "expected 'size'");
     s.size = integer("size");
+    if (accept("->")) {
+      do {
+        std::string pop = ident("a population name");
+        expect(".");
+        s.targets.push_back(pop + "." + ident("an input name"));
+      } while (accept(","));
+    }
     expect("{");
     while (!at("}")) {
       if (ident("'param'") != "param") fail(toks_[pos_ - 1], "expected 'param'");

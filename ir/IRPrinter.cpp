@@ -80,9 +80,15 @@ class Printer {
     line(1, "}");
   }
 
+  static std::string targets(const std::vector<std::string> &ts) {
+    std::string out;
+    for (size_t i = 0; i < ts.size(); ++i) out += (i ? ", " : " -> ") + ts[i];
+    return out;
+  }
+
   void source(const Source &s) {
     line(1, "source " + s.name + " : " + (s.kind == Source::Current ? "current" : "poisson") +
-                " size " + std::to_string(s.size) + " {");
+                " size " + std::to_string(s.size) + targets(s.targets) + " {");
     params(2, s.params);
     line(1, "}");
   }

@@ -1,0 +1,191 @@
+// SimLayout.cpp — parameter, buffer and propagator slots; overrides; runtime spec.
+#include "SimLayout.h"
+
+#include "ExprUtils.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace snnc::backends {
+
+int SimLayout::param(const std::string &owner, const std::string &local) const {
+  auto it = param_index.find(owner + "." + local);
+  return it == param_index.end() ? -1 : it->second;
+}
+
+namespace {
+
+int add_buffer(SimLayout &l, std::string name, rt::ElemType type, int64_t count) {
+  l.buffers.push_back({std::move(name), type, count});
+  return static_cast<int>(l.buffers.size()) - 1;
+}
+
+void add_param(SimLayout &l, const std::string &owner, const ir::Param &p) {
+  std::string name = owner + "." + p.name;
+  l.param_index[name] = static_cast<int>(l.params.size());
+  l.params.push_back({name, owner, p.name, p.dim, p.value});
+}
+
+int64_t group_size(const ir::Module &m, const std::string &name) {
+  if (auto *p = m.find_population(name)) return p->size;
+  if (auto *s = m.find_source(name)) return s->size;
+  return 0;
+}
+
+}  // namespace
+
+SimLayout make_layout(const ir::Module &m) {
+  SimLayout l;
+  for (const auto &p : m.sim_params) add_param(l, m.name, p);
+  l.dt_param = l.param(m.name, "dt");
+  l.duration_param = l.param(m.name, "duration");
+  for (const auto &pop : m.populations) {
+    for (const auto &p : pop.params) add_param(l, pop.name, p);
+    PopulationSlots s;
+    for (const auto &st : pop.states)
+      s.vars[st.name] = add_buffer(l, pop.name + "." + st.name, rt::ElemType::F64, pop.size);
+    for (const auto &in : pop.inputs)
+      s.vars[in.name] = add_buffer(l, pop.name + "." + in.name, rt::ElemType::F64, pop.size);
+    s.flags = add_buffer(l, pop.name + ".spiked", rt::ElemType::U8, pop.size);
+    s.spikes = add_buffer(l, pop.name + ".spike_index", rt::ElemType::I32, pop.size);
+    for (const auto &pr : pop.propagators) {
+      s.derived = static_cast<int>(l.derived_count);
+      l.derived_count += static_cast<int64_t>(pr.vars.size() * pr.vars.size() * 2);
+    }
+    s.group = static_cast<int>(l.groups.size());
+    l.groups.push_back(pop.name);
+    l.populations[pop.name] = s;
+  }
+  for (const auto &src : m.sources) {
+    for (const auto &p : src.params) add_param(l, src.name, p);
+    if (src.kind != ir::Source::Poisson) continue;
+    l.poisson_spikes[src.name] = add_buffer(l, src.name + ".spike_index", rt::ElemType::I32, src.size);
+    l.poisson_id[src.name] = static_cast<int>(l.poisson_id.size());
+    l.groups.push_back(src.name);
+  }
+  for (const auto &c : m.connections) {
+    ConnectionSlots s;
+    s.row_ptr = add_buffer(l, c.name + ".row_ptr", rt::ElemType::I64, group_size(m, c.pre) + 1);
+    s.col = add_buffer(l, c.name + ".col", rt::ElemType::I32, 0);
+    bool random_weight = ir::contains_call(c.weight, "uniform") || ir::contains_call(c.weight, "normal");
+    if (random_weight) {
+      s.weight = add_buffer(l, c.name + ".weight", rt::ElemType::F64, 0);
+    } else {
+      ir::Param w{"w", Dim::none(), c.weight, c.loc};
+      add_param(l, c.name, w);
+      s.weight_param = l.param(c.name, "w");
+    }
+    for (size_t g = 0; g < l.groups.size(); ++g)
+      if (l.groups[g] == c.pre) s.pre_group = static_cast<int>(g);
+    l.connections[c.name] = s;
+  }
+  return l;
+}
+
+std::vector<double> evaluate_params(const SimLayout &l, const std::map<std::string, double> &overrides) {
+  std::vector<double> values(l.params.size(), 0.0);
+  for (size_t i = 0; i < l.params.size(); ++i) {
+    const ParamSlot &p = l.params[i];
+    auto it = overrides.find(p.name);
+    if (it != overrides.end()) {
+      values[i] = it->second;
+      continue;
+    }
+    values[i] = ir::evaluate(p.value, [&](const std::string &name) -> double {
+      int slot = l.param(p.owner, name);
+      if (slot < 0 || static_cast<size_t>(slot) >= i)
+        throw std::runtime_error("parameter '" + p.name + "' reads '" + name + "', which is not an earlier parameter");
+      return values[slot];
+    });
+  }
+  return values;
+}
+
+std::pair<std::string, double> parse_override(const SimLayout &l, const std::string &text) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw std::runtime_error("--set expects NAME=VALUE (e.g. E.tau_m=25ms), got '" + text + "'");
+  std::string name = text.substr(0, eq), value = text.substr(eq + 1);
+  auto it = l.param_index.find(name);
+  if (it == l.param_index.end()) {
+    std::vector<std::string> names;
+    for (const auto &p : l.params) names.push_back(p.name);
+    std::string hint = closest_name(name, names);
+    throw std::runtime_error("unknown parameter '" + name + "'" +
+                             (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+  }
+  const char *begin = value.c_str();
+  char *end = nullptr;
+  double v = std::strtod(begin, &end);
+  if (end == begin || !std::isfinite(v))
+    throw std::runtime_error("--set " + name + ": '" + value + "' is not a number");
+  std::string unit_text(end);
+  Unit unit;
+  if (!unit_text.empty()) {
+    auto u = parse_unit(unit_text);
+    if (!u) throw std::runtime_error("--set " + name + ": unknown unit '" + unit_text + "'");
+    unit = *u;
+  }
+  const Dim &want = l.params[it->second].dim;
+  if (unit.dim != want && v != 0)
+    throw std::runtime_error("--set " + name + ": value has dimension '" + unit.dim.str() +
+                             "', expected '" + want.str() + "'");
+  return {name, v * unit.scale};
+}
+
+rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &l, const std::vector<double> &params) {
+  rt::SimSpec spec;
+  spec.buffers = l.buffers;
+  spec.dt = params.at(l.dt_param);
+  double duration = params.at(l.duration_param);
+  if (!(spec.dt > 0) || !(duration > 0))
+    throw std::runtime_error("dt and duration must be positive");
+  spec.steps = static_cast<int64_t>(std::llround(duration / spec.dt));
+  spec.seed = m.seed;
+  spec.derived_count = l.derived_count;
+  for (const auto &g : l.groups) spec.groups.push_back({g, group_size(m, g), false});
+  for (const auto &src : m.sources)
+    if (src.kind == ir::Source::Poisson) {
+      for (size_t g = 0; g < l.groups.size(); ++g)
+        if (l.groups[g] == src.name) spec.poisson_groups.push_back(static_cast<int32_t>(g));
+    }
+  for (const auto &r : m.records) {
+    if (r.kind == ir::Record::Spikes) {
+      for (auto &g : spec.groups)
+        if (g.name == r.group) g.record = true;
+    } else {
+      spec.traces.push_back({r.group, r.var, r.neurons});
+    }
+  }
+  for (const auto &c : m.connections) {
+    const ConnectionSlots &s = l.connections.at(c.name);
+    rt::ConnectivitySpec cs;
+    cs.name = c.name;
+    cs.n_pre = group_size(m, c.pre);
+    cs.n_post = group_size(m, c.post);
+    cs.kind = c.kind == ir::Connection::Random     ? rt::ConnKind::Random
+              : c.kind == ir::Connection::OneToOne ? rt::ConnKind::OneToOne
+                                                   : rt::ConnKind::AllToAll;
+    cs.p = c.p ? c.p->value : 0;
+    cs.autapses = c.autapses;
+    cs.same_group = c.pre == c.post;
+    cs.row_ptr_buffer = s.row_ptr;
+    cs.col_buffer = s.col;
+    cs.weight_buffer = s.weight;
+    cs.pre_group = s.pre_group;
+    if (s.weight >= 0) {
+      // weight = uniform(a, b) or normal(m, s) with constant arguments (after folding)
+      const ir::ExprPtr &w = c.weight;
+      if (w->kind != ir::ExprKind::Call || !ir::is_constant(w->args[0]) || !ir::is_constant(w->args[1]))
+        throw std::runtime_error("weight of '" + c.name + "' must be uniform(a, b) or normal(mean, std) with constant arguments");
+      cs.weight = w->name == "uniform" ? rt::WeightKind::Uniform : rt::WeightKind::Normal;
+      cs.w_a = w->args[0]->value;
+      cs.w_b = w->args[1]->value;
+    }
+    spec.connections.push_back(cs);
+  }
+  return spec;
+}
+
+}  // namespace snnc::backends

@@ -1,0 +1,75 @@
+// SimLayout.h — where every value of a lowered simulation lives at run time.
+//
+// Backends (LLVM now, CUDA later) and the runtime must agree on the slot of each
+// run-time parameter in `double *params`, of each array in `void **buffers`, and of each
+// propagator in `double *derived`. SimLayout computes that once from an optimized
+// module; it also turns parameter values into the runtime's SimSpec (connectivity to
+// build, groups, recordings) and parses `--set NAME=VALUE` overrides with units.
+#pragma once
+#include "IR.h"
+#include "Simulation.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace snnc::backends {
+
+/// A run-time parameter: `cuba.dt`, `E.tau_m`, `drive.amplitude`, `E_to_E.w`.
+struct ParamSlot {
+  std::string name;   ///< qualified name
+  std::string owner;  ///< module, population, source or connection name
+  std::string local;  ///< name inside the owner
+  Dim dim;
+  ir::ExprPtr value;  ///< default (may read earlier params of the same owner)
+};
+
+struct PopulationSlots {
+  std::map<std::string, int> vars;  ///< state and input name -> buffer
+  int flags = -1;                   ///< U8 spike flags of the last step
+  int spikes = -1;                  ///< I32 indices of this step's spikes
+  int derived = -1;                 ///< offset of the propagator in `derived`, -1 if none
+  int group = -1;                   ///< spike group id
+};
+
+struct ConnectionSlots {
+  int row_ptr = -1, col = -1, weight = -1;  ///< buffers (weight -1: constant)
+  int weight_param = -1;                    ///< param slot of a constant weight
+  int pre_group = -1;
+};
+
+struct SimLayout {
+  std::vector<ParamSlot> params;
+  std::map<std::string, int> param_index;        ///< qualified name -> slot
+  std::vector<rt::BufferSpec> buffers;
+  std::map<std::string, PopulationSlots> populations;
+  std::map<std::string, int> poisson_spikes;     ///< source -> I32 index buffer
+  std::map<std::string, int> poisson_id;         ///< source -> id for snnc_rt_poisson
+  std::map<std::string, ConnectionSlots> connections;
+  std::vector<std::string> groups;               ///< spike group names, by id
+  int64_t derived_count = 0;
+  int dt_param = -1, duration_param = -1;
+
+  /// Slot of `local` owned by `owner`, or -1.
+  int param(const std::string &owner, const std::string &local) const;
+};
+
+/// Computes the layout of a module that went through the default pipeline.
+SimLayout make_layout(const ir::Module &m);
+
+/// Evaluates every parameter's value in SI units, applying `overrides` (qualified name
+/// -> SI value) before the defaults that depend on them. Throws std::runtime_error.
+std::vector<double> evaluate_params(const SimLayout &layout,
+                                    const std::map<std::string, double> &overrides);
+
+/// Parses `NAME=VALUE` (VALUE a number with an optional unit, e.g. `25ms`) and checks the
+/// name and dimension against the layout. Returns the SI value or throws
+/// std::runtime_error with a message naming the problem (and the closest known name).
+std::pair<std::string, double> parse_override(const SimLayout &layout, const std::string &text);
+
+/// The runtime description of one run with the given parameter values.
+rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &layout,
+                          const std::vector<double> &params);
+
+}  // namespace snnc::backends

@@ -1,0 +1,51 @@
+// ExprEmitter.h — turns IR expressions into LLVM instructions.
+//
+// Values are doubles; comparisons and logic produce 0.0/1.0 so every expression has one
+// type, and instcombine removes the conversions. Math functions become LLVM intrinsics
+// where one exists (so loops vectorize), integer powers become multiplications, and
+// uniform/normal call the runtime's seeded stream.
+#pragma once
+#include "Expr.h"
+
+#include <llvm/IR/IRBuilder.h>
+
+#include <map>
+#include <string>
+
+namespace snnc::backends {
+
+struct RuntimeFns {
+  llvm::FunctionCallee uniform, normal, propagator, poisson, spikes, trace;
+};
+
+/// A propagator matrix stored in `derived` at `offset`, `cols` entries per row.
+struct MatrixRef {
+  llvm::Value *base = nullptr;
+  int offset = 0;
+  int cols = 0;
+};
+
+struct ExprEnv {
+  std::map<std::string, llvm::Value *> vars;
+  std::map<std::string, MatrixRef> matrices;
+};
+
+class ExprEmitter {
+ public:
+  ExprEmitter(llvm::IRBuilder<> &b, const RuntimeFns &rt, llvm::Value *rt_ctx)
+      : b_(b), rt_(rt), ctx_(rt_ctx) {}
+  llvm::Value *emit(const ir::ExprPtr &e, const ExprEnv &env);
+
+ private:
+  llvm::IRBuilder<> &b_;
+  const RuntimeFns &rt_;
+  llvm::Value *ctx_;
+
+  llvm::Value *boolean(llvm::Value *i1);
+  llvm::Value *truth(llvm::Value *d);
+  llvm::Value *intrinsic(unsigned id, std::vector<llvm::Value *> args);
+  llvm::Value *libm(const char *name, llvm::Value *arg);
+  llvm::Value *call(const ir::Expr &e, const ExprEnv &env);
+};
+
+}  // namespace snnc::backends

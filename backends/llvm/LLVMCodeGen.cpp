@@ -1,0 +1,355 @@
+// LLVMCodeGen.cpp — IRBuilder code for kernels, propagation and the step loop.
+#include "LLVMCodeGen.h"
+
+#include "ExprEmitter.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <set>
+#include <stdexcept>
+
+namespace snnc::backends {
+namespace {
+
+using namespace llvm;
+
+/// A counted loop `for (i = begin; i < end; ++i)`; body is emitted between open/close.
+struct Loop {
+  BasicBlock *header, *body, *exit;
+  PHINode *index;
+};
+
+class SimCodeGen {
+ public:
+  SimCodeGen(const ir::Module &m, const SimLayout &l, LLVMContext &ctx)
+      : m_(m), l_(l), ctx_(ctx), mod_(std::make_unique<llvm::Module>("snnc." + m.name, ctx)), b_(ctx) {
+    f64_ = b_.getDoubleTy();
+    i64_ = b_.getInt64Ty();
+    i32_ = b_.getInt32Ty();
+    i8_ = b_.getInt8Ty();
+    ptr_ = b_.getPtrTy();
+  }
+
+  std::unique_ptr<llvm::Module> run() {
+    declare_runtime();
+    for (const auto &p : m_.populations) kernels_[p.name] = kernel(p);
+    for (const auto &c : m_.connections) propagators_[c.name] = propagation(c);
+    setup();
+    init();
+    step_loop();
+    std::string err;
+    raw_string_ostream os(err);
+    if (verifyModule(*mod_, &os)) throw std::logic_error("generated LLVM IR is invalid: " + err);
+    return std::move(mod_);
+  }
+
+ private:
+  const ir::Module &m_;
+  const SimLayout &l_;
+  LLVMContext &ctx_;
+  std::unique_ptr<llvm::Module> mod_;
+  IRBuilder<> b_;
+  Type *f64_, *i64_, *i32_, *i8_;
+  PointerType *ptr_;
+  RuntimeFns rt_;
+  std::map<std::string, Function *> kernels_, propagators_;
+
+  void declare_runtime() {
+    auto fn = [&](const char *name, Type *ret, std::vector<Type *> args) {
+      return mod_->getOrInsertFunction(name, FunctionType::get(ret, args, false));
+    };
+    rt_.uniform = fn("snnc_rt_uniform", f64_, {ptr_});
+    rt_.normal = fn("snnc_rt_normal", f64_, {ptr_});
+    rt_.propagator = fn("snnc_rt_propagator", b_.getVoidTy(), {i32_, ptr_, f64_, ptr_});
+    rt_.poisson = fn("snnc_rt_poisson", i64_, {ptr_, i32_, f64_, ptr_});
+    rt_.spikes = fn("snnc_rt_spikes", b_.getVoidTy(), {ptr_, i32_, i64_, ptr_, i64_});
+    rt_.trace = fn("snnc_rt_trace", b_.getVoidTy(), {ptr_, i32_, i64_, ptr_});
+  }
+
+  Function *define(const std::string &name, Type *ret, std::vector<Type *> args, bool internal) {
+    auto *f = Function::Create(FunctionType::get(ret, args, false),
+                               internal ? Function::InternalLinkage : Function::ExternalLinkage, name,
+                               mod_.get());
+    f->addFnAttr(Attribute::NoUnwind);
+    b_.SetInsertPoint(BasicBlock::Create(ctx_, "entry", f));
+    return f;
+  }
+
+  Loop open_loop(Value *begin, Value *end, const char *name) {
+    Function *f = b_.GetInsertBlock()->getParent();
+    BasicBlock *pre = b_.GetInsertBlock();
+    Loop loop;
+    loop.header = BasicBlock::Create(ctx_, std::string(name) + ".check", f);
+    loop.body = BasicBlock::Create(ctx_, std::string(name) + ".body", f);
+    loop.exit = BasicBlock::Create(ctx_, std::string(name) + ".done", f);
+    b_.CreateBr(loop.header);
+    b_.SetInsertPoint(loop.header);
+    loop.index = b_.CreatePHI(begin->getType(), 2, name);
+    loop.index->addIncoming(begin, pre);
+    b_.CreateCondBr(b_.CreateICmpSLT(loop.index, end), loop.body, loop.exit);
+    b_.SetInsertPoint(loop.body);
+    return loop;
+  }
+
+  void close_loop(Loop &loop) {
+    Value *next = b_.CreateAdd(loop.index, ConstantInt::get(loop.index->getType(), 1), "", true, true);
+    loop.index->addIncoming(next, b_.GetInsertBlock());
+    b_.CreateBr(loop.header);
+    b_.SetInsertPoint(loop.exit);
+  }
+
+  Value *load_f64(Value *base, int64_t index, const Twine &name = "") {
+    return b_.CreateLoad(f64_, b_.CreateConstInBoundsGEP1_64(f64_, base, index), name);
+  }
+
+  /// Loads every parameter of `owner` (and the simulation's dt) into `env`.
+  void load_params(Value *params, const std::string &owner, ExprEnv &env) {
+    for (size_t i = 0; i < l_.params.size(); ++i)
+      if (l_.params[i].owner == owner) env.vars[l_.params[i].local] = load_f64(params, i, l_.params[i].local);
+    env.vars["dt"] = load_f64(params, l_.dt_param, "dt");
+  }
+
+  void bind_propagators(const ir::Population &p, Value *derived, ExprEnv &env) {
+    for (const auto &pr : p.propagators)
+      env.matrices[pr.name] = {derived, l_.populations.at(p.name).derived, static_cast<int>(pr.vars.size() * 2)};
+  }
+
+  // ---- the fused neuron kernel of one population ----
+  Function *kernel(const ir::Population &p) {
+    // args: params, derived, one array per state/input, flags, spike index, t
+    std::vector<std::string> arrays;
+    for (const auto &s : p.states) arrays.push_back(s.name);
+    for (const auto &in : p.inputs) arrays.push_back(in.name);
+    std::vector<Type *> args = {ptr_, ptr_};
+    for (size_t i = 0; i < arrays.size() + 2; ++i) args.push_back(ptr_);
+    args.push_back(f64_);
+    Function *f = define("kernel." + p.name, i64_, args, true);
+    f->addFnAttr(Attribute::NoInline);
+    for (unsigned i = 0; i < f->arg_size() - 1; ++i) f->addParamAttr(i, Attribute::NoAlias);
+    Value *params = f->getArg(0), *derived = f->getArg(1);
+    Value *flags = f->getArg(2 + arrays.size()), *spike_index = f->getArg(3 + arrays.size());
+    Value *t = f->getArg(4 + arrays.size());
+
+    ExprEnv base;
+    load_params(params, p.name, base);
+    base.vars["t"] = t;
+    bind_propagators(p, derived, base);
+
+    bool spikes = false;
+    for (const auto &s : p.kernel) spikes |= s.kind == ir::Stmt::Spike;
+
+    Loop loop = open_loop(b_.getInt64(0), b_.getInt64(p.size), "neuron");
+    ExprEnv env = base;
+    std::map<std::string, Value *> slot;
+    for (size_t k = 0; k < arrays.size(); ++k) {
+      slot[arrays[k]] = b_.CreateInBoundsGEP(f64_, f->getArg(2 + k), loop.index);
+      env.vars[arrays[k]] = b_.CreateLoad(f64_, slot[arrays[k]], arrays[k]);
+    }
+    Value *flag_slot = b_.CreateInBoundsGEP(i8_, flags, loop.index);
+    env.vars["spiked"] = b_.CreateUIToFP(b_.CreateLoad(i8_, flag_slot), f64_, "spiked");
+    ExprEmitter emit(b_, rt_, nullptr);
+    std::set<std::string> written;
+    Value *fire = nullptr;
+    for (const auto &s : p.kernel) {
+      Value *v = emit.emit(s.value, env);
+      if (s.kind == ir::Stmt::Spike) {
+        fire = v;
+      } else {
+        env.vars[s.name] = v;
+        if (s.kind == ir::Stmt::Set) written.insert(s.name);
+      }
+    }
+    for (const auto &s : p.states)
+      if (written.count(s.name)) b_.CreateStore(env.vars[s.name], slot[s.name]);
+    for (const auto &in : p.inputs) b_.CreateStore(ConstantFP::get(f64_, 0.0), slot[in.name]);
+    if (spikes) b_.CreateStore(b_.CreateZExt(b_.CreateFCmpUNE(fire, ConstantFP::get(f64_, 0.0)), i8_), flag_slot);
+    close_loop(loop);
+
+    if (!spikes) {
+      b_.CreateRet(b_.getInt64(0));
+      return f;
+    }
+    // compaction: indices of this step's spikes, ascending
+    Value *count = b_.CreateAlloca(i64_, nullptr, "count");
+    b_.CreateStore(b_.getInt64(0), count);
+    Loop scan = open_loop(b_.getInt64(0), b_.getInt64(p.size), "scan");
+    Value *flag = b_.CreateLoad(i8_, b_.CreateInBoundsGEP(i8_, flags, scan.index));
+    BasicBlock *hit = BasicBlock::Create(ctx_, "hit", f), *cont = BasicBlock::Create(ctx_, "next", f);
+    b_.CreateCondBr(b_.CreateICmpNE(flag, b_.getInt8(0)), hit, cont);
+    b_.SetInsertPoint(hit);
+    Value *c = b_.CreateLoad(i64_, count);
+    b_.CreateStore(b_.CreateTrunc(scan.index, i32_), b_.CreateInBoundsGEP(i32_, spike_index, c));
+    b_.CreateStore(b_.CreateAdd(c, b_.getInt64(1)), count);
+    b_.CreateBr(cont);
+    b_.SetInsertPoint(cont);
+    close_loop(scan);
+    b_.CreateRet(b_.CreateLoad(i64_, count));
+    return f;
+  }
+
+  // ---- CSR propagation of one connection ----
+  Function *propagation(const ir::Connection &c) {
+    // args: row_ptr, col, target, spike index, spike count, weight, weights (or null)
+    Function *f = define("propagate." + c.name, b_.getVoidTy(),
+                         {ptr_, ptr_, ptr_, ptr_, i64_, f64_, ptr_}, true);
+    f->addFnAttr(Attribute::NoInline);
+    for (unsigned i : {0u, 1u, 2u, 3u, 6u}) f->addParamAttr(i, Attribute::NoAlias);
+    Value *row_ptr = f->getArg(0), *col = f->getArg(1), *target = f->getArg(2);
+    Value *idx = f->getArg(3), *count = f->getArg(4), *w = f->getArg(5), *weights = f->getArg(6);
+    bool per_synapse = l_.connections.at(c.name).weight >= 0;
+    Loop spikes = open_loop(b_.getInt64(0), count, "spike");
+    Value *pre = b_.CreateSExt(b_.CreateLoad(i32_, b_.CreateInBoundsGEP(i32_, idx, spikes.index)), i64_, "pre");
+    Value *begin = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, row_ptr, pre), "row.begin");
+    Value *end = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, row_ptr, b_.CreateAdd(pre, b_.getInt64(1))), "row.end");
+    Loop syn = open_loop(begin, end, "synapse");
+    Value *post = b_.CreateSExt(b_.CreateLoad(i32_, b_.CreateInBoundsGEP(i32_, col, syn.index)), i64_, "post");
+    Value *weight = per_synapse ? b_.CreateLoad(f64_, b_.CreateInBoundsGEP(f64_, weights, syn.index)) : w;
+    Value *slot = b_.CreateInBoundsGEP(f64_, target, post);
+    b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(f64_, slot), weight), slot);
+    close_loop(syn);
+    close_loop(spikes);
+    b_.CreateRetVoid();
+    return f;
+  }
+
+  Value *buffer(Value *buffers, int slot) {
+    return b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(ptr_, buffers, slot),
+                         l_.buffers.at(slot).name);
+  }
+
+  // ---- setup: propagators from parameters ----
+  void setup() {
+    define("snnc_sim_setup", b_.getVoidTy(), {ptr_, ptr_, ptr_}, false);
+    Function *f = b_.GetInsertBlock()->getParent();
+    Value *params = f->getArg(0), *derived = f->getArg(1);
+    for (const auto &p : m_.populations) {
+      if (p.propagators.empty()) continue;
+      ExprEnv env;
+      load_params(params, p.name, env);
+      ExprEmitter emit(b_, rt_, nullptr);
+      int offset = l_.populations.at(p.name).derived;
+      for (const auto &pr : p.propagators) {
+        int n = static_cast<int>(pr.vars.size());
+        Value *a = b_.CreateAlloca(f64_, b_.getInt32(n * n), "A." + p.name);
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < n; ++j)
+            b_.CreateStore(emit.emit(pr.a[i][j], env), b_.CreateConstInBoundsGEP1_64(f64_, a, i * n + j));
+        b_.CreateCall(rt_.propagator, {b_.getInt32(n), a, env.vars["dt"], b_.CreateConstInBoundsGEP1_64(f64_, derived, offset)});
+        offset += 2 * n * n;
+      }
+    }
+    b_.CreateRetVoid();
+  }
+
+  // ---- init: initial state, one variable at a time ----
+  void init() {
+    define("snnc_sim_init", b_.getVoidTy(), {ptr_, ptr_, ptr_, ptr_}, false);
+    Function *f = b_.GetInsertBlock()->getParent();
+    Value *params = f->getArg(0), *buffers = f->getArg(2), *rt = f->getArg(3);
+    for (const auto &p : m_.populations) {
+      ExprEnv env;
+      load_params(params, p.name, env);
+      ExprEmitter emit(b_, rt_, rt);
+      for (const auto &s : p.states) {
+        Value *array = buffer(buffers, l_.populations.at(p.name).vars.at(s.name));
+        Loop loop = open_loop(b_.getInt64(0), b_.getInt64(p.size), "init");
+        b_.CreateStore(emit.emit(s.init, env), b_.CreateInBoundsGEP(f64_, array, loop.index));
+        close_loop(loop);
+      }
+    }
+    b_.CreateRetVoid();
+  }
+
+  // ---- run: the time loop ----
+  void step_loop() {
+    define("snnc_sim_run", b_.getVoidTy(), {ptr_, ptr_, ptr_, ptr_, i64_, i64_}, false);
+    Function *f = b_.GetInsertBlock()->getParent();
+    Value *params = f->getArg(0), *derived = f->getArg(1), *buffers = f->getArg(2), *rt = f->getArg(3);
+    Value *first = f->getArg(4), *count = f->getArg(5);
+    Value *dt = load_f64(params, l_.dt_param, "dt");
+    std::map<int, Value *> buf;
+    for (size_t k = 0; k < l_.buffers.size(); ++k) buf[k] = buffer(buffers, static_cast<int>(k));
+
+    Loop step = open_loop(first, b_.CreateAdd(first, count), "step");
+    Value *t = b_.CreateFMul(b_.CreateSIToFP(step.index, f64_), dt, "t");
+    current_sources(params, t, buf);
+    std::map<std::string, Value *> spike_count, spike_index;
+    for (const auto &p : m_.populations) {
+      const PopulationSlots &s = l_.populations.at(p.name);
+      std::vector<Value *> args = {params, derived};
+      for (const auto &st : p.states) args.push_back(buf[s.vars.at(st.name)]);
+      for (const auto &in : p.inputs) args.push_back(buf[s.vars.at(in.name)]);
+      args.push_back(buf[s.flags]);
+      args.push_back(buf[s.spikes]);
+      args.push_back(t);
+      spike_count[p.name] = b_.CreateCall(kernels_[p.name], args, "spikes." + p.name);
+      spike_index[p.name] = buf[s.spikes];
+      b_.CreateCall(rt_.spikes, {rt, b_.getInt32(s.group), step.index, buf[s.spikes], spike_count[p.name]});
+    }
+    for (const auto &src : m_.sources) {
+      if (src.kind != ir::Source::Poisson) continue;
+      Value *rate = load_f64(params, l_.param(src.name, "rate"), "rate");
+      Value *idx = buf[l_.poisson_spikes.at(src.name)];
+      int group = 0;
+      for (size_t g = 0; g < l_.groups.size(); ++g)
+        if (l_.groups[g] == src.name) group = static_cast<int>(g);
+      Value *n = b_.CreateCall(rt_.poisson, {rt, b_.getInt32(l_.poisson_id.at(src.name)), b_.CreateFMul(rate, dt), idx}, "spikes." + src.name);
+      b_.CreateCall(rt_.spikes, {rt, b_.getInt32(group), step.index, idx, n});
+      spike_count[src.name] = n;
+      spike_index[src.name] = idx;
+    }
+    int trace = 0;
+    for (const auto &r : m_.records) {
+      if (r.kind != ir::Record::Trace) continue;
+      Value *array = buf[l_.populations.at(r.group).vars.at(r.var)];
+      b_.CreateCall(rt_.trace, {rt, b_.getInt32(trace++), step.index, array});
+    }
+    for (const auto &c : m_.connections) {
+      const ConnectionSlots &s = l_.connections.at(c.name);
+      Value *target = buf[l_.populations.at(c.post).vars.at(c.target)];
+      Value *w = s.weight_param >= 0 ? load_f64(params, s.weight_param, "w") : ConstantFP::get(f64_, 0.0);
+      Value *weights = s.weight >= 0 ? buf[s.weight] : ConstantPointerNull::get(ptr_);
+      b_.CreateCall(propagators_[c.name], {buf[s.row_ptr], buf[s.col], target, spike_index[c.pre], spike_count[c.pre], w, weights});
+    }
+    close_loop(step);
+    b_.CreateRetVoid();
+  }
+
+  void current_sources(Value *params, Value *t, std::map<int, Value *> &buf) {
+    for (const auto &src : m_.sources) {
+      if (src.kind != ir::Source::Current || src.targets.empty()) continue;
+      Value *amp = load_f64(params, l_.param(src.name, "amplitude"), "amplitude");
+      Value *start = load_f64(params, l_.param(src.name, "start"), "start");
+      Value *stop = load_f64(params, l_.param(src.name, "stop"), "stop");
+      Value *on = b_.CreateAnd(b_.CreateFCmpOGE(t, start), b_.CreateFCmpOLT(t, stop), "on");
+      Function *f = b_.GetInsertBlock()->getParent();
+      BasicBlock *add = BasicBlock::Create(ctx_, "drive." + src.name, f);
+      BasicBlock *done = BasicBlock::Create(ctx_, "drive.done", f);
+      b_.CreateCondBr(on, add, done);
+      b_.SetInsertPoint(add);
+      for (const auto &target : src.targets) {
+        auto dot = target.find('.');
+        const std::string pop = target.substr(0, dot), var = target.substr(dot + 1);
+        Value *array = buf[l_.populations.at(pop).vars.at(var)];
+        Loop loop = open_loop(b_.getInt64(0), b_.getInt64(m_.find_population(pop)->size), "drive");
+        Value *slot = b_.CreateInBoundsGEP(f64_, array, loop.index);
+        b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(f64_, slot), amp), slot);
+        close_loop(loop);
+      }
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<llvm::Module> generate_llvm(const ir::Module &module, const SimLayout &layout,
+                                            llvm::LLVMContext &context) {
+  return SimCodeGen(module, layout, context).run();
+}
+
+}  // namespace snnc::backends

@@ -1,0 +1,59 @@
+// SimJIT.cpp — LLJIT set-up, runtime symbol binding and entry-point lookup.
+#include "SimJIT.h"
+
+#include "Optimize.h"
+#include "snnc_rt.h"
+
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include <stdexcept>
+
+namespace snnc::backends {
+
+namespace {
+template <typename T>
+T check(llvm::Expected<T> v, const char *what) {
+  if (!v) throw std::runtime_error(std::string(what) + ": " + llvm::toString(v.takeError()));
+  return std::move(*v);
+}
+void check(llvm::Error e, const char *what) {
+  if (e) throw std::runtime_error(std::string(what) + ": " + llvm::toString(std::move(e)));
+}
+}  // namespace
+
+SimJIT::SimJIT(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context) {
+  host_target_machine();  // initialises the native target
+  auto jtmb = check(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host");
+  jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  jit_ = check(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create(),
+               "creating the JIT");
+  auto &dylib = jit_->getMainJITDylib();
+  dylib.addGenerator(check(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+                               jit_->getDataLayout().getGlobalPrefix()),
+                           "searching the process for libm"));
+  llvm::orc::SymbolMap runtime;
+  auto bind = [&](const char *name, auto *fn) {
+    runtime[jit_->mangleAndIntern(name)] = llvm::orc::ExecutorSymbolDef(
+        llvm::orc::ExecutorAddr::fromPtr(fn), llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+  };
+  bind("snnc_rt_uniform", &snnc_rt_uniform);
+  bind("snnc_rt_normal", &snnc_rt_normal);
+  bind("snnc_rt_propagator", &snnc_rt_propagator);
+  bind("snnc_rt_poisson", &snnc_rt_poisson);
+  bind("snnc_rt_spikes", &snnc_rt_spikes);
+  bind("snnc_rt_trace", &snnc_rt_trace);
+  check(dylib.define(llvm::orc::absoluteSymbols(std::move(runtime))), "binding the runtime");
+  check(jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))),
+        "adding the module");
+  fns_.setup = check(jit_->lookup("snnc_sim_setup"), "compiling").toPtr<snnc_sim_setup_fn>();
+  fns_.init = check(jit_->lookup("snnc_sim_init"), "compiling").toPtr<snnc_sim_init_fn>();
+  fns_.run = check(jit_->lookup("snnc_sim_run"), "compiling").toPtr<snnc_sim_run_fn>();
+}
+
+SimJIT::~SimJIT() = default;
+
+}  // namespace snnc::backends

@@ -1,0 +1,55 @@
+// Driver.cpp — file reading and the front half of the pipeline.
+#include "Driver.h"
+
+#include "LowerToIR.h"
+#include "Parser.h"
+#include "Sema.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <sys/stat.h>
+
+namespace snnc::driver {
+
+std::shared_ptr<SourceBuffer> read_source(const std::string &path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    std::cerr << "snnc: error: cannot read '" << path << "': " << std::strerror(errno) << "\n";
+    return nullptr;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    std::cerr << "snnc: error: '" << path << "' is a directory, not a .snn file\n";
+    return nullptr;
+  }
+  if (st.st_size > 64 * 1024 * 1024) {
+    std::cerr << "snnc: error: '" << path << "' is larger than 64 MiB; not a model file?\n";
+    return nullptr;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::cerr << "snnc: error: cannot read '" << path << "': " << std::strerror(errno) << "\n";
+    return nullptr;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return std::make_shared<SourceBuffer>(path, ss.str());
+}
+
+std::optional<ast::File> load_checked(const SourceBuffer &buffer, DiagnosticEngine &diags) {
+  auto file = frontend::parse_file(buffer, diags);
+  if (!file) return std::nullopt;
+  if (!frontend::check(*file, diags)) return std::nullopt;
+  return file;
+}
+
+std::optional<ir::Module> load_module(const SourceBuffer &buffer, DiagnosticEngine &diags,
+                                      const std::string &sim) {
+  auto file = load_checked(buffer, diags);
+  if (!file) return std::nullopt;
+  return frontend::lower_simulation(*file, sim, diags);
+}
+
+}  // namespace snnc::driver

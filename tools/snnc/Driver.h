@@ -1,0 +1,26 @@
+// Driver.h — the compile pipeline shared by the snnc subcommands.
+//
+// Reads a file, parses it (DSL or textual IR), checks and lowers it, and runs passes,
+// printing diagnostics as it goes. Each step returns nullopt/false after reporting.
+#pragma once
+#include "AST.h"
+#include "Diagnostics.h"
+#include "IR.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace snnc::driver {
+
+/// Reads a whole file; prints `snnc: error: cannot read PATH: reason` and returns null.
+std::shared_ptr<SourceBuffer> read_source(const std::string &path);
+
+/// Parse + Sema. Null on error (diagnostics printed).
+std::optional<ast::File> load_checked(const SourceBuffer &buffer, DiagnosticEngine &diags);
+
+/// Parse + Sema + lowering of simulation `sim` ("" = first).
+std::optional<ir::Module> load_module(const SourceBuffer &buffer, DiagnosticEngine &diags,
+                                      const std::string &sim);
+
+}  // namespace snnc::driver

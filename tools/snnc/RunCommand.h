@@ -1,0 +1,21 @@
+// RunCommand.h — `snnc run`: JIT-compile a simulation and run it.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace snnc::driver {
+
+struct RunOptions {
+  std::string file;
+  std::string sim;                  ///< simulation name ("" = first)
+  std::vector<std::string> sets;    ///< NAME=VALUE overrides
+  std::string out_dir;              ///< rasters and traces ("" = out/<simulation>)
+  std::string summary_json;         ///< summary path ("" = <out_dir>/summary.json)
+  bool quiet = false;
+  bool progress = true;
+};
+
+/// Returns the process exit code.
+int run_simulation(const RunOptions &options);
+
+}  // namespace snnc::driver

@@ -1,0 +1,175 @@
+// main.cpp — the snnc command line: check, emit, opt, run.
+#include "Driver.h"
+#include "IRParser.h"
+#include "IRPrinter.h"
+#include "LLVMCodeGen.h"
+#include "Optimize.h"
+#include "Pass.h"
+#include "RunCommand.h"
+#include "SimLayout.h"
+#include "Verifier.h"
+
+#include <CLI/CLI.hpp>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <iostream>
+
+using namespace snnc;
+
+namespace {
+
+int cmd_check(const std::string &path) {
+  auto buffer = driver::read_source(path);
+  if (!buffer) return 1;
+  DiagnosticEngine diags(buffer);
+  return driver::load_checked(*buffer, diags) ? 0 : 1;
+}
+
+struct EmitOptions {
+  std::string file, sim;
+  bool ast = false, ir = false, ir_opt = false, llvm = false, no_llvm_opt = false, after_all = false;
+};
+
+int cmd_emit(const EmitOptions &o) {
+  auto buffer = driver::read_source(o.file);
+  if (!buffer) return 1;
+  DiagnosticEngine diags(buffer);
+  if (o.ast) {
+    auto file = driver::load_checked(*buffer, diags);
+    if (!file) return 1;
+    std::cout << ast::print(*file);
+    return 0;
+  }
+  auto module = driver::load_module(*buffer, diags, o.sim);
+  if (!module) return 1;
+  if (o.ir) {
+    std::cout << ir::print(*module);
+    return 0;
+  }
+  auto dump = [&](const std::string &pass, const ir::Module &m) {
+    if (o.after_all) std::cout << "// ----- after " << pass << " -----\n" << ir::print(m);
+  };
+  if (!ir::run_pipeline(*module, diags, ir::default_pipeline(), dump)) return 1;
+  if (o.ir_opt) {
+    if (!o.after_all) std::cout << ir::print(*module);
+    return 0;
+  }
+  try {
+    auto layout = backends::make_layout(*module);
+    llvm::LLVMContext context;
+    auto llvm_module = backends::generate_llvm(*module, layout, context);
+    auto tm = backends::host_target_machine();
+    if (o.no_llvm_opt) {
+      llvm_module->setTargetTriple(tm->getTargetTriple().str());
+      llvm_module->setDataLayout(tm->createDataLayout());
+    } else {
+      backends::optimize_module(*llvm_module, *tm);
+    }
+    std::cout << backends::to_text(*llvm_module);
+  } catch (const std::exception &e) {
+    std::cerr << "snnc: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int cmd_opt(const std::string &path, const std::vector<std::string> &passes) {
+  auto buffer = driver::read_source(path);
+  if (!buffer) return 1;
+  DiagnosticEngine diags(buffer);
+  auto module = ir::parse_module(*buffer, diags);
+  if (!module) return 1;
+  if (!ir::verify(*module, diags)) return 1;
+  for (const auto &p : passes)
+    if (!ir::find_pass(p)) {
+      std::vector<std::string> names;
+      for (const auto &info : ir::all_passes()) names.push_back(info.name);
+      std::string hint = closest_name(p, names);
+      std::cerr << "snnc: error: unknown pass '" << p << "'" << (hint.empty() ? "" : "; did you mean '" + hint + "'?")
+                << "\n";
+      return 1;
+    }
+  if (!ir::run_pipeline(*module, diags, passes)) return 1;
+  std::cout << ir::print(*module);
+  return 0;
+}
+
+std::string pass_list() {
+  std::string s = "Passes (in default pipeline order):\n";
+  for (const auto &p : ir::all_passes()) s += "  " + std::string(p.name) + ": " + p.summary + "\n";
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"snnc — a compiler for spiking neural networks.\n"
+               "Compiles .snn model files (neurons, networks, simulations) through an IR and LLVM."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "snnc 0.1 (LLVM 19)");
+
+  std::string check_file;
+  auto *check = app.add_subcommand("check", "Parse and check a .snn file; print nothing and exit 0 when it is valid");
+  check->add_option("file", check_file, "The .snn file")->required();
+
+  EmitOptions emit_opts;
+  auto *emit = app.add_subcommand("emit", "Print one stage of the compilation of a .snn file");
+  emit->add_option("file", emit_opts.file, "The .snn file")->required();
+  auto *g = emit->add_option_group("stage", "What to print (exactly one)");
+  g->add_flag("--ast", emit_opts.ast, "The syntax tree as parsed");
+  g->add_flag("--ir", emit_opts.ir, "The IR of the simulation, before any pass");
+  g->add_flag("--ir-opt", emit_opts.ir_opt, "The IR after the default pass pipeline");
+  g->add_flag("--llvm", emit_opts.llvm, "The LLVM IR of the simulation (after O3 unless --no-llvm-opt)");
+  g->require_option(1);
+  emit->add_flag("--no-llvm-opt", emit_opts.no_llvm_opt, "With --llvm: print LLVM IR before optimization");
+  emit->add_flag("--print-after-all", emit_opts.after_all, "With --ir-opt: print the IR after every pass");
+  emit->add_option("--sim", emit_opts.sim, "Which simulation block (default: the first in the file)");
+
+  std::string opt_file;
+  std::vector<std::string> opt_passes;
+  auto *opt = app.add_subcommand("opt", "Run IR passes on a textual IR file and print the result");
+  opt->add_option("file", opt_file, "A textual IR file (as printed by 'snnc emit --ir')")->required();
+  opt->add_option("--pass", opt_passes, "A pass to run; repeat to run several in order")->required();
+  opt->footer(pass_list());
+
+  driver::RunOptions run_opts;
+  bool no_progress = false;
+  auto *run = app.add_subcommand("run", "JIT-compile and run the simulation declared in a .snn file");
+  run->add_option("file", run_opts.file, "The .snn file")->required();
+  run->add_option("--set", run_opts.sets,
+                  "Change a run-time parameter without recompiling: NAME=VALUE with a unit, e.g. "
+                  "E.tau_m=25ms, cuba.duration=2s (repeatable)");
+  run->add_option("--out", run_opts.out_dir, "Directory for spikes.csv, traces.csv, raster.svg, summary.json (default: out/<simulation>)");
+  run->add_option("--summary-json", run_opts.summary_json, "Where to write the summary JSON (default: <out>/summary.json)");
+  run->add_option("--sim", run_opts.sim, "Which simulation block (default: the first in the file)");
+  run->add_flag("--quiet", run_opts.quiet, "Print nothing on success");
+  run->add_flag("--no-progress", no_progress, "No progress bar on stderr");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    app.exit(e);
+    return 2;
+  }
+  try {
+    if (*check) return cmd_check(check_file);
+    if (*emit) return cmd_emit(emit_opts);
+    if (*opt) return cmd_opt(opt_file, opt_passes);
+    if (*run) {
+      run_opts.progress = !no_progress;
+      return driver::run_simulation(run_opts);
+    }
+  } catch (const std::exception &e) {
+    std::cerr << "snnc: internal error: " << e.what() << "\n";
+    return 3;
+  }
+  return 0;
+}
