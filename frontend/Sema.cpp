@@ -328,6 +328,11 @@ class Sema {
     std::set<std::string> seen;
     for (const auto &a : c.args) {
       if (!seen.insert(a.name).second) diags_.error(a.loc, "connection option '" + a.name + "' given twice");
+      if ((a.name == "p" || a.name == "w" || a.name == "target") && !a.value) {
+        diags_.error(a.loc, "'" + a.name + "' needs a value, e.g. " +
+                                (a.name == "p" ? "p = 0.02" : a.name == "w" ? "w = 1mV" : "target = ge"));
+        continue;
+      }
       if (a.name == "one_to_one" || a.name == "all_to_all" || a.name == "no_autapses") {
         if (a.value) diags_.error(a.loc, "'" + a.name + "' takes no value");
         if (a.name != "no_autapses") ++kinds;

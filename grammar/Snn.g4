@@ -1,0 +1,141 @@
+// Snn.g4 — the grammar of .snn files (neurons, networks, simulations).
+//
+// Newlines are not significant: every item starts with a keyword (or, for ODEs, with the
+// identifier `dX`), and an expression ends where the next token cannot continue it.
+// Semicolons are optional separators. The parse tree is turned into snnc::ast by
+// frontend/Parser.cpp, which also checks what the grammar leaves loose (the `dX/dt` form
+// of ODEs, integer slice bounds, unit spellings, duplicate items).
+grammar Snn;
+
+// ---------------------------------------------------------------------------- file
+
+file : topItem* EOF ;
+
+topItem
+  : neuronDef
+  | networkDef
+  | simulationDef
+  | ';'
+  ;
+
+// ---------------------------------------------------------------------------- neurons
+
+neuronDef : 'neuron' ID ( '(' paramList? ')' )? '{' neuronItem* '}' ;
+
+paramList : param (',' param)* ;
+param : ID (':' type)? ('=' expr)? ;
+
+// A unit annotation: `mV`, `real`, `mV/ms`, `uA/cm^2`, `1/ms`, `s^-1`.
+type : unitAtom (('*' | '/') unitAtom)* ;
+unitAtom : (ID | NUMBER) ('^' '-'? NUMBER)? ;
+
+neuronItem
+  : 'state' ID (':' type)? ('=' expr)?           # stateItem
+  | 'input' ID (':' type)?                        # inputItem
+  | 'let' ID '=' expr                             # letItem
+  | ID ('/' ID)? '=' expr                         # odeItem      // dv/dt = expr
+  | 'update' '{' assignItem* '}'                  # updateItem
+  | 'spike' 'when' expr surrogate?                # spikeItem
+  | 'reset' '{' assignItem* '}'                   # resetItem
+  | 'refractory' expr                             # refractoryItem
+  | 'method' ID                                   # methodItem
+  | ';'                                           # emptyNeuronItem
+  ;
+
+surrogate : 'surrogate' ID ('(' argList? ')')? ;
+
+assignItem : assign | ';' ;
+assign : ID op=('=' | '+=' | '-=') expr ;
+
+// ---------------------------------------------------------------------------- networks
+
+networkDef : 'network' ID ( '(' paramList? ')' )? '{' networkItem* '}' ;
+
+networkItem
+  : 'population' ID '=' expr 'of' ID ('(' argList? ')')?     # populationItem
+  | 'source' ID '=' ID '(' argList? ')'                      # sourceItem
+  | 'connect' groupList '->' groupList ('(' argList? ')')?   # connectItem
+  | ';'                                                      # emptyNetworkItem
+  ;
+
+groupList : groupRef (',' groupRef)* ;
+groupRef : ID ('[' NUMBER (':' NUMBER)? ']')? ;
+
+argList : arg (',' arg)* ;
+arg
+  : ID '=' expr    # namedArg
+  | expr           # positionalArg
+  ;
+
+// ---------------------------------------------------------------------------- simulations
+
+simulationDef : 'simulation' ID '{' simItem* '}' ;
+
+simItem
+  : (ID | 'network') '=' expr        # settingItem
+  | 'record' ID '(' groupList ')'    # recordItem
+  | ';'                              # emptySimItem
+  ;
+
+// ---------------------------------------------------------------------------- expressions
+// Loosest first. Binary levels are loops (flat parse trees; the builder associates them
+// to the left); `?:` and `^` associate to the right; `-x^2` is `-(x^2)`.
+
+expr : orExpr ('?' expr ':' expr)? ;
+orExpr : andExpr ('||' andExpr)* ;
+andExpr : eqExpr ('&&' eqExpr)* ;
+eqExpr : relExpr (('==' | '!=') relExpr)* ;
+relExpr : addExpr (('<' | '<=' | '>' | '>=') addExpr)* ;
+addExpr : mulExpr (('+' | '-') mulExpr)* ;
+mulExpr : unaryExpr (('*' | '/') unaryExpr)* ;
+unaryExpr
+  : ('-' | '!') unaryExpr
+  | powExpr
+  ;
+powExpr : atom ('^' unaryExpr)? ;
+atom
+  : NUMBER                         # numberAtom
+  | QUANTITY                       # quantityAtom
+  | ID '(' exprList? ')'           # callAtom
+  | ID                             # nameAtom
+  | '(' expr ')'                   # parenAtom
+  ;
+exprList : expr (',' expr)* ;
+
+// ---------------------------------------------------------------------------- tokens
+
+NEURON : 'neuron' ;
+NETWORK : 'network' ;
+SIMULATION : 'simulation' ;
+STATE : 'state' ;
+INPUT : 'input' ;
+LET : 'let' ;
+UPDATE : 'update' ;
+SPIKE : 'spike' ;
+WHEN : 'when' ;
+SURROGATE : 'surrogate' ;
+RESET : 'reset' ;
+REFRACTORY : 'refractory' ;
+METHOD : 'method' ;
+POPULATION : 'population' ;
+OF : 'of' ;
+SOURCE : 'source' ;
+CONNECT : 'connect' ;
+RECORD : 'record' ;
+
+// A number directly followed by a unit spelled with letters: 20ms, 1.62mV, 1e3Hz.
+// `2e-3` stays a NUMBER (the longer match).
+QUANTITY : NUM_BODY [a-zA-Z]+ ;
+NUMBER : NUM_BODY ;
+fragment NUM_BODY : DIGITS ('.' DIGITS?)? EXPONENT? | '.' DIGITS EXPONENT? ;
+fragment DIGITS : [0-9]+ ;
+fragment EXPONENT : [eE] [+-]? DIGITS ;
+
+ID : [a-zA-Z_] [a-zA-Z0-9_]* ;
+
+WS : [ \t\r\n\f\uFEFF]+ -> skip ;   // \uFEFF: a byte order mark
+LINE_COMMENT : '//' ~[\r\n]* -> skip ;
+// An unterminated comment runs to the end of the file; Parser.cpp reports it.
+BLOCK_COMMENT : '/*' .*? ('*/' | EOF) -> channel(HIDDEN) ;
+// Anything else: reported by Parser.cpp as "invalid character", then ignored.
+INVALID_CHAR : . -> channel(HIDDEN) ;
