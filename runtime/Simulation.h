@@ -40,6 +40,7 @@ struct ConnectivitySpec {
   int row_ptr_buffer = -1;       ///< I64 buffer of n_pre + 1 entries (allocated by runtime)
   int col_buffer = -1;           ///< I32 buffer of nnz entries (allocated by runtime)
   int weight_buffer = -1;        ///< F64 buffer of nnz entries, -1 when the weight is a constant
+  int32_t pre_group = -1;        ///< SpikeGroupInfo id of the presynaptic group
 };
 
 /// A group that produces spikes: populations first, then Poisson sources.

@@ -1,0 +1,67 @@
+// Connectivity.cpp — all-to-all, one-to-one and Bernoulli-random CSR construction.
+#include "Connectivity.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace snnc::rt {
+
+Csr build_connectivity(const ConnectivitySpec &s, Rng &rng) {
+  auto fail = [&](const std::string &why) {
+    throw std::runtime_error("connection '" + s.name + "': " + why);
+  };
+  if (s.n_pre <= 0 || s.n_post <= 0) fail("empty group");
+  if (s.n_post > std::numeric_limits<int32_t>::max()) fail("postsynaptic group too large");
+  Csr csr;
+  csr.row_ptr.assign(s.n_pre + 1, 0);
+  bool skip_self = s.same_group && !s.autapses;
+  auto draw_weight = [&] {
+    switch (s.weight) {
+      case WeightKind::Uniform: csr.weight.push_back(s.w_a + (s.w_b - s.w_a) * rng.uniform()); break;
+      case WeightKind::Normal: csr.weight.push_back(s.w_a + s.w_b * rng.normal()); break;
+      case WeightKind::Constant: break;
+    }
+  };
+  switch (s.kind) {
+    case ConnKind::OneToOne:
+      if (s.n_pre != s.n_post) fail("one_to_one needs groups of equal size");
+      for (int64_t i = 0; i < s.n_pre; ++i) {
+        csr.col.push_back(static_cast<int32_t>(i));
+        draw_weight();
+        csr.row_ptr[i + 1] = i + 1;
+      }
+      break;
+    case ConnKind::AllToAll:
+      if (static_cast<double>(s.n_pre) * s.n_post > 2e9) fail("all_to_all would create more than 2e9 synapses");
+      for (int64_t i = 0; i < s.n_pre; ++i) {
+        for (int64_t j = 0; j < s.n_post; ++j) {
+          if (skip_self && i == j) continue;
+          csr.col.push_back(static_cast<int32_t>(j));
+          draw_weight();
+        }
+        csr.row_ptr[i + 1] = static_cast<int64_t>(csr.col.size());
+      }
+      break;
+    case ConnKind::Random: {
+      if (!(s.p >= 0 && s.p <= 1)) fail("probability must be in [0, 1]");
+      if (s.p * s.n_pre * s.n_post > 2e9) fail("would create more than 2e9 synapses");
+      csr.col.reserve(static_cast<size_t>(s.p * s.n_pre * s.n_post * 1.05 + 16));
+      for (int64_t i = 0; i < s.n_pre; ++i) {
+        if (s.p > 0) {
+          for (int64_t j = rng.geometric(s.p); j < s.n_post; j += 1 + rng.geometric(s.p)) {
+            if (skip_self && i == j) continue;
+            csr.col.push_back(static_cast<int32_t>(j));
+            draw_weight();
+          }
+        }
+        csr.row_ptr[i + 1] = static_cast<int64_t>(csr.col.size());
+      }
+      break;
+    }
+  }
+  return csr;
+}
+
+}  // namespace snnc::rt

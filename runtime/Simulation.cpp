@@ -1,0 +1,147 @@
+// Simulation.cpp — buffer allocation, connectivity, the chunked run and the C callbacks.
+#include "Simulation.h"
+
+#include "Connectivity.h"
+#include "SimContext.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+
+namespace snnc::rt {
+
+namespace {
+
+size_t elem_size(ElemType t) {
+  switch (t) {
+    case ElemType::F64: return 8;
+    case ElemType::I64: return 8;
+    case ElemType::I32: return 4;
+    case ElemType::U8: return 1;
+  }
+  return 8;
+}
+
+struct Free {
+  void operator()(void *p) const { std::free(p); }
+};
+using Block = std::unique_ptr<void, Free>;
+
+Block allocate(size_t bytes) {
+  size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
+  void *p = std::aligned_alloc(64, rounded);
+  if (!p) throw std::runtime_error("out of memory allocating " + std::to_string(bytes) + " bytes");
+  std::memset(p, 0, rounded);
+  return Block(p);
+}
+
+template <typename T>
+Block copy_block(const std::vector<T> &v) {
+  Block b = allocate(v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(b.get(), v.data(), v.size() * sizeof(T));
+  return b;
+}
+
+double seconds(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Stream ids: 0 initial values, 1..C connections, 1000000 + k Poisson source k.
+constexpr uint64_t kPoissonStream = 1000000;
+
+}  // namespace
+
+SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const SimFunctions &fns,
+                   const ProgressFn &progress) {
+  if (!fns.setup || !fns.init || !fns.run) throw std::runtime_error("simulation module lacks an entry point");
+  SimResult result;
+  result.spike_counts.assign(spec.groups.size(), 0);
+  result.spikes.resize(spec.groups.size());
+  result.traces.resize(spec.traces.size());
+
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<Block> blocks(spec.buffers.size());
+  std::vector<void *> pointers(spec.buffers.size(), nullptr);
+  for (size_t i = 0; i < spec.buffers.size(); ++i) {
+    blocks[i] = allocate(static_cast<size_t>(spec.buffers[i].count) * elem_size(spec.buffers[i].type));
+    pointers[i] = blocks[i].get();
+  }
+  snnc_rt_ctx ctx;
+  ctx.spec = &spec;
+  ctx.result = &result;
+  ctx.init_rng = Rng(spec.seed, 0);
+  for (size_t k = 0; k < spec.poisson_groups.size(); ++k) ctx.poisson_rng.emplace_back(spec.seed, kPoissonStream + k);
+  ctx.out_rows.resize(spec.groups.size());
+  for (size_t c = 0; c < spec.connections.size(); ++c) {
+    const ConnectivitySpec &cs = spec.connections[c];
+    Rng rng(spec.seed, 1 + c);
+    Csr csr = build_connectivity(cs, rng);
+    result.synapses += static_cast<int64_t>(csr.col.size());
+    auto place = [&](int slot, Block b) {
+      if (slot < 0 || static_cast<size_t>(slot) >= blocks.size())
+        throw std::runtime_error("connection '" + cs.name + "': bad buffer slot");
+      blocks[slot] = std::move(b);
+      pointers[slot] = blocks[slot].get();
+    };
+    place(cs.row_ptr_buffer, copy_block(csr.row_ptr));
+    place(cs.col_buffer, copy_block(csr.col));
+    if (cs.weight_buffer >= 0) place(cs.weight_buffer, copy_block(csr.weight));
+    if (cs.pre_group >= 0 && static_cast<size_t>(cs.pre_group) < ctx.out_rows.size())
+      ctx.out_rows[cs.pre_group].push_back(static_cast<const int64_t *>(pointers[cs.row_ptr_buffer]));
+  }
+  std::vector<double> derived(std::max<int64_t>(spec.derived_count, 1), 0.0);
+  result.build_seconds = seconds(t0);
+
+  auto t1 = std::chrono::steady_clock::now();
+  fns.setup(params.data(), derived.data(), &ctx);
+  fns.init(params.data(), derived.data(), pointers.data(), &ctx);
+  int64_t chunk = std::max<int64_t>(1000, spec.steps / 100);
+  for (int64_t done = 0; done < spec.steps;) {
+    int64_t n = std::min(chunk, spec.steps - done);
+    fns.run(params.data(), derived.data(), pointers.data(), &ctx, done, n);
+    done += n;
+    if (progress) progress(done, spec.steps);
+  }
+  result.run_seconds = seconds(t1);
+  return result;
+}
+
+}  // namespace snnc::rt
+
+using snnc::rt::Rng;
+
+extern "C" double snnc_rt_uniform(snnc_rt_ctx *rt) { return rt->init_rng.uniform(); }
+extern "C" double snnc_rt_normal(snnc_rt_ctx *rt) { return rt->init_rng.normal(); }
+
+extern "C" int64_t snnc_rt_poisson(snnc_rt_ctx *rt, int32_t source, double p, int32_t *idx) {
+  Rng &rng = rt->poisson_rng.at(source);
+  int64_t size = rt->spec->groups.at(rt->spec->poisson_groups.at(source)).size;
+  if (!(p > 0)) return 0;
+  int64_t count = 0;
+  for (int64_t j = rng.geometric(std::fmin(p, 1.0)); j < size; j += 1 + rng.geometric(std::fmin(p, 1.0)))
+    idx[count++] = static_cast<int32_t>(j);
+  return count;
+}
+
+extern "C" void snnc_rt_spikes(snnc_rt_ctx *rt, int32_t pop, int64_t step, const int32_t *idx, int64_t count) {
+  snnc::rt::SimResult &r = *rt->result;
+  r.spike_counts[pop] += count;
+  for (const int64_t *row_ptr : rt->out_rows[pop])
+    for (int64_t k = 0; k < count; ++k) r.synaptic_events += row_ptr[idx[k] + 1] - row_ptr[idx[k]];
+  if (!rt->spec->groups[pop].record) return;
+  auto &rec = r.spikes[pop];
+  for (int64_t k = 0; k < count; ++k) {
+    rec.steps.push_back(step);
+    rec.neurons.push_back(idx[k]);
+  }
+}
+
+extern "C" void snnc_rt_trace(snnc_rt_ctx *rt, int32_t record, int64_t step, const double *values) {
+  const auto &neurons = rt->spec->traces[record].neurons;
+  auto &out = rt->result->traces[record];
+  for (int64_t n : neurons) out.push_back(values[n]);
+}
