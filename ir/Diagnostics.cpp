@@ -70,7 +70,7 @@ static size_t edit_distance(const std::string &a, const std::string &b) {
 
 std::string closest_name(const std::string &name, const std::vector<std::string> &candidates) {
   std::string best;
-  size_t best_d = std::max<size_t>(1, std::min<size_t>(3, name.size() / 2));
+  size_t best_d = std::max<size_t>(2, std::min<size_t>(3, (name.size() + 1) / 2));
   for (const auto &c : candidates) {
     size_t d = edit_distance(name, c);
     if (d <= best_d && (best.empty() || d < edit_distance(name, best))) best = c;

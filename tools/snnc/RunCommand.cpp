@@ -82,6 +82,7 @@ int run_simulation(const RunOptions &o) {
       overrides[name] = value;
     }
     std::vector<double> params = backends::evaluate_params(layout, overrides);
+    if (o.seed >= 0) module->seed = static_cast<uint64_t>(o.seed);
     rt::SimSpec spec = backends::make_sim_spec(*module, layout, params);
 
     auto context = std::make_unique<llvm::LLVMContext>();

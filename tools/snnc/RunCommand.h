@@ -11,6 +11,7 @@ struct RunOptions {
   std::vector<std::string> sets;    ///< NAME=VALUE overrides
   std::string out_dir;              ///< rasters and traces ("" = out/<simulation>)
   std::string summary_json;         ///< summary path ("" = <out_dir>/summary.json)
+  long long seed = -1;              ///< overrides the simulation's seed when >= 0
   bool quiet = false;
   bool progress = true;
 };

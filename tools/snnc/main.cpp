@@ -144,6 +144,8 @@ int main(int argc, char **argv) {
   run->add_option("--out", run_opts.out_dir, "Directory for spikes.csv, traces.csv, raster.svg, summary.json (default: out/<simulation>)");
   run->add_option("--summary-json", run_opts.summary_json, "Where to write the summary JSON (default: <out>/summary.json)");
   run->add_option("--sim", run_opts.sim, "Which simulation block (default: the first in the file)");
+  run->add_option("--seed", run_opts.seed, "Seed for connectivity, initial values and Poisson draws (default: the file's)")
+      ->check(CLI::NonNegativeNumber);
   run->add_flag("--quiet", run_opts.quiet, "Print nothing on success");
   run->add_flag("--no-progress", no_progress, "No progress bar on stderr");
 
