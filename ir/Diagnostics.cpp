@@ -75,6 +75,13 @@ std::string closest_name(const std::string &name, const std::vector<std::string>
     size_t d = edit_distance(name, c);
     if (d <= best_d && (best.empty() || d < edit_distance(name, best))) best = c;
   }
+  if (best.empty() && name.size() >= 3) {  // an abbreviation: `fuse` for `fuse-neuron-update`
+    for (const auto &c : candidates) {
+      if (c.compare(0, name.size(), name) != 0) continue;
+      if (!best.empty()) return "";  // ambiguous
+      best = c;
+    }
+  }
   return best;
 }
 

@@ -131,7 +131,9 @@ int main(int argc, char **argv) {
   std::vector<std::string> opt_passes;
   auto *opt = app.add_subcommand("opt", "Run IR passes on a textual IR file and print the result");
   opt->add_option("file", opt_file, "A textual IR file (as printed by 'snnc emit --ir')")->required();
-  opt->add_option("--pass", opt_passes, "A pass to run; repeat to run several in order")->required();
+  opt->add_option("--pass", opt_passes, "A pass to run; repeat to run several in order")
+      ->required()
+      ->allow_extra_args(false);
   opt->footer(pass_list());
 
   driver::RunOptions run_opts;
@@ -140,7 +142,8 @@ int main(int argc, char **argv) {
   run->add_option("file", run_opts.file, "The .snn file")->required();
   run->add_option("--set", run_opts.sets,
                   "Change a run-time parameter without recompiling: NAME=VALUE with a unit, e.g. "
-                  "E.tau_m=25ms, cuba.duration=2s (repeatable)");
+                  "E.tau_m=25ms, cuba.duration=2s (repeatable)")
+      ->allow_extra_args(false);
   run->add_option("--out", run_opts.out_dir, "Directory for spikes.csv, traces.csv, raster.svg, summary.json (default: out/<simulation>)");
   run->add_option("--summary-json", run_opts.summary_json, "Where to write the summary JSON (default: <out>/summary.json)");
   run->add_option("--sim", run_opts.sim, "Which simulation block (default: the first in the file)");
