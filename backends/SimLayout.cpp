@@ -85,11 +85,16 @@ SimLayout make_layout(const ir::Module &m) {
 
 std::vector<double> evaluate_params(const SimLayout &l, const std::map<std::string, double> &overrides) {
   std::vector<double> values(l.params.size(), 0.0);
+  auto finite = [&](size_t i) {
+    if (std::isnan(values[i]) || (std::isinf(values[i]) && l.params[i].local != "stop"))
+      throw std::runtime_error("parameter '" + l.params[i].name + "' evaluates to " + ir::format_number(values[i]));
+  };
   for (size_t i = 0; i < l.params.size(); ++i) {
     const ParamSlot &p = l.params[i];
     auto it = overrides.find(p.name);
     if (it != overrides.end()) {
       values[i] = it->second;
+      finite(i);
       continue;
     }
     values[i] = ir::evaluate(p.value, [&](const std::string &name) -> double {
@@ -98,6 +103,7 @@ std::vector<double> evaluate_params(const SimLayout &l, const std::map<std::stri
         throw std::runtime_error("parameter '" + p.name + "' reads '" + name + "', which is not an earlier parameter");
       return values[slot];
     });
+    finite(i);
   }
   return values;
 }

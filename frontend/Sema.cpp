@@ -148,7 +148,7 @@ class Sema {
       diags_.error(n.method_loc, "unknown integration method '" + n.method + "'" +
                                      (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
     }
-    if (n.odes.empty() && !n.has_update && !n.spike)
+    if (n.states.empty() && n.odes.empty() && !n.has_update && !n.spike)
       diags_.warning(n.loc, "neuron '" + n.name + "' has no dynamics and never spikes");
   }
 
@@ -454,6 +454,7 @@ class Sema {
         diags_.error(g.loc, "only populations have state to record");
         continue;
       }
+      if (!grp.neuron) continue;  // its unknown neuron was reported already
       const NeuronScope &scope = scopes_[grp.neuron->name];
       if (!scope.states.count(r.what)) {
         std::string hint = closest_name(r.what, {scope.states.begin(), scope.states.end()});

@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace snnc::rt {
 
@@ -50,6 +52,30 @@ double seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+/// Refuses runs that would exhaust memory or never finish, before allocating anything.
+void check_resources(const SimSpec &spec) {
+  constexpr int64_t kMaxSteps = 10'000'000'000;
+  if (spec.steps > kMaxSteps)
+    throw std::runtime_error(std::to_string(spec.steps) + " steps is more than the limit of 1e10 (check dt and duration)");
+  double bytes = 0;
+  for (const auto &b : spec.buffers) bytes += static_cast<double>(b.count) * elem_size(b.type);
+  for (const auto &c : spec.connections) {
+    double synapses = c.kind == ConnKind::Random ? c.p * c.n_pre * c.n_post
+                      : c.kind == ConnKind::AllToAll ? static_cast<double>(c.n_pre) * c.n_post
+                                                     : static_cast<double>(c.n_pre);
+    bytes += synapses * (c.weight_buffer >= 0 ? 12 : 4);
+  }
+  for (const auto &t : spec.traces) bytes += static_cast<double>(t.neurons.size()) * spec.steps * 8;
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  double ram = pages > 0 && page > 0 ? static_cast<double>(pages) * page : 16e9;
+  if (bytes > 0.75 * ram) {
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "the simulation needs about %.1f GiB of memory (state, synapses, traces); this machine has %.1f GiB",
+                  bytes / (1 << 30), ram / (1 << 30));
+    throw std::runtime_error(msg);
+  }
+}
+
 // Stream ids: 0 initial values, 1..C connections, 1000000 + k Poisson source k.
 constexpr uint64_t kPoissonStream = 1000000;
 
@@ -63,6 +89,7 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
   result.spikes.resize(spec.groups.size());
   result.traces.resize(spec.traces.size());
 
+  check_resources(spec);
   auto t0 = std::chrono::steady_clock::now();
   std::vector<Block> blocks(spec.buffers.size());
   std::vector<void *> pointers(spec.buffers.size(), nullptr);
@@ -98,6 +125,10 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
 
   auto t1 = std::chrono::steady_clock::now();
   fns.setup(params.data(), derived.data(), &ctx);
+  for (double d : derived)
+    if (!std::isfinite(d))
+      throw std::runtime_error("the exact propagators are not finite: check that time constants are non-zero "
+                               "and the system is stable for this dt");
   fns.init(params.data(), derived.data(), pointers.data(), &ctx);
   int64_t chunk = std::max<int64_t>(1000, spec.steps / 100);
   for (int64_t done = 0; done < spec.steps;) {
