@@ -72,7 +72,14 @@ SimLayout make_layout(const ir::Module &m) {
     if (random_weight) {
       s.weight = add_buffer(l, c.name + ".weight", rt::ElemType::F64, 0);
     } else {
-      ir::Param w{"w", Dim::none(), c.weight, c.loc};
+      Dim target_dim;  // the weight is added to the target, so it has its dimension
+      if (const ir::Population *post = m.find_population(c.post)) {
+        for (const auto &st : post->states)
+          if (st.name == c.target) target_dim = st.dim;
+        for (const auto &in : post->inputs)
+          if (in.name == c.target) target_dim = in.dim;
+      }
+      ir::Param w{"w", target_dim, c.weight, c.loc};
       add_param(l, c.name, w);
       s.weight_param = l.param(c.name, "w");
     }

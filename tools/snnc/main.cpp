@@ -131,8 +131,8 @@ int main(int argc, char **argv) {
   std::vector<std::string> opt_passes;
   auto *opt = app.add_subcommand("opt", "Run IR passes on a textual IR file and print the result");
   opt->add_option("file", opt_file, "A textual IR file (as printed by 'snnc emit --ir')")->required();
-  opt->add_option("--pass", opt_passes, "A pass to run; repeat to run several in order")
-      ->required()
+  opt->add_option("--pass", opt_passes,
+                  "A pass to run; repeat to run several in order (none: parse, verify and print)")
       ->allow_extra_args(false);
   opt->footer(pass_list());
 
