@@ -3,6 +3,7 @@
 
 #include "ExprUtils.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <stdexcept>
@@ -166,7 +167,17 @@ rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &l, const std::ve
   for (const auto &r : m.records) {
     if (r.kind == ir::Record::Spikes) {
       for (auto &g : spec.groups)
-        if (g.name == r.group) g.record = true;
+        if (g.name == r.group) {
+          // several records of one group: keep the union of their ranges
+          int64_t begin = r.end >= 0 ? r.begin : 0, end = r.end >= 0 ? r.end : g.size;
+          if (g.record) {
+            begin = std::min(begin, g.record_begin);
+            end = std::max(end, g.record_end < 0 ? g.size : g.record_end);
+          }
+          g.record = true;
+          g.record_begin = begin;
+          g.record_end = end;
+        }
     } else {
       spec.traces.push_back({r.group, r.var, r.neurons});
     }

@@ -224,6 +224,10 @@ class Lowering {
       rec.loc = r.loc;
       if (r.what == "spikes") {
         rec.kind = ir::Record::Spikes;
+        if (g.begin) {
+          rec.begin = *g.begin;
+          rec.end = *g.end;
+        }
       } else {
         rec.kind = ir::Record::Trace;
         rec.var = r.what;

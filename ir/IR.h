@@ -120,6 +120,7 @@ struct Record {
   enum Kind { Spikes, Trace } kind = Spikes;
   std::string group, var;
   std::vector<int64_t> neurons;  ///< Trace: which neurons
+  int64_t begin = 0, end = -1;   ///< Spikes: neurons [begin, end) (end -1: all)
   SourceLoc loc;
 };
 

@@ -436,6 +436,12 @@ class IRParser {
     if (kind == "spikes") {
       r.kind = Record::Spikes;
       r.group = ident("a group name");
+      if (accept("[")) {
+        r.begin = integer("range start");
+        expect(":");
+        r.end = integer("range end");
+        expect("]");
+      }
     } else if (kind == "trace") {
       r.kind = Record::Trace;
       r.group = ident("a population name");

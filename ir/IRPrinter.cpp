@@ -109,7 +109,9 @@ class Printer {
 
   void record(const Record &r) {
     if (r.kind == Record::Spikes) {
-      line(1, "record spikes " + r.group);
+      std::string range;
+      if (r.end >= 0) range = "[" + std::to_string(r.begin) + ":" + std::to_string(r.end) + "]";
+      line(1, "record spikes " + r.group + range);
       return;
     }
     std::string ns;

@@ -160,8 +160,12 @@ class Verifier {
 
   void record(const Module &m, const Record &r) {
     if (r.kind == Record::Spikes) {
-      if (!m.find_population(r.group) && !m.find_source(r.group))
-        diags_.error(r.loc, "record of unknown group '" + r.group + "'");
+      int64_t size = -1;
+      if (auto *p = m.find_population(r.group)) size = p->size;
+      else if (auto *s = m.find_source(r.group)) size = s->size;
+      if (size < 0) diags_.error(r.loc, "record of unknown group '" + r.group + "'");
+      else if (r.end >= 0 && (r.begin < 0 || r.begin >= r.end || r.end > size))
+        diags_.error(r.loc, "spike record range out of bounds for '" + r.group + "'");
       return;
     }
     const Population *p = m.find_population(r.group);

@@ -78,7 +78,11 @@ std::string raster_svg(const SimSpec &spec, const SimResult &r) {
   double duration_ms = spec.steps * spec.dt * 1e3;
   double plot_w = width - left - right;
   int64_t total_neurons = 0, total_spikes = 0;
-  for (size_t g : shown) total_neurons += spec.groups[g].size, total_spikes += r.spike_counts[g];
+  auto shown_size = [&](size_t g) {
+    const auto &grp = spec.groups[g];
+    return grp.record_end >= 0 ? grp.record_end - grp.record_begin : grp.size;
+  };
+  for (size_t g : shown) total_neurons += shown_size(g), total_spikes += static_cast<int64_t>(r.spikes[g].steps.size());
   const int64_t max_dots = 200000;
   int64_t stride = std::max<int64_t>(1, (total_spikes + max_dots - 1) / max_dots);
 
@@ -95,8 +99,9 @@ std::string raster_svg(const SimSpec &spec, const SimResult &r) {
   double y0 = top;
   for (size_t i = 0; i < shown.size(); ++i) {
     size_t g = shown[i];
-    double band = total_neurons ? band_height * spec.groups[g].size / total_neurons : 0;
-    double per_neuron = band / std::max<int64_t>(spec.groups[g].size, 1);
+    double band = total_neurons ? band_height * shown_size(g) / total_neurons : 0;
+    double per_neuron = band / std::max<int64_t>(shown_size(g), 1);
+    int64_t first = spec.groups[g].record_begin;
     const char *colour = colours[i % 6];
     svg += "<text x=\"" + fmt_double(left - 8) + "\" y=\"" + fmt_double(y0 + band / 2) +
            "\" text-anchor=\"end\" fill=\"" + colour + "\">" + spec.groups[g].name + "</text>\n";
@@ -106,7 +111,7 @@ std::string raster_svg(const SimSpec &spec, const SimResult &r) {
     for (size_t k = 0; k < rec.steps.size(); ++k) {
       if (rec.neurons[k] % stride) continue;
       double x = left + plot_w * (rec.steps[k] * spec.dt * 1e3) / std::max(duration_ms, 1e-12);
-      double y = y0 + rec.neurons[k] * per_neuron;
+      double y = y0 + (rec.neurons[k] - first) * per_neuron;
       svg += "<rect x=\"" + fmt_double(x, "%.1f") + "\" y=\"" + fmt_double(y, "%.1f") + "\" width=\"1.2\" height=\"" +
              fmt_double(dot_h, "%.2f") + "\"/>\n";
     }

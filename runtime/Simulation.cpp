@@ -163,9 +163,11 @@ extern "C" void snnc_rt_spikes(snnc_rt_ctx *rt, int32_t pop, int64_t step, const
   r.spike_counts[pop] += count;
   for (const int64_t *row_ptr : rt->out_rows[pop])
     for (int64_t k = 0; k < count; ++k) r.synaptic_events += row_ptr[idx[k] + 1] - row_ptr[idx[k]];
-  if (!rt->spec->groups[pop].record) return;
+  const auto &group = rt->spec->groups[pop];
+  if (!group.record) return;
   auto &rec = r.spikes[pop];
   for (int64_t k = 0; k < count; ++k) {
+    if (idx[k] < group.record_begin || (group.record_end >= 0 && idx[k] >= group.record_end)) continue;
     rec.steps.push_back(step);
     rec.neurons.push_back(idx[k]);
   }

@@ -48,6 +48,7 @@ struct SpikeGroupInfo {
   std::string name;
   int64_t size = 0;
   bool record = false;  ///< keep every spike (for the raster), not only the count
+  int64_t record_begin = 0, record_end = -1;  ///< recorded neurons [begin, end); -1: all
 };
 
 /// A recorded state variable: the generated code reports the whole array each step.
