@@ -1,12 +1,12 @@
 // SimLayout.cpp — parameter, buffer and propagator slots; overrides; runtime spec.
 #include "SimLayout.h"
 
-#include "ExprUtils.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <stdexcept>
+
+#include "ExprUtils.h"
 
 namespace snnc::backends {
 
@@ -61,7 +61,8 @@ SimLayout make_layout(const ir::Module &m) {
   for (const auto &src : m.sources) {
     for (const auto &p : src.params) add_param(l, src.name, p);
     if (src.kind != ir::Source::Poisson) continue;
-    l.poisson_spikes[src.name] = add_buffer(l, src.name + ".spike_index", rt::ElemType::I32, src.size);
+    l.poisson_spikes[src.name] =
+        add_buffer(l, src.name + ".spike_index", rt::ElemType::I32, src.size);
     l.poisson_id[src.name] = static_cast<int>(l.poisson_id.size());
     l.groups.push_back(src.name);
   }
@@ -69,7 +70,8 @@ SimLayout make_layout(const ir::Module &m) {
     ConnectionSlots s;
     s.row_ptr = add_buffer(l, c.name + ".row_ptr", rt::ElemType::I64, group_size(m, c.pre) + 1);
     s.col = add_buffer(l, c.name + ".col", rt::ElemType::I32, 0);
-    bool random_weight = ir::contains_call(c.weight, "uniform") || ir::contains_call(c.weight, "normal");
+    bool random_weight =
+        ir::contains_call(c.weight, "uniform") || ir::contains_call(c.weight, "normal");
     if (random_weight) {
       s.weight = add_buffer(l, c.name + ".weight", rt::ElemType::F64, 0);
     } else {
@@ -91,11 +93,13 @@ SimLayout make_layout(const ir::Module &m) {
   return l;
 }
 
-std::vector<double> evaluate_params(const SimLayout &l, const std::map<std::string, double> &overrides) {
+std::vector<double> evaluate_params(const SimLayout &l,
+                                    const std::map<std::string, double> &overrides) {
   std::vector<double> values(l.params.size(), 0.0);
   auto finite = [&](size_t i) {
     if (std::isnan(values[i]) || (std::isinf(values[i]) && l.params[i].local != "stop"))
-      throw std::runtime_error("parameter '" + l.params[i].name + "' evaluates to " + ir::format_number(values[i]));
+      throw std::runtime_error("parameter '" + l.params[i].name + "' evaluates to " +
+                               ir::format_number(values[i]));
   };
   for (size_t i = 0; i < l.params.size(); ++i) {
     const ParamSlot &p = l.params[i];
@@ -108,7 +112,8 @@ std::vector<double> evaluate_params(const SimLayout &l, const std::map<std::stri
     values[i] = ir::evaluate(p.value, [&](const std::string &name) -> double {
       int slot = l.param(p.owner, name);
       if (slot < 0 || static_cast<size_t>(slot) >= i)
-        throw std::runtime_error("parameter '" + p.name + "' reads '" + name + "', which is not an earlier parameter");
+        throw std::runtime_error("parameter '" + p.name + "' reads '" + name +
+                                 "', which is not an earlier parameter");
       return values[slot];
     });
     finite(i);
@@ -148,7 +153,8 @@ std::pair<std::string, double> parse_override(const SimLayout &l, const std::str
   return {name, v * unit.scale};
 }
 
-rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &l, const std::vector<double> &params) {
+rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &l,
+                          const std::vector<double> &params) {
   rt::SimSpec spec;
   spec.buffers = l.buffers;
   spec.dt = params.at(l.dt_param);
@@ -201,8 +207,11 @@ rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &l, const std::ve
     if (s.weight >= 0) {
       // weight = uniform(a, b) or normal(m, s) with constant arguments (after folding)
       const ir::ExprPtr &w = c.weight;
-      if (w->kind != ir::ExprKind::Call || !ir::is_constant(w->args[0]) || !ir::is_constant(w->args[1]))
-        throw std::runtime_error("weight of '" + c.name + "' must be uniform(a, b) or normal(mean, std) with constant arguments");
+      if (w->kind != ir::ExprKind::Call || !ir::is_constant(w->args[0]) ||
+          !ir::is_constant(w->args[1]))
+        throw std::runtime_error(
+            "weight of '" + c.name +
+            "' must be uniform(a, b) or normal(mean, std) with constant arguments");
       cs.weight = w->name == "uniform" ? rt::WeightKind::Uniform : rt::WeightKind::Normal;
       cs.w_a = w->args[0]->value;
       cs.w_b = w->args[1]->value;

@@ -6,13 +6,13 @@
 // module; it also turns parameter values into the runtime's SimSpec (connectivity to
 // build, groups, recordings) and parses `--set NAME=VALUE` overrides with units.
 #pragma once
-#include "IR.h"
-#include "Simulation.h"
-
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "IR.h"
+#include "Simulation.h"
 
 namespace snnc::backends {
 
@@ -41,13 +41,13 @@ struct ConnectionSlots {
 
 struct SimLayout {
   std::vector<ParamSlot> params;
-  std::map<std::string, int> param_index;        ///< qualified name -> slot
+  std::map<std::string, int> param_index;  ///< qualified name -> slot
   std::vector<rt::BufferSpec> buffers;
   std::map<std::string, PopulationSlots> populations;
-  std::map<std::string, int> poisson_spikes;     ///< source -> I32 index buffer
-  std::map<std::string, int> poisson_id;         ///< source -> id for snnc_rt_poisson
+  std::map<std::string, int> poisson_spikes;  ///< source -> I32 index buffer
+  std::map<std::string, int> poisson_id;      ///< source -> id for snnc_rt_poisson
   std::map<std::string, ConnectionSlots> connections;
-  std::vector<std::string> groups;               ///< spike group names, by id
+  std::vector<std::string> groups;  ///< spike group names, by id
   int64_t derived_count = 0;
   int dt_param = -1, duration_param = -1;
 

@@ -4,12 +4,12 @@
 // unit "ms"); everything else is a plain struct with the source location of its name.
 // The AST is printed by `snnc emit --ast`, checked by Sema and thrown away by LowerToIR.
 #pragma once
-#include "Diagnostics.h"
-#include "Expr.h"
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "Diagnostics.h"
+#include "Expr.h"
 
 namespace snnc::ast {
 
@@ -88,15 +88,15 @@ struct NeuronDef {
   std::vector<InputDecl> inputs;
   std::vector<LetDecl> lets;
   std::vector<OdeDecl> odes;
-  std::vector<Assign> update;       ///< `update { ... }` (discrete-time neurons)
+  std::vector<Assign> update;  ///< `update { ... }` (discrete-time neurons)
   bool has_update = false;
-  ExprPtr spike;                    ///< `spike when cond`; null if absent
+  ExprPtr spike;  ///< `spike when cond`; null if absent
   SourceLoc spike_loc;
   std::optional<SurrogateRef> surrogate;
-  std::vector<Assign> reset;        ///< `reset { ... }`
-  ExprPtr refractory;               ///< `refractory t_ref` or `refractory v > -40mV`
+  std::vector<Assign> reset;  ///< `reset { ... }`
+  ExprPtr refractory;         ///< `refractory t_ref` or `refractory v > -40mV`
   SourceLoc refractory_loc;
-  std::string method;               ///< `method rk4`; "" = auto
+  std::string method;  ///< `method rk4`; "" = auto
   SourceLoc method_loc;
 };
 

@@ -27,9 +27,13 @@
 namespace snnc::ast {
 namespace {
 
-std::string at(SourceLoc loc) { return " @" + std::to_string(loc.line) + ":" + std::to_string(loc.col); }
+std::string at(SourceLoc loc) {
+  return " @" + std::to_string(loc.line) + ":" + std::to_string(loc.col);
+}
 
-std::string expr(const ExprPtr &e) { return e ? ir::to_string(e) : "<null>"; }
+std::string expr(const ExprPtr &e) {
+  return e ? ir::to_string(e) : "<null>";
+}
 
 std::string typed(const std::string &name, const TypeRef &type, const ExprPtr &value) {
   std::string s = name;
@@ -54,7 +58,8 @@ std::string args(const std::vector<Arg> &as) {
 
 std::string group(const GroupRef &g) {
   std::string s = g.name;
-  if (g.begin) s += "[" + std::to_string(*g.begin) + ":" + std::to_string(g.end.value_or(*g.begin + 1)) + "]";
+  if (g.begin)
+    s += "[" + std::to_string(*g.begin) + ":" + std::to_string(g.end.value_or(*g.begin + 1)) + "]";
   return s;
 }
 
@@ -91,7 +96,8 @@ void neuron(std::string &out, const NeuronDef &n) {
 void network(std::string &out, const NetworkDef &net) {
   out += "network " + net.name + at(net.loc) + "\n";
   for (const auto &p : net.populations)
-    out += "  population " + p.name + " = " + expr(p.size) + " of " + p.neuron + args(p.args) + "\n";
+    out +=
+        "  population " + p.name + " = " + expr(p.size) + " of " + p.neuron + args(p.args) + "\n";
   for (const auto &s : net.sources) {
     std::string a = args(s.args);
     out += "  source " + s.name + " = " + s.kind + (a.empty() ? "()" : a) + "\n";

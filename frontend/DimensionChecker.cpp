@@ -1,9 +1,9 @@
 // DimensionChecker.cpp — dimension inference rules for operators and functions.
 #include "DimensionChecker.h"
 
-#include "ExprUtils.h"
-
 #include <cmath>
+
+#include "ExprUtils.h"
 
 namespace snnc::frontend {
 
@@ -105,8 +105,10 @@ std::optional<Dim> DimensionChecker::infer(const ExprPtr &e, const NeuronScope &
       auto b = sub(e->args[1]);
       if (!a || !b) return std::nullopt;
       switch (e->op) {
-        case Op::Mul: return *a * *b;
-        case Op::Div: return *a / *b;
+        case Op::Mul:
+          return *a * *b;
+        case Op::Div:
+          return *a / *b;
         case Op::Pow: {
           auto n = constant_value(e->args[1]);
           if (!b->dimensionless() || !n || *n != std::floor(*n)) {
@@ -118,11 +120,14 @@ std::optional<Dim> DimensionChecker::infer(const ExprPtr &e, const NeuronScope &
           return a->pow(static_cast<int>(*n));
         }
         case Op::And:
-        case Op::Or: return Dim::none();
+        case Op::Or:
+          return Dim::none();
         default: {
           bool zero = is_zero_literal(e->args[0]) || is_zero_literal(e->args[1]);
           if (*a != *b && !zero) {
-            const char *verb = (e->op == Op::Add) ? "add" : (e->op == Op::Sub) ? "subtract" : "compare";
+            const char *verb = (e->op == Op::Add)   ? "add"
+                               : (e->op == Op::Sub) ? "subtract"
+                                                    : "compare";
             diags_.error(e->loc, std::string("cannot ") + verb + " '" + a->str() + "' and '" +
                                      b->str() + "' (dimensions differ)");
             return std::nullopt;
@@ -136,9 +141,9 @@ std::optional<Dim> DimensionChecker::infer(const ExprPtr &e, const NeuronScope &
       const std::string &f = e->name;
       int arity = ir::builtin_arity(f);
       if (arity < 0) {
-        std::string hint = closest_name(f, {"exp", "log", "tanh", "sqrt", "abs", "sin", "cos",
-                                            "expm1", "min", "max", "pow", "clip", "uniform",
-                                            "normal", "heaviside", "sigmoid", "floor", "round"});
+        std::string hint = closest_name(
+            f, {"exp", "log", "tanh", "sqrt", "abs", "sin", "cos", "expm1", "min", "max", "pow",
+                "clip", "uniform", "normal", "heaviside", "sigmoid", "floor", "round"});
         diags_.error(e->loc, "unknown function '" + f + "'" +
                                  (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
         return std::nullopt;
@@ -157,7 +162,9 @@ std::optional<Dim> DimensionChecker::infer(const ExprPtr &e, const NeuronScope &
       }
       if (f == "uniform" || f == "normal") {
         if (!allow_random) {
-          diags_.error(e->loc, "'" + f + "' draws a random value; it is allowed only in initial values and weights");
+          diags_.error(
+              e->loc,
+              "'" + f + "' draws a random value; it is allowed only in initial values and weights");
           return std::nullopt;
         }
       }
@@ -165,7 +172,8 @@ std::optional<Dim> DimensionChecker::infer(const ExprPtr &e, const NeuronScope &
           f == "sigmoid" || f == "pow") {
         for (size_t i = 0; i < d.size(); ++i)
           if (!d[i].dimensionless()) {
-            diags_.error(e->args[i]->loc, "the argument of '" + f + "' must be dimensionless, not '" + d[i].str() + "'");
+            diags_.error(e->args[i]->loc, "the argument of '" + f +
+                                              "' must be dimensionless, not '" + d[i].str() + "'");
             return std::nullopt;
           }
         return Dim::none();
@@ -185,8 +193,8 @@ std::optional<Dim> DimensionChecker::infer(const ExprPtr &e, const NeuronScope &
       // abs, floor, round: same dimension; min, max, clip, uniform, normal: all equal
       for (size_t i = 1; i < d.size(); ++i)
         if (d[i] != d[0] && !is_zero_literal(e->args[i]) && !is_zero_literal(e->args[0])) {
-          diags_.error(e->args[i]->loc, "the arguments of '" + f + "' have dimensions '" + d[0].str() +
-                                            "' and '" + d[i].str() + "'");
+          diags_.error(e->args[i]->loc, "the arguments of '" + f + "' have dimensions '" +
+                                            d[0].str() + "' and '" + d[i].str() + "'");
           return std::nullopt;
         }
       return is_zero_literal(e->args[0]) && d.size() > 1 ? d[1] : d[0];

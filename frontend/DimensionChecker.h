@@ -4,15 +4,15 @@
 // names that of their declaration, and operators combine or compare dimensions
 // (`mV + ms` is an error pointing at the `+`). A plain `0` fits any dimension.
 #pragma once
-#include "Diagnostics.h"
-#include "Expr.h"
-#include "Units.h"
-
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "Diagnostics.h"
+#include "Expr.h"
+#include "Units.h"
 
 namespace snnc::frontend {
 

@@ -1,13 +1,13 @@
 // LowerToIR.cpp — AST (checked) to ir::Module.
 #include "LowerToIR.h"
 
-#include "DimensionChecker.h"
-#include "ExprUtils.h"
-
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
+
+#include "DimensionChecker.h"
+#include "ExprUtils.h"
 
 namespace snnc::frontend {
 namespace {
@@ -28,10 +28,12 @@ class Lowering {
     if (!sim) {
       std::vector<std::string> names;
       for (const auto &s : file_.simulations) names.push_back(s.name);
-      if (name.empty()) diags_.error({}, "the file declares no 'simulation' block to run");
+      if (name.empty())
+        diags_.error({}, "the file declares no 'simulation' block to run");
       else {
         std::string hint = closest_name(name, names);
-        diags_.error({}, "no simulation named '" + name + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        diags_.error({}, "no simulation named '" + name + "'" +
+                             (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
       }
       return std::nullopt;
     }
@@ -40,9 +42,12 @@ class Lowering {
     m.seed = 1;
     const NetworkDef *net = nullptr;
     for (const auto &a : sim->settings) {
-      if (a.name == "network") net = find_network(a.value->name);
-      else if (a.name == "seed") m.seed = static_cast<uint64_t>(*dc_.constant_value(a.value));
-      else m.sim_params.push_back({a.name, Dim::base(2), a.value, a.loc});
+      if (a.name == "network")
+        net = find_network(a.value->name);
+      else if (a.name == "seed")
+        m.seed = static_cast<uint64_t>(*dc_.constant_value(a.value));
+      else
+        m.sim_params.push_back({a.name, Dim::base(2), a.value, a.loc});
     }
     if (!net) return std::nullopt;
     for (const auto &p : net->populations) m.populations.push_back(population(p));
@@ -97,7 +102,8 @@ class Lowering {
       Dim d = dim_of(prm.type, prm.default_value, scope);
       if (!value) {
         diags_.error(decl.loc, "parameter '" + prm.name + "' of neuron '" + n.name +
-                                   "' has no default; give it here, e.g. " + n.name + "(" + prm.name + " = ...)");
+                                   "' has no default; give it here, e.g. " + n.name + "(" +
+                                   prm.name + " = ...)");
         value = ir::num(0);
       }
       scope.dims[prm.name] = d;
@@ -107,7 +113,8 @@ class Lowering {
       Dim d = dim_of(s.type, s.init, scope);
       p.states.push_back({s.name, d, s.init ? s.init : ir::num(0), s.loc});
     }
-    for (const auto &in : n.inputs) p.inputs.push_back({in.name, dim_of(in.type, nullptr, scope), in.loc});
+    for (const auto &in : n.inputs)
+      p.inputs.push_back({in.name, dim_of(in.type, nullptr, scope), in.loc});
     // aliases, each substituted with the ones before it
     std::map<std::string, ExprPtr> lets;
     for (const auto &l : n.lets) lets[l.name] = ir::substitute(l.value, lets);
@@ -115,9 +122,12 @@ class Lowering {
     bool has_i = false;
     for (const auto &in : n.inputs) has_i |= in.name == "I";
     auto uses_i = [&] {
-      for (const auto &o : n.odes) if (reads(expand(o.rhs), "I")) return true;
-      for (const auto &a : n.update) if (reads(expand(a.value), "I")) return true;
-      for (const auto &a : n.reset) if (reads(expand(a.value), "I")) return true;
+      for (const auto &o : n.odes)
+        if (reads(expand(o.rhs), "I")) return true;
+      for (const auto &a : n.update)
+        if (reads(expand(a.value), "I")) return true;
+      for (const auto &a : n.reset)
+        if (reads(expand(a.value), "I")) return true;
       return reads(expand(n.spike), "I") || reads(expand(n.refractory), "I");
     };
     if (!has_i && uses_i()) p.inputs.push_back({"I", Dim::none(), n.loc});
@@ -133,7 +143,8 @@ class Lowering {
     p.threshold = expand(n.spike);
     for (const auto &a : n.reset) {
       p.reset.push_back(assign(a));
-      if (std::find(p.clamp.begin(), p.clamp.end(), a.target) == p.clamp.end()) p.clamp.push_back(a.target);
+      if (std::find(p.clamp.begin(), p.clamp.end(), a.target) == p.clamp.end())
+        p.clamp.push_back(a.target);
     }
     p.refractory = expand(n.refractory);
     if (!p.refractory) p.clamp.clear();
@@ -181,7 +192,8 @@ class Lowering {
     for (const auto &pre : decl.pre) {
       for (const auto &post : decl.post) {
         std::string t = target ? target->value->name : "I";
-        if (auto *src = const_cast<ir::Source *>(m.find_source(pre.name)); src && src->kind == ir::Source::Current) {
+        if (auto *src = const_cast<ir::Source *>(m.find_source(pre.name));
+            src && src->kind == ir::Source::Current) {
           src->targets.push_back(post.name + "." + t);
           continue;
         }

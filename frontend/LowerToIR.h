@@ -6,12 +6,12 @@
 // connection per pair, and turns records into IR records. Literals keep their units:
 // the `fold-units` pass converts them.
 #pragma once
+#include <optional>
+#include <string>
+
 #include "AST.h"
 #include "Diagnostics.h"
 #include "IR.h"
-
-#include <optional>
-#include <string>
 
 namespace snnc::frontend {
 

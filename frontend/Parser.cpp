@@ -8,16 +8,16 @@
 // This is the only file of the project that includes ANTLR headers.
 #include "Parser.h"
 
-#include "SnnLexer.h"
-#include "SnnParser.h"
-#include "antlr4-runtime.h"
-
 #include <algorithm>
 #include <charconv>
 #include <climits>
 #include <cstdio>
 #include <exception>
 #include <map>
+
+#include "SnnLexer.h"
+#include "SnnParser.h"
+#include "antlr4-runtime.h"
 
 namespace snnc::frontend {
 namespace {
@@ -173,7 +173,8 @@ std::string describe_char(const std::string &utf8) {
   if (utf8.empty() || static_cast<unsigned char>(utf8[0]) < 0x80) return quote(utf8);
   unsigned char c = static_cast<unsigned char>(utf8[0]);
   uint32_t cp = c >= 0xF0 ? c & 0x07 : c >= 0xE0 ? c & 0x0F : c & 0x1F;
-  for (size_t i = 1; i < utf8.size(); ++i) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i]) & 0x3F);
+  for (size_t i = 1; i < utf8.size(); ++i)
+    cp = (cp << 6) | (static_cast<unsigned char>(utf8[i]) & 0x3F);
   char buf[16];
   std::snprintf(buf, sizeof buf, " (U+%04X)", cp);
   return quote(utf8) + buf;
@@ -184,7 +185,9 @@ std::string token_display(Token *t) {
   return quote(t->getText());
 }
 
-bool is_keyword(size_t type) { return type >= G::NEURON && type <= G::RECORD; }
+bool is_keyword(size_t type) {
+  return type >= G::NEURON && type <= G::RECORD;
+}
 
 /// "a, b or c"
 std::string join_or(const std::vector<std::string> &items) {
@@ -223,7 +226,8 @@ std::string describe_expected(const antlr4::misc::IntervalSet &set, antlr4::Pars
   }
   if (has(G::STATE) && has(G::INPUT) && has(G::SPIKE)) {
     names.push_back("a neuron item");
-    drop({G::STATE, G::INPUT, G::LET, G::ID, G::UPDATE, G::SPIKE, G::RESET, G::REFRACTORY, G::METHOD});
+    drop({G::STATE, G::INPUT, G::LET, G::ID, G::UPDATE, G::SPIKE, G::RESET, G::REFRACTORY,
+          G::METHOD});
   }
   if (has(G::RECORD) && has(G::ID)) {
     names.push_back("a setting (name = value)");
@@ -235,17 +239,23 @@ std::string describe_expected(const antlr4::misc::IntervalSet &set, antlr4::Pars
   }
   if (has(literal("+")) && has(literal("*")) && has(literal("<"))) {
     names.push_back("an operator");
-    for (const char *op : {"+", "-", "*", "/", "^", "<", "<=", ">", ">=", "==", "!=", "&&", "||", "?"})
+    for (const char *op :
+         {"+", "-", "*", "/", "^", "<", "<=", ">", ">=", "==", "!=", "&&", "||", "?"})
       drop({literal(op)});
   }
   drop({literal(";")});
   if (toks.size() > 1 || !names.empty()) drop({static_cast<ssize_t>(-1)});  // EOF, unless alone
   for (ssize_t t : toks) {
-    if (t == -1) names.push_back("end of file");
-    else if (t == G::ID) names.push_back("a name");
-    else if (t == G::NUMBER) names.push_back("a number");
-    else if (t == G::QUANTITY) names.push_back("a quantity");
-    else names.push_back(vocab.getLiteralName(static_cast<size_t>(t)));
+    if (t == -1)
+      names.push_back("end of file");
+    else if (t == G::ID)
+      names.push_back("a name");
+    else if (t == G::NUMBER)
+      names.push_back("a number");
+    else if (t == G::QUANTITY)
+      names.push_back("a quantity");
+    else
+      names.push_back(vocab.getLiteralName(static_cast<size_t>(t)));
   }
   if (names.size() > 6) {
     names.resize(5);
@@ -254,14 +264,16 @@ std::string describe_expected(const antlr4::misc::IntervalSet &set, antlr4::Pars
   return join_or(names);
 }
 
-std::string unexpected(Token *t, const antlr4::misc::IntervalSet &expected, antlr4::Parser *parser) {
+std::string unexpected(Token *t, const antlr4::misc::IntervalSet &expected,
+                       antlr4::Parser *parser) {
   std::string msg = "unexpected " + token_display(t);
   std::string exp = describe_expected(expected, parser);
   std::string hint;
   if (t && is_keyword(t->getType()) && expected.contains(static_cast<size_t>(G::ID)))
     hint = quote(t->getText()) + " is a reserved word";
   if (!exp.empty() || !hint.empty())
-    msg += " (" + (exp.empty() ? "" : "expected " + exp) + (exp.empty() || hint.empty() ? "" : "; ") + hint + ")";
+    msg += " (" + (exp.empty() ? "" : "expected " + exp) +
+           (exp.empty() || hint.empty() ? "" : "; ") + hint + ")";
   return msg;
 }
 
@@ -274,11 +286,12 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
   /// taken as the name, which avoids a cascade of follow-up errors.
   Token *recoverInline(antlr4::Parser *p) override {
     Token *t = p->getCurrentToken();
-    if (t && is_keyword(t->getType()) && getExpectedTokens(p).contains(static_cast<size_t>(G::ID))) {
+    if (t && is_keyword(t->getType()) &&
+        getExpectedTokens(p).contains(static_cast<size_t>(G::ID))) {
       if (!inErrorRecoveryMode(p)) {
         beginErrorCondition(p);
-        p->notifyErrorListeners(t, quote(t->getText()) + " is a reserved word and cannot be used as a name",
-                                nullptr);
+        p->notifyErrorListeners(
+            t, quote(t->getText()) + " is a reserved word and cannot be used as a name", nullptr);
       }
       endErrorCondition(p);
       p->consume();
@@ -288,13 +301,15 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
   }
 
  protected:
-  void reportNoViableAlternative(antlr4::Parser *p, const antlr4::NoViableAltException &e) override {
+  void reportNoViableAlternative(antlr4::Parser *p,
+                                 const antlr4::NoViableAltException &e) override {
     report(p, e.getOffendingToken(), e.getExpectedTokens(), std::make_exception_ptr(e));
   }
   void reportInputMismatch(antlr4::Parser *p, const antlr4::InputMismatchException &e) override {
     report(p, e.getOffendingToken(), e.getExpectedTokens(), std::make_exception_ptr(e));
   }
-  void reportFailedPredicate(antlr4::Parser *p, const antlr4::FailedPredicateException &e) override {
+  void reportFailedPredicate(antlr4::Parser *p,
+                             const antlr4::FailedPredicateException &e) override {
     report(p, e.getOffendingToken(), {}, std::make_exception_ptr(e));
   }
   void reportUnwantedToken(antlr4::Parser *p) override {
@@ -315,12 +330,15 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
  private:
   Reporter &rep_;
 
-  void report(antlr4::Parser *p, Token *t, const antlr4::misc::IntervalSet &expected, std::exception_ptr e) {
+  void report(antlr4::Parser *p, Token *t, const antlr4::misc::IntervalSet &expected,
+              std::exception_ptr e) {
     p->notifyErrorListeners(t, unexpected(t, expected, p), e);
     // At the end of the file, point at the block that is still open.
-    if (!t || t->getType() != Token::EOF || rep_.quiet_at_eof || !expected.contains(literal_type(p, "}")))
+    if (!t || t->getType() != Token::EOF || rep_.quiet_at_eof ||
+        !expected.contains(literal_type(p, "}")))
       return;
-    for (antlr4::RuleContext *c = p->getContext(); c; c = dynamic_cast<antlr4::RuleContext *>(c->parent)) {
+    for (antlr4::RuleContext *c = p->getContext(); c;
+         c = dynamic_cast<antlr4::RuleContext *>(c->parent)) {
       auto *rc = dynamic_cast<ParserRuleContext *>(c);
       if (!rc) break;
       for (auto *child : rc->children) {
@@ -360,8 +378,9 @@ class DepthGuard : public antlr4::tree::ParseTreeListener {
   void enterEveryRule(ParserRuleContext *) override {
     if (++depth_ > kMaxRuleDepth) {
       Token *t = parser_.getCurrentToken();
-      rep_.error(rep_.loc(t), "nesting is too deep here (parentheses, operators and calls nested "
-                                  "hundreds of levels); simplify this expression");
+      rep_.error(rep_.loc(t),
+                 "nesting is too deep here (parentheses, operators and calls nested "
+                 "hundreds of levels); simplify this expression");
       throw AbortParse{};
     }
   }
@@ -383,10 +402,14 @@ bool check_utf8(const SourceBuffer &buffer, Reporter &rep) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     size_t len = 0;
     uint32_t cp = 0;
-    if (c < 0x80) len = 1, cp = c;
-    else if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
+    if (c < 0x80)
+      len = 1, cp = c;
+    else if (c >= 0xC2 && c <= 0xDF)
+      len = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+      len = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+      len = 4, cp = c & 0x07;
     bool ok = len > 0 && i + len <= s.size();
     for (size_t k = 1; ok && k < len; ++k) {
       unsigned char cc = static_cast<unsigned char>(s[i + k]);
@@ -399,11 +422,14 @@ bool check_utf8(const SourceBuffer &buffer, Reporter &rep) {
     if (!ok) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "0x%02X", c);
-      rep.error({line, col}, std::string("invalid UTF-8 byte ") + buf + " (the file must be UTF-8 text)");
+      rep.error({line, col},
+                std::string("invalid UTF-8 byte ") + buf + " (the file must be UTF-8 text)");
       return false;
     }
-    if (c == '\n') line++, col = 1;
-    else col += static_cast<int>(len);
+    if (c == '\n')
+      line++, col = 1;
+    else
+      col += static_cast<int>(len);
     i += len;
   }
   return true;
@@ -411,7 +437,9 @@ bool check_utf8(const SourceBuffer &buffer, Reporter &rep) {
 
 // ------------------------------------------------------------------ parse tree -> AST
 
-std::string text(TerminalNode *n) { return n ? n->getText() : std::string(); }
+std::string text(TerminalNode *n) {
+  return n ? n->getText() : std::string();
+}
 
 struct Built {
   ir::ExprPtr e;
@@ -425,9 +453,12 @@ class Builder {
   ast::File file(G::FileContext *ctx) {
     ast::File f;
     for (auto *item : ctx->topItem()) {
-      if (auto *n = item->neuronDef()) f.neurons.push_back(neuron(n));
-      else if (auto *n = item->networkDef()) f.networks.push_back(network(n));
-      else if (auto *s = item->simulationDef()) f.simulations.push_back(simulation(s));
+      if (auto *n = item->neuronDef())
+        f.neurons.push_back(neuron(n));
+      else if (auto *n = item->networkDef())
+        f.networks.push_back(network(n));
+      else if (auto *s = item->simulationDef())
+        f.simulations.push_back(simulation(s));
     }
     return f;
   }
@@ -528,7 +559,8 @@ class Builder {
       }
       for (size_t i = first_num; i < nums.size(); ++i)
         if (!all_digits(nums[i]->getText()))
-          rep_.error(loc(nums[i]), "a unit exponent must be an integer, not " + quote(nums[i]->getText()));
+          rep_.error(loc(nums[i]),
+                     "a unit exponent must be an integer, not " + quote(nums[i]->getText()));
     }
     return {t->getText(), loc(t)};
   }
@@ -630,11 +662,13 @@ class Builder {
       auto nums = g->NUMBER();
       if (!nums.empty()) {
         auto b = index(nums[0]);
-        auto e = nums.size() > 1 ? index(nums[1]) : (b ? std::optional<int64_t>(*b + 1) : std::nullopt);
+        auto e =
+            nums.size() > 1 ? index(nums[1]) : (b ? std::optional<int64_t>(*b + 1) : std::nullopt);
         if (b && e) {
           if (*e <= *b)
-            rep_.error(loc(nums[0]), "empty slice [" + std::to_string(*b) + ":" + std::to_string(*e) + "] of '" +
-                                         r.name + "' (the end must be greater than the start)");
+            rep_.error(loc(nums[0]), "empty slice [" + std::to_string(*b) + ":" +
+                                         std::to_string(*e) + "] of '" + r.name +
+                                         "' (the end must be greater than the start)");
           r.begin = b;
           r.end = e;
         }
@@ -665,8 +699,10 @@ class Builder {
         out.push_back({text(n->ID()), expr(n->expr()), loc(n->ID())});
       } else if (auto *p = dynamic_cast<G::PositionalArgContext *>(a)) {
         ir::ExprPtr v = expr(p->expr());
-        if (flags && v && v->kind == ir::ExprKind::Var) out.push_back({v->name, nullptr, loc(p)});
-        else out.push_back({"", v, loc(p)});
+        if (flags && v && v->kind == ir::ExprKind::Var)
+          out.push_back({v->name, nullptr, loc(p)});
+        else
+          out.push_back({"", v, loc(p)});
       }
     }
     return out;
@@ -741,8 +777,8 @@ class Builder {
 
   Built checked(ir::ExprPtr e, int depth) {
     if (depth > kMaxExprDepth) {
-      rep_.error(e->loc, "expression is too deeply nested (more than " + std::to_string(kMaxExprDepth) +
-                             " levels); split it with 'let'");
+      rep_.error(e->loc, "expression is too deeply nested (more than " +
+                             std::to_string(kMaxExprDepth) + " levels); split it with 'let'");
       throw AbortParse{};
     }
     return {std::move(e), depth};
@@ -768,9 +804,12 @@ class Builder {
       ctx = inner;
     }
     if (!ctx || ctx->children.empty()) return {ir::num(0), 1};
-    if (auto *a = dynamic_cast<G::NumberAtomContext *>(ctx)) return {literal(a->NUMBER(), false), 1};
-    if (auto *a = dynamic_cast<G::QuantityAtomContext *>(ctx)) return {literal(a->QUANTITY(), true), 1};
-    if (auto *a = dynamic_cast<G::NameAtomContext *>(ctx)) return {ir::var(text(a->ID()), loc(a->ID())), 1};
+    if (auto *a = dynamic_cast<G::NumberAtomContext *>(ctx))
+      return {literal(a->NUMBER(), false), 1};
+    if (auto *a = dynamic_cast<G::QuantityAtomContext *>(ctx))
+      return {literal(a->QUANTITY(), true), 1};
+    if (auto *a = dynamic_cast<G::NameAtomContext *>(ctx))
+      return {ir::var(text(a->ID()), loc(a->ID())), 1};
     if (auto *a = dynamic_cast<G::ParenAtomContext *>(ctx)) return build(a->expr());
     if (auto *a = dynamic_cast<G::CallAtomContext *>(ctx)) return build_call(a);
     if (auto *u = dynamic_cast<G::UnaryExprContext *>(ctx)) return build_unary(u);
@@ -803,10 +842,12 @@ class Builder {
       SourceLoc at = loc(ops[i]);
       bool neg = ops[i]->getText() == "-";
       if (neg && acc.e->kind == ir::ExprKind::Number) {  // -60mV is a literal
-        acc.e = acc.e->unit.empty() ? ir::num(-acc.e->value, at) : ir::quantity(-acc.e->value, acc.e->unit, at);
+        acc.e = acc.e->unit.empty() ? ir::num(-acc.e->value, at)
+                                    : ir::quantity(-acc.e->value, acc.e->unit, at);
         continue;
       }
-      acc = checked(ir::unary(neg ? ir::Op::Neg : ir::Op::Not, std::move(acc.e), at), acc.depth + 1);
+      acc =
+          checked(ir::unary(neg ? ir::Op::Neg : ir::Op::Not, std::move(acc.e), at), acc.depth + 1);
     }
     return acc;
   }
@@ -833,17 +874,20 @@ class Builder {
 
   /// A binary level: operand (op operand)*, associated to the left.
   __attribute__((noinline)) Built build_binary(ParserRuleContext *ctx) {
-    bool comparison = dynamic_cast<G::RelExprContext *>(ctx) || dynamic_cast<G::EqExprContext *>(ctx);
+    bool comparison =
+        dynamic_cast<G::RelExprContext *>(ctx) || dynamic_cast<G::EqExprContext *>(ctx);
     Built acc = build(dynamic_cast<ParserRuleContext *>(ctx->children[0]));
     for (size_t i = 1; i + 1 < ctx->children.size(); i += 2) {
       auto *op = dynamic_cast<TerminalNode *>(ctx->children[i]);
       auto *rhs_ctx = dynamic_cast<ParserRuleContext *>(ctx->children[i + 1]);
       if (!op || !rhs_ctx) break;
       if (comparison && i > 1)
-        rep_.error(loc(op), "comparisons cannot be chained; write 'a < b && b < c' instead of 'a < b < c'");
+        rep_.error(loc(op),
+                   "comparisons cannot be chained; write 'a < b && b < c' instead of 'a < b < c'");
       Built rhs = build(rhs_ctx);
       int depth = std::max(acc.depth, rhs.depth) + 1;
-      acc = checked(ir::binary(binary_op(op->getText()), std::move(acc.e), std::move(rhs.e), loc(op)), depth);
+      acc = checked(
+          ir::binary(binary_op(op->getText()), std::move(acc.e), std::move(rhs.e), loc(op)), depth);
     }
     return acc;
   }

@@ -5,10 +5,10 @@
 // short messages (`unexpected '}' (expected an expression)`); parsing recovers so that
 // several errors can be reported per file. Never throws, never recurses without bound.
 #pragma once
+#include <optional>
+
 #include "AST.h"
 #include "Diagnostics.h"
-
-#include <optional>
 
 namespace snnc::frontend {
 

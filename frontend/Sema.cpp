@@ -1,13 +1,13 @@
 // Sema.cpp — name resolution and dimension checking over the AST.
 #include "Sema.h"
 
-#include "DimensionChecker.h"
-#include "Units.h"
-
 #include <cmath>
 #include <functional>
 #include <map>
 #include <set>
+
+#include "DimensionChecker.h"
+#include "Units.h"
 
 namespace snnc::frontend {
 namespace {
@@ -22,7 +22,8 @@ class Sema {
     int before = diags_.error_count();
     std::set<std::string> names;
     auto unique = [&](const std::string &name, SourceLoc loc, const char *what) {
-      if (!names.insert(name).second) diags_.error(loc, std::string("duplicate definition of ") + what + " '" + name + "'");
+      if (!names.insert(name).second)
+        diags_.error(loc, std::string("duplicate definition of ") + what + " '" + name + "'");
     };
     for (const auto &n : f.neurons) unique(n.name, n.loc, "neuron");
     for (const auto &n : f.networks) unique(n.name, n.loc, "network");
@@ -114,37 +115,46 @@ class Sema {
       if (declare(scope, l.name, l.loc, got.value_or(Dim::none()))) scope.lets.insert(l.name);
     }
     if (!n.odes.empty() && n.has_update)
-      diags_.error(n.odes.front().loc, "neuron '" + n.name + "' has both odes and an update block; use one");
+      diags_.error(n.odes.front().loc,
+                   "neuron '" + n.name + "' has both odes and an update block; use one");
     std::set<std::string> ode_vars;
     for (const auto &o : n.odes) {
       auto it = scope.dims.find(o.var);
       if (!scope.states.count(o.var)) {
         std::string hint = closest_name(o.var, {scope.states.begin(), scope.states.end()});
-        diags_.error(o.loc, "'d" + o.var + "/dt' refers to '" + o.var + "', which is not a state variable" +
+        diags_.error(o.loc, "'d" + o.var + "/dt' refers to '" + o.var +
+                                "', which is not a state variable" +
                                 (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
         dc.infer(o.rhs, scope, false);
         continue;
       }
-      if (!ode_vars.insert(o.var).second) diags_.error(o.loc, "second equation for 'd" + o.var + "/dt'");
+      if (!ode_vars.insert(o.var).second)
+        diags_.error(o.loc, "second equation for 'd" + o.var + "/dt'");
       auto got = dc.infer(o.rhs, scope, false);
-      if (got) dc.expect_dim(o.rhs, *got, it->second / Dim::base(2), "right-hand side of 'd" + o.var + "/dt'");
+      if (got)
+        dc.expect_dim(o.rhs, *got, it->second / Dim::base(2),
+                      "right-hand side of 'd" + o.var + "/dt'");
     }
     assignments(n.update, scope, dc, "update");
     if (n.spike) {
       auto got = dc.infer(n.spike, scope, false);
       if (got && !is_condition(n.spike))
-        diags_.error(n.spike->loc, "the spike condition must be a comparison, e.g. 'spike when v > v_th'");
+        diags_.error(n.spike->loc,
+                     "the spike condition must be a comparison, e.g. 'spike when v > v_th'");
     }
     assignments(n.reset, scope, dc, "reset");
     if (n.refractory) {
       auto got = dc.infer(n.refractory, scope, false);
       if (got && !is_condition(n.refractory) && *got != Dim::base(2))
-        diags_.error(n.refractory->loc, "'refractory' takes a duration (e.g. 2ms) or a condition "
-                                        "(e.g. v > -40mV), not a value of dimension '" + got->str() + "'");
+        diags_.error(n.refractory->loc,
+                     "'refractory' takes a duration (e.g. 2ms) or a condition "
+                     "(e.g. v > -40mV), not a value of dimension '" +
+                         got->str() + "'");
     }
-    if (!n.method.empty() && n.method != "auto" && n.method != "exact" && n.method != "exponential_euler" &&
-        n.method != "rk4" && n.method != "euler") {
-      std::string hint = closest_name(n.method, {"auto", "exact", "exponential_euler", "rk4", "euler"});
+    if (!n.method.empty() && n.method != "auto" && n.method != "exact" &&
+        n.method != "exponential_euler" && n.method != "rk4" && n.method != "euler") {
+      std::string hint =
+          closest_name(n.method, {"auto", "exact", "exponential_euler", "rk4", "euler"});
       diags_.error(n.method_loc, "unknown integration method '" + n.method + "'" +
                                      (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
     }
@@ -152,16 +162,19 @@ class Sema {
       diags_.warning(n.loc, "neuron '" + n.name + "' has no dynamics and never spikes");
   }
 
-  void assignments(const std::vector<Assign> &as, NeuronScope &scope, DimensionChecker &dc, const char *where) {
+  void assignments(const std::vector<Assign> &as, NeuronScope &scope, DimensionChecker &dc,
+                   const char *where) {
     for (const auto &a : as) {
       auto got = dc.infer(a.value, scope, false);
       if (!scope.states.count(a.target)) {
         std::string hint = closest_name(a.target, {scope.states.begin(), scope.states.end()});
-        diags_.error(a.loc, std::string("'") + a.target + "' in " + where + " is not a state variable" +
+        diags_.error(a.loc, std::string("'") + a.target + "' in " + where +
+                                " is not a state variable" +
                                 (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
         continue;
       }
-      if (got) dc.expect_dim(a.value, *got, scope.dims[a.target], "value assigned to '" + a.target + "'");
+      if (got)
+        dc.expect_dim(a.value, *got, scope.dims[a.target], "value assigned to '" + a.target + "'");
     }
   }
 
@@ -173,10 +186,14 @@ class Sema {
         if (has(a)) return true;
       return false;
     };
-    for (const auto &o : n.odes) if (has(o.rhs)) return true;
-    for (const auto &a : n.update) if (has(a.value)) return true;
-    for (const auto &a : n.reset) if (has(a.value)) return true;
-    for (const auto &l : n.lets) if (has(l.value)) return true;
+    for (const auto &o : n.odes)
+      if (has(o.rhs)) return true;
+    for (const auto &a : n.update)
+      if (has(a.value)) return true;
+    for (const auto &a : n.reset)
+      if (has(a.value)) return true;
+    for (const auto &l : n.lets)
+      if (has(l.value)) return true;
     return has(n.spike) || has(n.refractory);
   }
 
@@ -204,14 +221,17 @@ class Sema {
   void network(const NetworkDef &net) {
     groups_.clear();
     auto add_group = [&](const std::string &name, SourceLoc loc, Group g) {
-      if (groups_.count(name)) diags_.error(loc, "duplicate group '" + name + "' in network '" + net.name + "'");
-      else groups_[name] = g;
+      if (groups_.count(name))
+        diags_.error(loc, "duplicate group '" + name + "' in network '" + net.name + "'");
+      else
+        groups_[name] = g;
     };
     for (const auto &p : net.populations) {
       Group g{Group::Population};
       if (auto v = constant(p.size, "a population size")) {
         if (*v < 1 || *v != std::floor(*v) || *v > 1e9)
-          diags_.error(p.size->loc, "population size must be a positive integer, got " + ir::format_number(*v));
+          diags_.error(p.size->loc,
+                       "population size must be a positive integer, got " + ir::format_number(*v));
         g.size = static_cast<int64_t>(*v);
       }
       auto it = neurons_.find(p.neuron);
@@ -219,7 +239,8 @@ class Sema {
         std::vector<std::string> known;
         for (auto &[k, _] : neurons_) known.push_back(k);
         std::string hint = closest_name(p.neuron, known);
-        diags_.error(p.neuron_loc, "unknown neuron '" + p.neuron + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        diags_.error(p.neuron_loc, "unknown neuron '" + p.neuron + "'" +
+                                       (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
       } else {
         g.neuron = it->second;
         population_args(p, *it->second);
@@ -240,7 +261,8 @@ class Sema {
         diags_.error(a.loc, "neuron arguments must be named, e.g. " + n.name + "(tau_m = 20ms)");
         continue;
       }
-      if (!seen.insert(a.name).second) diags_.error(a.loc, "parameter '" + a.name + "' given twice");
+      if (!seen.insert(a.name).second)
+        diags_.error(a.loc, "parameter '" + a.name + "' given twice");
       if (!scope.params.count(a.name)) {
         std::string hint = closest_name(a.name, {scope.params.begin(), scope.params.end()});
         diags_.error(a.loc, "neuron '" + n.name + "' has no parameter '" + a.name + "'" +
@@ -251,7 +273,8 @@ class Sema {
       for (const auto &q : scope.params) params_only.dims[q] = scope.dims[q];
       params_only.params = scope.params;
       auto got = dc.infer(a.value, params_only, false);
-      if (got) dc.expect_dim(a.value, *got, scope.dims[a.name], "value of parameter '" + a.name + "'");
+      if (got)
+        dc.expect_dim(a.value, *got, scope.dims[a.name], "value of parameter '" + a.name + "'");
     }
   }
 
@@ -263,7 +286,8 @@ class Sema {
     auto kind = known.find(s.kind);
     if (kind == known.end()) {
       std::string hint = closest_name(s.kind, {"current", "poisson"});
-      diags_.error(s.kind_loc, "unknown source kind '" + s.kind + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+      diags_.error(s.kind_loc, "unknown source kind '" + s.kind + "'" +
+                                   (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
       return;
     }
     Group g{s.kind == "current" ? Group::Current : Group::Poisson};
@@ -280,32 +304,40 @@ class Sema {
         std::vector<std::string> names;
         for (auto &[k, _] : kind->second) names.push_back(k);
         std::string hint = closest_name(name, names);
-        diags_.error(a.loc, s.kind + " source has no argument '" + name + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        diags_.error(a.loc, s.kind + " source has no argument '" + name + "'" +
+                                (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
         continue;
       }
       auto got = dc.infer(a.value, empty, false);
       if (!got) continue;
-      if (spec->second) dc.expect_dim(a.value, *got, *spec->second, "argument '" + name + "'");
-      else g.amplitude = got;
+      if (spec->second)
+        dc.expect_dim(a.value, *got, *spec->second, "argument '" + name + "'");
+      else
+        g.amplitude = got;
       if (name == "n") {
         auto v = dc.constant_value(a.value);
-        if (!v || *v < 1 || *v != std::floor(*v)) diags_.error(a.value->loc, "'n' must be a positive integer");
-        else g.size = static_cast<int64_t>(*v);
+        if (!v || *v < 1 || *v != std::floor(*v))
+          diags_.error(a.value->loc, "'n' must be a positive integer");
+        else
+          g.size = static_cast<int64_t>(*v);
       }
     }
     const char *required = s.kind == "current" ? "amplitude" : "rate";
-    if (!seen.count(required)) diags_.error(s.loc, s.kind + " source '" + s.name + "' needs '" + required + "'");
+    if (!seen.count(required))
+      diags_.error(s.loc, s.kind + " source '" + s.name + "' needs '" + required + "'");
     add_group(s.name, s.loc, g);
   }
 
   const Group *group(const GroupRef &r) {
-    if (r.begin) diags_.error(r.loc, "slices select neurons for recording only; connect whole groups");
+    if (r.begin)
+      diags_.error(r.loc, "slices select neurons for recording only; connect whole groups");
     auto it = groups_.find(r.name);
     if (it != groups_.end()) return &it->second;
     std::vector<std::string> known;
     for (auto &[k, _] : groups_) known.push_back(k);
     std::string hint = closest_name(r.name, known);
-    diags_.error(r.loc, "unknown group '" + r.name + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+    diags_.error(r.loc, "unknown group '" + r.name + "'" +
+                            (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
     return nullptr;
   }
 
@@ -327,10 +359,13 @@ class Sema {
     int kinds = 0;
     std::set<std::string> seen;
     for (const auto &a : c.args) {
-      if (!seen.insert(a.name).second) diags_.error(a.loc, "connection option '" + a.name + "' given twice");
+      if (!seen.insert(a.name).second)
+        diags_.error(a.loc, "connection option '" + a.name + "' given twice");
       if ((a.name == "p" || a.name == "w" || a.name == "target") && !a.value) {
         diags_.error(a.loc, "'" + a.name + "' needs a value, e.g. " +
-                                (a.name == "p" ? "p = 0.02" : a.name == "w" ? "w = 1mV" : "target = ge"));
+                                (a.name == "p"   ? "p = 0.02"
+                                 : a.name == "w" ? "w = 1mV"
+                                                 : "target = ge"));
         continue;
       }
       if (a.name == "one_to_one" || a.name == "all_to_all" || a.name == "no_autapses") {
@@ -339,15 +374,20 @@ class Sema {
       } else if (a.name == "p") {
         ++kinds;
         if (auto v = constant(a.value, "the connection probability"); v && (*v < 0 || *v > 1))
-          diags_.error(a.value->loc, "connection probability must be between 0 and 1, got " + ir::format_number(*v));
+          diags_.error(a.value->loc, "connection probability must be between 0 and 1, got " +
+                                         ir::format_number(*v));
       } else if (a.name == "w") {
         weight = &a;
       } else if (a.name == "target") {
-        if (!a.value || a.value->kind != ir::ExprKind::Var) diags_.error(a.loc, "'target' names a state variable or input, e.g. target = ge");
-        else target = a.value->name;
+        if (!a.value || a.value->kind != ir::ExprKind::Var)
+          diags_.error(a.loc, "'target' names a state variable or input, e.g. target = ge");
+        else
+          target = a.value->name;
       } else {
-        std::string hint = closest_name(a.name, {"p", "w", "target", "one_to_one", "all_to_all", "no_autapses"});
-        diags_.error(a.loc, "unknown connection option '" + (a.name.empty() ? std::string("(positional)") : a.name) + "'" +
+        std::string hint =
+            closest_name(a.name, {"p", "w", "target", "one_to_one", "all_to_all", "no_autapses"});
+        diags_.error(a.loc, "unknown connection option '" +
+                                (a.name.empty() ? std::string("(positional)") : a.name) + "'" +
                                 (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
       }
     }
@@ -357,25 +397,31 @@ class Sema {
     for (size_t i = 0; i < pres.size(); ++i) {
       if (!pres[i]) continue;
       bool current = pres[i]->kind == Group::Current;
-      if (current && (weight || kinds)) diags_.error(c.loc, "a current source takes only 'target'; its amplitude is the weight");
+      if (current && (weight || kinds))
+        diags_.error(c.loc, "a current source takes only 'target'; its amplitude is the weight");
       for (size_t j = 0; j < posts.size(); ++j) {
         const Group *post = posts[j];
         if (!post || !post->neuron) continue;
         const NeuronScope &scope = scopes_[post->neuron->name];
         std::string t = target.empty() ? (scope.inputs.count("I") ? "I" : "") : target;
         if (t.empty()) {
-          diags_.error(c.loc, "neuron '" + post->neuron->name + "' has no input 'I'; say which variable the connection targets (target = ...)");
+          diags_.error(
+              c.loc,
+              "neuron '" + post->neuron->name +
+                  "' has no input 'I'; say which variable the connection targets (target = ...)");
           continue;
         }
         if (!scope.states.count(t) && !scope.inputs.count(t)) {
           std::vector<std::string> names(scope.states.begin(), scope.states.end());
           names.insert(names.end(), scope.inputs.begin(), scope.inputs.end());
           std::string hint = closest_name(t, names);
-          diags_.error(c.loc, "'" + t + "' is not a state variable or input of neuron '" + post->neuron->name + "'" +
+          diags_.error(c.loc, "'" + t + "' is not a state variable or input of neuron '" +
+                                  post->neuron->name + "'" +
                                   (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
           continue;
         }
-        if (current && scope.states.count(t)) diags_.error(c.loc, "a current source must target an input, not state '" + t + "'");
+        if (current && scope.states.count(t))
+          diags_.error(c.loc, "a current source must target an input, not state '" + t + "'");
         Dim tdim = scope.dims.at(t);
         std::optional<Dim> src = current ? pres[i]->amplitude : wdim;
         if (!current && !weight) {
@@ -384,8 +430,9 @@ class Sema {
         }
         if (src && *src != tdim)
           diags_.error(current ? c.loc : weight->value->loc,
-                       std::string(current ? "amplitude" : "weight") + " has dimension '" + src->str() + "' but '" + t +
-                           "' of '" + c.post[j].name + "' has dimension '" + tdim.str() + "'");
+                       std::string(current ? "amplitude" : "weight") + " has dimension '" +
+                           src->str() + "' but '" + t + "' of '" + c.post[j].name +
+                           "' has dimension '" + tdim.str() + "'");
       }
     }
   }
@@ -408,7 +455,8 @@ class Sema {
           std::vector<std::string> known;
           for (auto &[k, _] : networks_) known.push_back(k);
           std::string hint = closest_name(a.value->name, known);
-          diags_.error(a.value->loc, "unknown network '" + a.value->name + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+          diags_.error(a.value->loc, "unknown network '" + a.value->name + "'" +
+                                         (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
         } else {
           net = it->second;
         }
@@ -416,17 +464,21 @@ class Sema {
         auto got = dc.infer(a.value, empty, false);
         if (got) dc.expect_dim(a.value, *got, Dim::base(2), "'" + a.name + "'");
         auto v = dc.constant_value(a.value);
-        if (got && (!v || *v <= 0)) diags_.error(a.value->loc, "'" + a.name + "' must be a positive constant time");
+        if (got && (!v || *v <= 0))
+          diags_.error(a.value->loc, "'" + a.name + "' must be a positive constant time");
       } else if (a.name == "seed") {
         auto v = dc.constant_value(a.value);
-        if (!v || *v < 0 || *v != std::floor(*v) || *v > 9e15) diags_.error(a.value->loc, "'seed' must be a non-negative integer");
+        if (!v || *v < 0 || *v != std::floor(*v) || *v > 9e15)
+          diags_.error(a.value->loc, "'seed' must be a non-negative integer");
       } else {
         std::string hint = closest_name(a.name, {"network", "dt", "duration", "seed"});
-        diags_.error(a.loc, "unknown simulation setting '" + a.name + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        diags_.error(a.loc, "unknown simulation setting '" + a.name + "'" +
+                                (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
       }
     }
     for (const char *req : {"network", "dt", "duration"})
-      if (!seen.count(req)) diags_.error(s.loc, std::string("simulation '") + s.name + "' needs '" + req + " = ...'");
+      if (!seen.count(req))
+        diags_.error(s.loc, std::string("simulation '") + s.name + "' needs '" + req + " = ...'");
     if (!net) return;
     groups_ = network_groups_[net->name];
     for (const auto &r : s.records) record(r);
@@ -439,13 +491,15 @@ class Sema {
         std::vector<std::string> known;
         for (auto &[k, _] : groups_) known.push_back(k);
         std::string hint = closest_name(g.name, known);
-        diags_.error(g.loc, "unknown group '" + g.name + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        diags_.error(g.loc, "unknown group '" + g.name + "'" +
+                                (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
         continue;
       }
       const Group &grp = it->second;
       if (g.begin && (*g.begin < 0 || *g.end > grp.size || *g.begin >= *g.end))
         diags_.error(g.loc, "slice [" + std::to_string(*g.begin) + ":" + std::to_string(*g.end) +
-                                "] is outside '" + g.name + "' (size " + std::to_string(grp.size) + ")");
+                                "] is outside '" + g.name + "' (size " + std::to_string(grp.size) +
+                                ")");
       if (r.what == "spikes") {
         if (grp.kind == Group::Current) diags_.error(g.loc, "a current source does not spike");
         continue;
@@ -458,19 +512,24 @@ class Sema {
       const NeuronScope &scope = scopes_[grp.neuron->name];
       if (!scope.states.count(r.what)) {
         std::string hint = closest_name(r.what, {scope.states.begin(), scope.states.end()});
-        diags_.error(r.loc, "'" + r.what + "' is not a state variable of neuron '" + grp.neuron->name + "'" +
+        diags_.error(r.loc, "'" + r.what + "' is not a state variable of neuron '" +
+                                grp.neuron->name + "'" +
                                 (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
         continue;
       }
       int64_t count = g.begin ? *g.end - *g.begin : grp.size;
-      if (count > 1000) diags_.error(g.loc, "recording " + std::to_string(count) + " traces; record at most 1000, e.g. " +
-                                                r.what + "(" + g.name + "[0:10])");
+      if (count > 1000)
+        diags_.error(g.loc, "recording " + std::to_string(count) +
+                                " traces; record at most 1000, e.g. " + r.what + "(" + g.name +
+                                "[0:10])");
     }
   }
 };
 
 }  // namespace
 
-bool check(const ast::File &file, DiagnosticEngine &diags) { return Sema(diags).run(file); }
+bool check(const ast::File &file, DiagnosticEngine &diags) {
+  return Sema(diags).run(file);
+}
 
 }  // namespace snnc::frontend

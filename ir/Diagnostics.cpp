@@ -26,11 +26,15 @@ std::string SourceBuffer::line_text(int line) const {
 DiagnosticEngine::DiagnosticEngine(std::shared_ptr<const SourceBuffer> buffer, bool print)
     : buffer_(std::move(buffer)), print_(print) {}
 
-void DiagnosticEngine::error(SourceLoc loc, const std::string &m) { report(Severity::Error, loc, m); }
+void DiagnosticEngine::error(SourceLoc loc, const std::string &m) {
+  report(Severity::Error, loc, m);
+}
 void DiagnosticEngine::warning(SourceLoc loc, const std::string &m) {
   report(Severity::Warning, loc, m);
 }
-void DiagnosticEngine::note(SourceLoc loc, const std::string &m) { report(Severity::Note, loc, m); }
+void DiagnosticEngine::note(SourceLoc loc, const std::string &m) {
+  report(Severity::Note, loc, m);
+}
 
 void DiagnosticEngine::report(Severity s, SourceLoc loc, const std::string &message) {
   diags_.push_back({s, loc, message});

@@ -8,7 +8,9 @@
 
 namespace snnc::ir {
 
-static ExprPtr make(Expr e) { return std::make_shared<const Expr>(std::move(e)); }
+static ExprPtr make(Expr e) {
+  return std::make_shared<const Expr>(std::move(e));
+}
 
 ExprPtr num(double v, SourceLoc loc) {
   Expr e{ExprKind::Number};
@@ -65,15 +67,25 @@ ExprPtr call(std::string fn, std::vector<ExprPtr> args, SourceLoc loc) {
   return make(std::move(e));
 }
 
-ExprPtr operator+(ExprPtr a, ExprPtr b) { return binary(Op::Add, std::move(a), std::move(b)); }
-ExprPtr operator-(ExprPtr a, ExprPtr b) { return binary(Op::Sub, std::move(a), std::move(b)); }
-ExprPtr operator*(ExprPtr a, ExprPtr b) { return binary(Op::Mul, std::move(a), std::move(b)); }
-ExprPtr operator/(ExprPtr a, ExprPtr b) { return binary(Op::Div, std::move(a), std::move(b)); }
+ExprPtr operator+(ExprPtr a, ExprPtr b) {
+  return binary(Op::Add, std::move(a), std::move(b));
+}
+ExprPtr operator-(ExprPtr a, ExprPtr b) {
+  return binary(Op::Sub, std::move(a), std::move(b));
+}
+ExprPtr operator*(ExprPtr a, ExprPtr b) {
+  return binary(Op::Mul, std::move(a), std::move(b));
+}
+ExprPtr operator/(ExprPtr a, ExprPtr b) {
+  return binary(Op::Div, std::move(a), std::move(b));
+}
 
 bool is_number(const ExprPtr &e, double v) {
   return e->kind == ExprKind::Number && e->unit.empty() && e->value == v;
 }
-bool is_constant(const ExprPtr &e) { return e->kind == ExprKind::Number && e->unit.empty(); }
+bool is_constant(const ExprPtr &e) {
+  return e->kind == ExprKind::Number && e->unit.empty();
+}
 
 bool equal(const ExprPtr &a, const ExprPtr &b) {
   if (a == b) return true;
@@ -88,33 +100,49 @@ bool equal(const ExprPtr &a, const ExprPtr &b) {
 
 const char *op_spelling(Op op) {
   switch (op) {
-    case Op::Neg: return "-";
-    case Op::Not: return "!";
-    case Op::Add: return "+";
-    case Op::Sub: return "-";
-    case Op::Mul: return "*";
-    case Op::Div: return "/";
-    case Op::Pow: return "^";
-    case Op::Lt: return "<";
-    case Op::Le: return "<=";
-    case Op::Gt: return ">";
-    case Op::Ge: return ">=";
-    case Op::Eq: return "==";
-    case Op::Ne: return "!=";
-    case Op::And: return "&&";
-    case Op::Or: return "||";
+    case Op::Neg:
+      return "-";
+    case Op::Not:
+      return "!";
+    case Op::Add:
+      return "+";
+    case Op::Sub:
+      return "-";
+    case Op::Mul:
+      return "*";
+    case Op::Div:
+      return "/";
+    case Op::Pow:
+      return "^";
+    case Op::Lt:
+      return "<";
+    case Op::Le:
+      return "<=";
+    case Op::Gt:
+      return ">";
+    case Op::Ge:
+      return ">=";
+    case Op::Eq:
+      return "==";
+    case Op::Ne:
+      return "!=";
+    case Op::And:
+      return "&&";
+    case Op::Or:
+      return "||";
   }
   return "?";
 }
 
-bool is_comparison_or_logic(Op op) { return op >= Op::Lt; }
+bool is_comparison_or_logic(Op op) {
+  return op >= Op::Lt;
+}
 
 int builtin_arity(const std::string &fn) {
   static const std::map<std::string, int> arity = {
-      {"exp", 1},  {"log", 1},  {"tanh", 1},   {"sqrt", 1},   {"abs", 1},  {"sin", 1},
-      {"cos", 1},  {"expm1", 1}, {"min", 2},   {"max", 2},    {"pow", 2},  {"clip", 3},
-      {"uniform", 2}, {"normal", 2}, {"heaviside", 1}, {"sigmoid", 1}, {"floor", 1},
-      {"round", 1}};
+      {"exp", 1},     {"log", 1},    {"tanh", 1},      {"sqrt", 1},    {"abs", 1},   {"sin", 1},
+      {"cos", 1},     {"expm1", 1},  {"min", 2},       {"max", 2},     {"pow", 2},   {"clip", 3},
+      {"uniform", 2}, {"normal", 2}, {"heaviside", 1}, {"sigmoid", 1}, {"floor", 1}, {"round", 1}};
   auto it = arity.find(fn);
   return it == arity.end() ? -1 : it->second;
 }
@@ -123,21 +151,39 @@ int builtin_arity(const std::string &fn) {
 // + - (6), * / (7), unary (8), ^ (9), atoms (10).
 static int precedence(const ExprPtr &e) {
   switch (e->kind) {
-    case ExprKind::Select: return 1;
-    case ExprKind::Unary: return 8;
+    case ExprKind::Select:
+      return 1;
+    case ExprKind::Unary:
+      return 8;
     case ExprKind::Binary:
       switch (e->op) {
-        case Op::Or: return 2;
-        case Op::And: return 3;
-        case Op::Eq: case Op::Ne: return 4;
-        case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: return 5;
-        case Op::Add: case Op::Sub: return 6;
-        case Op::Mul: case Op::Div: return 7;
-        case Op::Pow: return 9;
-        default: return 10;
+        case Op::Or:
+          return 2;
+        case Op::And:
+          return 3;
+        case Op::Eq:
+        case Op::Ne:
+          return 4;
+        case Op::Lt:
+        case Op::Le:
+        case Op::Gt:
+        case Op::Ge:
+          return 5;
+        case Op::Add:
+        case Op::Sub:
+          return 6;
+        case Op::Mul:
+        case Op::Div:
+          return 7;
+        case Op::Pow:
+          return 9;
+        default:
+          return 10;
       }
-    case ExprKind::Number: return e->value < 0 ? 8 : 10;
-    default: return 10;
+    case ExprKind::Number:
+      return e->value < 0 ? 8 : 10;
+    default:
+      return 10;
   }
 }
 
@@ -171,10 +217,12 @@ std::string to_string(const ExprPtr &e) {
       std::string s = format_number(e->value);
       return e->unit.empty() ? s : s + "[" + e->unit + "]";
     }
-    case ExprKind::Var: return e->name;
+    case ExprKind::Var:
+      return e->name;
     case ExprKind::Index:
       return e->name + "[" + std::to_string(e->row) + ", " + std::to_string(e->col) + "]";
-    case ExprKind::Unary: return op_spelling(e->op) + wrap(e->args[0], 9);
+    case ExprKind::Unary:
+      return op_spelling(e->op) + wrap(e->args[0], 9);
     case ExprKind::Binary: {
       int p = precedence(e);
       // left-associative: the right operand needs strictly higher precedence;

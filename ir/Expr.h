@@ -5,28 +5,40 @@
 // every literal is a plain SI double. Names are resolved by the enclosing population
 // (params, state, inputs, lets) or are builtins: `t`, `dt`, `spiked`, `lastspike`.
 #pragma once
-#include "Diagnostics.h"
-
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "Diagnostics.h"
+
 namespace snnc::ir {
 
 enum class ExprKind {
-  Number,   ///< value (+ optional unit before folding)
-  Var,      ///< name
-  Index,    ///< name[row, col]: an entry of a propagator matrix
-  Unary,    ///< op args[0]
-  Binary,   ///< args[0] op args[1]
-  Select,   ///< args[0] ? args[1] : args[2]
-  Call,     ///< name(args...)
+  Number,  ///< value (+ optional unit before folding)
+  Var,     ///< name
+  Index,   ///< name[row, col]: an entry of a propagator matrix
+  Unary,   ///< op args[0]
+  Binary,  ///< args[0] op args[1]
+  Select,  ///< args[0] ? args[1] : args[2]
+  Call,    ///< name(args...)
 };
 
 enum class Op {
-  Neg, Not,                           // unary
-  Add, Sub, Mul, Div, Pow,            // arithmetic (Pow: integer exponent only)
-  Lt, Le, Gt, Ge, Eq, Ne, And, Or,    // logic, result 0 or 1
+  Neg,
+  Not,  // unary
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,  // arithmetic (Pow: integer exponent only)
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Eq,
+  Ne,
+  And,
+  Or,  // logic, result 0 or 1
 };
 
 struct Expr;
@@ -36,8 +48,8 @@ struct Expr {
   ExprKind kind;
   Op op = Op::Add;
   double value = 0;
-  std::string unit;   ///< Number only: unit symbol before fold-units ("" = none)
-  std::string name;   ///< Var, Index (matrix), Call (function)
+  std::string unit;  ///< Number only: unit symbol before fold-units ("" = none)
+  std::string name;  ///< Var, Index (matrix), Call (function)
   int row = 0, col = 0;
   std::vector<ExprPtr> args;
   SourceLoc loc;
@@ -58,7 +70,7 @@ ExprPtr operator*(ExprPtr a, ExprPtr b);
 ExprPtr operator/(ExprPtr a, ExprPtr b);
 
 bool is_number(const ExprPtr &e, double v);
-bool is_constant(const ExprPtr &e);  ///< a Number without unit
+bool is_constant(const ExprPtr &e);              ///< a Number without unit
 bool equal(const ExprPtr &a, const ExprPtr &b);  ///< structural equality
 
 /// Spelling of an operator as it appears in text (`+`, `<=`, `&&`, `-` for Neg...).

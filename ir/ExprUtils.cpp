@@ -22,20 +22,34 @@ ExprPtr transform(const ExprPtr &e, const std::function<ExprPtr(const ExprPtr &)
 
 static double apply_binary(Op op, double a, double b) {
   switch (op) {
-    case Op::Add: return a + b;
-    case Op::Sub: return a - b;
-    case Op::Mul: return a * b;
-    case Op::Div: return a / b;
-    case Op::Pow: return std::pow(a, b);
-    case Op::Lt: return a < b;
-    case Op::Le: return a <= b;
-    case Op::Gt: return a > b;
-    case Op::Ge: return a >= b;
-    case Op::Eq: return a == b;
-    case Op::Ne: return a != b;
-    case Op::And: return (a != 0) && (b != 0);
-    case Op::Or: return (a != 0) || (b != 0);
-    default: return 0;
+    case Op::Add:
+      return a + b;
+    case Op::Sub:
+      return a - b;
+    case Op::Mul:
+      return a * b;
+    case Op::Div:
+      return a / b;
+    case Op::Pow:
+      return std::pow(a, b);
+    case Op::Lt:
+      return a < b;
+    case Op::Le:
+      return a <= b;
+    case Op::Gt:
+      return a > b;
+    case Op::Ge:
+      return a >= b;
+    case Op::Eq:
+      return a == b;
+    case Op::Ne:
+      return a != b;
+    case Op::And:
+      return (a != 0) && (b != 0);
+    case Op::Or:
+      return (a != 0) || (b != 0);
+    default:
+      return 0;
   }
 }
 
@@ -59,7 +73,9 @@ static double apply_call(const std::string &fn, const std::vector<double> &a) {
   throw std::runtime_error("cannot evaluate function '" + fn + "'");
 }
 
-static bool is_random(const std::string &fn) { return fn == "uniform" || fn == "normal"; }
+static bool is_random(const std::string &fn) {
+  return fn == "uniform" || fn == "normal";
+}
 
 static ExprPtr simplify_node(const ExprPtr &e) {
   auto all_const = [&] {
@@ -81,7 +97,8 @@ static ExprPtr simplify_node(const ExprPtr &e) {
         case Op::Add:
           if (is_number(a, 0)) return b;
           if (is_number(b, 0)) return a;
-          if (b->kind == ExprKind::Unary && b->op == Op::Neg) return binary(Op::Sub, a, b->args[0], e->loc);
+          if (b->kind == ExprKind::Unary && b->op == Op::Neg)
+            return binary(Op::Sub, a, b->args[0], e->loc);
           break;
         case Op::Sub:
           if (is_number(b, 0)) return a;
@@ -103,7 +120,8 @@ static ExprPtr simplify_node(const ExprPtr &e) {
           if (is_number(b, 1)) return a;
           if (is_number(b, 0)) return num(1, e->loc);
           break;
-        default: break;
+        default:
+          break;
       }
       return e;
     }
@@ -118,11 +136,14 @@ static ExprPtr simplify_node(const ExprPtr &e) {
         return num(apply_call(e->name, v), e->loc);
       }
       return e;
-    default: return e;
+    default:
+      return e;
   }
 }
 
-ExprPtr simplify(const ExprPtr &e) { return transform(e, simplify_node); }
+ExprPtr simplify(const ExprPtr &e) {
+  return transform(e, simplify_node);
+}
 
 ExprPtr substitute(const ExprPtr &e, const std::map<std::string, ExprPtr> &repl) {
   return transform(e, [&](const ExprPtr &n) -> ExprPtr {
@@ -139,17 +160,23 @@ ExprPtr differentiate(const ExprPtr &e, const std::string &x) {
   ExprPtr zero = num(0), one = num(1);
   switch (e->kind) {
     case ExprKind::Number:
-    case ExprKind::Index: return zero;
-    case ExprKind::Var: return e->name == x ? one : zero;
-    case ExprKind::Unary: return e->op == Op::Neg ? simplify(unary(Op::Neg, d(e->args[0]))) : zero;
+    case ExprKind::Index:
+      return zero;
+    case ExprKind::Var:
+      return e->name == x ? one : zero;
+    case ExprKind::Unary:
+      return e->op == Op::Neg ? simplify(unary(Op::Neg, d(e->args[0]))) : zero;
     case ExprKind::Select:
       return simplify(select(e->args[0], d(e->args[1]), d(e->args[2])));
     case ExprKind::Binary: {
       const ExprPtr &a = e->args[0], &b = e->args[1];
       switch (e->op) {
-        case Op::Add: return simplify(d(a) + d(b));
-        case Op::Sub: return simplify(d(a) - d(b));
-        case Op::Mul: return simplify(d(a) * b + a * d(b));
+        case Op::Add:
+          return simplify(d(a) + d(b));
+        case Op::Sub:
+          return simplify(d(a) - d(b));
+        case Op::Mul:
+          return simplify(d(a) * b + a * d(b));
         case Op::Div: {
           ExprPtr db = d(b);
           if (is_number(db, 0)) return simplify(d(a) / b);
@@ -157,10 +184,12 @@ ExprPtr differentiate(const ExprPtr &e, const std::string &x) {
         }
         case Op::Pow: {
           // integer-constant exponents: d(a^n) = n a^(n-1) a'
-          if (!is_constant(b)) throw std::runtime_error("cannot differentiate a non-constant power");
+          if (!is_constant(b))
+            throw std::runtime_error("cannot differentiate a non-constant power");
           return simplify(b * binary(Op::Pow, a, num(b->value - 1)) * d(a));
         }
-        default: return zero;  // comparisons and logic: piecewise constant
+        default:
+          return zero;  // comparisons and logic: piecewise constant
       }
     }
     case ExprKind::Call: {
@@ -183,7 +212,8 @@ ExprPtr differentiate(const ExprPtr &e, const std::string &x) {
         return simplify(select(binary(op, e->args[0], e->args[1]), d(e->args[0]), d(e->args[1])));
       }
       if (f == "clip") {
-        ExprPtr inside = binary(Op::And, binary(Op::Gt, a, e->args[1]), binary(Op::Lt, a, e->args[2]));
+        ExprPtr inside =
+            binary(Op::And, binary(Op::Gt, a, e->args[1]), binary(Op::Lt, a, e->args[2]));
         return simplify(select(inside, da, zero));
       }
       if (f == "pow") {
@@ -226,16 +256,20 @@ double evaluate(const ExprPtr &e, const std::function<double(const std::string &
     case ExprKind::Number:
       if (!e->unit.empty()) throw std::runtime_error("unfolded unit in expression");
       return e->value;
-    case ExprKind::Var: return lookup(e->name);
-    case ExprKind::Index: throw std::runtime_error("cannot evaluate propagator entry " + e->name);
-    case ExprKind::Unary: return e->op == Op::Neg ? -ev(e->args[0]) : (ev(e->args[0]) == 0);
+    case ExprKind::Var:
+      return lookup(e->name);
+    case ExprKind::Index:
+      throw std::runtime_error("cannot evaluate propagator entry " + e->name);
+    case ExprKind::Unary:
+      return e->op == Op::Neg ? -ev(e->args[0]) : (ev(e->args[0]) == 0);
     case ExprKind::Binary: {
       double a = ev(e->args[0]);
       if (e->op == Op::And && a == 0) return 0;
       if (e->op == Op::Or && a != 0) return 1;
       return apply_binary(e->op, a, ev(e->args[1]));
     }
-    case ExprKind::Select: return ev(e->args[0]) != 0 ? ev(e->args[1]) : ev(e->args[2]);
+    case ExprKind::Select:
+      return ev(e->args[0]) != 0 ? ev(e->args[1]) : ev(e->args[2]);
     case ExprKind::Call: {
       std::vector<double> v;
       for (const auto &a : e->args) v.push_back(ev(a));

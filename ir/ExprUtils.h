@@ -5,12 +5,12 @@
 // right-hand sides to find linear systems, fold-units simplifies after unit conversion,
 // and the (later) autodiff pass reuses `differentiate`.
 #pragma once
-#include "Expr.h"
-
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
+
+#include "Expr.h"
 
 namespace snnc::ir {
 

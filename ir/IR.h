@@ -15,13 +15,13 @@
 // A population starts with its neuron pieces separate (odes or a step block, threshold,
 // reset, refractory); passes discretise the odes and fuse the pieces into one kernel.
 #pragma once
-#include "Expr.h"
-#include "Units.h"
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "Expr.h"
+#include "Units.h"
 
 namespace snnc::ir {
 
@@ -83,14 +83,14 @@ struct Population {
   std::vector<Param> params;
   std::vector<StateVar> states;
   std::vector<InputVar> inputs;
-  std::vector<Ode> odes;                 ///< before discretise-odes
-  std::vector<Propagator> propagators;   ///< after discretise-odes (exact)
-  std::vector<Stmt> step;                ///< discrete update (user's, or from discretise-odes)
-  ExprPtr threshold;                     ///< null: never spikes
+  std::vector<Ode> odes;                ///< before discretise-odes
+  std::vector<Propagator> propagators;  ///< after discretise-odes (exact)
+  std::vector<Stmt> step;               ///< discrete update (user's, or from discretise-odes)
+  ExprPtr threshold;                    ///< null: never spikes
   std::vector<Stmt> reset;
-  ExprPtr refractory;                    ///< null: none
-  std::vector<std::string> clamp;        ///< state held during the refractory period
-  bool fused = false;                    ///< after fuse-neuron-update: `kernel` holds all
+  ExprPtr refractory;              ///< null: none
+  std::vector<std::string> clamp;  ///< state held during the refractory period
+  bool fused = false;              ///< after fuse-neuron-update: `kernel` holds all
   std::vector<Stmt> kernel;
   SourceLoc loc;
 };
@@ -98,8 +98,8 @@ struct Population {
 struct Source {
   enum Kind { Current, Poisson } kind = Current;
   std::string name;
-  int64_t size = 1;             ///< Poisson: number of independent trains
-  std::vector<Param> params;    ///< Current: amplitude, start, stop; Poisson: rate
+  int64_t size = 1;                  ///< Poisson: number of independent trains
+  std::vector<Param> params;         ///< Current: amplitude, start, stop; Poisson: rate
   std::vector<std::string> targets;  ///< Current: "pop.input" it adds its amplitude to
   SourceLoc loc;
 };
@@ -107,12 +107,12 @@ struct Source {
 struct Connection {
   enum Kind { AllToAll, OneToOne, Random } kind = AllToAll;
   std::string name, pre, post;
-  std::string target;            ///< state variable or input of `post`
-  ExprPtr p;                     ///< Random: probability (constant after folding)
-  ExprPtr weight;                ///< a param-free expression or uniform(a, b)/normal(m, s)
-  std::string weight_param;      ///< name of the run-time param holding a constant weight
+  std::string target;        ///< state variable or input of `post`
+  ExprPtr p;                 ///< Random: probability (constant after folding)
+  ExprPtr weight;            ///< a param-free expression or uniform(a, b)/normal(m, s)
+  std::string weight_param;  ///< name of the run-time param holding a constant weight
   bool autapses = true;
-  bool event_driven = false;     ///< after make-event-driven: CSR, propagated per spike
+  bool event_driven = false;  ///< after make-event-driven: CSR, propagated per spike
   SourceLoc loc;
 };
 
@@ -125,8 +125,8 @@ struct Record {
 };
 
 struct Module {
-  std::string name;              ///< the simulation's name (run-time params `name.dt`...)
-  std::vector<Param> sim_params; ///< dt, duration
+  std::string name;               ///< the simulation's name (run-time params `name.dt`...)
+  std::vector<Param> sim_params;  ///< dt, duration
   uint64_t seed = 0;
   std::vector<Population> populations;
   std::vector<Source> sources;

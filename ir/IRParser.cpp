@@ -43,13 +43,18 @@ class IRParser {
     size_t i = 0;
     auto advance = [&](size_t n) {
       for (size_t k = 0; k < n && i < s.size(); ++k, ++i) {
-        if (s[i] == '\n') ++line, col = 1;
-        else ++col;
+        if (s[i] == '\n')
+          ++line, col = 1;
+        else
+          ++col;
       }
     };
     while (i < s.size()) {
       char c = s[i];
-      if (std::isspace(static_cast<unsigned char>(c))) { advance(1); continue; }
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        advance(1);
+        continue;
+      }
       if (c == '/' && i + 1 < s.size() && s[i + 1] == '/') {
         while (i < s.size() && s[i] != '\n') advance(1);
         continue;
@@ -62,7 +67,8 @@ class IRParser {
           advance(1);
         t.kind = Token::Ident;
       } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-                 (c == '.' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+                 (c == '.' && i + 1 < s.size() &&
+                  std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
         char *end = nullptr;
         std::strtod(s.c_str() + i, &end);
         advance(static_cast<size_t>(end - (s.c_str() + i)));
@@ -72,13 +78,17 @@ class IRParser {
         t.kind = Token::Punct;
         bool matched = false;
         for (const char *op : two)
-          if (s.compare(i, 2, op) == 0) { advance(2); matched = true; break; }
+          if (s.compare(i, 2, op) == 0) {
+            advance(2);
+            matched = true;
+            break;
+          }
         if (!matched) advance(1);
       }
       t.text = s.substr(start, i - start);
       // a unit right after a number: 20[ms]
-      if (t.kind == Token::Number && i < s.size() && s[i] == '[' &&
-          i + 1 < s.size() && std::isalpha(static_cast<unsigned char>(s[i + 1]))) {
+      if (t.kind == Token::Number && i < s.size() && s[i] == '[' && i + 1 < s.size() &&
+          std::isalpha(static_cast<unsigned char>(s[i + 1]))) {
         toks_.push_back(t);
         Token u;
         u.kind = Token::Unit;
@@ -100,7 +110,11 @@ class IRParser {
 
   // ---- helpers ----
   const Token &peek(size_t k = 0) const { return toks_[std::min(pos_ + k, toks_.size() - 1)]; }
-  Token next() { Token t = peek(); if (pos_ < toks_.size() - 1) ++pos_; return t; }
+  Token next() {
+    Token t = peek();
+    if (pos_ < toks_.size() - 1) ++pos_;
+    return t;
+  }
   bool at(const char *text) const { return peek().kind != Token::End && peek().text == text; }
   bool accept(const char *text) {
     if (!at(text)) return false;
@@ -111,20 +125,26 @@ class IRParser {
     diags_.error(t.loc, msg);
     throw ParseError{};
   }
-  std::string describe(const Token &t) { return t.kind == Token::End ? "end of file" : "'" + t.text + "'"; }
+  std::string describe(const Token &t) {
+    return t.kind == Token::End ? "end of file" : "'" + t.text + "'";
+  }
   void expect(const char *text) {
-    if (!accept(text)) fail(peek(), std::string("expected '") + text + "', found " + describe(peek()));
+    if (!accept(text))
+      fail(peek(), std::string("expected '") + text + "', found " + describe(peek()));
   }
   std::string ident(const char *what) {
-    if (peek().kind != Token::Ident) fail(peek(), std::string("expected ") + what + ", found " + describe(peek()));
+    if (peek().kind != Token::Ident)
+      fail(peek(), std::string("expected ") + what + ", found " + describe(peek()));
     return next().text;
   }
   int64_t integer(const char *what) {
-    if (peek().kind != Token::Number) fail(peek(), std::string("expected ") + what + ", found " + describe(peek()));
+    if (peek().kind != Token::Number)
+      fail(peek(), std::string("expected ") + what + ", found " + describe(peek()));
     Token t = next();
     char *end = nullptr;
     long long v = std::strtoll(t.text.c_str(), &end, 10);
-    if (*end != '\0') fail(t, std::string("expected an integer ") + what + ", found '" + t.text + "'");
+    if (*end != '\0')
+      fail(t, std::string("expected an integer ") + what + ", found '" + t.text + "'");
     return v;
   }
   Dim dim() {
@@ -375,9 +395,12 @@ class IRParser {
     expect(":");
     Token kt = peek();
     std::string kind = ident("'current' or 'poisson'");
-    if (kind == "current") s.kind = Source::Current;
-    else if (kind == "poisson") s.kind = Source::Poisson;
-    else fail(kt, "unknown source kind '" + kind + "'");
+    if (kind == "current")
+      s.kind = Source::Current;
+    else if (kind == "poisson")
+      s.kind = Source::Poisson;
+    else
+      fail(kt, "unknown source kind '" + kind + "'");
     if (ident("'size'") != "size") fail(toks_[pos_ - 1], "expected 'size'");
     s.size = integer("size");
     if (accept("->")) {
@@ -409,8 +432,10 @@ class IRParser {
     c.target = ident("a target variable");
     Token kt = peek();
     std::string kind = ident("a connection kind");
-    if (kind == "all_to_all") c.kind = Connection::AllToAll;
-    else if (kind == "one_to_one") c.kind = Connection::OneToOne;
+    if (kind == "all_to_all")
+      c.kind = Connection::AllToAll;
+    else if (kind == "one_to_one")
+      c.kind = Connection::OneToOne;
     else if (kind == "random") {
       c.kind = Connection::Random;
       expect("(");
@@ -418,13 +443,19 @@ class IRParser {
       expect("=");
       c.p = expr();
       expect(")");
-    } else fail(kt, "unknown connection kind '" + kind + "'");
+    } else
+      fail(kt, "unknown connection kind '" + kind + "'");
     while (peek().kind == Token::Ident && peek().loc.line == kt.loc.line) {
       Token t = next();
-      if (t.text == "weight") { expect("="); c.weight = expr(); }
-      else if (t.text == "no_autapses") c.autapses = false;
-      else if (t.text == "csr") { if (!event_driven) fail(t, "'csr' only on 'propagate'"); }
-      else fail(t, "unknown connection attribute '" + t.text + "'");
+      if (t.text == "weight") {
+        expect("=");
+        c.weight = expr();
+      } else if (t.text == "no_autapses")
+        c.autapses = false;
+      else if (t.text == "csr") {
+        if (!event_driven) fail(t, "'csr' only on 'propagate'");
+      } else
+        fail(t, "unknown connection attribute '" + t.text + "'");
     }
     return c;
   }
@@ -467,17 +498,26 @@ class IRParser {
     while (!at("}")) {
       Token kw = peek();
       std::string k = ident("a module item");
-      if (k == "sim") m.sim_params.push_back(param());
-      else if (k == "seed") m.seed = static_cast<uint64_t>(integer("seed"));
-      else if (k == "population") m.populations.push_back(population());
-      else if (k == "source") m.sources.push_back(source());
-      else if (k == "connect") m.connections.push_back(connection(false));
-      else if (k == "propagate") m.connections.push_back(connection(true));
-      else if (k == "record") m.records.push_back(record());
-      else fail(kw, "unknown module item '" + k + "'");
+      if (k == "sim")
+        m.sim_params.push_back(param());
+      else if (k == "seed")
+        m.seed = static_cast<uint64_t>(integer("seed"));
+      else if (k == "population")
+        m.populations.push_back(population());
+      else if (k == "source")
+        m.sources.push_back(source());
+      else if (k == "connect")
+        m.connections.push_back(connection(false));
+      else if (k == "propagate")
+        m.connections.push_back(connection(true));
+      else if (k == "record")
+        m.records.push_back(record());
+      else
+        fail(kw, "unknown module item '" + k + "'");
     }
     expect("}");
-    if (peek().kind != Token::End) fail(peek(), "unexpected " + describe(peek()) + " after the module");
+    if (peek().kind != Token::End)
+      fail(peek(), "unexpected " + describe(peek()) + " after the module");
     return m;
   }
 };

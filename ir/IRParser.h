@@ -3,10 +3,10 @@
 // Used by `snnc opt` and by lit tests that run one pass on hand-written IR. Errors are
 // reported with file:line:col and a caret; the result is nullopt if there were any.
 #pragma once
+#include <optional>
+
 #include "Diagnostics.h"
 #include "IR.h"
-
-#include <optional>
 
 namespace snnc::ir {
 

@@ -5,18 +5,23 @@ namespace snnc::ir {
 
 const char *method_name(Method m) {
   switch (m) {
-    case Method::Auto: return "auto";
-    case Method::Exact: return "exact";
-    case Method::ExponentialEuler: return "exponential_euler";
-    case Method::RK4: return "rk4";
-    case Method::Euler: return "euler";
+    case Method::Auto:
+      return "auto";
+    case Method::Exact:
+      return "exact";
+    case Method::ExponentialEuler:
+      return "exponential_euler";
+    case Method::RK4:
+      return "rk4";
+    case Method::Euler:
+      return "euler";
   }
   return "auto";
 }
 
 std::optional<Method> parse_method(const std::string &s) {
-  for (Method m : {Method::Auto, Method::Exact, Method::ExponentialEuler, Method::RK4,
-                   Method::Euler})
+  for (Method m :
+       {Method::Auto, Method::Exact, Method::ExponentialEuler, Method::RK4, Method::Euler})
     if (s == method_name(m)) return m;
   return std::nullopt;
 }
@@ -42,9 +47,15 @@ class Printer {
     line(indent, std::string(keyword) + " {");
     for (const auto &s : stmts) {
       switch (s.kind) {
-        case Stmt::Let: line(indent + 1, "let " + s.name + " = " + to_string(s.value)); break;
-        case Stmt::Set: line(indent + 1, "set " + s.name + " = " + to_string(s.value)); break;
-        case Stmt::Spike: line(indent + 1, "spike " + to_string(s.value)); break;
+        case Stmt::Let:
+          line(indent + 1, "let " + s.name + " = " + to_string(s.value));
+          break;
+        case Stmt::Set:
+          line(indent + 1, "set " + s.name + " = " + to_string(s.value));
+          break;
+        case Stmt::Spike:
+          line(indent + 1, "spike " + to_string(s.value));
+          break;
       }
     }
     line(indent, "}");
@@ -97,9 +108,15 @@ class Printer {
     std::string text = c.event_driven ? "propagate " : "connect ";
     text += c.name + " : " + c.pre + " -> " + c.post + "." + c.target + " ";
     switch (c.kind) {
-      case Connection::AllToAll: text += "all_to_all"; break;
-      case Connection::OneToOne: text += "one_to_one"; break;
-      case Connection::Random: text += "random(p = " + to_string(c.p) + ")"; break;
+      case Connection::AllToAll:
+        text += "all_to_all";
+        break;
+      case Connection::OneToOne:
+        text += "one_to_one";
+        break;
+      case Connection::Random:
+        text += "random(p = " + to_string(c.p) + ")";
+        break;
     }
     if (c.weight) text += " weight = " + to_string(c.weight);
     if (!c.autapses) text += " no_autapses";
@@ -115,7 +132,8 @@ class Printer {
       return;
     }
     std::string ns;
-    for (size_t i = 0; i < r.neurons.size(); ++i) ns += (i ? ", " : "") + std::to_string(r.neurons[i]);
+    for (size_t i = 0; i < r.neurons.size(); ++i)
+      ns += (i ? ", " : "") + std::to_string(r.neurons[i]);
     line(1, "record trace " + r.group + "." + r.var + " [" + ns + "]");
   }
 };

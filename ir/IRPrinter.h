@@ -4,9 +4,9 @@
 // tested on hand-written input (`snnc opt --pass=NAME file.ir`) and print -> parse -> print
 // is the identity.
 #pragma once
-#include "IR.h"
-
 #include <string>
+
+#include "IR.h"
 
 namespace snnc::ir {
 

@@ -1,9 +1,9 @@
 // Mutate.h — applies an expression rewrite to every expression of a module
 // (the IR's equivalent of Halide's IRMutator, for passes that work expression-wise).
 #pragma once
-#include "IR.h"
-
 #include <functional>
+
+#include "IR.h"
 
 namespace snnc::ir {
 

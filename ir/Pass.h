@@ -4,12 +4,12 @@
 // own header under passes/; the registry names them so `snnc opt --pass=NAME` and the
 // pipeline (with `--print-after-all`-style dumps) can run any of them.
 #pragma once
-#include "Diagnostics.h"
-#include "IR.h"
-
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "Diagnostics.h"
+#include "IR.h"
 
 namespace snnc::ir {
 

@@ -60,16 +60,26 @@ const std::vector<Named> &named_units() {
 
 std::optional<double> prefix_scale(char p) {
   switch (p) {
-    case 'f': return 1e-15;
-    case 'p': return 1e-12;
-    case 'n': return 1e-9;
-    case 'u': return 1e-6;
-    case 'm': return 1e-3;
-    case 'c': return 1e-2;
-    case 'k': return 1e3;
-    case 'M': return 1e6;
-    case 'G': return 1e9;
-    default: return std::nullopt;
+    case 'f':
+      return 1e-15;
+    case 'p':
+      return 1e-12;
+    case 'n':
+      return 1e-9;
+    case 'u':
+      return 1e-6;
+    case 'm':
+      return 1e-3;
+    case 'c':
+      return 1e-2;
+    case 'k':
+      return 1e3;
+    case 'M':
+      return 1e6;
+    case 'G':
+      return 1e9;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -101,8 +111,8 @@ std::optional<Unit> parse_factor(const std::string &f) {
   std::optional<Unit> u = symbol_unit(sym);
   if (!u && sym.size() > 1) {
     if (auto scale = prefix_scale(sym[0])) {
-      if (auto rest = symbol_unit(sym.substr(1)); rest && sym.substr(1) != "1" &&
-                                                  sym.substr(1) != "kg") {
+      if (auto rest = symbol_unit(sym.substr(1));
+          rest && sym.substr(1) != "1" && sym.substr(1) != "kg") {
         u = Unit{rest->dim, rest->scale * *scale};
       }
     }
@@ -125,8 +135,10 @@ std::optional<Unit> parse_unit(const std::string &text) {
     std::string factor = s.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
     auto u = parse_factor(factor);
     if (!u) return std::nullopt;
-    if (op == '*') result = Unit{result.dim * u->dim, result.scale * u->scale};
-    else result = Unit{result.dim / u->dim, result.scale / u->scale};
+    if (op == '*')
+      result = Unit{result.dim * u->dim, result.scale * u->scale};
+    else
+      result = Unit{result.dim / u->dim, result.scale / u->scale};
     if (next == std::string::npos) break;
     op = s[next];
     pos = next + 1;

@@ -1,9 +1,9 @@
 // Verifier.cpp — name resolution and structural invariants of the IR.
 #include "Verifier.h"
 
-#include "ExprUtils.h"
-
 #include <set>
+
+#include "ExprUtils.h"
 
 namespace snnc::ir {
 
@@ -23,7 +23,8 @@ class Verifier {
     std::set<std::string> sim;
     for (const auto &p : m.sim_params) sim.insert(p.name);
     for (const char *required : {"dt", "duration"})
-      if (!sim.count(required)) diags_.error({}, std::string("module lacks 'sim ") + required + "'");
+      if (!sim.count(required))
+        diags_.error({}, std::string("module lacks 'sim ") + required + "'");
     std::set<std::string> groups;
     for (const auto &p : m.populations) {
       if (!groups.insert(p.name).second) diags_.error(p.loc, "duplicate group '" + p.name + "'");
@@ -53,7 +54,8 @@ class Verifier {
   void check_calls(const ExprPtr &e, const std::string &where) {
     if (e->kind == ExprKind::Call) {
       int arity = builtin_arity(e->name);
-      if (arity < 0) diags_.error(e->loc, "unknown function '" + e->name + "' in " + where);
+      if (arity < 0)
+        diags_.error(e->loc, "unknown function '" + e->name + "' in " + where);
       else if (arity != static_cast<int>(e->args.size()))
         diags_.error(e->loc, "'" + e->name + "' takes " + std::to_string(arity) + " arguments");
     }
@@ -72,7 +74,8 @@ class Verifier {
     for (const auto &s : stmts) {
       check_expr(s.value, scope, where);
       if (s.kind == Stmt::Let) {
-        if (!scope.insert(s.name).second) diags_.error(s.loc, "'" + s.name + "' is already defined");
+        if (!scope.insert(s.name).second)
+          diags_.error(s.loc, "'" + s.name + "' is already defined");
       } else if (s.kind == Stmt::Set) {
         if (!assignable.count(s.name))
           diags_.error(s.loc, "'" + s.name + "' is not a state variable or input");
@@ -108,7 +111,8 @@ class Verifier {
     }
     std::set<std::string> ode_vars;
     for (const auto &o : p.odes) {
-      if (!states.count(o.var)) diags_.error(o.loc, "ode for '" + o.var + "', which is not a state variable");
+      if (!states.count(o.var))
+        diags_.error(o.loc, "ode for '" + o.var + "', which is not a state variable");
       if (!ode_vars.insert(o.var).second) diags_.error(o.loc, "two odes for '" + o.var + "'");
       check_expr(o.rhs, scope, "ode of '" + o.var + "'");
     }
@@ -132,7 +136,8 @@ class Verifier {
         for (const auto &pr : p.propagators)
           if (pr.name == e->name) found = &pr;
         int n = found ? static_cast<int>(found->vars.size()) : 0;
-        if (!found) diags_.error(e->loc, "unknown propagator '" + e->name + "'");
+        if (!found)
+          diags_.error(e->loc, "unknown propagator '" + e->name + "'");
         else if (e->row < 0 || e->row >= n || e->col < 0 || e->col >= 2 * n)
           diags_.error(e->loc, "propagator index out of range");
       }
@@ -144,7 +149,8 @@ class Verifier {
 
   void connection(const Module &m, const Connection &c) {
     bool pre_ok = m.find_population(c.pre) || m.find_source(c.pre);
-    if (!pre_ok) diags_.error(c.loc, "connection '" + c.name + "' from unknown group '" + c.pre + "'");
+    if (!pre_ok)
+      diags_.error(c.loc, "connection '" + c.name + "' from unknown group '" + c.pre + "'");
     const Population *post = m.find_population(c.post);
     if (!post) {
       diags_.error(c.loc, "connection '" + c.name + "' to unknown population '" + c.post + "'");
@@ -154,16 +160,20 @@ class Verifier {
     for (const auto &s : post->states) target_ok |= s.name == c.target;
     for (const auto &i : post->inputs) target_ok |= i.name == c.target;
     if (!target_ok)
-      diags_.error(c.loc, "connection target '" + c.target + "' is not a state or input of '" + c.post + "'");
+      diags_.error(c.loc, "connection target '" + c.target + "' is not a state or input of '" +
+                              c.post + "'");
     if (c.kind == Connection::Random && !c.p) diags_.error(c.loc, "random connection without p");
   }
 
   void record(const Module &m, const Record &r) {
     if (r.kind == Record::Spikes) {
       int64_t size = -1;
-      if (auto *p = m.find_population(r.group)) size = p->size;
-      else if (auto *s = m.find_source(r.group)) size = s->size;
-      if (size < 0) diags_.error(r.loc, "record of unknown group '" + r.group + "'");
+      if (auto *p = m.find_population(r.group))
+        size = p->size;
+      else if (auto *s = m.find_source(r.group))
+        size = s->size;
+      if (size < 0)
+        diags_.error(r.loc, "record of unknown group '" + r.group + "'");
       else if (r.end >= 0 && (r.begin < 0 || r.begin >= r.end || r.end > size))
         diags_.error(r.loc, "spike record range out of bounds for '" + r.group + "'");
       return;
@@ -177,12 +187,15 @@ class Verifier {
     for (const auto &s : p->states) ok |= s.name == r.var;
     if (!ok) diags_.error(r.loc, "'" + r.var + "' is not a state variable of '" + r.group + "'");
     for (int64_t n : r.neurons)
-      if (n < 0 || n >= p->size) diags_.error(r.loc, "neuron index " + std::to_string(n) + " out of range");
+      if (n < 0 || n >= p->size)
+        diags_.error(r.loc, "neuron index " + std::to_string(n) + " out of range");
   }
 };
 
 }  // namespace
 
-bool verify(const Module &m, DiagnosticEngine &diags) { return Verifier(diags).run(m); }
+bool verify(const Module &m, DiagnosticEngine &diags) {
+  return Verifier(diags).run(m);
+}
 
 }  // namespace snnc::ir

@@ -19,9 +19,14 @@ Csr build_connectivity(const ConnectivitySpec &s, Rng &rng) {
   bool skip_self = s.same_group && !s.autapses;
   auto draw_weight = [&] {
     switch (s.weight) {
-      case WeightKind::Uniform: csr.weight.push_back(s.w_a + (s.w_b - s.w_a) * rng.uniform()); break;
-      case WeightKind::Normal: csr.weight.push_back(s.w_a + s.w_b * rng.normal()); break;
-      case WeightKind::Constant: break;
+      case WeightKind::Uniform:
+        csr.weight.push_back(s.w_a + (s.w_b - s.w_a) * rng.uniform());
+        break;
+      case WeightKind::Normal:
+        csr.weight.push_back(s.w_a + s.w_b * rng.normal());
+        break;
+      case WeightKind::Constant:
+        break;
     }
   };
   switch (s.kind) {
@@ -34,7 +39,8 @@ Csr build_connectivity(const ConnectivitySpec &s, Rng &rng) {
       }
       break;
     case ConnKind::AllToAll:
-      if (static_cast<double>(s.n_pre) * s.n_post > 2e9) fail("all_to_all would create more than 2e9 synapses");
+      if (static_cast<double>(s.n_pre) * s.n_post > 2e9)
+        fail("all_to_all would create more than 2e9 synapses");
       for (int64_t i = 0; i < s.n_pre; ++i) {
         for (int64_t j = 0; j < s.n_post; ++j) {
           if (skip_self && i == j) continue;

@@ -3,11 +3,11 @@
 // Random connectivity skips ahead geometrically between synapses, so building costs
 // O(synapses), not O(n_pre * n_post): 40000 x 40000 at p = 0.002 takes milliseconds.
 #pragma once
-#include "Rng.h"
-#include "Simulation.h"
-
 #include <cstdint>
 #include <vector>
+
+#include "Rng.h"
+#include "Simulation.h"
 
 namespace snnc::rt {
 

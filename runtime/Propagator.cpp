@@ -1,9 +1,9 @@
 // Propagator.cpp — exact propagators of linear ODE systems via the matrix exponential
 // (scaling and squaring with a degree-18 Taylor series, ample for n <= ~20 in double).
-#include "snnc_rt.h"
-
 #include <cmath>
 #include <vector>
+
+#include "snnc_rt.h"
 
 namespace {
 

@@ -1,14 +1,15 @@
 // SimContext.h — the state behind the opaque snnc_rt_ctx of one simulation run.
 #pragma once
+#include <vector>
+
 #include "Rng.h"
 #include "Simulation.h"
-
-#include <vector>
 
 struct snnc_rt_ctx {
   const snnc::rt::SimSpec *spec = nullptr;
   snnc::rt::SimResult *result = nullptr;
   snnc::rt::Rng init_rng{0, 0};
-  std::vector<snnc::rt::Rng> poisson_rng;            ///< one stream per Poisson source
-  std::vector<std::vector<const int64_t *>> out_rows; ///< per group: row_ptr of outgoing connections
+  std::vector<snnc::rt::Rng> poisson_rng;  ///< one stream per Poisson source
+  std::vector<std::vector<const int64_t *>>
+      out_rows;  ///< per group: row_ptr of outgoing connections
 };

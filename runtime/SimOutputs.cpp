@@ -1,5 +1,5 @@
 // SimOutputs.cpp — spikes.csv, traces.csv and raster.svg of a run, written atomically.
-#include "Simulation.h"
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -8,7 +8,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
+
+#include "Simulation.h"
 
 namespace snnc::rt {
 
@@ -17,7 +18,9 @@ void write_file_atomic(const std::string &path, const std::string &text) {
   if (p.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(p.parent_path(), ec);
-    if (ec) throw std::runtime_error("cannot create directory '" + p.parent_path().string() + "': " + ec.message());
+    if (ec)
+      throw std::runtime_error("cannot create directory '" + p.parent_path().string() +
+                               "': " + ec.message());
   }
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   FILE *f = std::fopen(tmp.c_str(), "wb");
@@ -61,7 +64,8 @@ std::string traces_csv(const SimSpec &spec, const SimResult &r) {
     out += fmt_double(s * spec.dt);
     for (size_t i = 0; i < spec.traces.size(); ++i) {
       size_t width = spec.traces[i].neurons.size();
-      for (size_t k = 0; k < width; ++k) out += "," + fmt_double(r.traces[i][s * width + k], "%.10g");
+      for (size_t k = 0; k < width; ++k)
+        out += "," + fmt_double(r.traces[i][s * width + k], "%.10g");
     }
     out += "\n";
   }
@@ -82,18 +86,21 @@ std::string raster_svg(const SimSpec &spec, const SimResult &r) {
     const auto &grp = spec.groups[g];
     return grp.record_end >= 0 ? grp.record_end - grp.record_begin : grp.size;
   };
-  for (size_t g : shown) total_neurons += shown_size(g), total_spikes += static_cast<int64_t>(r.spikes[g].steps.size());
+  for (size_t g : shown)
+    total_neurons += shown_size(g), total_spikes += static_cast<int64_t>(r.spikes[g].steps.size());
   const int64_t max_dots = 200000;
   int64_t stride = std::max<int64_t>(1, (total_spikes + max_dots - 1) / max_dots);
 
   std::string title = "spikes:";
   for (size_t g : shown)
     title += " " + spec.groups[g].name + " " + std::to_string(r.spike_counts[g]) + " (" +
-             fmt_double(r.spike_counts[g] / (spec.groups[g].size * spec.steps * spec.dt), "%.2f") + " Hz)";
+             fmt_double(r.spike_counts[g] / (spec.groups[g].size * spec.steps * spec.dt), "%.2f") +
+             " Hz)";
   if (stride > 1) title += " — every " + std::to_string(stride) + "th neuron drawn";
 
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt_double(width) + "\" height=\"" +
-                    fmt_double(height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt_double(width) +
+                    "\" height=\"" + fmt_double(height) +
+                    "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   svg += "<text x=\"" + fmt_double(left) + "\" y=\"22\" font-size=\"14\">" + title + "</text>\n";
   double y0 = top;
@@ -112,29 +119,31 @@ std::string raster_svg(const SimSpec &spec, const SimResult &r) {
       if (rec.neurons[k] % stride) continue;
       double x = left + plot_w * (rec.steps[k] * spec.dt * 1e3) / std::max(duration_ms, 1e-12);
       double y = y0 + (rec.neurons[k] - first) * per_neuron;
-      svg += "<rect x=\"" + fmt_double(x, "%.1f") + "\" y=\"" + fmt_double(y, "%.1f") + "\" width=\"1.2\" height=\"" +
-             fmt_double(dot_h, "%.2f") + "\"/>\n";
+      svg += "<rect x=\"" + fmt_double(x, "%.1f") + "\" y=\"" + fmt_double(y, "%.1f") +
+             "\" width=\"1.2\" height=\"" + fmt_double(dot_h, "%.2f") + "\"/>\n";
     }
     svg += "</g>\n";
     y0 += band;
     if (i + 1 < shown.size())
-      svg += "<line x1=\"" + fmt_double(left) + "\" x2=\"" + fmt_double(width - right) + "\" y1=\"" + fmt_double(y0) +
-             "\" y2=\"" + fmt_double(y0) + "\" stroke=\"#bbb\"/>\n";
+      svg += "<line x1=\"" + fmt_double(left) + "\" x2=\"" + fmt_double(width - right) +
+             "\" y1=\"" + fmt_double(y0) + "\" y2=\"" + fmt_double(y0) + "\" stroke=\"#bbb\"/>\n";
   }
   double axis_y = top + band_height;
-  svg += "<rect x=\"" + fmt_double(left) + "\" y=\"" + fmt_double(top) + "\" width=\"" + fmt_double(plot_w) +
-         "\" height=\"" + fmt_double(band_height) + "\" fill=\"none\" stroke=\"black\"/>\n";
+  svg += "<rect x=\"" + fmt_double(left) + "\" y=\"" + fmt_double(top) + "\" width=\"" +
+         fmt_double(plot_w) + "\" height=\"" + fmt_double(band_height) +
+         "\" fill=\"none\" stroke=\"black\"/>\n";
   for (int i = 0; i <= 5; ++i) {
     double x = left + plot_w * i / 5;
-    svg += "<line x1=\"" + fmt_double(x) + "\" x2=\"" + fmt_double(x) + "\" y1=\"" + fmt_double(axis_y) + "\" y2=\"" +
-           fmt_double(axis_y + 5) + "\" stroke=\"black\"/>\n";
-    svg += "<text x=\"" + fmt_double(x) + "\" y=\"" + fmt_double(axis_y + 18) + "\" text-anchor=\"middle\">" +
-           fmt_double(duration_ms * i / 5, "%.4g") + "</text>\n";
+    svg += "<line x1=\"" + fmt_double(x) + "\" x2=\"" + fmt_double(x) + "\" y1=\"" +
+           fmt_double(axis_y) + "\" y2=\"" + fmt_double(axis_y + 5) + "\" stroke=\"black\"/>\n";
+    svg += "<text x=\"" + fmt_double(x) + "\" y=\"" + fmt_double(axis_y + 18) +
+           "\" text-anchor=\"middle\">" + fmt_double(duration_ms * i / 5, "%.4g") + "</text>\n";
   }
   svg += "<text x=\"" + fmt_double(left + plot_w / 2) + "\" y=\"" + fmt_double(height - 8) +
          "\" text-anchor=\"middle\">time (ms)</text>\n";
   svg += "<text x=\"16\" y=\"" + fmt_double(top + band_height / 2) +
-         "\" transform=\"rotate(-90 16 " + fmt_double(top + band_height / 2) + ")\" text-anchor=\"middle\">neuron</text>\n";
+         "\" transform=\"rotate(-90 16 " + fmt_double(top + band_height / 2) +
+         ")\" text-anchor=\"middle\">neuron</text>\n";
   svg += "</svg>\n";
   return svg;
 }

@@ -1,8 +1,7 @@
 // Simulation.cpp — buffer allocation, connectivity, the chunked run and the C callbacks.
 #include "Simulation.h"
 
-#include "Connectivity.h"
-#include "SimContext.h"
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,7 +11,9 @@
 #include <cstring>
 #include <memory>
 #include <stdexcept>
-#include <unistd.h>
+
+#include "Connectivity.h"
+#include "SimContext.h"
 
 namespace snnc::rt {
 
@@ -20,10 +21,14 @@ namespace {
 
 size_t elem_size(ElemType t) {
   switch (t) {
-    case ElemType::F64: return 8;
-    case ElemType::I64: return 8;
-    case ElemType::I32: return 4;
-    case ElemType::U8: return 1;
+    case ElemType::F64:
+      return 8;
+    case ElemType::I64:
+      return 8;
+    case ElemType::I32:
+      return 4;
+    case ElemType::U8:
+      return 1;
   }
   return 8;
 }
@@ -56,11 +61,12 @@ double seconds(std::chrono::steady_clock::time_point t0) {
 void check_resources(const SimSpec &spec) {
   constexpr int64_t kMaxSteps = 10'000'000'000;
   if (spec.steps > kMaxSteps)
-    throw std::runtime_error(std::to_string(spec.steps) + " steps is more than the limit of 1e10 (check dt and duration)");
+    throw std::runtime_error(std::to_string(spec.steps) +
+                             " steps is more than the limit of 1e10 (check dt and duration)");
   double bytes = 0;
   for (const auto &b : spec.buffers) bytes += static_cast<double>(b.count) * elem_size(b.type);
   for (const auto &c : spec.connections) {
-    double synapses = c.kind == ConnKind::Random ? c.p * c.n_pre * c.n_post
+    double synapses = c.kind == ConnKind::Random     ? c.p * c.n_pre * c.n_post
                       : c.kind == ConnKind::AllToAll ? static_cast<double>(c.n_pre) * c.n_post
                                                      : static_cast<double>(c.n_pre);
     bytes += synapses * (c.weight_buffer >= 0 ? 12 : 4);
@@ -70,7 +76,9 @@ void check_resources(const SimSpec &spec) {
   double ram = pages > 0 && page > 0 ? static_cast<double>(pages) * page : 16e9;
   if (bytes > 0.75 * ram) {
     char msg[160];
-    std::snprintf(msg, sizeof msg, "the simulation needs about %.1f GiB of memory (state, synapses, traces); this machine has %.1f GiB",
+    std::snprintf(msg, sizeof msg,
+                  "the simulation needs about %.1f GiB of memory (state, synapses, traces); this "
+                  "machine has %.1f GiB",
                   bytes / (1 << 30), ram / (1 << 30));
     throw std::runtime_error(msg);
   }
@@ -83,7 +91,8 @@ constexpr uint64_t kPoissonStream = 1000000;
 
 SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const SimFunctions &fns,
                    const ProgressFn &progress) {
-  if (!fns.setup || !fns.init || !fns.run) throw std::runtime_error("simulation module lacks an entry point");
+  if (!fns.setup || !fns.init || !fns.run)
+    throw std::runtime_error("simulation module lacks an entry point");
   SimResult result;
   result.spike_counts.assign(spec.groups.size(), 0);
   result.spikes.resize(spec.groups.size());
@@ -94,14 +103,16 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
   std::vector<Block> blocks(spec.buffers.size());
   std::vector<void *> pointers(spec.buffers.size(), nullptr);
   for (size_t i = 0; i < spec.buffers.size(); ++i) {
-    blocks[i] = allocate(static_cast<size_t>(spec.buffers[i].count) * elem_size(spec.buffers[i].type));
+    blocks[i] =
+        allocate(static_cast<size_t>(spec.buffers[i].count) * elem_size(spec.buffers[i].type));
     pointers[i] = blocks[i].get();
   }
   snnc_rt_ctx ctx;
   ctx.spec = &spec;
   ctx.result = &result;
   ctx.init_rng = Rng(spec.seed, 0);
-  for (size_t k = 0; k < spec.poisson_groups.size(); ++k) ctx.poisson_rng.emplace_back(spec.seed, kPoissonStream + k);
+  for (size_t k = 0; k < spec.poisson_groups.size(); ++k)
+    ctx.poisson_rng.emplace_back(spec.seed, kPoissonStream + k);
   ctx.out_rows.resize(spec.groups.size());
   for (size_t c = 0; c < spec.connections.size(); ++c) {
     const ConnectivitySpec &cs = spec.connections[c];
@@ -118,7 +129,8 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
     place(cs.col_buffer, copy_block(csr.col));
     if (cs.weight_buffer >= 0) place(cs.weight_buffer, copy_block(csr.weight));
     if (cs.pre_group >= 0 && static_cast<size_t>(cs.pre_group) < ctx.out_rows.size())
-      ctx.out_rows[cs.pre_group].push_back(static_cast<const int64_t *>(pointers[cs.row_ptr_buffer]));
+      ctx.out_rows[cs.pre_group].push_back(
+          static_cast<const int64_t *>(pointers[cs.row_ptr_buffer]));
   }
   std::vector<double> derived(std::max<int64_t>(spec.derived_count, 1), 0.0);
   result.build_seconds = seconds(t0);
@@ -127,8 +139,9 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
   fns.setup(params.data(), derived.data(), &ctx);
   for (double d : derived)
     if (!std::isfinite(d))
-      throw std::runtime_error("the exact propagators are not finite: check that time constants are non-zero "
-                               "and the system is stable for this dt");
+      throw std::runtime_error(
+          "the exact propagators are not finite: check that time constants are non-zero "
+          "and the system is stable for this dt");
   fns.init(params.data(), derived.data(), pointers.data(), &ctx);
   int64_t chunk = std::max<int64_t>(1000, spec.steps / 100);
   for (int64_t done = 0; done < spec.steps;) {
@@ -145,20 +158,26 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
 
 using snnc::rt::Rng;
 
-extern "C" double snnc_rt_uniform(snnc_rt_ctx *rt) { return rt->init_rng.uniform(); }
-extern "C" double snnc_rt_normal(snnc_rt_ctx *rt) { return rt->init_rng.normal(); }
+extern "C" double snnc_rt_uniform(snnc_rt_ctx *rt) {
+  return rt->init_rng.uniform();
+}
+extern "C" double snnc_rt_normal(snnc_rt_ctx *rt) {
+  return rt->init_rng.normal();
+}
 
 extern "C" int64_t snnc_rt_poisson(snnc_rt_ctx *rt, int32_t source, double p, int32_t *idx) {
   Rng &rng = rt->poisson_rng.at(source);
   int64_t size = rt->spec->groups.at(rt->spec->poisson_groups.at(source)).size;
   if (!(p > 0)) return 0;
   int64_t count = 0;
-  for (int64_t j = rng.geometric(std::fmin(p, 1.0)); j < size; j += 1 + rng.geometric(std::fmin(p, 1.0)))
+  for (int64_t j = rng.geometric(std::fmin(p, 1.0)); j < size;
+       j += 1 + rng.geometric(std::fmin(p, 1.0)))
     idx[count++] = static_cast<int32_t>(j);
   return count;
 }
 
-extern "C" void snnc_rt_spikes(snnc_rt_ctx *rt, int32_t pop, int64_t step, const int32_t *idx, int64_t count) {
+extern "C" void snnc_rt_spikes(snnc_rt_ctx *rt, int32_t pop, int64_t step, const int32_t *idx,
+                               int64_t count) {
   snnc::rt::SimResult &r = *rt->result;
   r.spike_counts[pop] += count;
   for (const int64_t *row_ptr : rt->out_rows[pop])
@@ -167,7 +186,8 @@ extern "C" void snnc_rt_spikes(snnc_rt_ctx *rt, int32_t pop, int64_t step, const
   if (!group.record) return;
   auto &rec = r.spikes[pop];
   for (int64_t k = 0; k < count; ++k) {
-    if (idx[k] < group.record_begin || (group.record_end >= 0 && idx[k] >= group.record_end)) continue;
+    if (idx[k] < group.record_begin || (group.record_end >= 0 && idx[k] >= group.record_end))
+      continue;
     rec.steps.push_back(step);
     rec.neurons.push_back(idx[k]);
   }

@@ -5,12 +5,12 @@
 // a seeded stream, calls the module's setup/init/run functions in chunks (reporting
 // progress) and collects spikes and traces. No compiler headers are included here.
 #pragma once
-#include "snnc_rt.h"
-
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "snnc_rt.h"
 
 namespace snnc::rt {
 
@@ -32,15 +32,15 @@ struct ConnectivitySpec {
   std::string name;
   int64_t n_pre = 0, n_post = 0;
   ConnKind kind = ConnKind::Random;
-  double p = 0;                  ///< connection probability (Random)
-  bool autapses = true;          ///< allow i -> i when pre and post are the same group
-  bool same_group = false;       ///< pre and post are the same population
+  double p = 0;             ///< connection probability (Random)
+  bool autapses = true;     ///< allow i -> i when pre and post are the same group
+  bool same_group = false;  ///< pre and post are the same population
   WeightKind weight = WeightKind::Constant;
-  double w_a = 0, w_b = 0;       ///< Uniform: [a, b); Normal: mean a, std b
-  int row_ptr_buffer = -1;       ///< I64 buffer of n_pre + 1 entries (allocated by runtime)
-  int col_buffer = -1;           ///< I32 buffer of nnz entries (allocated by runtime)
-  int weight_buffer = -1;        ///< F64 buffer of nnz entries, -1 when the weight is a constant
-  int32_t pre_group = -1;        ///< SpikeGroupInfo id of the presynaptic group
+  double w_a = 0, w_b = 0;  ///< Uniform: [a, b); Normal: mean a, std b
+  int row_ptr_buffer = -1;  ///< I64 buffer of n_pre + 1 entries (allocated by runtime)
+  int col_buffer = -1;      ///< I32 buffer of nnz entries (allocated by runtime)
+  int weight_buffer = -1;   ///< F64 buffer of nnz entries, -1 when the weight is a constant
+  int32_t pre_group = -1;   ///< SpikeGroupInfo id of the presynaptic group
 };
 
 /// A group that produces spikes: populations first, then Poisson sources.
@@ -64,7 +64,7 @@ struct SimSpec {
   std::vector<int32_t> poisson_groups;  ///< source id -> group id (snnc_rt_poisson)
   std::vector<TraceSpec> traces;        ///< ids used by snnc_rt_trace
   int64_t derived_count = 0;
-  double dt = 1e-4;                     ///< seconds
+  double dt = 1e-4;  ///< seconds
   int64_t steps = 0;
   uint64_t seed = 0;
 };
@@ -75,13 +75,13 @@ struct RecordedSpikes {
 };
 
 struct SimResult {
-  std::vector<int64_t> spike_counts;       ///< per group
-  std::vector<RecordedSpikes> spikes;      ///< per group (empty unless recorded)
-  std::vector<std::vector<double>> traces; ///< per trace: steps x neurons, row-major
-  int64_t synapses = 0;                    ///< total synapses built
-  int64_t synaptic_events = 0;             ///< spikes x out-degree, summed
-  double build_seconds = 0;                ///< connectivity + allocation
-  double run_seconds = 0;                  ///< setup + init + all steps
+  std::vector<int64_t> spike_counts;        ///< per group
+  std::vector<RecordedSpikes> spikes;       ///< per group (empty unless recorded)
+  std::vector<std::vector<double>> traces;  ///< per trace: steps x neurons, row-major
+  int64_t synapses = 0;                     ///< total synapses built
+  int64_t synaptic_events = 0;              ///< spikes x out-degree, summed
+  double build_seconds = 0;                 ///< connectivity + allocation
+  double run_seconds = 0;                   ///< setup + init + all steps
 };
 
 struct SimFunctions {
@@ -94,8 +94,8 @@ struct SimFunctions {
 using ProgressFn = std::function<void(int64_t, int64_t)>;
 
 /// Runs one simulation. `params` are the run-time parameter values in SI units.
-SimResult simulate(const SimSpec &spec, const std::vector<double> &params,
-                   const SimFunctions &fns, const ProgressFn &progress = {});
+SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const SimFunctions &fns,
+                   const ProgressFn &progress = {});
 
 /// Writes spikes.csv, traces.csv (when any) and raster.svg into `dir` (created if
 /// missing); files are written to a temporary name and renamed, so they are complete

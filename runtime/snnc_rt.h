@@ -40,8 +40,7 @@ void snnc_rt_propagator(int32_t n, const double *a, double h, double *out);
 int64_t snnc_rt_poisson(snnc_rt_ctx *rt, int32_t source, double p, int32_t *idx);
 
 /// Reports the spikes of population `pop` at `step` (indices ascending).
-void snnc_rt_spikes(snnc_rt_ctx *rt, int32_t pop, int64_t step, const int32_t *idx,
-                    int64_t count);
+void snnc_rt_spikes(snnc_rt_ctx *rt, int32_t pop, int64_t step, const int32_t *idx, int64_t count);
 
 /// Reports the full state array `values` of one recorded variable at `step`; the
 /// runtime keeps the neurons the recording asked for.

@@ -13,8 +13,12 @@ using namespace llvm;
 using ir::ExprKind;
 using ir::Op;
 
-Value *ExprEmitter::boolean(Value *i1) { return b_.CreateUIToFP(i1, b_.getDoubleTy()); }
-Value *ExprEmitter::truth(Value *d) { return b_.CreateFCmpUNE(d, ConstantFP::get(b_.getDoubleTy(), 0.0)); }
+Value *ExprEmitter::boolean(Value *i1) {
+  return b_.CreateUIToFP(i1, b_.getDoubleTy());
+}
+Value *ExprEmitter::truth(Value *d) {
+  return b_.CreateFCmpUNE(d, ConstantFP::get(b_.getDoubleTy(), 0.0));
+}
 
 Value *ExprEmitter::intrinsic(unsigned id, std::vector<Value *> args) {
   Module *m = b_.GetInsertBlock()->getModule();
@@ -46,10 +50,12 @@ Value *ExprEmitter::emit(const ir::ExprPtr &e, const ExprEnv &env) {
     }
     case ExprKind::Index: {
       auto it = env.matrices.find(e->name);
-      if (it == env.matrices.end()) throw std::logic_error("codegen: unbound matrix '" + e->name + "'");
+      if (it == env.matrices.end())
+        throw std::logic_error("codegen: unbound matrix '" + e->name + "'");
       const MatrixRef &m = it->second;
       Value *slot = b_.CreateConstInBoundsGEP1_64(f64, m.base, m.offset + e->row * m.cols + e->col);
-      return b_.CreateLoad(f64, slot, e->name + "." + std::to_string(e->row) + "." + std::to_string(e->col));
+      return b_.CreateLoad(f64, slot,
+                           e->name + "." + std::to_string(e->row) + "." + std::to_string(e->col));
     }
     case ExprKind::Unary: {
       Value *a = emit(e->args[0], env);
@@ -59,12 +65,14 @@ Value *ExprEmitter::emit(const ir::ExprPtr &e, const ExprEnv &env) {
       Value *c = truth(emit(e->args[0], env));
       return b_.CreateSelect(c, emit(e->args[1], env), emit(e->args[2], env));
     }
-    case ExprKind::Call: return call(*e, env);
-    case ExprKind::Binary: break;
+    case ExprKind::Call:
+      return call(*e, env);
+    case ExprKind::Binary:
+      break;
   }
   Value *a = emit(e->args[0], env);
-  if (e->op == Op::Pow && ir::is_constant(e->args[1]) && e->args[1]->value == std::floor(e->args[1]->value) &&
-      std::fabs(e->args[1]->value) <= 16) {
+  if (e->op == Op::Pow && ir::is_constant(e->args[1]) &&
+      e->args[1]->value == std::floor(e->args[1]->value) && std::fabs(e->args[1]->value) <= 16) {
     int n = static_cast<int>(e->args[1]->value);
     Value *result = ConstantFP::get(f64, 1.0);
     for (int i = 0; i < std::abs(n); ++i) result = i == 0 ? a : b_.CreateFMul(result, a);
@@ -72,20 +80,34 @@ Value *ExprEmitter::emit(const ir::ExprPtr &e, const ExprEnv &env) {
   }
   Value *b = emit(e->args[1], env);
   switch (e->op) {
-    case Op::Add: return b_.CreateFAdd(a, b);
-    case Op::Sub: return b_.CreateFSub(a, b);
-    case Op::Mul: return b_.CreateFMul(a, b);
-    case Op::Div: return b_.CreateFDiv(a, b);
-    case Op::Pow: return intrinsic(Intrinsic::pow, {a, b});
-    case Op::Lt: return boolean(b_.CreateFCmpOLT(a, b));
-    case Op::Le: return boolean(b_.CreateFCmpOLE(a, b));
-    case Op::Gt: return boolean(b_.CreateFCmpOGT(a, b));
-    case Op::Ge: return boolean(b_.CreateFCmpOGE(a, b));
-    case Op::Eq: return boolean(b_.CreateFCmpOEQ(a, b));
-    case Op::Ne: return boolean(b_.CreateFCmpUNE(a, b));
-    case Op::And: return boolean(b_.CreateAnd(truth(a), truth(b)));
-    case Op::Or: return boolean(b_.CreateOr(truth(a), truth(b)));
-    default: throw std::logic_error("codegen: bad binary operator");
+    case Op::Add:
+      return b_.CreateFAdd(a, b);
+    case Op::Sub:
+      return b_.CreateFSub(a, b);
+    case Op::Mul:
+      return b_.CreateFMul(a, b);
+    case Op::Div:
+      return b_.CreateFDiv(a, b);
+    case Op::Pow:
+      return intrinsic(Intrinsic::pow, {a, b});
+    case Op::Lt:
+      return boolean(b_.CreateFCmpOLT(a, b));
+    case Op::Le:
+      return boolean(b_.CreateFCmpOLE(a, b));
+    case Op::Gt:
+      return boolean(b_.CreateFCmpOGT(a, b));
+    case Op::Ge:
+      return boolean(b_.CreateFCmpOGE(a, b));
+    case Op::Eq:
+      return boolean(b_.CreateFCmpOEQ(a, b));
+    case Op::Ne:
+      return boolean(b_.CreateFCmpUNE(a, b));
+    case Op::And:
+      return boolean(b_.CreateAnd(truth(a), truth(b)));
+    case Op::Or:
+      return boolean(b_.CreateOr(truth(a), truth(b)));
+    default:
+      throw std::logic_error("codegen: bad binary operator");
   }
 }
 
@@ -114,11 +136,12 @@ Value *ExprEmitter::call(const ir::Expr &e, const ExprEnv &env) {
   if (f == "pow") return intrinsic(Intrinsic::pow, args);
   if (f == "min") return intrinsic(Intrinsic::minnum, args);
   if (f == "max") return intrinsic(Intrinsic::maxnum, args);
-  if (f == "clip") return intrinsic(Intrinsic::minnum, {intrinsic(Intrinsic::maxnum, {args[0], args[1]}), args[2]});
+  if (f == "clip")
+    return intrinsic(Intrinsic::minnum,
+                     {intrinsic(Intrinsic::maxnum, {args[0], args[1]}), args[2]});
   if (f == "tanh") return libm("tanh", args[0]);
   if (f == "expm1") return libm("expm1", args[0]);
-  if (f == "heaviside")
-    return boolean(b_.CreateFCmpOGT(args[0], ConstantFP::get(f64, 0.0)));
+  if (f == "heaviside") return boolean(b_.CreateFCmpOGT(args[0], ConstantFP::get(f64, 0.0)));
   if (f == "sigmoid") {
     Value *ex = intrinsic(Intrinsic::exp, {b_.CreateFNeg(args[0])});
     return b_.CreateFDiv(ConstantFP::get(f64, 1.0), b_.CreateFAdd(ConstantFP::get(f64, 1.0), ex));

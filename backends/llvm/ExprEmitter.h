@@ -5,12 +5,12 @@
 // where one exists (so loops vectorize), integer powers become multiplications, and
 // uniform/normal call the runtime's seeded stream.
 #pragma once
-#include "Expr.h"
-
 #include <llvm/IR/IRBuilder.h>
 
 #include <map>
 #include <string>
+
+#include "Expr.h"
 
 namespace snnc::backends {
 

@@ -1,8 +1,6 @@
 // LLVMCodeGen.cpp — IRBuilder code for kernels, propagation and the step loop.
 #include "LLVMCodeGen.h"
 
-#include "ExprEmitter.h"
-
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -10,6 +8,8 @@
 
 #include <set>
 #include <stdexcept>
+
+#include "ExprEmitter.h"
 
 namespace snnc::backends {
 namespace {
@@ -25,7 +25,11 @@ struct Loop {
 class SimCodeGen {
  public:
   SimCodeGen(const ir::Module &m, const SimLayout &l, LLVMContext &ctx)
-      : m_(m), l_(l), ctx_(ctx), mod_(std::make_unique<llvm::Module>("snnc." + m.name, ctx)), b_(ctx) {
+      : m_(m),
+        l_(l),
+        ctx_(ctx),
+        mod_(std::make_unique<llvm::Module>("snnc." + m.name, ctx)),
+        b_(ctx) {
     f64_ = b_.getDoubleTy();
     i64_ = b_.getInt64Ty();
     i32_ = b_.getInt32Ty();
@@ -71,8 +75,8 @@ class SimCodeGen {
 
   Function *define(const std::string &name, Type *ret, std::vector<Type *> args, bool internal) {
     auto *f = Function::Create(FunctionType::get(ret, args, false),
-                               internal ? Function::InternalLinkage : Function::ExternalLinkage, name,
-                               mod_.get());
+                               internal ? Function::InternalLinkage : Function::ExternalLinkage,
+                               name, mod_.get());
     f->addFnAttr(Attribute::NoUnwind);
     b_.SetInsertPoint(BasicBlock::Create(ctx_, "entry", f));
     return f;
@@ -95,7 +99,8 @@ class SimCodeGen {
   }
 
   void close_loop(Loop &loop) {
-    Value *next = b_.CreateAdd(loop.index, ConstantInt::get(loop.index->getType(), 1), "", true, true);
+    Value *next =
+        b_.CreateAdd(loop.index, ConstantInt::get(loop.index->getType(), 1), "", true, true);
     loop.index->addIncoming(next, b_.GetInsertBlock());
     b_.CreateBr(loop.header);
     b_.SetInsertPoint(loop.exit);
@@ -108,13 +113,15 @@ class SimCodeGen {
   /// Loads every parameter of `owner` (and the simulation's dt) into `env`.
   void load_params(Value *params, const std::string &owner, ExprEnv &env) {
     for (size_t i = 0; i < l_.params.size(); ++i)
-      if (l_.params[i].owner == owner) env.vars[l_.params[i].local] = load_f64(params, i, l_.params[i].local);
+      if (l_.params[i].owner == owner)
+        env.vars[l_.params[i].local] = load_f64(params, i, l_.params[i].local);
     env.vars["dt"] = load_f64(params, l_.dt_param, "dt");
   }
 
   void bind_propagators(const ir::Population &p, Value *derived, ExprEnv &env) {
     for (const auto &pr : p.propagators)
-      env.matrices[pr.name] = {derived, l_.populations.at(p.name).derived, static_cast<int>(pr.vars.size() * 2)};
+      env.matrices[pr.name] = {derived, l_.populations.at(p.name).derived,
+                               static_cast<int>(pr.vars.size() * 2)};
   }
 
   // ---- the fused neuron kernel of one population ----
@@ -165,7 +172,9 @@ class SimCodeGen {
     for (const auto &s : p.states)
       if (written.count(s.name)) b_.CreateStore(env.vars[s.name], slot[s.name]);
     for (const auto &in : p.inputs) b_.CreateStore(ConstantFP::get(f64_, 0.0), slot[in.name]);
-    if (spikes) b_.CreateStore(b_.CreateZExt(b_.CreateFCmpUNE(fire, ConstantFP::get(f64_, 0.0)), i8_), flag_slot);
+    if (spikes)
+      b_.CreateStore(b_.CreateZExt(b_.CreateFCmpUNE(fire, ConstantFP::get(f64_, 0.0)), i8_),
+                     flag_slot);
     close_loop(loop);
 
     if (!spikes) {
@@ -177,7 +186,8 @@ class SimCodeGen {
     b_.CreateStore(b_.getInt64(0), count);
     Loop scan = open_loop(b_.getInt64(0), b_.getInt64(p.size), "scan");
     Value *flag = b_.CreateLoad(i8_, b_.CreateInBoundsGEP(i8_, flags, scan.index));
-    BasicBlock *hit = BasicBlock::Create(ctx_, "hit", f), *cont = BasicBlock::Create(ctx_, "next", f);
+    BasicBlock *hit = BasicBlock::Create(ctx_, "hit", f),
+               *cont = BasicBlock::Create(ctx_, "next", f);
     b_.CreateCondBr(b_.CreateICmpNE(flag, b_.getInt8(0)), hit, cont);
     b_.SetInsertPoint(hit);
     Value *c = b_.CreateLoad(i64_, count);
@@ -201,12 +211,16 @@ class SimCodeGen {
     Value *idx = f->getArg(3), *count = f->getArg(4), *w = f->getArg(5), *weights = f->getArg(6);
     bool per_synapse = l_.connections.at(c.name).weight >= 0;
     Loop spikes = open_loop(b_.getInt64(0), count, "spike");
-    Value *pre = b_.CreateSExt(b_.CreateLoad(i32_, b_.CreateInBoundsGEP(i32_, idx, spikes.index)), i64_, "pre");
+    Value *pre = b_.CreateSExt(b_.CreateLoad(i32_, b_.CreateInBoundsGEP(i32_, idx, spikes.index)),
+                               i64_, "pre");
     Value *begin = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, row_ptr, pre), "row.begin");
-    Value *end = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, row_ptr, b_.CreateAdd(pre, b_.getInt64(1))), "row.end");
+    Value *end = b_.CreateLoad(
+        i64_, b_.CreateInBoundsGEP(i64_, row_ptr, b_.CreateAdd(pre, b_.getInt64(1))), "row.end");
     Loop syn = open_loop(begin, end, "synapse");
-    Value *post = b_.CreateSExt(b_.CreateLoad(i32_, b_.CreateInBoundsGEP(i32_, col, syn.index)), i64_, "post");
-    Value *weight = per_synapse ? b_.CreateLoad(f64_, b_.CreateInBoundsGEP(f64_, weights, syn.index)) : w;
+    Value *post = b_.CreateSExt(b_.CreateLoad(i32_, b_.CreateInBoundsGEP(i32_, col, syn.index)),
+                                i64_, "post");
+    Value *weight =
+        per_synapse ? b_.CreateLoad(f64_, b_.CreateInBoundsGEP(f64_, weights, syn.index)) : w;
     Value *slot = b_.CreateInBoundsGEP(f64_, target, post);
     b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(f64_, slot), weight), slot);
     close_loop(syn);
@@ -236,8 +250,10 @@ class SimCodeGen {
         Value *a = b_.CreateAlloca(f64_, b_.getInt32(n * n), "A." + p.name);
         for (int i = 0; i < n; ++i)
           for (int j = 0; j < n; ++j)
-            b_.CreateStore(emit.emit(pr.a[i][j], env), b_.CreateConstInBoundsGEP1_64(f64_, a, i * n + j));
-        b_.CreateCall(rt_.propagator, {b_.getInt32(n), a, env.vars["dt"], b_.CreateConstInBoundsGEP1_64(f64_, derived, offset)});
+            b_.CreateStore(emit.emit(pr.a[i][j], env),
+                           b_.CreateConstInBoundsGEP1_64(f64_, a, i * n + j));
+        b_.CreateCall(rt_.propagator, {b_.getInt32(n), a, env.vars["dt"],
+                                       b_.CreateConstInBoundsGEP1_64(f64_, derived, offset)});
         offset += 2 * n * n;
       }
     }
@@ -267,7 +283,8 @@ class SimCodeGen {
   void step_loop() {
     define("snnc_sim_run", b_.getVoidTy(), {ptr_, ptr_, ptr_, ptr_, i64_, i64_}, false);
     Function *f = b_.GetInsertBlock()->getParent();
-    Value *params = f->getArg(0), *derived = f->getArg(1), *buffers = f->getArg(2), *rt = f->getArg(3);
+    Value *params = f->getArg(0), *derived = f->getArg(1), *buffers = f->getArg(2),
+          *rt = f->getArg(3);
     Value *first = f->getArg(4), *count = f->getArg(5);
     Value *dt = load_f64(params, l_.dt_param, "dt");
     std::map<int, Value *> buf;
@@ -287,7 +304,8 @@ class SimCodeGen {
       args.push_back(t);
       spike_count[p.name] = b_.CreateCall(kernels_[p.name], args, "spikes." + p.name);
       spike_index[p.name] = buf[s.spikes];
-      b_.CreateCall(rt_.spikes, {rt, b_.getInt32(s.group), step.index, buf[s.spikes], spike_count[p.name]});
+      b_.CreateCall(rt_.spikes,
+                    {rt, b_.getInt32(s.group), step.index, buf[s.spikes], spike_count[p.name]});
     }
     for (const auto &src : m_.sources) {
       if (src.kind != ir::Source::Poisson) continue;
@@ -296,7 +314,9 @@ class SimCodeGen {
       int group = 0;
       for (size_t g = 0; g < l_.groups.size(); ++g)
         if (l_.groups[g] == src.name) group = static_cast<int>(g);
-      Value *n = b_.CreateCall(rt_.poisson, {rt, b_.getInt32(l_.poisson_id.at(src.name)), b_.CreateFMul(rate, dt), idx}, "spikes." + src.name);
+      Value *n = b_.CreateCall(
+          rt_.poisson, {rt, b_.getInt32(l_.poisson_id.at(src.name)), b_.CreateFMul(rate, dt), idx},
+          "spikes." + src.name);
       b_.CreateCall(rt_.spikes, {rt, b_.getInt32(group), step.index, idx, n});
       spike_count[src.name] = n;
       spike_index[src.name] = idx;
@@ -310,9 +330,11 @@ class SimCodeGen {
     for (const auto &c : m_.connections) {
       const ConnectionSlots &s = l_.connections.at(c.name);
       Value *target = buf[l_.populations.at(c.post).vars.at(c.target)];
-      Value *w = s.weight_param >= 0 ? load_f64(params, s.weight_param, "w") : ConstantFP::get(f64_, 0.0);
+      Value *w =
+          s.weight_param >= 0 ? load_f64(params, s.weight_param, "w") : ConstantFP::get(f64_, 0.0);
       Value *weights = s.weight >= 0 ? buf[s.weight] : ConstantPointerNull::get(ptr_);
-      b_.CreateCall(propagators_[c.name], {buf[s.row_ptr], buf[s.col], target, spike_index[c.pre], spike_count[c.pre], w, weights});
+      b_.CreateCall(propagators_[c.name], {buf[s.row_ptr], buf[s.col], target, spike_index[c.pre],
+                                           spike_count[c.pre], w, weights});
     }
     close_loop(step);
     b_.CreateRetVoid();

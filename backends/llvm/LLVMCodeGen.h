@@ -6,10 +6,10 @@
 // followed by spike compaction) and one per connection (CSR propagation of this step's
 // spikes). The whole time loop lives in generated code: no per-step dispatch.
 #pragma once
+#include <memory>
+
 #include "IR.h"
 #include "SimLayout.h"
-
-#include <memory>
 
 namespace llvm {
 class LLVMContext;

@@ -28,10 +28,12 @@ static void initialise_llvm() {
 std::unique_ptr<llvm::TargetMachine> host_target_machine() {
   initialise_llvm();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!jtmb) throw std::runtime_error("cannot detect the host target: " + llvm::toString(jtmb.takeError()));
+  if (!jtmb)
+    throw std::runtime_error("cannot detect the host target: " + llvm::toString(jtmb.takeError()));
   jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   auto tm = jtmb->createTargetMachine();
-  if (!tm) throw std::runtime_error("cannot create the target machine: " + llvm::toString(tm.takeError()));
+  if (!tm)
+    throw std::runtime_error("cannot create the target machine: " + llvm::toString(tm.takeError()));
   return std::move(*tm);
 }
 

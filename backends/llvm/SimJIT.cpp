@@ -1,9 +1,6 @@
 // SimJIT.cpp — LLJIT set-up, runtime symbol binding and entry-point lookup.
 #include "SimJIT.h"
 
-#include "Optimize.h"
-#include "snnc_rt.h"
-
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -11,6 +8,9 @@
 #include <llvm/IR/Module.h>
 
 #include <stdexcept>
+
+#include "Optimize.h"
+#include "snnc_rt.h"
 
 namespace snnc::backends {
 
@@ -38,7 +38,8 @@ SimJIT::SimJIT(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMC
   llvm::orc::SymbolMap runtime;
   auto bind = [&](const char *name, auto *fn) {
     runtime[jit_->mangleAndIntern(name)] = llvm::orc::ExecutorSymbolDef(
-        llvm::orc::ExecutorAddr::fromPtr(fn), llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+        llvm::orc::ExecutorAddr::fromPtr(fn),
+        llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
   };
   bind("snnc_rt_uniform", &snnc_rt_uniform);
   bind("snnc_rt_normal", &snnc_rt_normal);

@@ -2,9 +2,9 @@
 // its entry points. The runtime's C ABI functions are bound explicitly, so the JIT
 // code needs nothing else from the host process but libm.
 #pragma once
-#include "Simulation.h"
-
 #include <memory>
+
+#include "Simulation.h"
 
 namespace llvm {
 class LLVMContext;

@@ -1,15 +1,15 @@
 // DiscretiseOdes.cpp — linearity analysis and the four integrators.
 #include "DiscretiseOdes.h"
 
-#include "ExprUtils.h"
-
 #include <set>
+
+#include "ExprUtils.h"
 
 namespace snnc::ir {
 namespace {
 
 struct System {
-  std::vector<std::string> vars;               // state variables with odes, in ode order
+  std::vector<std::string> vars;  // state variables with odes, in ode order
   std::vector<ExprPtr> rhs;
   std::vector<std::vector<ExprPtr>> jacobian;  // d rhs_i / d var_j
 };
@@ -52,7 +52,9 @@ bool is_conditionally_linear(const System &s) {
   return true;
 }
 
-std::string next_name(const std::string &v) { return "_next_" + v; }
+std::string next_name(const std::string &v) {
+  return "_next_" + v;
+}
 
 void emit_exact(Population &p, const System &s, std::vector<Stmt> &out) {
   size_t n = s.vars.size();
@@ -91,8 +93,10 @@ void emit_exponential_euler(const System &s, const Population &p, std::vector<St
     const ExprPtr &a = s.jacobian[i][i];
     ExprPtr x = var(s.vars[i]);
     ExprPtr next;
-    if (is_number(a, 0)) next = x + dt * s.rhs[i];  // no self-coupling: Euler is exact here
-    else next = x + s.rhs[i] * call("expm1", {a * dt}) / a;
+    if (is_number(a, 0))
+      next = x + dt * s.rhs[i];  // no self-coupling: Euler is exact here
+    else
+      next = x + s.rhs[i] * call("expm1", {a * dt}) / a;
     out.push_back({Stmt::Let, next_name(s.vars[i]), simplify(next), p.odes[i].loc});
   }
 }
@@ -115,15 +119,15 @@ void emit_rk4(const System &s, const Population &p, std::vector<Stmt> &out) {
   }
   for (size_t i = 0; i < n; ++i) {
     ExprPtr sum = var(k[0][i]) + num(2) * var(k[1][i]) + num(2) * var(k[2][i]) + var(k[3][i]);
-    out.push_back({Stmt::Let, next_name(s.vars[i]),
-                   var(s.vars[i]) + dt / num(6) * sum, p.odes[i].loc});
+    out.push_back(
+        {Stmt::Let, next_name(s.vars[i]), var(s.vars[i]) + dt / num(6) * sum, p.odes[i].loc});
   }
 }
 
 void emit_euler(const System &s, const Population &p, std::vector<Stmt> &out) {
   for (size_t i = 0; i < s.vars.size(); ++i)
-    out.push_back({Stmt::Let, next_name(s.vars[i]), var(s.vars[i]) + var("dt") * s.rhs[i],
-                   p.odes[i].loc});
+    out.push_back(
+        {Stmt::Let, next_name(s.vars[i]), var(s.vars[i]) + var("dt") * s.rhs[i], p.odes[i].loc});
 }
 
 }  // namespace
@@ -136,7 +140,8 @@ bool discretise_odes(Module &m, DiagnosticEngine &diags) {
     try {
       s = analyse(p);
     } catch (const std::exception &e) {
-      diags.error(p.odes.front().loc, std::string("cannot analyse the odes of '") + p.name + "': " + e.what());
+      diags.error(p.odes.front().loc,
+                  std::string("cannot analyse the odes of '") + p.name + "': " + e.what());
       ok = false;
       continue;
     }
@@ -146,24 +151,34 @@ bool discretise_odes(Module &m, DiagnosticEngine &diags) {
     if (method == Method::Auto)
       method = linear ? Method::Exact : cond_linear ? Method::ExponentialEuler : Method::RK4;
     if (method == Method::Exact && !linear) {
-      diags.error(p.odes.front().loc, "the odes of '" + p.neuron +
-                                          "' are not linear with constant coefficients; "
-                                          "'method exact' needs that (use exponential_euler or rk4)");
+      diags.error(p.odes.front().loc,
+                  "the odes of '" + p.neuron +
+                      "' are not linear with constant coefficients; "
+                      "'method exact' needs that (use exponential_euler or rk4)");
       ok = false;
       continue;
     }
     if (method == Method::ExponentialEuler && !cond_linear) {
       diags.error(p.odes.front().loc, "'method exponential_euler' needs every equation of '" +
-                                          p.neuron + "' to be linear in its own variable (use rk4)");
+                                          p.neuron +
+                                          "' to be linear in its own variable (use rk4)");
       ok = false;
       continue;
     }
     std::vector<Stmt> out;
     switch (method) {
-      case Method::Exact: emit_exact(p, s, out); break;
-      case Method::ExponentialEuler: emit_exponential_euler(s, p, out); break;
-      case Method::RK4: emit_rk4(s, p, out); break;
-      default: emit_euler(s, p, out); break;
+      case Method::Exact:
+        emit_exact(p, s, out);
+        break;
+      case Method::ExponentialEuler:
+        emit_exponential_euler(s, p, out);
+        break;
+      case Method::RK4:
+        emit_rk4(s, p, out);
+        break;
+      default:
+        emit_euler(s, p, out);
+        break;
     }
     for (size_t i = 0; i < s.vars.size(); ++i)
       out.push_back({Stmt::Set, s.vars[i], var(next_name(s.vars[i])), p.odes[i].loc});

@@ -1,10 +1,10 @@
 // FuseNeuronUpdate.cpp — builds the fused select-based kernel of each population.
 #include "FuseNeuronUpdate.h"
 
-#include "ExprUtils.h"
-
 #include <algorithm>
 #include <cmath>
+
+#include "ExprUtils.h"
 
 namespace snnc::ir {
 namespace {
@@ -67,11 +67,10 @@ void fuse(Population &p) {
   }
   if (has_ref) {
     ExprPtr fired = p.threshold ? fire : num(0);
-    ExprPtr next =
-        conditional
-            ? binary(Op::Or, fired, blocked)
-            : select(fired, call("round", {rename_last(p.refractory) / var("dt")}),
-                     call("max", {refrac - num(1), num(0)}));
+    ExprPtr next = conditional
+                       ? binary(Op::Or, fired, blocked)
+                       : select(fired, call("round", {rename_last(p.refractory) / var("dt")}),
+                                call("max", {refrac - num(1), num(0)}));
     k.push_back({Stmt::Set, "_refrac", next, p.loc});
   }
   if (p.threshold) k.push_back({Stmt::Spike, "", fire, p.threshold->loc});
@@ -91,7 +90,8 @@ bool fuse_neuron_update(Module &m, DiagnosticEngine &diags) {
   for (auto &p : m.populations) {
     if (p.fused) continue;
     if (!p.odes.empty()) {
-      diags.error(p.odes.front().loc, "fuse-neuron-update needs discretised odes (run discretise-odes first)");
+      diags.error(p.odes.front().loc,
+                  "fuse-neuron-update needs discretised odes (run discretise-odes first)");
       return false;
     }
     fuse(p);

@@ -20,8 +20,10 @@ bool make_event_driven(Module &m, DiagnosticEngine &diags) {
     if (c.kind == Connection::OneToOne) {
       const Population *post = m.find_population(c.post);
       int64_t n_pre = 0;
-      if (auto *pp = m.find_population(c.pre)) n_pre = pp->size;
-      else if (auto *s = m.find_source(c.pre)) n_pre = s->size;
+      if (auto *pp = m.find_population(c.pre))
+        n_pre = pp->size;
+      else if (auto *s = m.find_source(c.pre))
+        n_pre = s->size;
       if (post && n_pre != post->size) {
         diags.error(c.loc, "one_to_one connection '" + c.name + "' joins groups of sizes " +
                                std::to_string(n_pre) + " and " + std::to_string(post->size));

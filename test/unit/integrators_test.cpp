@@ -1,6 +1,13 @@
 // Integrators end to end: textual IR -> passes -> LLVM JIT -> runtime, compared with
 // closed-form solutions. Exact integration must be exact to rounding; RK4 fourth order;
 // Euler first order.
+#include <gtest/gtest.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <cmath>
+
 #include "IRParser.h"
 #include "LLVMCodeGen.h"
 #include "Optimize.h"
@@ -9,23 +16,18 @@
 #include "SimLayout.h"
 #include "Verifier.h"
 
-#include <gtest/gtest.h>
-#include <llvm/IR/LLVMContext.h>
-#include <llvm/IR/Module.h>
-#include <llvm/Target/TargetMachine.h>
-
-#include <cmath>
-
 using namespace snnc;
 
 namespace {
 
 /// Simulates a one-population module and returns the trace of its first state variable.
-std::vector<double> trace(const std::string &method, const std::string &odes, const std::string &states,
-                          double dt, double duration) {
-  std::string text = "module t {\n  sim dt: s = " + ir::format_number(dt) + "\n  sim duration: s = " +
-                     ir::format_number(duration) + "\n  seed 1\n  population p : T size 1 method " + method +
-                     " {\n    param tau: s = 0.01\n" + states + odes + "  }\n  record trace p.x [0]\n}\n";
+std::vector<double> trace(const std::string &method, const std::string &odes,
+                          const std::string &states, double dt, double duration) {
+  std::string text = "module t {\n  sim dt: s = " + ir::format_number(dt) +
+                     "\n  sim duration: s = " + ir::format_number(duration) +
+                     "\n  seed 1\n  population p : T size 1 method " + method +
+                     " {\n    param tau: s = 0.01\n" + states + odes +
+                     "  }\n  record trace p.x [0]\n}\n";
   auto buf = std::make_shared<SourceBuffer>("t.ir", text);
   DiagnosticEngine diags(buf, false);
   auto m = ir::parse_module(*buf, diags);
@@ -49,12 +51,17 @@ const char *kDecay = "    ode x = -x / tau\n";
 double max_error(const std::vector<double> &got, double dt, double (*exact)(double)) {
   double worst = 0;
   // the trace at step n is recorded after the update, i.e. at time (n + 1) dt
-  for (size_t n = 0; n < got.size(); ++n) worst = std::max(worst, std::fabs(got[n] - exact((n + 1) * dt)));
+  for (size_t n = 0; n < got.size(); ++n)
+    worst = std::max(worst, std::fabs(got[n] - exact((n + 1) * dt)));
   return worst;
 }
 
-double decay(double t) { return std::exp(-t / 0.01); }
-double riccati(double t) { return 1.0 / (1.0 + t / 0.01); }  // dx/dt = -x^2 / tau, x(0) = 1
+double decay(double t) {
+  return std::exp(-t / 0.01);
+}
+double riccati(double t) {
+  return 1.0 / (1.0 + t / 0.01);
+}  // dx/dt = -x^2 / tau, x(0) = 1
 
 }  // namespace
 

@@ -1,13 +1,13 @@
 // IR units: expression algebra, printer/parser round trip, verifier, passes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
 #include "ExprUtils.h"
 #include "IRParser.h"
 #include "IRPrinter.h"
 #include "Pass.h"
 #include "Verifier.h"
-
-#include <gtest/gtest.h>
-
-#include <cmath>
 
 using namespace snnc;
 using namespace snnc::ir;
@@ -70,15 +70,19 @@ TEST(Expr, SimplifyFoldsConstantsAndIdentities) {
 TEST(Expr, DifferentiateMatchesFiniteDifferences) {
   auto x = var("x");
   std::vector<ExprPtr> fs = {
-      x * x * x, call("exp", {num(2) * x}), call("tanh", {x}) / (num(1) + x * x),
-      binary(Op::Pow, x, num(4)), call("log", {x}) * call("sqrt", {x}),
+      x * x * x,
+      call("exp", {num(2) * x}),
+      call("tanh", {x}) / (num(1) + x * x),
+      binary(Op::Pow, x, num(4)),
+      call("log", {x}) * call("sqrt", {x}),
       num(0.1) * (x + num(40)) / (num(1) - call("exp", {unary(Op::Neg, (x + num(40)) / num(10))}))};
   for (const auto &f : fs) {
     ExprPtr df = differentiate(f, "x");
     for (double at : {0.3, 1.7, 2.5}) {
       double h = 1e-6;
       double fd = (eval_at(f, {{"x", at + h}}) - eval_at(f, {{"x", at - h}})) / (2 * h);
-      EXPECT_NEAR(eval_at(df, {{"x", at}}), fd, 1e-5 * std::max(1.0, std::fabs(fd))) << to_string(f);
+      EXPECT_NEAR(eval_at(df, {{"x", at}}), fd, 1e-5 * std::max(1.0, std::fabs(fd)))
+          << to_string(f);
     }
   }
   EXPECT_EQ(to_string(differentiate(var("a") * x + var("b"), "x")), "a");

@@ -1,14 +1,14 @@
 // Runtime units: propagators, random streams, connectivity, atomic writes.
-#include "Connectivity.h"
-#include "Rng.h"
-#include "Simulation.h"
-#include "snnc_rt.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+
+#include "Connectivity.h"
+#include "Rng.h"
+#include "Simulation.h"
+#include "snnc_rt.h"
 
 using namespace snnc::rt;
 

@@ -1,16 +1,17 @@
 // Driver.cpp — file reading and the front half of the pipeline.
 #include "Driver.h"
 
-#include "LowerToIR.h"
-#include "Parser.h"
-#include "Sema.h"
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <sys/stat.h>
+
+#include "LowerToIR.h"
+#include "Parser.h"
+#include "Sema.h"
 
 namespace snnc::driver {
 

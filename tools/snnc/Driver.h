@@ -3,13 +3,13 @@
 // Reads a file, parses it (DSL or textual IR), checks and lowers it, and runs passes,
 // printing diagnostics as it goes. Each step returns nullopt/false after reporting.
 #pragma once
-#include "AST.h"
-#include "Diagnostics.h"
-#include "IR.h"
-
 #include <memory>
 #include <optional>
 #include <string>
+
+#include "AST.h"
+#include "Diagnostics.h"
+#include "IR.h"
 
 namespace snnc::driver {
 

@@ -1,6 +1,17 @@
 // RunCommand.cpp — compile (frontend, passes, LLVM, JIT), simulate, write outputs.
 #include "RunCommand.h"
 
+#include <fmt/format.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Target/TargetMachine.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
 #include "Driver.h"
 #include "LLVMCodeGen.h"
 #include "Optimize.h"
@@ -8,17 +19,6 @@
 #include "SimJIT.h"
 #include "SimLayout.h"
 #include "Simulation.h"
-
-#include <fmt/format.h>
-#include <llvm/IR/LLVMContext.h>
-#include <llvm/IR/Module.h>
-#include <llvm/Target/TargetMachine.h>
-#include <nlohmann/json.hpp>
-
-#include <chrono>
-#include <cstdio>
-#include <iostream>
-#include <unistd.h>
 
 namespace snnc::driver {
 
@@ -40,27 +40,31 @@ nlohmann::json summary(const ir::Module &m, const rt::SimSpec &spec, const rt::S
                         {"rate_hz", r.spike_counts[g] / (grp.size * sim_time)}};
     (m.find_population(grp.name) ? pops : sources).push_back(j);
   }
-  nlohmann::json outputs = {{"dir", out_dir}, {"spikes_csv", out_dir + "/spikes.csv"},
+  nlohmann::json outputs = {{"dir", out_dir},
+                            {"spikes_csv", out_dir + "/spikes.csv"},
                             {"raster_svg", out_dir + "/raster.svg"}};
   if (!spec.traces.empty()) outputs["traces_csv"] = out_dir + "/traces.csv";
-  return {{"file", file},
-          {"simulation", m.name},
-          {"seed", spec.seed},
-          {"dt_s", spec.dt},
-          {"steps", spec.steps},
-          {"simulated_time_s", sim_time},
-          {"populations", pops},
-          {"poisson_sources", sources},
-          {"synapses", r.synapses},
-          {"synaptic_events", r.synaptic_events},
-          {"wall_time_s", {{"compile", compile_s}, {"build_connectivity", r.build_seconds}, {"run", r.run_seconds}}},
-          {"outputs", outputs}};
+  return {
+      {"file", file},
+      {"simulation", m.name},
+      {"seed", spec.seed},
+      {"dt_s", spec.dt},
+      {"steps", spec.steps},
+      {"simulated_time_s", sim_time},
+      {"populations", pops},
+      {"poisson_sources", sources},
+      {"synapses", r.synapses},
+      {"synaptic_events", r.synaptic_events},
+      {"wall_time_s",
+       {{"compile", compile_s}, {"build_connectivity", r.build_seconds}, {"run", r.run_seconds}}},
+      {"outputs", outputs}};
 }
 
 void print_progress(int64_t done, int64_t total) {
   int width = 30, filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
   std::fprintf(stderr, "\r  [%s%s] %3d%% (%lld/%lld steps)", std::string(filled, '#').c_str(),
-               std::string(width - filled, '.').c_str(), static_cast<int>(100 * done / std::max<int64_t>(total, 1)),
+               std::string(width - filled, '.').c_str(),
+               static_cast<int>(100 * done / std::max<int64_t>(total, 1)),
                static_cast<long long>(done), static_cast<long long>(total));
   if (done == total) std::fprintf(stderr, "\n");
 }
@@ -103,17 +107,19 @@ int run_simulation(const RunOptions &o) {
 
     if (!o.quiet) {
       double sim_time = spec.dt * spec.steps;
-      std::cout << fmt::format("snnc: simulated '{}' for {:g} s ({} steps of {:g} ms) in {:.3f} s "
-                               "(compile {:.3f} s, connectivity {:.3f} s)\n",
-                               module->name, sim_time, spec.steps, spec.dt * 1e3, result.run_seconds,
-                               compile_s, result.build_seconds);
+      std::cout << fmt::format(
+          "snnc: simulated '{}' for {:g} s ({} steps of {:g} ms) in {:.3f} s "
+          "(compile {:.3f} s, connectivity {:.3f} s)\n",
+          module->name, sim_time, spec.steps, spec.dt * 1e3, result.run_seconds, compile_s,
+          result.build_seconds);
       for (size_t g = 0; g < spec.groups.size(); ++g)
-        std::cout << fmt::format("  {:<12} {:>8} neurons {:>10} spikes {:>9.3f} Hz\n", spec.groups[g].name,
-                                 spec.groups[g].size, result.spike_counts[g],
+        std::cout << fmt::format("  {:<12} {:>8} neurons {:>10} spikes {:>9.3f} Hz\n",
+                                 spec.groups[g].name, spec.groups[g].size, result.spike_counts[g],
                                  result.spike_counts[g] / (spec.groups[g].size * sim_time));
       if (result.synapses)
-        std::cout << fmt::format("  {} synapses, {} synaptic events ({:.1f} M events/s)\n", result.synapses,
-                                 result.synaptic_events, result.synaptic_events / result.run_seconds / 1e6);
+        std::cout << fmt::format("  {} synapses, {} synaptic events ({:.1f} M events/s)\n",
+                                 result.synapses, result.synaptic_events,
+                                 result.synaptic_events / result.run_seconds / 1e6);
       std::cout << "  raster: " << out_dir << "/raster.svg  spikes: " << out_dir << "/spikes.csv";
       if (!spec.traces.empty()) std::cout << "  traces: " << out_dir << "/traces.csv";
       std::cout << "\n  summary: " << json_path << "\n";

@@ -7,11 +7,11 @@ namespace snnc::driver {
 
 struct RunOptions {
   std::string file;
-  std::string sim;                  ///< simulation name ("" = first)
-  std::vector<std::string> sets;    ///< NAME=VALUE overrides
-  std::string out_dir;              ///< rasters and traces ("" = out/<simulation>)
-  std::string summary_json;         ///< summary path ("" = <out_dir>/summary.json)
-  long long seed = -1;              ///< overrides the simulation's seed when >= 0
+  std::string sim;                ///< simulation name ("" = first)
+  std::vector<std::string> sets;  ///< NAME=VALUE overrides
+  std::string out_dir;            ///< rasters and traces ("" = out/<simulation>)
+  std::string summary_json;       ///< summary path ("" = <out_dir>/summary.json)
+  long long seed = -1;            ///< overrides the simulation's seed when >= 0
   bool quiet = false;
   bool progress = true;
 };

@@ -1,4 +1,11 @@
 // main.cpp — the snnc command line: check, emit, opt, run.
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
 #include "Driver.h"
 #include "IRParser.h"
 #include "IRPrinter.h"
@@ -8,13 +15,6 @@
 #include "RunCommand.h"
 #include "SimLayout.h"
 #include "Verifier.h"
-
-#include <CLI/CLI.hpp>
-#include <llvm/IR/LLVMContext.h>
-#include <llvm/IR/Module.h>
-#include <llvm/Target/TargetMachine.h>
-
-#include <iostream>
 
 using namespace snnc;
 
@@ -29,7 +29,8 @@ int cmd_check(const std::string &path) {
 
 struct EmitOptions {
   std::string file, sim;
-  bool ast = false, ir = false, ir_opt = false, llvm = false, no_llvm_opt = false, after_all = false;
+  bool ast = false, ir = false, ir_opt = false, llvm = false, no_llvm_opt = false,
+       after_all = false;
 };
 
 int cmd_emit(const EmitOptions &o) {
@@ -87,8 +88,8 @@ int cmd_opt(const std::string &path, const std::vector<std::string> &passes) {
       std::vector<std::string> names;
       for (const auto &info : ir::all_passes()) names.push_back(info.name);
       std::string hint = closest_name(p, names);
-      std::cerr << "snnc: error: unknown pass '" << p << "'" << (hint.empty() ? "" : "; did you mean '" + hint + "'?")
-                << "\n";
+      std::cerr << "snnc: error: unknown pass '" << p << "'"
+                << (hint.empty() ? "" : "; did you mean '" + hint + "'?") << "\n";
       return 1;
     }
   if (!ir::run_pipeline(*module, diags, passes)) return 1;
@@ -105,13 +106,15 @@ std::string pass_list() {
 }  // namespace
 
 int main(int argc, char **argv) {
-  CLI::App app{"snnc — a compiler for spiking neural networks.\n"
-               "Compiles .snn model files (neurons, networks, simulations) through an IR and LLVM."};
+  CLI::App app{
+      "snnc — a compiler for spiking neural networks.\n"
+      "Compiles .snn model files (neurons, networks, simulations) through an IR and LLVM."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "snnc 0.1 (LLVM 19)");
 
   std::string check_file;
-  auto *check = app.add_subcommand("check", "Parse and check a .snn file; print nothing and exit 0 when it is valid");
+  auto *check = app.add_subcommand(
+      "check", "Parse and check a .snn file; print nothing and exit 0 when it is valid");
   check->add_option("file", check_file, "The .snn file")->required();
 
   EmitOptions emit_opts;
@@ -121,16 +124,21 @@ int main(int argc, char **argv) {
   g->add_flag("--ast", emit_opts.ast, "The syntax tree as parsed");
   g->add_flag("--ir", emit_opts.ir, "The IR of the simulation, before any pass");
   g->add_flag("--ir-opt", emit_opts.ir_opt, "The IR after the default pass pipeline");
-  g->add_flag("--llvm", emit_opts.llvm, "The LLVM IR of the simulation (after O3 unless --no-llvm-opt)");
+  g->add_flag("--llvm", emit_opts.llvm,
+              "The LLVM IR of the simulation (after O3 unless --no-llvm-opt)");
   g->require_option(1);
-  emit->add_flag("--no-llvm-opt", emit_opts.no_llvm_opt, "With --llvm: print LLVM IR before optimization");
-  emit->add_flag("--print-after-all", emit_opts.after_all, "With --ir-opt: print the IR after every pass");
-  emit->add_option("--sim", emit_opts.sim, "Which simulation block (default: the first in the file)");
+  emit->add_flag("--no-llvm-opt", emit_opts.no_llvm_opt,
+                 "With --llvm: print LLVM IR before optimization");
+  emit->add_flag("--print-after-all", emit_opts.after_all,
+                 "With --ir-opt: print the IR after every pass");
+  emit->add_option("--sim", emit_opts.sim,
+                   "Which simulation block (default: the first in the file)");
 
   std::string opt_file;
   std::vector<std::string> opt_passes;
   auto *opt = app.add_subcommand("opt", "Run IR passes on a textual IR file and print the result");
-  opt->add_option("file", opt_file, "A textual IR file (as printed by 'snnc emit --ir')")->required();
+  opt->add_option("file", opt_file, "A textual IR file (as printed by 'snnc emit --ir')")
+      ->required();
   opt->add_option("--pass", opt_passes,
                   "A pass to run; repeat to run several in order (none: parse, verify and print)")
       ->allow_extra_args(false);
@@ -138,16 +146,21 @@ int main(int argc, char **argv) {
 
   driver::RunOptions run_opts;
   bool no_progress = false;
-  auto *run = app.add_subcommand("run", "JIT-compile and run the simulation declared in a .snn file");
+  auto *run =
+      app.add_subcommand("run", "JIT-compile and run the simulation declared in a .snn file");
   run->add_option("file", run_opts.file, "The .snn file")->required();
   run->add_option("--set", run_opts.sets,
                   "Change a run-time parameter without recompiling: NAME=VALUE with a unit, e.g. "
                   "E.tau_m=25ms, cuba.duration=2s (repeatable)")
       ->allow_extra_args(false);
-  run->add_option("--out", run_opts.out_dir, "Directory for spikes.csv, traces.csv, raster.svg, summary.json (default: out/<simulation>)");
-  run->add_option("--summary-json", run_opts.summary_json, "Where to write the summary JSON (default: <out>/summary.json)");
+  run->add_option(
+      "--out", run_opts.out_dir,
+      "Directory for spikes.csv, traces.csv, raster.svg, summary.json (default: out/<simulation>)");
+  run->add_option("--summary-json", run_opts.summary_json,
+                  "Where to write the summary JSON (default: <out>/summary.json)");
   run->add_option("--sim", run_opts.sim, "Which simulation block (default: the first in the file)");
-  run->add_option("--seed", run_opts.seed, "Seed for connectivity, initial values and Poisson draws (default: the file's)")
+  run->add_option("--seed", run_opts.seed,
+                  "Seed for connectivity, initial values and Poisson draws (default: the file's)")
       ->check(CLI::NonNegativeNumber);
   run->add_flag("--quiet", run_opts.quiet, "Print nothing on success");
   run->add_flag("--no-progress", no_progress, "No progress bar on stderr");
