@@ -130,9 +130,7 @@ std::pair<std::string, double> parse_override(const SimLayout &l, const std::str
   if (it == l.param_index.end()) {
     std::vector<std::string> names;
     for (const auto &p : l.params) names.push_back(p.name);
-    std::string hint = closest_name(name, names);
-    throw std::runtime_error("unknown parameter '" + name + "'" +
-                             (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+    throw std::runtime_error("unknown parameter '" + name + "'" + did_you_mean(name, names));
   }
   const char *begin = value.c_str();
   char *end = nullptr;

@@ -75,9 +75,7 @@ std::optional<Dim> DimensionChecker::infer(const ExprPtr &e, const NeuronScope &
       if (it != scope.dims.end()) return it->second;
       std::vector<std::string> names(scope.order.begin(), scope.order.end());
       for (const char *b : {"t", "dt", "spiked", "lastspike"}) names.push_back(b);
-      std::string hint = closest_name(e->name, names);
-      diags_.error(e->loc, "unknown name '" + e->name + "'" +
-                               (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+      diags_.error(e->loc, "unknown name '" + e->name + "'" + did_you_mean(e->name, names));
       return std::nullopt;
     }
     case ExprKind::Index:
@@ -141,11 +139,11 @@ std::optional<Dim> DimensionChecker::infer(const ExprPtr &e, const NeuronScope &
       const std::string &f = e->name;
       int arity = ir::builtin_arity(f);
       if (arity < 0) {
-        std::string hint = closest_name(
-            f, {"exp", "log", "tanh", "sqrt", "abs", "sin", "cos", "expm1", "min", "max", "pow",
-                "clip", "uniform", "normal", "heaviside", "sigmoid", "floor", "round"});
-        diags_.error(e->loc, "unknown function '" + f + "'" +
-                                 (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        diags_.error(
+            e->loc, "unknown function '" + f + "'" +
+                        did_you_mean(f, {"exp", "log", "tanh", "sqrt", "abs", "sin", "cos", "expm1",
+                                         "min", "max", "pow", "clip", "uniform", "normal",
+                                         "heaviside", "sigmoid", "floor", "round"}));
         return std::nullopt;
       }
       if (arity != static_cast<int>(e->args.size())) {

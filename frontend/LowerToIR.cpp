@@ -31,9 +31,7 @@ class Lowering {
       if (name.empty())
         diags_.error({}, "the file declares no 'simulation' block to run");
       else {
-        std::string hint = closest_name(name, names);
-        diags_.error({}, "no simulation named '" + name + "'" +
-                             (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        diags_.error({}, "no simulation named '" + name + "'" + did_you_mean(name, names));
       }
       return std::nullopt;
     }

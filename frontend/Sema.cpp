@@ -121,10 +121,9 @@ class Sema {
     for (const auto &o : n.odes) {
       auto it = scope.dims.find(o.var);
       if (!scope.states.count(o.var)) {
-        std::string hint = closest_name(o.var, {scope.states.begin(), scope.states.end()});
         diags_.error(o.loc, "'d" + o.var + "/dt' refers to '" + o.var +
                                 "', which is not a state variable" +
-                                (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+                                did_you_mean(o.var, {scope.states.begin(), scope.states.end()}));
         dc.infer(o.rhs, scope, false);
         continue;
       }
@@ -153,10 +152,9 @@ class Sema {
     }
     if (!n.method.empty() && n.method != "auto" && n.method != "exact" &&
         n.method != "exponential_euler" && n.method != "rk4" && n.method != "euler") {
-      std::string hint =
-          closest_name(n.method, {"auto", "exact", "exponential_euler", "rk4", "euler"});
       diags_.error(n.method_loc, "unknown integration method '" + n.method + "'" +
-                                     (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+                                     did_you_mean(n.method, {"auto", "exact", "exponential_euler",
+                                                             "rk4", "euler"}));
     }
     if (n.states.empty() && n.odes.empty() && !n.has_update && !n.spike)
       diags_.warning(n.loc, "neuron '" + n.name + "' has no dynamics and never spikes");
@@ -167,10 +165,9 @@ class Sema {
     for (const auto &a : as) {
       auto got = dc.infer(a.value, scope, false);
       if (!scope.states.count(a.target)) {
-        std::string hint = closest_name(a.target, {scope.states.begin(), scope.states.end()});
         diags_.error(a.loc, std::string("'") + a.target + "' in " + where +
                                 " is not a state variable" +
-                                (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+                                did_you_mean(a.target, {scope.states.begin(), scope.states.end()}));
         continue;
       }
       if (got)
@@ -238,9 +235,8 @@ class Sema {
       if (it == neurons_.end()) {
         std::vector<std::string> known;
         for (auto &[k, _] : neurons_) known.push_back(k);
-        std::string hint = closest_name(p.neuron, known);
-        diags_.error(p.neuron_loc, "unknown neuron '" + p.neuron + "'" +
-                                       (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        diags_.error(p.neuron_loc,
+                     "unknown neuron '" + p.neuron + "'" + did_you_mean(p.neuron, known));
       } else {
         g.neuron = it->second;
         population_args(p, *it->second);
@@ -264,9 +260,8 @@ class Sema {
       if (!seen.insert(a.name).second)
         diags_.error(a.loc, "parameter '" + a.name + "' given twice");
       if (!scope.params.count(a.name)) {
-        std::string hint = closest_name(a.name, {scope.params.begin(), scope.params.end()});
         diags_.error(a.loc, "neuron '" + n.name + "' has no parameter '" + a.name + "'" +
-                                (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+                                did_you_mean(a.name, {scope.params.begin(), scope.params.end()}));
         continue;
       }
       NeuronScope params_only;
@@ -285,9 +280,8 @@ class Sema {
         {"poisson", {{"rate", Dim::base(2, -1)}, {"n", Dim::none()}}}};
     auto kind = known.find(s.kind);
     if (kind == known.end()) {
-      std::string hint = closest_name(s.kind, {"current", "poisson"});
       diags_.error(s.kind_loc, "unknown source kind '" + s.kind + "'" +
-                                   (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+                                   did_you_mean(s.kind, {"current", "poisson"}));
       return;
     }
     Group g{s.kind == "current" ? Group::Current : Group::Poisson};
@@ -303,9 +297,8 @@ class Sema {
       if (spec == kind->second.end()) {
         std::vector<std::string> names;
         for (auto &[k, _] : kind->second) names.push_back(k);
-        std::string hint = closest_name(name, names);
-        diags_.error(a.loc, s.kind + " source has no argument '" + name + "'" +
-                                (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        diags_.error(a.loc,
+                     s.kind + " source has no argument '" + name + "'" + did_you_mean(name, names));
         continue;
       }
       auto got = dc.infer(a.value, empty, false);
@@ -335,9 +328,7 @@ class Sema {
     if (it != groups_.end()) return &it->second;
     std::vector<std::string> known;
     for (auto &[k, _] : groups_) known.push_back(k);
-    std::string hint = closest_name(r.name, known);
-    diags_.error(r.loc, "unknown group '" + r.name + "'" +
-                            (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+    diags_.error(r.loc, "unknown group '" + r.name + "'" + did_you_mean(r.name, known));
     return nullptr;
   }
 
@@ -384,11 +375,10 @@ class Sema {
         else
           target = a.value->name;
       } else {
-        std::string hint =
-            closest_name(a.name, {"p", "w", "target", "one_to_one", "all_to_all", "no_autapses"});
         diags_.error(a.loc, "unknown connection option '" +
                                 (a.name.empty() ? std::string("(positional)") : a.name) + "'" +
-                                (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+                                did_you_mean(a.name, {"p", "w", "target", "one_to_one",
+                                                      "all_to_all", "no_autapses"}));
       }
     }
     if (kinds > 1) diags_.error(c.loc, "choose one of p = ..., one_to_one, all_to_all");
@@ -414,10 +404,8 @@ class Sema {
         if (!scope.states.count(t) && !scope.inputs.count(t)) {
           std::vector<std::string> names(scope.states.begin(), scope.states.end());
           names.insert(names.end(), scope.inputs.begin(), scope.inputs.end());
-          std::string hint = closest_name(t, names);
           diags_.error(c.loc, "'" + t + "' is not a state variable or input of neuron '" +
-                                  post->neuron->name + "'" +
-                                  (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+                                  post->neuron->name + "'" + did_you_mean(t, names));
           continue;
         }
         if (current && scope.states.count(t))
@@ -454,9 +442,8 @@ class Sema {
         if (it == networks_.end()) {
           std::vector<std::string> known;
           for (auto &[k, _] : networks_) known.push_back(k);
-          std::string hint = closest_name(a.value->name, known);
           diags_.error(a.value->loc, "unknown network '" + a.value->name + "'" +
-                                         (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+                                         did_you_mean(a.value->name, known));
         } else {
           net = it->second;
         }
@@ -471,9 +458,8 @@ class Sema {
         if (!v || *v < 0 || *v != std::floor(*v) || *v > 9e15)
           diags_.error(a.value->loc, "'seed' must be a non-negative integer");
       } else {
-        std::string hint = closest_name(a.name, {"network", "dt", "duration", "seed"});
         diags_.error(a.loc, "unknown simulation setting '" + a.name + "'" +
-                                (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+                                did_you_mean(a.name, {"network", "dt", "duration", "seed"}));
       }
     }
     for (const char *req : {"network", "dt", "duration"})
@@ -490,9 +476,7 @@ class Sema {
       if (it == groups_.end()) {
         std::vector<std::string> known;
         for (auto &[k, _] : groups_) known.push_back(k);
-        std::string hint = closest_name(g.name, known);
-        diags_.error(g.loc, "unknown group '" + g.name + "'" +
-                                (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        diags_.error(g.loc, "unknown group '" + g.name + "'" + did_you_mean(g.name, known));
         continue;
       }
       const Group &grp = it->second;
@@ -511,10 +495,9 @@ class Sema {
       if (!grp.neuron) continue;  // its unknown neuron was reported already
       const NeuronScope &scope = scopes_[grp.neuron->name];
       if (!scope.states.count(r.what)) {
-        std::string hint = closest_name(r.what, {scope.states.begin(), scope.states.end()});
         diags_.error(r.loc, "'" + r.what + "' is not a state variable of neuron '" +
                                 grp.neuron->name + "'" +
-                                (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+                                did_you_mean(r.what, {scope.states.begin(), scope.states.end()}));
         continue;
       }
       int64_t count = g.begin ? *g.end - *g.begin : grp.size;

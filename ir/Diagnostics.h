@@ -68,4 +68,11 @@ class DiagnosticEngine {
 /// enough to be a plausible typo (used for "did you mean" hints).
 std::string closest_name(const std::string &name, const std::vector<std::string> &candidates);
 
+/// "; did you mean 'X'?" for the closest candidate, or "" when none is close.
+inline std::string did_you_mean(const std::string &name,
+                                const std::vector<std::string> &candidates) {
+  std::string hint = closest_name(name, candidates);
+  return hint.empty() ? "" : "; did you mean '" + hint + "'?";
+}
+
 }  // namespace snnc

@@ -87,9 +87,7 @@ int cmd_opt(const std::string &path, const std::vector<std::string> &passes) {
     if (!ir::find_pass(p)) {
       std::vector<std::string> names;
       for (const auto &info : ir::all_passes()) names.push_back(info.name);
-      std::string hint = closest_name(p, names);
-      std::cerr << "snnc: error: unknown pass '" << p << "'"
-                << (hint.empty() ? "" : "; did you mean '" + hint + "'?") << "\n";
+      std::cerr << "snnc: error: unknown pass '" << p << "'" << did_you_mean(p, names) << "\n";
       return 1;
     }
   if (!ir::run_pipeline(*module, diags, passes)) return 1;
