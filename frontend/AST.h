@@ -83,6 +83,8 @@ struct SurrogateRef {
 struct NeuronDef {
   std::string name;
   SourceLoc loc;
+  ExprPtr output;                   ///< `output = max(I, 0)`: a stateless activation (ANN cell)
+  SourceLoc output_loc;
   std::vector<ParamDecl> params;
   std::vector<StateDecl> states;
   std::vector<InputDecl> inputs;
@@ -135,9 +137,56 @@ struct ConnectDecl {
   SourceLoc loc;
 };
 
+/// A value in an experiment setting or a layer argument: an expression (numbers,
+/// quantities, names), a string literal, or a call with named/positional arguments
+/// (`mnist("data/mnist")`, `Leaky(beta = 0.9)`, `adam(lr = 2e-3)`).
+struct NamedValue;
+struct Value {
+  enum Kind { Expr, String, Call } kind = Expr;
+  ExprPtr expr;                  ///< Expr
+  std::string text;              ///< String: its contents (unescaped); Call: the callee
+  std::vector<NamedValue> args;  ///< Call (name "" for positional)
+  bool has_parens = false;       ///< Call written with parentheses
+  SourceLoc loc;
+};
+struct NamedValue {
+  std::string name;
+  Value value;
+  SourceLoc loc;
+};
+
+/// `input x: [1, 28, 28]` in a layer network.
+struct TensorInputDecl {
+  std::string name;
+  std::vector<int64_t> shape;
+  SourceLoc loc;
+};
+
+/// One stage of a pipeline: `linear(10)`, `conv2d(12, kernel = 5)`, `maxpool(2)`,
+/// `flatten`, `cell` (a network parameter) or a neuron name `Leaky(beta = 0.9)`.
+struct LayerStage {
+  std::string name;
+  std::vector<NamedValue> args;
+  bool has_parens = false;
+  SourceLoc loc;
+};
+
+/// `[output] name = source |> stage |> stage ...`
+struct LayerDecl {
+  std::string name;
+  bool output = false;
+  std::string source;  ///< an input or an earlier layer
+  SourceLoc source_loc;
+  std::vector<LayerStage> stages;
+  SourceLoc loc;
+};
+
 struct NetworkDef {
   std::string name;
   SourceLoc loc;
+  std::vector<ParamDecl> params;  ///< `network CSNN(cell: neuron = Leaky)`; TypeRef "neuron"
+  std::vector<TensorInputDecl> inputs;
+  std::vector<LayerDecl> layers;
   std::vector<PopulationDecl> populations;
   std::vector<SourceDecl> sources;
   std::vector<ConnectDecl> connections;
@@ -158,10 +207,19 @@ struct SimulationDef {
   std::vector<RecordDecl> records;
 };
 
+/// `experiment mnist_csnn { data = mnist("data/mnist")  train(epochs = 10, batch = 128) ... }`:
+/// each item is `name = value` or a bare call `name(args)` (stored with name = callee).
+struct ExperimentDef {
+  std::string name;
+  SourceLoc loc;
+  std::vector<NamedValue> settings;
+};
+
 struct File {
   std::vector<NeuronDef> neurons;
   std::vector<NetworkDef> networks;
   std::vector<SimulationDef> simulations;
+  std::vector<ExperimentDef> experiments;
 };
 
 /// Indented textual dump for `snnc emit --ast` (stable; pinned by lit tests).

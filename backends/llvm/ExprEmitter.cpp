@@ -14,21 +14,22 @@ using ir::ExprKind;
 using ir::Op;
 
 Value *ExprEmitter::boolean(Value *i1) {
-  return b_.CreateUIToFP(i1, b_.getDoubleTy());
+  return b_.CreateUIToFP(i1, fp_);
 }
 Value *ExprEmitter::truth(Value *d) {
-  return b_.CreateFCmpUNE(d, ConstantFP::get(b_.getDoubleTy(), 0.0));
+  return b_.CreateFCmpUNE(d, ConstantFP::get(fp_, 0.0));
 }
 
 Value *ExprEmitter::intrinsic(unsigned id, std::vector<Value *> args) {
   Module *m = b_.GetInsertBlock()->getModule();
-  Function *f = Intrinsic::getDeclaration(m, id, {b_.getDoubleTy()});
+  Function *f = Intrinsic::getDeclaration(m, id, {fp_});
   return b_.CreateCall(f, args);
 }
 
 Value *ExprEmitter::libm(const char *name, Value *arg) {
   Module *m = b_.GetInsertBlock()->getModule();
-  FunctionCallee f = m->getOrInsertFunction(name, b_.getDoubleTy(), b_.getDoubleTy());
+  std::string fname = fp_->isFloatTy() ? std::string(name) + "f" : std::string(name);
+  FunctionCallee f = m->getOrInsertFunction(fname, fp_, fp_);
   if (auto *fn = dyn_cast<Function>(f.getCallee())) {
     fn->setDoesNotThrow();
     fn->setOnlyAccessesInaccessibleMemory();
@@ -38,7 +39,7 @@ Value *ExprEmitter::libm(const char *name, Value *arg) {
 }
 
 Value *ExprEmitter::emit(const ir::ExprPtr &e, const ExprEnv &env) {
-  Type *f64 = b_.getDoubleTy();
+  Type *f64 = fp_;
   switch (e->kind) {
     case ExprKind::Number:
       if (!e->unit.empty()) throw std::logic_error("codegen met an unfolded unit");
@@ -112,7 +113,7 @@ Value *ExprEmitter::emit(const ir::ExprPtr &e, const ExprEnv &env) {
 }
 
 Value *ExprEmitter::call(const ir::Expr &e, const ExprEnv &env) {
-  Type *f64 = b_.getDoubleTy();
+  Type *f64 = fp_;
   const std::string &f = e.name;
   if (f == "uniform" || f == "normal") {
     if (!ctx_) throw std::logic_error("codegen: random value outside initialisation");

@@ -32,14 +32,17 @@ struct ExprEnv {
 
 class ExprEmitter {
  public:
-  ExprEmitter(llvm::IRBuilder<> &b, const RuntimeFns &rt, llvm::Value *rt_ctx)
-      : b_(b), rt_(rt), ctx_(rt_ctx) {}
+  /// `fp` is the floating-point type of every value (double for simulations, float for
+  /// training kernels); null means double.
+  ExprEmitter(llvm::IRBuilder<> &b, const RuntimeFns &rt, llvm::Value *rt_ctx, llvm::Type *fp = nullptr)
+      : b_(b), rt_(rt), ctx_(rt_ctx), fp_(fp ? fp : b.getDoubleTy()) {}
   llvm::Value *emit(const ir::ExprPtr &e, const ExprEnv &env);
 
  private:
   llvm::IRBuilder<> &b_;
   const RuntimeFns &rt_;
   llvm::Value *ctx_;
+  llvm::Type *fp_;
 
   llvm::Value *boolean(llvm::Value *i1);
   llvm::Value *truth(llvm::Value *d);

@@ -1,4 +1,5 @@
 // SimJIT.cpp — LLJIT set-up, runtime symbol binding and entry-point lookup.
+#include "Jit.h"
 #include "SimJIT.h"
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -25,7 +26,7 @@ void check(llvm::Error e, const char *what) {
 }
 }  // namespace
 
-SimJIT::SimJIT(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context) {
+Jit::Jit(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context) {
   host_target_machine();  // initialises the native target
   auto jtmb = check(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host");
   jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
@@ -50,9 +51,19 @@ SimJIT::SimJIT(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMC
   check(dylib.define(llvm::orc::absoluteSymbols(std::move(runtime))), "binding the runtime");
   check(jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))),
         "adding the module");
-  fns_.setup = check(jit_->lookup("snnc_sim_setup"), "compiling").toPtr<snnc_sim_setup_fn>();
-  fns_.init = check(jit_->lookup("snnc_sim_init"), "compiling").toPtr<snnc_sim_init_fn>();
-  fns_.run = check(jit_->lookup("snnc_sim_run"), "compiling").toPtr<snnc_sim_run_fn>();
+}
+
+Jit::~Jit() = default;
+
+void *Jit::lookup(const std::string &name) {
+  return check(jit_->lookup(name), "compiling").toPtr<void *>();
+}
+
+SimJIT::SimJIT(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context)
+    : jit_(std::make_unique<Jit>(std::move(module), std::move(context))) {
+  fns_.setup = reinterpret_cast<snnc_sim_setup_fn>(jit_->lookup("snnc_sim_setup"));
+  fns_.init = reinterpret_cast<snnc_sim_init_fn>(jit_->lookup("snnc_sim_init"));
+  fns_.run = reinterpret_cast<snnc_sim_run_fn>(jit_->lookup("snnc_sim_run"));
 }
 
 SimJIT::~SimJIT() = default;

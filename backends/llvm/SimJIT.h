@@ -9,12 +9,11 @@
 namespace llvm {
 class LLVMContext;
 class Module;
-namespace orc {
-class LLJIT;
-}
 }  // namespace llvm
 
 namespace snnc::backends {
+
+class Jit;
 
 class SimJIT {
  public:
@@ -24,7 +23,7 @@ class SimJIT {
   const rt::SimFunctions &functions() const { return fns_; }
 
  private:
-  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  std::unique_ptr<Jit> jit_;
   rt::SimFunctions fns_;
 };
 

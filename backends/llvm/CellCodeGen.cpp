@@ -1,0 +1,167 @@
+// CellCodeGen.cpp — forward and backward scan kernels of every cell.
+#include "CellCodeGen.h"
+
+#include "ExprEmitter.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+
+namespace snnc::backends {
+namespace {
+
+using namespace llvm;
+
+class CellCodeGen {
+ public:
+  CellCodeGen(const ir::Cell &c, Module &m) : c_(c), m_(m), b_(m.getContext()) {
+    f32_ = b_.getFloatTy();
+    i64_ = b_.getInt64Ty();
+    ptr_ = b_.getPtrTy();
+    S_ = static_cast<int64_t>(c.states.size());
+  }
+
+  void forward() {
+    Function *f = define("cell_fwd." + c_.name, {ptr_, ptr_, ptr_, i64_, i64_});
+    Value *I = f->getArg(0), *out = f->getArg(1), *post = f->getArg(2), *T = f->getArg(3), *N = f->getArg(4);
+    auto [t, t_exit] = loop(b_.getInt64(0), T, "t", false);
+    auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
+    ExprEnv env = constants();
+    Value *tn = b_.CreateAdd(b_.CreateMul(t, N), n);
+    env.vars["I"] = load(I, tn);
+    if (c_.output) {
+      store(ExprEmitter(b_, rt_, nullptr, f32_).emit(c_.output, env), out, tn);
+    } else {
+      bind_previous(env, t, n, N, out, post);
+      ExprEmitter e(b_, rt_, nullptr, f32_);
+      std::vector<Value *> next;
+      for (const auto &x : c_.next) next.push_back(e.emit(x, env));
+      for (int64_t j = 0; j < S_; ++j) {
+        env.vars["_post_" + c_.states[j].name] = next[j];
+        store(next[j], post, state_index(t, j, n, N));
+      }
+      Value *h = e.emit(c_.h, env);
+      store(b_.CreateUIToFP(b_.CreateFCmpOGT(h, zero()), f32_), out, tn);
+    }
+    close(n, n_exit);
+    close(t, t_exit);
+    b_.CreateRetVoid();
+  }
+
+  void backward() {
+    Function *f = define("cell_bwd." + c_.name, {ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_});
+    Value *I = f->getArg(0), *out = f->getArg(1), *post = f->getArg(2), *g_out = f->getArg(3);
+    Value *g_I = f->getArg(4), *carry = f->getArg(5), *T = f->getArg(6), *N = f->getArg(7);
+    auto [t, t_exit] = loop(b_.CreateSub(T, b_.getInt64(1)), b_.getInt64(-1), "t", true);
+    auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
+    ExprEnv env = constants();
+    Value *tn = b_.CreateAdd(b_.CreateMul(t, N), n);
+    env.vars["I"] = load(I, tn);
+    env.vars["_g_spk"] = load(g_out, tn);
+    std::vector<Value *> carry_slot;
+    if (!c_.output) {
+      bind_previous(env, t, n, N, out, post);
+      for (int64_t j = 0; j < S_; ++j) {
+        env.vars["_post_" + c_.states[j].name] = load(post, state_index(t, j, n, N));
+        carry_slot.push_back(b_.CreateAdd(b_.CreateMul(b_.getInt64(j), N), n));
+        env.vars["_a_" + c_.states[j].name] = load(carry, carry_slot.back());
+      }
+    }
+    ExprEmitter e(b_, rt_, nullptr, f32_);
+    std::map<std::string, Value *> sets;
+    for (const auto &s : c_.backward) {
+      Value *v = e.emit(s.value, env);
+      if (s.kind == ir::Stmt::Let) env.vars[s.name] = v;
+      else sets[s.name] = v;
+    }
+    store(sets.at("_g_I"), g_I, tn);
+    for (int64_t j = 0; j < S_; ++j) store(sets.at("_a_" + c_.states[j].name), carry, carry_slot[j]);
+    close(n, n_exit);
+    close(t, t_exit);
+    b_.CreateRetVoid();
+  }
+
+ private:
+  const ir::Cell &c_;
+  Module &m_;
+  IRBuilder<> b_;
+  Type *f32_, *i64_;
+  PointerType *ptr_;
+  int64_t S_;
+  RuntimeFns rt_;
+
+  Function *define(const std::string &name, std::vector<Type *> args) {
+    auto *f = Function::Create(FunctionType::get(b_.getVoidTy(), args, false), Function::ExternalLinkage, name, &m_);
+    f->addFnAttr(Attribute::NoUnwind);
+    for (unsigned i = 0; i < f->arg_size(); ++i)
+      if (args[i] == ptr_) f->addParamAttr(i, Attribute::NoAlias);
+    b_.SetInsertPoint(BasicBlock::Create(m_.getContext(), "entry", f));
+    return f;
+  }
+
+  Value *zero() { return ConstantFP::get(f32_, 0.0); }
+  Value *load(Value *base, Value *index) { return b_.CreateLoad(f32_, b_.CreateInBoundsGEP(f32_, base, index)); }
+  void store(Value *v, Value *base, Value *index) { b_.CreateStore(v, b_.CreateInBoundsGEP(f32_, base, index)); }
+  Value *state_index(Value *t, int64_t j, Value *n, Value *N) {
+    return b_.CreateAdd(b_.CreateMul(b_.CreateAdd(b_.CreateMul(t, b_.getInt64(S_)), b_.getInt64(j)), N), n);
+  }
+
+  ExprEnv constants() {
+    ExprEnv env;
+    for (const auto &p : c_.params) env.vars[p.name] = ConstantFP::get(f32_, p.value->value);
+    return env;
+  }
+
+  /// Binds s[t-1] (initial values at t = 0) and spiked = out[t-1] (0 at t = 0).
+  void bind_previous(ExprEnv &env, Value *t, Value *n, Value *N, Value *out, Value *post) {
+    Value *first = b_.CreateICmpEQ(t, b_.getInt64(0));
+    Value *tp = b_.CreateSelect(first, b_.getInt64(0), b_.CreateSub(t, b_.getInt64(1)));
+    for (int64_t j = 0; j < S_; ++j) {
+      Value *loaded = load(post, state_index(tp, j, n, N));
+      env.vars[c_.states[j].name] = b_.CreateSelect(first, ConstantFP::get(f32_, c_.states[j].init->value), loaded);
+    }
+    Value *prev_out = load(out, b_.CreateAdd(b_.CreateMul(tp, N), n));
+    env.vars["spiked"] = b_.CreateSelect(first, zero(), prev_out);
+  }
+
+  /// Opens `for (i = begin; i != end; i += down ? -1 : 1)`; returns the index and exit block.
+  std::pair<PHINode *, BasicBlock *> loop(Value *begin, Value *end, const char *name, bool down) {
+    Function *f = b_.GetInsertBlock()->getParent();
+    BasicBlock *pre = b_.GetInsertBlock();
+    auto *header = BasicBlock::Create(m_.getContext(), std::string(name) + ".check", f);
+    auto *body = BasicBlock::Create(m_.getContext(), std::string(name) + ".body", f);
+    auto *exit = BasicBlock::Create(m_.getContext(), std::string(name) + ".done", f);
+    b_.CreateBr(header);
+    b_.SetInsertPoint(header);
+    PHINode *i = b_.CreatePHI(i64_, 2, name);
+    i->addIncoming(begin, pre);
+    Value *more = down ? b_.CreateICmpSGT(i, end) : b_.CreateICmpSLT(i, end);
+    b_.CreateCondBr(more, body, exit);
+    b_.SetInsertPoint(body);
+    i->setName(name);
+    steps_[i] = down;
+    headers_[i] = header;
+    return {i, exit};
+  }
+
+  void close(PHINode *i, BasicBlock *exit) {
+    Value *next = b_.CreateAdd(i, b_.getInt64(steps_[i] ? -1 : 1), "", !steps_[i], true);
+    i->addIncoming(next, b_.GetInsertBlock());
+    b_.CreateBr(headers_[i]);
+    b_.SetInsertPoint(exit);
+  }
+
+  std::map<PHINode *, bool> steps_;
+  std::map<PHINode *, BasicBlock *> headers_;
+};
+
+}  // namespace
+
+void generate_cell_kernels(const ir::Model &model, llvm::Module &module) {
+  for (const auto &c : model.cells) {
+    CellCodeGen g(c, module);
+    g.forward();
+    g.backward();
+  }
+}
+
+}  // namespace snnc::backends

@@ -1,0 +1,22 @@
+// CellCodeGen.h — LLVM scan kernels for the cells of a trainable model.
+//
+// For each cell `c` of a differentiated model two functions are emitted (float32):
+//   void cell_fwd.c(const float *I, float *out, float *post, int64_t T, int64_t N)
+//   void cell_bwd.c(const float *I, const float *out, const float *post, const float *g_out,
+//                   float *g_I, float *carry, int64_t T, int64_t N)
+// Arrays are time-major: I, out, g_out, g_I are [T][N]; post (the state after each step,
+// what backward needs) is [T][S][N]; carry is [S][N], zeroed by the caller. The time loop
+// is outside and the loop over the N = batch x features elements inside, branch-free, so it
+// vectorizes; the whole recurrence of a layer is one call.
+#pragma once
+#include "Model.h"
+
+namespace llvm {
+class Module;
+}
+
+namespace snnc::backends {
+
+void generate_cell_kernels(const ir::Model &model, llvm::Module &module);
+
+}  // namespace snnc::backends
