@@ -1,0 +1,74 @@
+// Loss.cpp — spike-count MSE, count cross-entropy, prediction by count.
+#include "Loss.h"
+
+#include <cmath>
+
+namespace snnc::rt::nn {
+
+namespace {
+std::vector<double> counts(const std::vector<float> &out, int64_t T, int64_t B, int64_t K) {
+  std::vector<double> c(B * K, 0.0);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < B * K; ++i) c[i] += out[t * B * K + i];
+  return c;
+}
+}  // namespace
+
+std::vector<int32_t> predict_by_count(const std::vector<float> &out, int64_t T, int64_t B, int64_t K) {
+  std::vector<double> c = counts(out, T, B, K);
+  std::vector<int32_t> pred(B);
+  for (int64_t b = 0; b < B; ++b) {
+    int32_t best = 0;
+    for (int64_t k = 1; k < K; ++k)
+      if (c[b * K + k] > c[b * K + best]) best = static_cast<int32_t>(k);
+    pred[b] = best;
+  }
+  return pred;
+}
+
+LossResult mse_count_loss(const std::vector<float> &out, const int32_t *labels, int64_t T, int64_t B, int64_t K,
+                          double correct_rate, double incorrect_rate) {
+  LossResult r;
+  std::vector<double> c = counts(out, T, B, K);
+  double on = std::trunc(T * correct_rate), off = std::trunc(T * incorrect_rate);
+  std::vector<double> g(B * K);
+  double sum = 0;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t k = 0; k < K; ++k) {
+      double d = c[b * K + k] - (k == labels[b] ? on : off);
+      sum += d * d;
+      g[b * K + k] = 2 * d / (static_cast<double>(B) * K * T);
+    }
+  r.loss = sum / (static_cast<double>(B) * K) / T;
+  r.grad.resize(T * B * K);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < B * K; ++i) r.grad[t * B * K + i] = static_cast<float>(g[i]);
+  auto pred = predict_by_count(out, T, B, K);
+  for (int64_t b = 0; b < B; ++b) r.correct += pred[b] == labels[b];
+  return r;
+}
+
+LossResult cross_entropy_count_loss(const std::vector<float> &out, const int32_t *labels, int64_t T, int64_t B,
+                                    int64_t K) {
+  LossResult r;
+  std::vector<double> c = counts(out, T, B, K);
+  std::vector<double> g(B * K);
+  double sum = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    double m = c[b * K];
+    for (int64_t k = 1; k < K; ++k) m = std::max(m, c[b * K + k]);
+    double z = 0;
+    for (int64_t k = 0; k < K; ++k) z += std::exp(c[b * K + k] - m);
+    sum += -(c[b * K + labels[b]] - m - std::log(z));
+    for (int64_t k = 0; k < K; ++k) g[b * K + k] = (std::exp(c[b * K + k] - m) / z - (k == labels[b])) / B;
+  }
+  r.loss = sum / B;
+  r.grad.resize(T * B * K);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < B * K; ++i) r.grad[t * B * K + i] = static_cast<float>(g[i]);
+  auto pred = predict_by_count(out, T, B, K);
+  for (int64_t b = 0; b < B; ++b) r.correct += pred[b] == labels[b];
+  return r;
+}
+
+}  // namespace snnc::rt::nn

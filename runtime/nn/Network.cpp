@@ -1,0 +1,142 @@
+// Network.cpp — forward and backward of linear/conv/pool/flatten/cell layers.
+#include "Network.h"
+
+#include "Ops.h"
+#include "Rng.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace snnc::rt::nn {
+
+int64_t elements(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+Network::Network(std::vector<LayerSpec> layers, int output) : layers_(std::move(layers)), output_(output) {
+  weight_of_.assign(layers_.size(), -1);
+  bias_of_.assign(layers_.size(), -1);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const LayerSpec &l = layers_[i];
+    int64_t in = l.input >= 0 ? elements(layers_[l.input].shape) : 0;
+    auto add = [&](const std::string &suffix, std::vector<int64_t> shape) {
+      Param p;
+      p.name = l.name + "." + suffix;
+      p.shape = std::move(shape);
+      p.value.assign(elements(p.shape), 0.f);
+      p.grad.assign(p.value.size(), 0.f);
+      params_.push_back(std::move(p));
+      return static_cast<int>(params_.size()) - 1;
+    };
+    if (l.kind == LayerSpec::Linear) {
+      weight_of_[i] = add("weight", {l.out_features, in});
+      bias_of_[i] = add("bias", {l.out_features});
+    } else if (l.kind == LayerSpec::Conv2d) {
+      int64_t in_channels = layers_[l.input].shape[0];
+      weight_of_[i] = add("weight", {l.channels, in_channels, l.kernel, l.kernel});
+      bias_of_[i] = add("bias", {l.channels});
+    }
+  }
+  act_.resize(layers_.size());
+  post_.resize(layers_.size());
+  grad_.resize(layers_.size());
+  argmax_.resize(layers_.size());
+}
+
+void Network::init_params(uint64_t seed) {
+  Rng rng(seed, 77);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (weight_of_[i] < 0) continue;
+    Param &w = params_[weight_of_[i]];
+    int64_t fan_in = elements(w.shape) / w.shape[0];
+    double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+    for (float &v : w.value) v = static_cast<float>((2 * rng.uniform() - 1) * bound);
+    for (float &v : params_[bias_of_[i]].value) v = static_cast<float>((2 * rng.uniform() - 1) * bound);
+  }
+}
+
+void Network::zero_grad() {
+  for (auto &p : params_) std::fill(p.grad.begin(), p.grad.end(), 0.f);
+}
+
+const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B) {
+  T_ = T;
+  B_ = B;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const LayerSpec &l = layers_[i];
+    int64_t rows = T * B, out_f = elements(l.shape);
+    std::vector<float> &y = act_[i];
+    y.resize(rows * out_f);
+    if (l.kind == LayerSpec::Input) {
+      std::copy(x, x + rows * out_f, y.begin());
+      continue;
+    }
+    const std::vector<float> &in = act_[l.input];
+    const LayerSpec &src = layers_[l.input];
+    switch (l.kind) {
+      case LayerSpec::Linear:
+        linear_forward(in.data(), params_[weight_of_[i]].value.data(), params_[bias_of_[i]].value.data(), y.data(),
+                       rows, elements(src.shape), l.out_features);
+        break;
+      case LayerSpec::Conv2d:
+        conv2d_forward(in.data(), params_[weight_of_[i]].value.data(), params_[bias_of_[i]].value.data(), y.data(),
+                       rows, src.shape, l);
+        break;
+      case LayerSpec::MaxPool: maxpool_forward(in.data(), y.data(), argmax_[i], rows, src.shape, l); break;
+      case LayerSpec::AvgPool: avgpool_forward(in.data(), y.data(), rows, src.shape, l); break;
+      case LayerSpec::Flatten:
+      case LayerSpec::Dropout: std::copy(in.begin(), in.end(), y.begin()); break;
+      case LayerSpec::Cell:
+        post_[i].resize(static_cast<size_t>(T * l.states * B * out_f));
+        l.forward(in.data(), y.data(), post_[i].data(), T, B * out_f);
+        break;
+      default: throw std::logic_error("unknown layer kind");
+    }
+  }
+  return act_[output_];
+}
+
+void Network::backward(const float *g_out) {
+  int64_t rows = T_ * B_;
+  for (auto &g : grad_) g.clear();
+  grad_[output_].assign(g_out, g_out + rows * features(output_));
+  std::vector<float> carry;
+  for (int i = static_cast<int>(layers_.size()) - 1; i > 0; --i) {
+    const LayerSpec &l = layers_[i];
+    if (grad_[i].empty()) continue;
+    const LayerSpec &src = layers_[l.input];
+    std::vector<float> &g_in = grad_[l.input];
+    int64_t in_f = elements(src.shape), out_f = elements(l.shape);
+    bool need_input_grad = l.input > 0;  // the network input needs no gradient
+    if (g_in.empty()) g_in.assign(rows * in_f, 0.f);
+    const float *x = act_[l.input].data();
+    switch (l.kind) {
+      case LayerSpec::Linear:
+        linear_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(), need_input_grad ? g_in.data() : nullptr,
+                        params_[weight_of_[i]].grad.data(), params_[bias_of_[i]].grad.data(), rows, in_f, out_f);
+        break;
+      case LayerSpec::Conv2d:
+        conv2d_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(), need_input_grad ? g_in.data() : nullptr,
+                        params_[weight_of_[i]].grad.data(), params_[bias_of_[i]].grad.data(), rows, src.shape, l);
+        break;
+      case LayerSpec::MaxPool: maxpool_backward(grad_[i].data(), g_in.data(), argmax_[i], rows, src.shape, l); break;
+      case LayerSpec::AvgPool: avgpool_backward(grad_[i].data(), g_in.data(), rows, src.shape, l); break;
+      case LayerSpec::Flatten:
+      case LayerSpec::Dropout:
+        for (size_t k = 0; k < g_in.size(); ++k) g_in[k] += grad_[i][k];
+        break;
+      case LayerSpec::Cell: {
+        std::vector<float> g(rows * out_f);
+        carry.assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * B_ * out_f), 0.f);
+        l.backward(x, act_[i].data(), post_[i].data(), grad_[i].data(), g.data(), carry.data(), T_, B_ * out_f);
+        for (size_t k = 0; k < g.size(); ++k) g_in[k] += g[k];
+        break;
+      }
+      default: throw std::logic_error("unknown layer kind");
+    }
+  }
+}
+
+}  // namespace snnc::rt::nn

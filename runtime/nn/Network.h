@@ -1,0 +1,71 @@
+// Network.h — executes a trainable layer network over all time steps at once.
+//
+// Activations are time-major [T][B][features] (channels first within a sample), so a
+// feed-forward synaptic op over all steps is one GEMM of T*B rows, and a cell is one call
+// of its generated scan kernel over N = B*features elements. Backward runs the same plan
+// in reverse, accumulating parameter gradients. No compiler headers: the cell kernels are
+// plain function pointers (JIT-compiled or linked from an object file).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace snnc::rt::nn {
+
+using CellForward = void (*)(const float *I, float *out, float *post, int64_t T, int64_t N);
+using CellBackward = void (*)(const float *I, const float *out, const float *post, const float *g_out,
+                              float *g_I, float *carry, int64_t T, int64_t N);
+
+struct LayerSpec {
+  enum Kind { Input, Linear, Conv2d, MaxPool, AvgPool, Flatten, Dropout, Cell } kind = Input;
+  std::string name;
+  int input = -1;
+  std::vector<int64_t> shape;  ///< output shape of one sample
+  int64_t out_features = 0, channels = 0, kernel = 0, stride = 1, padding = 0;
+  double rate = 0;
+  CellForward forward = nullptr;
+  CellBackward backward = nullptr;
+  int64_t states = 0;  ///< state variables per element (0: stateless cell)
+  bool spiking = false;
+};
+
+struct Param {
+  std::string name;  ///< e.g. "y.linear.weight"
+  std::vector<int64_t> shape;
+  std::vector<float> value, grad;
+};
+
+int64_t elements(const std::vector<int64_t> &shape);
+
+class Network {
+ public:
+  Network(std::vector<LayerSpec> layers, int output);
+  /// PyTorch's default initialisation for Linear/Conv2d (U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+  /// for weights and biases), from the given seed.
+  void init_params(uint64_t seed);
+  std::vector<Param> &params() { return params_; }
+  const std::vector<LayerSpec> &layers() const { return layers_; }
+  int output() const { return output_; }
+
+  /// x: [T][B][input features]. Returns the output layer's activation [T][B][out features].
+  const std::vector<float> &forward(const float *x, int64_t T, int64_t B);
+  /// g_out: gradient of the loss w.r.t. the output activation. Accumulates into Param::grad.
+  void backward(const float *g_out);
+  void zero_grad();
+
+  const std::vector<float> &activation(int layer) const { return act_[layer]; }
+  const std::vector<float> &post_state(int layer) const { return post_[layer]; }
+  int64_t features(int layer) const { return elements(layers_[layer].shape); }
+
+ private:
+  std::vector<LayerSpec> layers_;
+  int output_;
+  std::vector<Param> params_;
+  std::vector<int> weight_of_, bias_of_;           ///< per layer: param index or -1
+  std::vector<std::vector<float>> act_, post_;     ///< per layer
+  std::vector<std::vector<float>> grad_;           ///< per layer: d loss / d activation
+  std::vector<std::vector<int32_t>> argmax_;       ///< max-pool winners
+  int64_t T_ = 0, B_ = 0;
+};
+
+}  // namespace snnc::rt::nn
