@@ -9,6 +9,7 @@
 //     state v: mV = v_rest
 //     input I: nA
 //     let a = 2 * v
+//     output = max(I, 0)
 //     ode v = (v_rest - v + R * I) / tau_m
 //     update v = v + 1          (one line per assignment; `update {}` when empty)
 //     spike when v > v_th surrogate fast_sigmoid(slope = 25)
@@ -16,12 +17,20 @@
 //     refractory t_ref
 //     method rk4
 //   network CUBA @10:9
+//     param cell: neuron = Leaky
+//     input x: [1, 28, 28]
+//     layer h = x |> conv2d(12, kernel = 5) |> flatten |> cell
+//     output layer y = h |> linear(10) |> cell
 //     population E = 3200 of LIF(tau_m = 20[ms])
 //     source drive = current(amplitude = 0.5[nA])
 //     connect E -> E, Inh[0:10] (one_to_one, w = 2[mV])
 //   simulation cuba @20:12
 //     network = CUBA
 //     record spikes(E, Inh[0:100])
+//   experiment mnist @30:12     (settings in source order)
+//     data = mnist("data/mnist")  (strings quoted, with \" \\ \n \t escapes)
+//     model = CSNN(cell = Leaky(beta = 0.9))
+//     train(epochs = 10, batch = 128)   (a bare call)
 #include "AST.h"
 
 namespace snnc::ast {
@@ -74,12 +83,59 @@ std::string assign(const Assign &a) {
   return a.target + " " + op + " " + expr(a.value);
 }
 
+/// `"text"` with the escapes of the language (other control characters as \xNN).
+std::string string_literal(const std::string &text) {
+  std::string s = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      s += '\\';
+      s += static_cast<char>(c);
+    } else if (c == '\n') {
+      s += "\\n";
+    } else if (c == '\t') {
+      s += "\\t";
+    } else if (c < 0x20 || c == 0x7F) {
+      const char *hex = "0123456789ABCDEF";
+      s += "\\x";
+      s += hex[c >> 4];
+      s += hex[c & 15];
+    } else {
+      s += static_cast<char>(c);
+    }
+  }
+  return s + "\"";
+}
+
+std::string value(const Value &v);
+
+/// `(a = 1, b)` for a call written with parentheses, "" otherwise.
+std::string value_args(const std::vector<NamedValue> &as, bool has_parens) {
+  if (!has_parens && as.empty()) return "";
+  std::string s = "(";
+  for (size_t i = 0; i < as.size(); ++i)
+    s += (i ? ", " : "") + (as[i].name.empty() ? "" : as[i].name + " = ") + value(as[i].value);
+  return s + ")";
+}
+
+std::string value(const Value &v) {
+  switch (v.kind) {
+    case Value::String:
+      return string_literal(v.text);
+    case Value::Call:
+      return v.text + value_args(v.args, true);
+    case Value::Expr:
+      break;
+  }
+  return expr(v.expr);
+}
+
 void neuron(std::string &out, const NeuronDef &n) {
   out += "neuron " + n.name + at(n.loc) + "\n";
   for (const auto &p : n.params) out += "  param " + typed(p.name, p.type, p.default_value) + "\n";
   for (const auto &s : n.states) out += "  state " + typed(s.name, s.type, s.init) + "\n";
   for (const auto &i : n.inputs) out += "  input " + typed(i.name, i.type, nullptr) + "\n";
   for (const auto &l : n.lets) out += "  let " + l.name + " = " + expr(l.value) + "\n";
+  if (n.output) out += "  output = " + expr(n.output) + "\n";
   for (const auto &o : n.odes) out += "  ode " + o.var + " = " + expr(o.rhs) + "\n";
   if (n.has_update && n.update.empty()) out += "  update {}\n";
   for (const auto &a : n.update) out += "  update " + assign(a) + "\n";
@@ -95,6 +151,19 @@ void neuron(std::string &out, const NeuronDef &n) {
 
 void network(std::string &out, const NetworkDef &net) {
   out += "network " + net.name + at(net.loc) + "\n";
+  for (const auto &p : net.params)
+    out += "  param " + typed(p.name, p.type, p.default_value) + "\n";
+  for (const auto &in : net.inputs) {
+    out += "  input " + in.name + ": [";
+    for (size_t i = 0; i < in.shape.size(); ++i)
+      out += (i ? ", " : "") + std::to_string(in.shape[i]);
+    out += "]\n";
+  }
+  for (const auto &l : net.layers) {
+    out += std::string("  ") + (l.output ? "output " : "") + "layer " + l.name + " = " + l.source;
+    for (const auto &st : l.stages) out += " |> " + st.name + value_args(st.args, st.has_parens);
+    out += "\n";
+  }
   for (const auto &p : net.populations)
     out +=
         "  population " + p.name + " = " + expr(p.size) + " of " + p.neuron + args(p.args) + "\n";
@@ -115,6 +184,16 @@ void simulation(std::string &out, const SimulationDef &s) {
   for (const auto &r : s.records) out += "  record " + r.what + "(" + groups(r.groups) + ")\n";
 }
 
+void experiment(std::string &out, const ExperimentDef &x) {
+  out += "experiment " + x.name + at(x.loc) + "\n";
+  for (const auto &s : x.settings) {
+    // a bare call `train(...)` is stored with its callee as the name, at the same place
+    bool bare = s.value.kind == Value::Call && s.value.text == s.name &&
+                s.value.loc.line == s.loc.line && s.value.loc.col == s.loc.col;
+    out += "  " + (bare ? value(s.value) : s.name + " = " + value(s.value)) + "\n";
+  }
+}
+
 }  // namespace
 
 std::string print(const File &file) {
@@ -122,6 +201,7 @@ std::string print(const File &file) {
   for (const auto &n : file.neurons) neuron(out, n);
   for (const auto &n : file.networks) network(out, n);
   for (const auto &s : file.simulations) simulation(out, s);
+  for (const auto &x : file.experiments) experiment(out, x);
   return out;
 }
 

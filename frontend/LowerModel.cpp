@@ -5,6 +5,7 @@
 #include "ExprUtils.h"
 #include "passes/Autodiff.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 

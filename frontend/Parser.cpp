@@ -1,10 +1,12 @@
 // Parser.cpp — .snn text -> ast::File, on top of the ANTLR grammar grammar/Snn.g4.
 //
 // Steps: validate UTF-8; lex everything (reporting invalid characters and unterminated
-// comments, which the lexer keeps on the hidden channel); parse with an error strategy
-// that words ANTLR's errors for humans and a listener that bounds the nesting depth; and,
-// if there was no syntax error, build the AST from the parse tree (checking what the
-// grammar leaves loose: `dX/dt`, integer slices, literal ranges, duplicate items).
+// comments, which the lexer keeps on the hidden channel, and bad strings); parse with an
+// error strategy that words ANTLR's errors for humans and a listener that bounds the
+// nesting depth; and, if there was no syntax error, build the AST from the parse tree
+// (checking what the grammar leaves loose: `dX/dt`, integer slices and tensor shapes,
+// literal ranges, layer sources, named arguments and strings outside values, network
+// parameter defaults, duplicate items).
 // This is the only file of the project that includes ANTLR headers.
 #include "Parser.h"
 
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <set>
 
 #include "SnnLexer.h"
 #include "SnnParser.h"
@@ -38,6 +41,9 @@ constexpr size_t kMaxInputBytes = 8u << 20;
 /// Errors reported before giving up on the file.
 constexpr int kMaxErrors = 30;
 
+constexpr const char *kStringsOnlyInValues =
+    "strings are only used in experiment settings and layer arguments, not in expressions";
+
 /// Thrown to abandon the parse (too many errors, too deep); the errors are already reported.
 struct AbortParse {};
 
@@ -54,10 +60,21 @@ class Reporter {
       throw AbortParse{};
     }
     pending_.push_back({loc, message, {}});
+    last_suppressed_ = false;
+  }
+  /// A syntax error from the parser, dropped on a line whose unterminated string already
+  /// explains it (the string ran to the end of the line and took what should follow).
+  void parse_error(SourceLoc loc, const std::string &message, const Token *offending) {
+    if ((loc.valid() && bad_string_lines.count(loc.line)) ||
+        (offending && after_bad_string.count(offending->getTokenIndex()))) {
+      last_suppressed_ = true;
+      return;
+    }
+    error(loc, message);
   }
   /// A note attached to the last error.
   void note(SourceLoc loc, const std::string &message) {
-    if (!pending_.empty()) pending_.back().notes.push_back({loc, message});
+    if (!pending_.empty() && !last_suppressed_) pending_.back().notes.push_back({loc, message});
   }
   int errors() const { return static_cast<int>(pending_.size()); }
 
@@ -76,6 +93,9 @@ class Reporter {
 
   /// After an unterminated comment, "unexpected end of file" would only repeat it.
   bool quiet_at_eof = false;
+  /// Lines with an unterminated string, and the index of the token after each.
+  std::set<int> bad_string_lines;
+  std::set<size_t> after_bad_string;
 
   /// ANTLR counts columns in code points from 0; diagnostics count bytes from 1. Lines
   /// of pure ASCII map directly; others are walked (from the last position asked for on
@@ -127,6 +147,7 @@ class Reporter {
   };
   std::vector<Pending> pending_;
   std::optional<SourceLoc> gave_up_at_;
+  bool last_suppressed_ = false;
   std::vector<size_t> line_starts_;  ///< byte offset of each line
   std::vector<bool> ascii_;          ///< whether each line is pure ASCII
   struct {
@@ -186,7 +207,7 @@ std::string token_display(Token *t) {
 }
 
 bool is_keyword(size_t type) {
-  return type >= G::NEURON && type <= G::RECORD;
+  return type >= G::NEURON && type <= G::EXPERIMENT;
 }
 
 /// "a, b or c"
@@ -208,6 +229,16 @@ ssize_t literal_type(antlr4::Parser *parser, const char *text) {
   return -2;  // no such token (never: every literal used here is in the grammar)
 }
 
+/// Whether the parser is inside an experiment, a layer stage or a network parameter, where
+/// a value (strings and calls with named arguments) is expected rather than an expression.
+bool in_value(antlr4::RuleContext *c) {
+  for (; c; c = dynamic_cast<antlr4::RuleContext *>(c->parent))
+    if (dynamic_cast<G::ExperimentDefContext *>(c) || dynamic_cast<G::StageContext *>(c) ||
+        dynamic_cast<G::NetParamContext *>(c))
+      return true;
+  return false;
+}
+
 /// A short, human description of a set of expected tokens.
 std::string describe_expected(const antlr4::misc::IntervalSet &set, antlr4::Parser *parser) {
   std::vector<ssize_t> toks = set.toList();
@@ -220,22 +251,27 @@ std::string describe_expected(const antlr4::misc::IntervalSet &set, antlr4::Pars
   std::vector<std::string> names;
   size_t rule = parser->getContext() ? parser->getContext()->getRuleIndex() : size_t(-1);
 
-  if ((rule == G::RuleType || rule == G::RuleUnitAtom) && has(G::ID) && has(G::NUMBER)) {
+  if ((rule == G::RuleType || rule == G::RuleUnitAtom || rule == G::RuleNetParamType) &&
+      has(G::ID) && has(G::NUMBER)) {
     names.push_back("a unit");
     drop({G::ID, G::NUMBER});
   }
   if (has(G::STATE) && has(G::INPUT) && has(G::SPIKE)) {
     names.push_back("a neuron item");
-    drop({G::STATE, G::INPUT, G::LET, G::ID, G::UPDATE, G::SPIKE, G::RESET, G::REFRACTORY,
-          G::METHOD});
+    drop({G::STATE, G::INPUT, G::LET, G::OUTPUT, G::ID, G::UPDATE, G::SPIKE, G::RESET,
+          G::REFRACTORY, G::METHOD});
   }
-  if (has(G::RECORD) && has(G::ID)) {
+  if (has(G::POPULATION) && has(G::CONNECT)) {
+    names.push_back("a network item");
+    drop({G::POPULATION, G::SOURCE, G::CONNECT, G::INPUT, G::OUTPUT, G::ID});
+  }
+  if ((has(G::RECORD) || (rule == G::RuleExperimentDef && has(literal("}")))) && has(G::ID)) {
     names.push_back("a setting (name = value)");
     drop({G::ID, G::NETWORK});
   }
   if (has(G::NUMBER) && has(G::QUANTITY) && has(literal("("))) {
-    names.push_back("an expression");
-    drop({G::NUMBER, G::QUANTITY, G::ID, literal("("), literal("-"), literal("!")});
+    names.push_back(in_value(parser->getContext()) ? "a value" : "an expression");
+    drop({G::NUMBER, G::QUANTITY, G::ID, G::STRING, literal("("), literal("-"), literal("!")});
   }
   if (has(literal("+")) && has(literal("*")) && has(literal("<"))) {
     names.push_back("an operator");
@@ -254,6 +290,8 @@ std::string describe_expected(const antlr4::misc::IntervalSet &set, antlr4::Pars
       names.push_back("a number");
     else if (t == G::QUANTITY)
       names.push_back("a quantity");
+    else if (t == G::STRING)
+      names.push_back("a string");
     else
       names.push_back(vocab.getLiteralName(static_cast<size_t>(t)));
   }
@@ -271,6 +309,9 @@ std::string unexpected(Token *t, const antlr4::misc::IntervalSet &expected,
   std::string hint;
   if (t && is_keyword(t->getType()) && expected.contains(static_cast<size_t>(G::ID)))
     hint = quote(t->getText()) + " is a reserved word";
+  else if (t && t->getType() == G::STRING && !expected.contains(static_cast<size_t>(G::STRING)) &&
+           !in_value(parser->getContext()))
+    hint = kStringsOnlyInValues;
   if (!exp.empty() || !hint.empty())
     msg += " (" + (exp.empty() ? "" : "expected " + exp) +
            (exp.empty() || hint.empty() ? "" : "; ") + hint + ")";
@@ -361,7 +402,8 @@ class ErrorListener : public antlr4::BaseErrorListener {
     if (offending && offending->getType() == Token::EOF && rep_.quiet_at_eof) return;
     if (offending) {
       auto *parser = dynamic_cast<antlr4::Parser *>(recognizer);
-      rep_.error(rep_.loc_for_error(offending, parser ? parser->getTokenStream() : nullptr), msg);
+      rep_.parse_error(rep_.loc_for_error(offending, parser ? parser->getTokenStream() : nullptr),
+                       msg, offending);
     } else {
       rep_.error(rep_.loc(line, col), msg);  // lexer (not expected: INVALID_CHAR takes all)
     }
@@ -435,6 +477,56 @@ bool check_utf8(const SourceBuffer &buffer, Reporter &rep) {
   return true;
 }
 
+/// Checks a STRING token (the lexer also takes unterminated ones): reports a missing
+/// closing quote at the opening quote and unknown escapes at their backslash. Returns
+/// false for an unterminated string.
+bool check_string(Token *t, Reporter &rep) {
+  const std::string s = t->getText();
+  size_t cps = 1;  // code points before position i (the opening quote)
+  for (size_t i = 1; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '"') return true;  // the lexer ends a string at its first unescaped quote
+    if (c == '\\') {
+      if (i + 1 >= s.size()) break;  // a backslash at the end of the line
+      char e = s[i + 1];
+      if (e != '"' && e != '\\' && e != 'n' && e != 't') {
+        unsigned char ec = static_cast<unsigned char>(e);  // may start a multi-byte character
+        size_t len = ec >= 0xF0 ? 4 : ec >= 0xE0 ? 3 : ec >= 0xC0 ? 2 : 1;
+        rep.error(rep.loc(t->getLine(), t->getCharPositionInLine() + cps),
+                  "unknown escape " + quote("\\" + s.substr(i + 1, len)) +
+                      " in a string (the escapes are \\\", \\\\, \\n and \\t)");
+      }
+      i += 2;
+      cps += 2;
+      // skip the rest of a multi-byte escaped character
+      while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+      continue;
+    }
+    i += c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    ++cps;
+  }
+  SourceLoc at = rep.loc(t);
+  rep.error(at, "unterminated string (a '\"' without its closing '\"' on the same line)");
+  rep.bad_string_lines.insert(at.line);
+  return false;
+}
+
+/// The contents of a (checked) STRING token, escapes decoded.
+std::string unescape(const std::string &s) {
+  std::string out;
+  for (size_t i = 1; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '"') break;
+    if (c == '\\' && i + 1 < s.size()) {
+      char e = s[++i];
+      out += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 // ------------------------------------------------------------------ parse tree -> AST
 
 std::string text(TerminalNode *n) {
@@ -459,6 +551,8 @@ class Builder {
         f.networks.push_back(network(n));
       else if (auto *s = item->simulationDef())
         f.simulations.push_back(simulation(s));
+      else if (auto *e = item->experimentDef())
+        f.experiments.push_back(experiment(e));
     }
     return f;
   }
@@ -501,6 +595,11 @@ class Builder {
         n.inputs.push_back({text(in->ID()), type(in->type()), loc(in->ID())});
       } else if (auto *l = dynamic_cast<G::LetItemContext *>(item)) {
         n.lets.push_back({text(l->ID()), expr(l->expr()), loc(l->ID())});
+      } else if (auto *out = dynamic_cast<G::OutputItemContext *>(item)) {
+        if (once("output", loc(out->OUTPUT()))) {
+          n.output = expr(out->expr());
+          n.output_loc = loc(out->OUTPUT());
+        }
       } else if (auto *o = dynamic_cast<G::OdeItemContext *>(item)) {
         if (auto d = ode(o)) n.odes.push_back(std::move(*d));
       } else if (auto *u = dynamic_cast<G::UpdateItemContext *>(item)) {
@@ -609,13 +708,8 @@ class Builder {
     ast::NetworkDef net;
     net.name = text(ctx->ID());
     net.loc = loc(ctx->ID());
-    for (auto *child : ctx->children) {
-      auto *tn = dynamic_cast<TerminalNode *>(child);
-      if (tn && tn->getText() == "(") {
-        rep_.error(loc(tn), "network parameters are not supported yet");
-        break;
-      }
-    }
+    if (auto *pl = ctx->netParamList())
+      for (auto *p : pl->netParam()) net.params.push_back(net_param(p, net.name));
     for (auto *item : ctx->networkItem()) {
       if (auto *p = dynamic_cast<G::PopulationItemContext *>(item)) {
         auto ids = p->ID();
@@ -647,9 +741,128 @@ class Builder {
         d.post = groups(lists[1]);
         d.args = args(c->argList(), true);
         net.connections.push_back(std::move(d));
+      } else if (auto *in = dynamic_cast<G::TensorInputItemContext *>(item)) {
+        net.inputs.push_back(tensor_input(in));
+      } else if (auto *l = dynamic_cast<G::LayerItemContext *>(item)) {
+        ast::LayerDecl d;
+        d.name = text(l->ID());
+        d.loc = loc(l->ID());
+        d.output = l->OUTPUT() != nullptr;
+        // the source is parsed as an expression for a clear error when it is not a name
+        ir::ExprPtr source = expr(l->expr());
+        d.source_loc = loc(l->expr());
+        if (source->kind == ir::ExprKind::Var)
+          d.source = source->name;
+        else
+          rep_.error(d.source_loc, "the source of layer '" + d.name +
+                                       "' must be a name (an input or an earlier layer), not " +
+                                       quote(source_text(l->expr())));
+        for (auto *st : l->stage()) {
+          ast::LayerStage stage;
+          stage.name = text(st->ID());
+          stage.loc = loc(st->ID());
+          stage.has_parens = st->children.size() > 1;
+          stage.args = value_args(st->callArgList(), 1);
+          d.stages.push_back(std::move(stage));
+        }
+        net.layers.push_back(std::move(d));
       }
     }
     return net;
+  }
+
+  /// `cell: neuron = Leaky`. The default must fit in an expression: a name, or a call
+  /// with positional arguments only.
+  ast::ParamDecl net_param(G::NetParamContext *p, const std::string &net) {
+    ast::ParamDecl d;
+    d.name = text(p->ID());
+    d.loc = loc(p->ID());
+    if (auto *t = p->netParamType()) {
+      if (t->type())
+        d.type = type(t->type());
+      else
+        d.type = {t->getText(), loc(t)};
+    }
+    if (auto *v = p->value()) {
+      ast::Value value = this->value(v, 1);
+      d.default_value = value_expr(value, [&] {
+        std::string example = source_text(v);
+        return "give neuron arguments where the network is used, e.g. model = " + net + "(" +
+               d.name + " = " + example + ")";
+      });
+    }
+    return d;
+  }
+
+  /// A value as an expression (network parameter defaults): null after an error.
+  template <typename Hint>
+  ir::ExprPtr value_expr(const ast::Value &v, const Hint &hint) {
+    switch (v.kind) {
+      case ast::Value::Expr:
+        return v.expr;
+      case ast::Value::String:
+        rep_.error(v.loc, "the default of a network parameter must be a neuron name, not a string");
+        return nullptr;
+      case ast::Value::Call:
+        break;
+    }
+    std::vector<ir::ExprPtr> argv;
+    for (const auto &a : v.args) {
+      if (!a.name.empty()) {
+        rep_.error(a.loc,
+                   "named arguments are not allowed in the default of a network "
+                   "parameter; " +
+                       hint());
+        return nullptr;
+      }
+      ir::ExprPtr e = value_expr(a.value, hint);
+      if (!e) return nullptr;
+      argv.push_back(std::move(e));
+    }
+    return ir::call(v.text, std::move(argv), v.loc);
+  }
+
+  /// The source text of a rule, as written (its tokens run together where it spans
+  /// several lines or is long).
+  static std::string source_text(ParserRuleContext *ctx) {
+    Token *a = ctx->getStart(), *b = ctx->getStop();
+    if (!a || !b || !a->getInputStream() || b->getStopIndex() < a->getStartIndex())
+      return ctx->getText();
+    std::string s =
+        a->getInputStream()->getText(antlr4::misc::Interval(a->getStartIndex(), b->getStopIndex()));
+    if (s.find('\n') != std::string::npos || s.size() > 200) return ctx->getText();
+    return s;
+  }
+
+  /// `input x: [1, 28, 28]`: a shape of positive integers.
+  ast::TensorInputDecl tensor_input(G::TensorInputItemContext *in) {
+    ast::TensorInputDecl d;
+    d.name = text(in->ID());
+    d.loc = loc(in->ID());
+    auto *list = in->exprList();
+    if (!list) {
+      rep_.error(loc(in->ID()), "the shape of input '" + d.name +
+                                    "' is empty; give its dimensions, e.g. [1, 28, 28]");
+      return d;
+    }
+    for (auto *e : list->expr()) {
+      std::string t = e->getText();
+      int64_t v = 0;
+      if (all_digits(t)) {
+        auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        if (ec != std::errc() || p != t.data() + t.size() || v > (int64_t(1) << 40)) {
+          rep_.error(loc(e), "dimension " + quote(t) + " of input '" + d.name + "' is too large");
+          continue;
+        }
+      }
+      if (v < 1) {
+        rep_.error(loc(e), "a dimension of input '" + d.name +
+                               "' must be a positive integer, not " + quote(source_text(e)));
+        continue;
+      }
+      d.shape.push_back(v);
+    }
+    return d;
   }
 
   std::vector<ast::GroupRef> groups(G::GroupListContext *ctx) {
@@ -723,6 +936,76 @@ class Builder {
       }
     }
     return sim;
+  }
+
+  // ---- experiments and values ----
+
+  ast::ExperimentDef experiment(G::ExperimentDefContext *ctx) {
+    ast::ExperimentDef x;
+    x.name = text(ctx->ID());
+    x.loc = loc(ctx->ID());
+    for (auto *item : ctx->experimentItem()) {
+      if (auto *s = dynamic_cast<G::ExperimentSettingContext *>(item)) {
+        x.settings.push_back({text(s->ID()), value(s->value(), 1), loc(s->ID())});
+      } else if (auto *c = dynamic_cast<G::ExperimentCallContext *>(item)) {
+        ast::Value v;
+        v.kind = ast::Value::Call;
+        v.text = text(c->ID());
+        v.loc = loc(c->ID());
+        v.has_parens = true;
+        v.args = value_args(c->callArgList(), 1);
+        x.settings.push_back({v.text, std::move(v), loc(c->ID())});
+      }
+    }
+    return x;
+  }
+
+  /// A value: a string, a call that is the whole value (`adam(lr = 2e-3)`: named
+  /// arguments and strings allowed, nested calls are call values too) or an expression.
+  /// Values nest only through call arguments; `depth` counts the calls.
+  ast::Value value(G::ValueContext *ctx, int depth) {
+    ast::Value v;
+    v.loc = loc(ctx);
+    if (depth > kMaxExprDepth) {
+      rep_.error(v.loc, "value is too deeply nested (more than " + std::to_string(kMaxExprDepth) +
+                            " levels of calls)");
+      throw AbortParse{};
+    }
+    if (auto *s = dynamic_cast<G::StringValueContext *>(ctx)) {
+      v.kind = ast::Value::String;
+      v.text = unescape(s->STRING()->getText());
+      return v;
+    }
+    auto *e = dynamic_cast<G::ExprValueContext *>(ctx);
+    ParserRuleContext *top = e ? e->expr() : nullptr;
+    while (top && top->children.size() == 1) {  // the wrappers of the precedence levels
+      auto *inner = dynamic_cast<ParserRuleContext *>(top->children[0]);
+      if (!inner) break;
+      top = inner;
+    }
+    if (auto *c = dynamic_cast<G::CallAtomContext *>(top)) {
+      v.kind = ast::Value::Call;
+      v.text = text(c->ID());
+      v.has_parens = true;
+      v.args = value_args(c->callArgList(), depth + 1);
+    } else {
+      v.kind = ast::Value::Expr;
+      v.expr = e ? expr(e->expr()) : ir::num(0);
+    }
+    return v;
+  }
+
+  std::vector<ast::NamedValue> value_args(G::CallArgListContext *ctx, int depth) {
+    std::vector<ast::NamedValue> out;
+    if (!ctx) return out;
+    for (auto *a : ctx->callArg()) {
+      if (!a->value()) continue;
+      if (a->ID())
+        out.push_back({text(a->ID()), value(a->value(), depth), loc(a->ID())});
+      else
+        out.push_back({"", value(a->value(), depth), loc(a)});
+    }
+    return out;
   }
 
   // ---- expressions ----
@@ -821,9 +1104,22 @@ class Builder {
   __attribute__((noinline)) Built build_call(G::CallAtomContext *a) {
     std::vector<ir::ExprPtr> argv;
     int depth = 1;
-    if (auto *list = a->exprList())
-      for (auto *e : list->expr()) {
-        Built b = build(e);
+    if (auto *list = a->callArgList())
+      for (auto *arg : list->callArg()) {
+        // named arguments and strings belong to values (a call that is a whole setting)
+        if (arg->ID()) {
+          rep_.error(loc(arg->ID()), "named argument '" + text(arg->ID()) + "' in a call to '" +
+                                         text(a->ID()) +
+                                         "' inside an expression; functions in expressions "
+                                         "take positional arguments only");
+          continue;
+        }
+        auto *v = dynamic_cast<G::ExprValueContext *>(arg->value());
+        if (!v) {
+          if (arg->value()) rep_.error(loc(arg->value()), kStringsOnlyInValues);
+          continue;
+        }
+        Built b = build(v->expr());
         depth = std::max(depth, b.depth + 1);
         argv.push_back(std::move(b.e));
       }
@@ -911,10 +1207,18 @@ std::optional<ast::File> parse(const SourceBuffer &buffer, Reporter &rep) {
   antlr4::CommonTokenStream tokens(&lexer);
   tokens.fill();
 
-  // The lexer keeps these on the hidden channel: report them, the parser never sees them.
+  // Lexical errors: invalid characters and unterminated comments (on the hidden channel,
+  // the parser never sees them) and malformed strings (the parser takes them as strings).
+  bool after_bad_string = false;
   for (Token *t : tokens.getTokens()) {
+    if (after_bad_string && t->getChannel() == Token::DEFAULT_CHANNEL) {
+      rep.after_bad_string.insert(t->getTokenIndex());
+      after_bad_string = false;
+    }
     if (t->getType() == G::INVALID_CHAR) {
       rep.error(rep.loc(t), "invalid character " + describe_char(t->getText()));
+    } else if (t->getType() == G::STRING) {
+      after_bad_string = !check_string(t, rep);
     } else if (t->getType() == G::BLOCK_COMMENT) {
       std::string s = t->getText();
       if (s.size() < 4 || s.compare(s.size() - 2, 2, "*/") != 0) {

@@ -7,6 +7,9 @@
 #include <set>
 
 #include "DimensionChecker.h"
+#include "LowerExperiment.h"
+#include "LowerModel.h"
+#include "passes/Autodiff.h"
 #include "Units.h"
 
 namespace snnc::frontend {
@@ -135,6 +138,12 @@ class Sema {
                       "right-hand side of 'd" + o.var + "/dt'");
     }
     assignments(n.update, scope, dc, "update");
+    if (n.output) {
+      dc.infer(n.output, scope, false);
+      if (n.spike || n.has_update || !n.odes.empty())
+        diags_.error(n.output_loc, "a neuron with `output = ...` is a stateless activation; it cannot also have "
+                                   "dynamics or a spike condition");
+    }
     if (n.spike) {
       auto got = dc.infer(n.spike, scope, false);
       if (got && !is_condition(n.spike))
@@ -156,7 +165,7 @@ class Sema {
                                      did_you_mean(n.method, {"auto", "exact", "exponential_euler",
                                                              "rk4", "euler"}));
     }
-    if (n.states.empty() && n.odes.empty() && !n.has_update && !n.spike)
+    if (n.states.empty() && n.odes.empty() && !n.has_update && !n.spike && !n.output)
       diags_.warning(n.loc, "neuron '" + n.name + "' has no dynamics and never spikes");
   }
 
@@ -191,7 +200,7 @@ class Sema {
       if (has(a.value)) return true;
     for (const auto &l : n.lets)
       if (has(l.value)) return true;
-    return has(n.spike) || has(n.refractory);
+    return has(n.spike) || has(n.refractory) || has(n.output);
   }
 
   // ---- networks ----

@@ -1,10 +1,11 @@
-// Snn.g4 — the grammar of .snn files (neurons, networks, simulations).
+// Snn.g4 — the grammar of .snn files (neurons, networks, simulations, experiments).
 //
-// Newlines are not significant: every item starts with a keyword (or, for ODEs, with the
-// identifier `dX`), and an expression ends where the next token cannot continue it.
-// Semicolons are optional separators. The parse tree is turned into snnc::ast by
-// frontend/Parser.cpp, which also checks what the grammar leaves loose (the `dX/dt` form
-// of ODEs, integer slice bounds, unit spellings, duplicate items).
+// Newlines are not significant: every item starts with a keyword or a name (`dX/dt = ...`,
+// `h = x |> ...`, `data = ...`), and an expression ends where the next token cannot
+// continue it. Semicolons are optional separators. The parse tree is turned into snnc::ast
+// by frontend/Parser.cpp, which also checks what the grammar leaves loose (the `dX/dt` form
+// of ODEs, integer slice bounds and tensor shapes, unit spellings, string escapes,
+// duplicate items).
 grammar Snn;
 
 // ---------------------------------------------------------------------------- file
@@ -15,6 +16,7 @@ topItem
   : neuronDef
   | networkDef
   | simulationDef
+  | experimentDef
   | ';'
   ;
 
@@ -33,6 +35,7 @@ neuronItem
   : 'state' ID (':' type)? ('=' expr)?           # stateItem
   | 'input' ID (':' type)?                        # inputItem
   | 'let' ID '=' expr                             # letItem
+  | 'output' '=' expr                             # outputItem   // a stateless activation
   | ID ('/' ID)? '=' expr                         # odeItem      // dv/dt = expr
   | 'update' '{' assignItem* '}'                  # updateItem
   | 'spike' 'when' expr surrogate?                # spikeItem
@@ -49,14 +52,27 @@ assign : ID op=('=' | '+=' | '-=') expr ;
 
 // ---------------------------------------------------------------------------- networks
 
-networkDef : 'network' ID ( '(' paramList? ')' )? '{' networkItem* '}' ;
+// Population networks (population/source/connect) and layer networks (input and
+// `h = x |> stage |> stage`) share the block; the two kinds of items may be mixed.
+networkDef : 'network' ID ( '(' netParamList? ')' )? '{' networkItem* '}' ;
+
+// `cell: neuron = Leaky`; the default is a value so that `Leaky(0.9)` parses (Parser.cpp
+// refuses named arguments there).
+netParamList : netParam (',' netParam)* ;
+netParam : ID (':' netParamType)? ('=' value)? ;
+netParamType : 'neuron' | type ;
 
 networkItem
   : 'population' ID '=' expr 'of' ID ('(' argList? ')')?     # populationItem
   | 'source' ID '=' ID '(' argList? ')'                      # sourceItem
   | 'connect' groupList '->' groupList ('(' argList? ')')?   # connectItem
+  | 'input' ID ':' '[' exprList? ']'                         # tensorInputItem
+  | 'output'? ID '=' expr ('|>' stage)*                      # layerItem   // a name (Parser.cpp)
   | ';'                                                      # emptyNetworkItem
   ;
+
+// `linear(10)`, `conv2d(12, kernel = 5)`, `flatten`, `cell`
+stage : ID ('(' callArgList? ')')? ;
 
 groupList : groupRef (',' groupRef)* ;
 groupRef : ID ('[' NUMBER (':' NUMBER)? ']')? ;
@@ -75,6 +91,26 @@ simItem
   : (ID | 'network') '=' expr        # settingItem
   | 'record' ID '(' groupList ')'    # recordItem
   | ';'                              # emptySimItem
+  ;
+
+// ---------------------------------------------------------------------------- experiments
+
+experimentDef : 'experiment' ID '{' experimentItem* '}' ;
+
+experimentItem
+  : ID '=' value                      # experimentSetting   // data = mnist("data/mnist")
+  | ID '(' callArgList? ')'           # experimentCall      // train(epochs = 10)
+  | ';'                               # emptyExperimentItem
+  ;
+
+// A value: a string or an expression. Calls take named arguments and strings everywhere
+// in the grammar; Parser.cpp makes a call that is a whole value (`adam(lr = 2e-3)`,
+// `mnist("data/mnist")`, `exp(-3)`) a call value, and refuses named arguments and strings
+// in the calls of ordinary expressions (`exp(-3) * 2`, `(f(1))`, a neuron's equations).
+// One grammar for both keeps every decision LL(2).
+value
+  : STRING                            # stringValue
+  | expr                              # exprValue
   ;
 
 // ---------------------------------------------------------------------------- expressions
@@ -96,11 +132,13 @@ powExpr : atom ('^' unaryExpr)? ;
 atom
   : NUMBER                         # numberAtom
   | QUANTITY                       # quantityAtom
-  | ID '(' exprList? ')'           # callAtom
+  | ID '(' callArgList? ')'        # callAtom
   | ID                             # nameAtom
   | '(' expr ')'                   # parenAtom
   ;
 exprList : expr (',' expr)* ;
+callArgList : callArg (',' callArg)* ;
+callArg : (ID '=')? value ;         // named arguments and strings: values only (Parser.cpp)
 
 // ---------------------------------------------------------------------------- tokens
 
@@ -122,6 +160,8 @@ OF : 'of' ;
 SOURCE : 'source' ;
 CONNECT : 'connect' ;
 RECORD : 'record' ;
+OUTPUT : 'output' ;
+EXPERIMENT : 'experiment' ;
 
 // A number directly followed by a unit spelled with letters: 20ms, 1.62mV, 1e3Hz.
 // `2e-3` stays a NUMBER (the longer match).
@@ -132,6 +172,10 @@ fragment DIGITS : [0-9]+ ;
 fragment EXPONENT : [eE] [+-]? DIGITS ;
 
 ID : [a-zA-Z_] [a-zA-Z0-9_]* ;
+
+// "text" with the escapes \" \\ \n \t, on one line. An unterminated string (at the end of
+// the line or file) is still one STRING token: Parser.cpp reports it, and checks escapes.
+STRING : '"' ( '\\' ~[\r\n] | ~[\\"\r\n] )* ( '"' | '\\' )? ;
 
 WS : [ \t\r\n\f\uFEFF]+ -> skip ;   // \uFEFF: a byte order mark
 LINE_COMMENT : '//' ~[\r\n]* -> skip ;
