@@ -13,6 +13,10 @@
 #include "Optimize.h"
 #include "Pass.h"
 #include "RunCommand.h"
+#include "TrainCommand.h"
+#include "LowerExperiment.h"
+#include "LowerModel.h"
+#include "passes/Autodiff.h"
 #include "SimLayout.h"
 #include "Verifier.h"
 
@@ -29,9 +33,36 @@ int cmd_check(const std::string &path) {
 
 struct EmitOptions {
   std::string file, sim;
-  bool ast = false, ir = false, ir_opt = false, llvm = false, no_llvm_opt = false,
+  bool ast = false, ir = false, ir_opt = false, ir_grad = false, llvm = false, no_llvm_opt = false,
        after_all = false;
 };
+
+/// The trainable models of a file after the autodiff pass: the experiment's model and
+/// twin, or, without an experiment, every layer network with its default arguments.
+int emit_grad(const SourceBuffer &buffer, DiagnosticEngine &diags, const std::string &name) {
+  auto file = driver::load_checked(buffer, diags);
+  if (!file) return 1;
+  if (!file->experiments.empty()) {
+    auto spec = frontend::lower_experiment(*file, name, diags);
+    if (!spec) return 1;
+    std::cout << ir::print(spec->model);
+    if (spec->compare) std::cout << ir::print(*spec->compare);
+    return 0;
+  }
+  bool any = false;
+  for (const auto &net : file->networks) {
+    if (net.layers.empty()) continue;
+    auto model = frontend::lower_model(*file, net.name, {}, diags, net.loc);
+    if (!model || !ir::differentiate_cells(*model, diags)) return 1;
+    std::cout << ir::print(*model);
+    any = true;
+  }
+  if (!any) {
+    std::cerr << "snnc: error: '" << buffer.name() << "' has no layer network or experiment to differentiate\n";
+    return 1;
+  }
+  return 0;
+}
 
 int cmd_emit(const EmitOptions &o) {
   auto buffer = driver::read_source(o.file);
@@ -43,6 +74,7 @@ int cmd_emit(const EmitOptions &o) {
     std::cout << ast::print(*file);
     return 0;
   }
+  if (o.ir_grad) return emit_grad(*buffer, diags, o.sim);
   auto module = driver::load_module(*buffer, diags, o.sim);
   if (!module) return 1;
   if (o.ir) {
@@ -122,6 +154,9 @@ int main(int argc, char **argv) {
   g->add_flag("--ast", emit_opts.ast, "The syntax tree as parsed");
   g->add_flag("--ir", emit_opts.ir, "The IR of the simulation, before any pass");
   g->add_flag("--ir-opt", emit_opts.ir_opt, "The IR after the default pass pipeline");
+  g->add_flag("--ir-grad", emit_opts.ir_grad,
+              "The trainable models (layer networks) after the autodiff pass: each cell's forward "
+              "recurrence and its derived backward step");
   g->add_flag("--llvm", emit_opts.llvm,
               "The LLVM IR of the simulation (after O3 unless --no-llvm-opt)");
   g->require_option(1);
@@ -143,6 +178,7 @@ int main(int argc, char **argv) {
   opt->footer(pass_list());
 
   driver::RunOptions run_opts;
+  driver::TrainOptions train_opts;
   bool no_progress = false;
   auto *run =
       app.add_subcommand("run", "JIT-compile and run the simulation declared in a .snn file");
@@ -156,7 +192,17 @@ int main(int argc, char **argv) {
       "Directory for spikes.csv, traces.csv, raster.svg, summary.json (default: out/<simulation>)");
   run->add_option("--summary-json", run_opts.summary_json,
                   "Where to write the summary JSON (default: <out>/summary.json)");
-  run->add_option("--sim", run_opts.sim, "Which simulation block (default: the first in the file)");
+  run->add_option("--sim", run_opts.sim,
+                  "Which simulation or experiment block (default: the first experiment, else the first "
+                  "simulation)");
+  run->add_option("--data", train_opts.data_dir, "Experiments: the data set directory (IDX files, raw or .gz)");
+  run->add_option("--epochs", train_opts.epochs, "Experiments: number of epochs (default: the file's)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--limit", train_opts.train_limit, "Experiments: train on the first N samples only")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--test-limit", train_opts.test_limit, "Experiments: evaluate on the first N test samples only")
+      ->check(CLI::PositiveNumber);
+  run->add_flag("--no-compare", train_opts.no_compare, "Experiments: do not train the `compare` twin");
   run->add_option("--seed", run_opts.seed,
                   "Seed for connectivity, initial values and Poisson draws (default: the file's)")
       ->check(CLI::NonNegativeNumber);
@@ -181,7 +227,25 @@ int main(int argc, char **argv) {
     if (*opt) return cmd_opt(opt_file, opt_passes);
     if (*run) {
       run_opts.progress = !no_progress;
-      return driver::run_simulation(run_opts);
+      auto buffer = driver::read_source(run_opts.file);
+      if (!buffer) return 1;
+      DiagnosticEngine diags(buffer);
+      auto file = driver::load_checked(*buffer, diags);
+      if (!file) return 1;
+      bool experiment = !file->experiments.empty();
+      if (!run_opts.sim.empty()) {
+        experiment = false;
+        for (const auto &e : file->experiments) experiment |= e.name == run_opts.sim;
+      }
+      if (!experiment) return driver::run_simulation(run_opts);
+      train_opts.file = run_opts.file;
+      train_opts.experiment = run_opts.sim;
+      train_opts.out_dir = run_opts.out_dir;
+      train_opts.summary_json = run_opts.summary_json;
+      train_opts.seed = run_opts.seed;
+      train_opts.quiet = run_opts.quiet;
+      train_opts.progress = run_opts.progress;
+      return driver::run_experiment(train_opts, *file, diags);
     }
   } catch (const std::exception &e) {
     std::cerr << "snnc: internal error: " << e.what() << "\n";

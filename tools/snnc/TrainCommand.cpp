@@ -1,0 +1,251 @@
+// TrainCommand.cpp — the training loop of an experiment.
+#include "TrainCommand.h"
+
+#include "LowerExperiment.h"
+#include "Loss.h"
+#include "ModelCompiler.h"
+#include "Network.h"
+#include "Rng.h"
+#include "Simulation.h"
+#include "train/Dataset.h"
+#include "train/Optimizer.h"
+#include "train/Safetensors.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+namespace snnc::driver {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+/// Turns a batch of images [B][F] in [0, 1] into network input [T][B][F].
+void encode(const std::vector<float> &images, int64_t B, int64_t F, const ir::TrainSpec &t, rt::Rng &rng,
+            std::vector<float> &x) {
+  int64_t T = t.steps;
+  x.assign(T * B * F, 0.f);
+  if (t.encoder == "direct") {
+    for (int64_t s = 0; s < T; ++s) std::copy(images.begin(), images.begin() + B * F, x.begin() + s * B * F);
+  } else if (t.encoder == "latency") {  // one spike, earlier for brighter pixels; none for black
+    for (int64_t i = 0; i < B * F; ++i)
+      if (images[i] > 0.f) {
+        auto s = static_cast<int64_t>(std::lround((1.0 - images[i]) * (T - 1)));
+        x[s * B * F + i] = 1.f;
+      }
+  } else {  // rate: Bernoulli with the pixel as probability, every step
+    for (int64_t s = 0; s < T; ++s)
+      for (int64_t i = 0; i < B * F; ++i) x[s * B * F + i] = rng.uniform() < images[i] ? 1.f : 0.f;
+  }
+}
+
+rt::nn::LossResult compute_loss(const std::vector<float> &out, const int32_t *labels, int64_t B, int64_t K,
+                                const ir::TrainSpec &t) {
+  if (t.loss == "cross_entropy") return rt::nn::cross_entropy_count_loss(out, labels, t.steps, B, K);
+  return rt::nn::mse_count_loss(out, labels, t.steps, B, K, t.correct, t.incorrect);
+}
+
+void progress_line(const std::string &label, int64_t done, int64_t total, double loss, double acc, double rate) {
+  int width = 24, filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
+  std::fprintf(stderr, "\r  %s [%s%s] %3d%% loss %.4f acc %5.2f%% %7.0f samples/s ", label.c_str(),
+               std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
+               static_cast<int>(100 * done / std::max<int64_t>(total, 1)), loss, 100 * acc, rate);
+  std::fflush(stderr);
+}
+
+struct Evaluation {
+  double accuracy = 0;
+  std::map<std::string, double> spike_rates;  ///< per cell layer: spikes per neuron per step
+};
+
+Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::TrainSpec &t, uint64_t seed) {
+  Evaluation e;
+  int64_t F = net.features(0), K = net.features(net.output());
+  rt::BatchLoader loader(test, 500, false, seed);
+  loader.start_epoch(0);
+  rt::Batch batch;
+  rt::Rng rng(seed, 9001);
+  std::vector<float> x;
+  int64_t correct = 0, seen = 0;
+  std::map<std::string, double> spikes;
+  while (loader.next(batch)) {
+    encode(batch.images, batch.size, F, t, rng, x);
+    const auto &out = net.forward(x.data(), t.steps, batch.size);
+    auto pred = rt::nn::predict_by_count(out, t.steps, batch.size, K);
+    for (int64_t b = 0; b < batch.size; ++b) correct += pred[b] == batch.labels[b];
+    seen += batch.size;
+    for (size_t i = 0; i < net.layers().size(); ++i)
+      if (net.layers()[i].spiking) {
+        double s = 0;
+        for (float v : net.activation(static_cast<int>(i))) s += v;
+        spikes[net.layers()[i].name] += s;
+      }
+  }
+  e.accuracy = seen ? static_cast<double>(correct) / seen : 0;
+  for (auto &[name, s] : spikes) {
+    int64_t per_sample = 0;
+    for (size_t i = 0; i < net.layers().size(); ++i)
+      if (net.layers()[i].name == name) per_sample = net.features(static_cast<int>(i));
+    e.spike_rates[name] = s / (static_cast<double>(seen) * per_sample * t.steps);
+  }
+  return e;
+}
+
+std::vector<rt::NamedTensor> checkpoint_tensors(rt::nn::Network &net) {
+  std::vector<rt::NamedTensor> out;
+  for (const auto &p : net.params()) out.push_back({p.name, p.shape, p.value});
+  return out;
+}
+
+/// Trains one network; returns its JSON record.
+nlohmann::json train_one(const std::string &role, const ir::Model &model, const ir::TrainSpec &t,
+                         const ir::ExperimentSpec &spec, const rt::Dataset &train, const rt::Dataset &test,
+                         const TrainOptions &o, const std::string &out_dir) {
+  auto t_compile = Clock::now();
+  backends::CompiledModel compiled(model);
+  double compile_s = seconds_since(t_compile);
+  rt::nn::Network net(compiled.layers(), compiled.output());
+  net.init_params(spec.seed);
+  int64_t F = net.features(0), K = net.features(net.output());
+  if (F != static_cast<int64_t>(train.images.size() / std::max<int64_t>(train.count, 1)))
+    throw std::runtime_error("network '" + model.name + "' takes " + std::to_string(F) +
+                             " input values per sample but the data set has " +
+                             std::to_string(train.images.size() / std::max<int64_t>(train.count, 1)));
+  if (K < train.classes)
+    throw std::runtime_error("network '" + model.name + "' has " + std::to_string(K) + " outputs for " +
+                             std::to_string(train.classes) + " classes");
+  std::unique_ptr<rt::Optimizer> opt = t.optim == "sgd" ? rt::make_sgd(t.lr, t.momentum, t.weight_decay)
+                                                        : rt::make_adam(t.lr, 0.9, 0.999, 1e-8, t.weight_decay);
+  std::vector<rt::ParamRef> refs;
+  for (auto &p : net.params())
+    refs.push_back({p.name, p.value.data(), p.grad.data(), static_cast<int64_t>(p.value.size())});
+
+  nlohmann::json epochs = nlohmann::json::array();
+  bool tty = o.progress && !o.quiet && isatty(2);
+  rt::BatchLoader loader(train, spec.batch, true, spec.seed);
+  std::vector<float> x;
+  for (int64_t epoch = 0; epoch < spec.epochs; ++epoch) {
+    opt->set_lr(rt::scheduled_lr(spec.schedule, t.lr, epoch, spec.epochs));
+    auto t0 = Clock::now();
+    loader.start_epoch(epoch);
+    rt::Batch batch;
+    rt::Rng rng(spec.seed, 1000 + static_cast<uint64_t>(epoch));
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0, done_batches = 0;
+    while (loader.next(batch)) {
+      encode(batch.images, batch.size, F, t, rng, x);
+      const auto &out = net.forward(x.data(), t.steps, batch.size);
+      auto loss = compute_loss(out, batch.labels.data(), batch.size, K, t);
+      net.zero_grad();
+      net.backward(loss.grad.data());
+      if (spec.clip > 0) rt::clip_grad_norm(refs, spec.clip);
+      opt->step(refs);
+      loss_sum += loss.loss * batch.size;
+      correct += loss.correct;
+      seen += batch.size;
+      ++done_batches;
+      if (tty)
+        progress_line(fmt::format("{} {}/{}", role, epoch + 1, spec.epochs), done_batches, loader.batches_per_epoch(),
+                      loss_sum / seen, static_cast<double>(correct) / seen, seen / seconds_since(t0));
+    }
+    double train_s = seconds_since(t0);
+    if (tty) std::fprintf(stderr, "\n");
+    Evaluation ev = evaluate(net, test, t, spec.seed);
+    double wall = seconds_since(t0);
+    nlohmann::json rec = {{"epoch", epoch + 1},
+                          {"train_loss", loss_sum / std::max<int64_t>(seen, 1)},
+                          {"train_accuracy", static_cast<double>(correct) / std::max<int64_t>(seen, 1)},
+                          {"test_accuracy", ev.accuracy},
+                          {"wall_time_s", wall},
+                          {"train_time_s", train_s},
+                          {"samples_per_s", seen / train_s},
+                          {"spike_rate", ev.spike_rates},
+                          {"lr", opt->lr()}};
+    epochs.push_back(rec);
+    rt::write_safetensors(out_dir + "/" + role + ".safetensors", checkpoint_tensors(net),
+                          {{"format", "pt"},
+                           {"snnc_network", model.name},
+                           {"snnc_epoch", std::to_string(epoch + 1)}});
+    if (!o.quiet)
+      std::cout << fmt::format("{} ({}) epoch {}/{}: train loss {:.4f} acc {:.2f}% | test acc {:.2f}% | {:.1f} s, "
+                               "{:.0f} samples/s\n",
+                               role, model.name, epoch + 1, spec.epochs, rec["train_loss"].get<double>(),
+                               100 * rec["train_accuracy"].get<double>(), 100 * ev.accuracy, wall,
+                               rec["samples_per_s"].get<double>())
+                << std::flush;
+  }
+  return {{"role", role},
+          {"network", model.name},
+          {"encoder", t.encoder},
+          {"steps", t.steps},
+          {"loss", t.loss},
+          {"optimizer", t.optim},
+          {"lr", t.lr},
+          {"compile_s", compile_s},
+          {"epochs", epochs},
+          {"final_test_accuracy", epochs.empty() ? 0.0 : epochs.back()["test_accuracy"].get<double>()},
+          {"checkpoint", out_dir + "/" + role + ".safetensors"}};
+}
+
+std::string default_data_dir(const std::string &dataset) {
+  return dataset == "fashion_mnist" ? "data/fashion-mnist" : "data/mnist";
+}
+
+}  // namespace
+
+int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngine &diags) {
+  auto spec = frontend::lower_experiment(file, o.experiment, diags);
+  if (!spec) return 1;
+  if (o.epochs > 0) spec->epochs = o.epochs;
+  if (o.train_limit >= 0) spec->train_limit = o.train_limit;
+  if (o.test_limit >= 0) spec->test_limit = o.test_limit;
+  if (o.seed >= 0) spec->seed = static_cast<uint64_t>(o.seed);
+  try {
+    std::string dir = !o.data_dir.empty() ? o.data_dir
+                      : !spec->data_dir.empty() ? spec->data_dir
+                                                : default_data_dir(spec->dataset);
+    rt::Dataset train = rt::load_mnist_like(dir, true), test = rt::load_mnist_like(dir, false);
+    if (spec->train_limit > 0 && spec->train_limit < train.count) train = rt::subset(train, 0, spec->train_limit);
+    if (spec->test_limit > 0 && spec->test_limit < test.count) test = rt::subset(test, 0, spec->test_limit);
+    std::string out_dir = o.out_dir.empty() ? "out/" + spec->name : o.out_dir;
+    if (!o.quiet)
+      std::cout << fmt::format("snnc: experiment '{}': {} from {} ({} training, {} test samples), {} epoch{}, "
+                               "batch {}, seed {}\n",
+                               spec->name, spec->dataset, dir, train.count, test.count, spec->epochs,
+                               spec->epochs == 1 ? "" : "s", spec->batch, spec->seed);
+    nlohmann::json runs = nlohmann::json::array();
+    runs.push_back(train_one("model", spec->model, spec->model_train, *spec, train, test, o, out_dir));
+    if (spec->compare && !o.no_compare)
+      runs.push_back(train_one("compare", *spec->compare, spec->compare_train, *spec, train, test, o, out_dir));
+    nlohmann::json summary = {{"file", o.file},
+                              {"experiment", spec->name},
+                              {"dataset", spec->dataset},
+                              {"data_dir", dir},
+                              {"train_samples", train.count},
+                              {"test_samples", test.count},
+                              {"seed", spec->seed},
+                              {"batch", spec->batch},
+                              {"runs", runs}};
+    std::string json_path = o.summary_json.empty() ? out_dir + "/summary.json" : o.summary_json;
+    rt::write_file_atomic(json_path, summary.dump(2) + "\n");
+    if (!o.quiet) {
+      for (const auto &r : runs)
+        std::cout << fmt::format("  {:<8} {:<10} test accuracy {:.2f}%\n", r["role"].get<std::string>(),
+                                 r["network"].get<std::string>(), 100 * r["final_test_accuracy"].get<double>());
+      std::cout << "  summary: " << json_path << "  checkpoints: " << out_dir << "/*.safetensors\n";
+    }
+    return 0;
+  } catch (const std::exception &e) {
+    std::cerr << "snnc: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace snnc::driver
