@@ -14,7 +14,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <functional>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -105,9 +108,39 @@ std::vector<rt::NamedTensor> checkpoint_tensors(rt::nn::Network &net) {
 }
 
 /// Trains one network; returns its JSON record.
+/// Restores parameters and optimizer state saved after `epochs` epochs; throws on mismatch.
+void restore(rt::nn::Network &net, rt::Optimizer &opt, const std::string &dir, const std::string &role, int64_t epochs) {
+  std::map<std::string, std::string> meta;
+  auto tensors = rt::read_safetensors(dir + "/" + role + ".safetensors", &meta);
+  if (meta["snnc_epoch"] != std::to_string(epochs))
+    throw std::runtime_error(dir + "/" + role + ".safetensors: holds epoch '" + meta["snnc_epoch"] +
+                             "' but the summary lists " + std::to_string(epochs) + " finished epochs");
+  for (auto &p : net.params()) {
+    auto it = std::find_if(tensors.begin(), tensors.end(), [&](const rt::NamedTensor &t) { return t.name == p.name; });
+    if (it == tensors.end() || it->shape != p.shape)
+      throw std::runtime_error(dir + "/" + role + ".safetensors: no tensor '" + p.name +
+                               "' of the network's shape (was the file's network changed?)");
+    p.value = it->data;
+  }
+  std::vector<std::pair<std::string, std::vector<float>>> state;
+  for (auto &t : rt::read_safetensors(dir + "/" + role + ".optim.safetensors")) state.push_back({t.name, t.data});
+  opt.load_state(state);
+}
+
+void save(rt::nn::Network &net, const rt::Optimizer &opt, const std::string &dir, const std::string &role,
+          const std::string &network, int64_t epoch) {
+  std::map<std::string, std::string> meta = {{"format", "pt"}, {"snnc_network", network},
+                                             {"snnc_epoch", std::to_string(epoch)}};
+  std::vector<rt::NamedTensor> state;
+  for (auto &[name, v] : opt.state()) state.push_back({name, {static_cast<int64_t>(v.size())}, v});
+  rt::write_safetensors(dir + "/" + role + ".optim.safetensors", state, meta);
+  rt::write_safetensors(dir + "/" + role + ".safetensors", checkpoint_tensors(net), meta);
+}
+
 nlohmann::json train_one(const std::string &role, const ir::Model &model, const ir::TrainSpec &t,
                          const ir::ExperimentSpec &spec, const rt::Dataset &train, const rt::Dataset &test,
-                         const TrainOptions &o, const std::string &out_dir) {
+                         const TrainOptions &o, const std::string &out_dir, const nlohmann::json *previous,
+                         const std::function<void(const nlohmann::json &)> &on_epoch) {
   auto t_compile = Clock::now();
   backends::CompiledModel compiled(model);
   double compile_s = seconds_since(t_compile);
@@ -128,10 +161,26 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
     refs.push_back({p.name, p.value.data(), p.grad.data(), static_cast<int64_t>(p.value.size())});
 
   nlohmann::json epochs = nlohmann::json::array();
+  int64_t first_epoch = 0;
+  if (previous && previous->contains("epochs") && !(*previous)["epochs"].empty()) {
+    epochs = (*previous)["epochs"];
+    first_epoch = static_cast<int64_t>(epochs.size());
+    restore(net, *opt, out_dir, role, first_epoch);
+    if (!o.quiet) std::cout << fmt::format("{} ({}): resumed after epoch {}\n", role, model.name, first_epoch);
+  }
+  auto record = [&](bool done) {
+    return nlohmann::json{{"role", role},         {"network", model.name},
+                          {"encoder", t.encoder}, {"steps", t.steps},
+                          {"loss", t.loss},       {"optimizer", t.optim},
+                          {"lr", t.lr},           {"compile_s", compile_s},
+                          {"epochs", epochs},     {"complete", done},
+                          {"final_test_accuracy", epochs.empty() ? 0.0 : epochs.back()["test_accuracy"].get<double>()},
+                          {"checkpoint", out_dir + "/" + role + ".safetensors"}};
+  };
   bool tty = o.progress && !o.quiet && isatty(2);
   rt::BatchLoader loader(train, spec.batch, true, spec.seed);
   std::vector<float> x;
-  for (int64_t epoch = 0; epoch < spec.epochs; ++epoch) {
+  for (int64_t epoch = first_epoch; epoch < spec.epochs; ++epoch) {
     opt->set_lr(rt::scheduled_lr(spec.schedule, t.lr, epoch, spec.epochs));
     auto t0 = Clock::now();
     loader.start_epoch(epoch);
@@ -169,10 +218,8 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
                           {"spike_rate", ev.spike_rates},
                           {"lr", opt->lr()}};
     epochs.push_back(rec);
-    rt::write_safetensors(out_dir + "/" + role + ".safetensors", checkpoint_tensors(net),
-                          {{"format", "pt"},
-                           {"snnc_network", model.name},
-                           {"snnc_epoch", std::to_string(epoch + 1)}});
+    save(net, *opt, out_dir, role, model.name, epoch + 1);
+    on_epoch(record(epoch + 1 == spec.epochs));
     if (!o.quiet)
       std::cout << fmt::format("{} ({}) epoch {}/{}: train loss {:.4f} acc {:.2f}% | test acc {:.2f}% | {:.1f} s, "
                                "{:.0f} samples/s\n",
@@ -181,17 +228,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
                                rec["samples_per_s"].get<double>())
                 << std::flush;
   }
-  return {{"role", role},
-          {"network", model.name},
-          {"encoder", t.encoder},
-          {"steps", t.steps},
-          {"loss", t.loss},
-          {"optimizer", t.optim},
-          {"lr", t.lr},
-          {"compile_s", compile_s},
-          {"epochs", epochs},
-          {"final_test_accuracy", epochs.empty() ? 0.0 : epochs.back()["test_accuracy"].get<double>()},
-          {"checkpoint", out_dir + "/" + role + ".safetensors"}};
+  return record(true);
 }
 
 std::string default_data_dir(const std::string &dataset) {
@@ -214,27 +251,50 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
     rt::Dataset train = rt::load_mnist_like(dir, true), test = rt::load_mnist_like(dir, false);
     if (spec->train_limit > 0 && spec->train_limit < train.count) train = rt::subset(train, 0, spec->train_limit);
     if (spec->test_limit > 0 && spec->test_limit < test.count) test = rt::subset(test, 0, spec->test_limit);
-    std::string out_dir = o.out_dir.empty() ? "out/" + spec->name : o.out_dir;
+    std::string out_dir = !o.resume_dir.empty() ? o.resume_dir : o.out_dir.empty() ? "out/" + spec->name : o.out_dir;
+    std::string json_path = o.summary_json.empty() ? out_dir + "/summary.json" : o.summary_json;
+    nlohmann::json previous;
+    if (!o.resume_dir.empty()) {
+      std::string path = o.resume_dir + "/summary.json";
+      std::ifstream in(path);
+      if (!in) throw std::runtime_error("cannot resume: no " + path);
+      try {
+        previous = nlohmann::json::parse(in);
+      } catch (const std::exception &e) {
+        throw std::runtime_error("cannot resume: " + path + " is not valid JSON (" + e.what() + ")");
+      }
+      if (previous.value("experiment", "") != spec->name)
+        throw std::runtime_error("cannot resume: " + path + " belongs to experiment '" +
+                                 previous.value("experiment", "?") + "', not '" + spec->name + "'");
+    }
+    auto previous_run = [&](const std::string &role) -> const nlohmann::json * {
+      if (!previous.contains("runs")) return nullptr;
+      for (const auto &r : previous["runs"])
+        if (r.value("role", "") == role) return &r;
+      return nullptr;
+    };
     if (!o.quiet)
       std::cout << fmt::format("snnc: experiment '{}': {} from {} ({} training, {} test samples), {} epoch{}, "
                                "batch {}, seed {}\n",
                                spec->name, spec->dataset, dir, train.count, test.count, spec->epochs,
                                spec->epochs == 1 ? "" : "s", spec->batch, spec->seed);
     nlohmann::json runs = nlohmann::json::array();
-    runs.push_back(train_one("model", spec->model, spec->model_train, *spec, train, test, o, out_dir));
+    auto summary_with = [&](const nlohmann::json &current, bool complete) {
+      nlohmann::json all = runs;
+      if (!current.is_null()) all.push_back(current);
+      return nlohmann::json{{"file", o.file}, {"experiment", spec->name}, {"dataset", spec->dataset},
+                            {"data_dir", dir}, {"train_samples", train.count}, {"test_samples", test.count},
+                            {"seed", spec->seed}, {"batch", spec->batch}, {"complete", complete}, {"runs", all}};
+    };
+    auto write_progress = [&](const nlohmann::json &run) {
+      rt::write_file_atomic(json_path, summary_with(run, false).dump(2) + "\n");
+    };
+    runs.push_back(train_one("model", spec->model, spec->model_train, *spec, train, test, o, out_dir,
+                             previous_run("model"), write_progress));
     if (spec->compare && !o.no_compare)
-      runs.push_back(train_one("compare", *spec->compare, spec->compare_train, *spec, train, test, o, out_dir));
-    nlohmann::json summary = {{"file", o.file},
-                              {"experiment", spec->name},
-                              {"dataset", spec->dataset},
-                              {"data_dir", dir},
-                              {"train_samples", train.count},
-                              {"test_samples", test.count},
-                              {"seed", spec->seed},
-                              {"batch", spec->batch},
-                              {"runs", runs}};
-    std::string json_path = o.summary_json.empty() ? out_dir + "/summary.json" : o.summary_json;
-    rt::write_file_atomic(json_path, summary.dump(2) + "\n");
+      runs.push_back(train_one("compare", *spec->compare, spec->compare_train, *spec, train, test, o, out_dir,
+                               previous_run("compare"), write_progress));
+    rt::write_file_atomic(json_path, summary_with(nullptr, true).dump(2) + "\n");
     if (!o.quiet) {
       for (const auto &r : runs)
         std::cout << fmt::format("  {:<8} {:<10} test accuracy {:.2f}%\n", r["role"].get<std::string>(),

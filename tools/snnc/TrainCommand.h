@@ -17,6 +17,7 @@ struct TrainOptions {
   int64_t train_limit = -1, test_limit = -1;  ///< -1 = the experiment's (0 there = all)
   long long seed = -1;
   bool no_compare = false;
+  std::string resume_dir;        ///< continue the run saved in this directory
   bool quiet = false, progress = true;
 };
 

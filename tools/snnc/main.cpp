@@ -203,6 +203,9 @@ int main(int argc, char **argv) {
   run->add_option("--test-limit", train_opts.test_limit, "Experiments: evaluate on the first N test samples only")
       ->check(CLI::PositiveNumber);
   run->add_flag("--no-compare", train_opts.no_compare, "Experiments: do not train the `compare` twin");
+  run->add_option("--resume", train_opts.resume_dir,
+                  "Experiments: continue the run saved in DIR (its summary.json and checkpoints) after its last "
+                  "finished epoch");
   run->add_option("--seed", run_opts.seed,
                   "Seed for connectivity, initial values and Poisson draws (default: the file's)")
       ->check(CLI::NonNegativeNumber);
