@@ -87,6 +87,9 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
     const auto &out = net.forward(x1.data(), T, 1);
     rt::nn::predict_by_count(out, T, 1, K);
   });
+  nlohmann::json profile = nlohmann::json::object();
+  for (size_t i = 1; i < net.layers().size(); ++i)
+    profile[net.layers()[i].name] = {{"forward_s", net.forward_seconds()[i]}, {"backward_s", net.backward_seconds()[i]}};
   int64_t params = 0;
   for (const auto &p : net.params()) params += static_cast<int64_t>(p.value.size());
   return {{"network", network},
@@ -95,7 +98,8 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
           {"T", T},
           {"train_step_batch128", to_json(train)},
           {"inference_batch128", to_json(infer)},
-          {"latency_batch1", to_json(latency)}};
+          {"latency_batch1", to_json(latency)},
+          {"profile_all_runs", profile}};
 }
 
 }  // namespace

@@ -21,23 +21,24 @@ class CellCodeGen {
   }
 
   void forward() {
-    Function *f = define("cell_fwd." + c_.name, {ptr_, ptr_, ptr_, i64_, i64_});
+    Function *f = define("cell_fwd." + c_.name, {ptr_, ptr_, ptr_, i64_, i64_, i64_});
     Value *I = f->getArg(0), *out = f->getArg(1), *post = f->getArg(2), *T = f->getArg(3), *N = f->getArg(4);
+    Value *LD = f->getArg(5);
     auto [t, t_exit] = loop(b_.getInt64(0), T, "t", false);
     auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
     ExprEnv env = constants();
-    Value *tn = b_.CreateAdd(b_.CreateMul(t, N), n);
+    Value *tn = b_.CreateAdd(b_.CreateMul(t, LD), n);
     env.vars["I"] = load(I, tn);
     if (c_.output) {
       store(ExprEmitter(b_, rt_, nullptr, f32_).emit(c_.output, env), out, tn);
     } else {
-      bind_previous(env, t, n, N, out, post);
+      bind_previous(env, t, n, LD, out, post);
       ExprEmitter e(b_, rt_, nullptr, f32_);
       std::vector<Value *> next;
       for (const auto &x : c_.next) next.push_back(e.emit(x, env));
       for (int64_t j = 0; j < S_; ++j) {
         env.vars["_post_" + c_.states[j].name] = next[j];
-        store(next[j], post, state_index(t, j, n, N));
+        store(next[j], post, state_index(t, j, n, LD));
       }
       Value *h = e.emit(c_.h, env);
       store(b_.CreateUIToFP(b_.CreateFCmpOGT(h, zero()), f32_), out, tn);
@@ -48,21 +49,22 @@ class CellCodeGen {
   }
 
   void backward() {
-    Function *f = define("cell_bwd." + c_.name, {ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_});
+    Function *f = define("cell_bwd." + c_.name, {ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_, i64_});
     Value *I = f->getArg(0), *out = f->getArg(1), *post = f->getArg(2), *g_out = f->getArg(3);
     Value *g_I = f->getArg(4), *carry = f->getArg(5), *T = f->getArg(6), *N = f->getArg(7);
+    Value *LD = f->getArg(8);
     auto [t, t_exit] = loop(b_.CreateSub(T, b_.getInt64(1)), b_.getInt64(-1), "t", true);
     auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
     ExprEnv env = constants();
-    Value *tn = b_.CreateAdd(b_.CreateMul(t, N), n);
+    Value *tn = b_.CreateAdd(b_.CreateMul(t, LD), n);
     env.vars["I"] = load(I, tn);
     env.vars["_g_spk"] = load(g_out, tn);
     std::vector<Value *> carry_slot;
     if (!c_.output) {
-      bind_previous(env, t, n, N, out, post);
+      bind_previous(env, t, n, LD, out, post);
       for (int64_t j = 0; j < S_; ++j) {
-        env.vars["_post_" + c_.states[j].name] = load(post, state_index(t, j, n, N));
-        carry_slot.push_back(b_.CreateAdd(b_.CreateMul(b_.getInt64(j), N), n));
+        env.vars["_post_" + c_.states[j].name] = load(post, state_index(t, j, n, LD));
+        carry_slot.push_back(b_.CreateAdd(b_.CreateMul(b_.getInt64(j), LD), n));
         env.vars["_a_" + c_.states[j].name] = load(carry, carry_slot.back());
       }
     }

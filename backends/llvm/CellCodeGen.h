@@ -1,11 +1,13 @@
 // CellCodeGen.h — LLVM scan kernels for the cells of a trainable model.
 //
 // For each cell `c` of a differentiated model two functions are emitted (float32):
-//   void cell_fwd.c(const float *I, float *out, float *post, int64_t T, int64_t N)
+//   void cell_fwd.c(const float *I, float *out, float *post, int64_t T, int64_t N, int64_t ld)
 //   void cell_bwd.c(const float *I, const float *out, const float *post, const float *g_out,
-//                   float *g_I, float *carry, int64_t T, int64_t N)
-// Arrays are time-major: I, out, g_out, g_I are [T][N]; post (the state after each step,
-// what backward needs) is [T][S][N]; carry is [S][N], zeroed by the caller. The time loop
+//                   float *g_I, float *carry, int64_t T, int64_t N, int64_t ld)
+// Arrays are time-major with row length ld: I, out, g_out, g_I are [T][ld]; post (the state
+// after each step, what backward needs) is [T][S][ld]; carry is [S][ld], zeroed by the
+// caller. A call handles elements [0, N) of the rows, so callers split the elements of a
+// layer between threads by offsetting the pointers. The time loop
 // is outside and the loop over the N = batch x features elements inside, branch-free, so it
 // vectorizes; the whole recurrence of a layer is one call.
 #pragma once

@@ -4,10 +4,12 @@
 #include "Ops.h"
 #include "Rng.h"
 
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
 
 namespace snnc::rt::nn {
+
 
 int64_t elements(const std::vector<int64_t> &shape) {
   int64_t n = 1;
@@ -40,6 +42,8 @@ Network::Network(std::vector<LayerSpec> layers, int output) : layers_(std::move(
     }
   }
   act_.resize(layers_.size());
+  fwd_s_.assign(layers_.size(), 0.0);
+  bwd_s_.assign(layers_.size(), 0.0);
   post_.resize(layers_.size());
   grad_.resize(layers_.size());
   argmax_.resize(layers_.size());
@@ -75,6 +79,7 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
     }
     const std::vector<float> &in = act_[l.input];
     const LayerSpec &src = layers_[l.input];
+    auto t0 = std::chrono::steady_clock::now();
     switch (l.kind) {
       case LayerSpec::Linear:
         linear_forward(in.data(), params_[weight_of_[i]].value.data(), params_[bias_of_[i]].value.data(), y.data(),
@@ -90,10 +95,11 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
       case LayerSpec::Dropout: std::copy(in.begin(), in.end(), y.begin()); break;
       case LayerSpec::Cell:
         post_[i].resize(static_cast<size_t>(T * l.states * B * out_f));
-        l.forward(in.data(), y.data(), post_[i].data(), T, B * out_f);
+        l.forward(in.data(), y.data(), post_[i].data(), T, B * out_f, B * out_f);
         break;
       default: throw std::logic_error("unknown layer kind");
     }
+    fwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   return act_[output_];
 }
@@ -102,7 +108,6 @@ void Network::backward(const float *g_out) {
   int64_t rows = T_ * B_;
   for (auto &g : grad_) g.clear();
   grad_[output_].assign(g_out, g_out + rows * features(output_));
-  std::vector<float> carry;
   for (int i = static_cast<int>(layers_.size()) - 1; i > 0; --i) {
     const LayerSpec &l = layers_[i];
     if (grad_[i].empty()) continue;
@@ -112,6 +117,7 @@ void Network::backward(const float *g_out) {
     bool need_input_grad = l.input > 0;  // the network input needs no gradient
     if (g_in.empty()) g_in.assign(rows * in_f, 0.f);
     const float *x = act_[l.input].data();
+    auto t0 = std::chrono::steady_clock::now();
     switch (l.kind) {
       case LayerSpec::Linear:
         linear_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(), need_input_grad ? g_in.data() : nullptr,
@@ -128,14 +134,17 @@ void Network::backward(const float *g_out) {
         for (size_t k = 0; k < g_in.size(); ++k) g_in[k] += grad_[i][k];
         break;
       case LayerSpec::Cell: {
-        std::vector<float> g(rows * out_f);
-        carry.assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * B_ * out_f), 0.f);
-        l.backward(x, act_[i].data(), post_[i].data(), grad_[i].data(), g.data(), carry.data(), T_, B_ * out_f);
-        for (size_t k = 0; k < g.size(); ++k) g_in[k] += g[k];
+        int64_t n = B_ * out_f;
+        scratch_.resize(rows * out_f);
+        carry_.assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * n), 0.f);
+        float *g = scratch_.data();
+        l.backward(x, act_[i].data(), post_[i].data(), grad_[i].data(), g, carry_.data(), T_, n, n);
+        for (int64_t k = 0; k < rows * out_f; ++k) g_in[k] += g[k];
         break;
       }
       default: throw std::logic_error("unknown layer kind");
     }
+    bwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
 }
 

@@ -12,9 +12,10 @@
 
 namespace snnc::rt::nn {
 
-using CellForward = void (*)(const float *I, float *out, float *post, int64_t T, int64_t N);
+/// Cell scan kernels (see backends/llvm/CellCodeGen.h): elements [0, N) of rows of length ld.
+using CellForward = void (*)(const float *I, float *out, float *post, int64_t T, int64_t N, int64_t ld);
 using CellBackward = void (*)(const float *I, const float *out, const float *post, const float *g_out,
-                              float *g_I, float *carry, int64_t T, int64_t N);
+                              float *g_I, float *carry, int64_t T, int64_t N, int64_t ld);
 
 struct LayerSpec {
   enum Kind { Input, Linear, Conv2d, MaxPool, AvgPool, Flatten, Dropout, Cell } kind = Input;
@@ -54,6 +55,9 @@ class Network {
   void zero_grad();
 
   const std::vector<float> &activation(int layer) const { return act_[layer]; }
+  /// Seconds spent per layer in forward and backward since construction (for profiling).
+  const std::vector<double> &forward_seconds() const { return fwd_s_; }
+  const std::vector<double> &backward_seconds() const { return bwd_s_; }
   const std::vector<float> &post_state(int layer) const { return post_[layer]; }
   int64_t features(int layer) const { return elements(layers_[layer].shape); }
 
@@ -65,6 +69,8 @@ class Network {
   std::vector<std::vector<float>> act_, post_;     ///< per layer
   std::vector<std::vector<float>> grad_;           ///< per layer: d loss / d activation
   std::vector<std::vector<int32_t>> argmax_;       ///< max-pool winners
+  std::vector<float> scratch_, carry_;             ///< reused by backward
+  std::vector<double> fwd_s_, bwd_s_;
   int64_t T_ = 0, B_ = 0;
 };
 

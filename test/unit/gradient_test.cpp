@@ -110,8 +110,8 @@ TEST(Gradients, AdaptiveCellMatchesHandWrittenBptt) {
   std::vector<float> I(T * N), out(T * N), post(T * 2 * N), g_out(T * N), g_I(T * N), carry(2 * N, 0.f);
   for (float &v : I) v = static_cast<float>(8 * rng.uniform());
   for (float &v : g_out) v = static_cast<float>(2 * rng.uniform() - 1);
-  cell.forward(I.data(), out.data(), post.data(), T, N);
-  cell.backward(I.data(), out.data(), post.data(), g_out.data(), g_I.data(), carry.data(), T, N);
+  cell.forward(I.data(), out.data(), post.data(), T, N, N);
+  cell.backward(I.data(), out.data(), post.data(), g_out.data(), g_I.data(), carry.data(), T, N, N);
   int spikes = 0;
   for (int64_t n = 0; n < N; ++n) {
     // forward by hand
