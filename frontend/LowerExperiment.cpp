@@ -146,8 +146,8 @@ class ExperimentLowering {
 
   void encode(const Value &v, ir::TrainSpec &t) {
     std::string kind = callee(v);
-    if (kind != "rate" && kind != "direct" && kind != "latency") {
-      diags_.error(v.loc, "unknown encoder '" + kind + "'" + did_you_mean(kind, {"rate", "direct", "latency"}));
+    if (kind != "rate" && kind != "direct" && kind != "latency" && kind != "delta") {
+      diags_.error(v.loc, "unknown encoder '" + kind + "'" + did_you_mean(kind, {"rate", "direct", "latency", "delta"}));
       return;
     }
     t.encoder = kind;

@@ -234,6 +234,10 @@ class ModelLowering {
       const Value *p = arg(s, "p", 0);
       auto rate = p ? constant(*p, "dropout's p") : std::optional<double>(0.5);
       if (!rate) return -1;
+      if (*rate < 0 || *rate >= 1) {
+        diags_.error(p->loc, "dropout's p must be in [0, 1), got " + ir::format_number(*rate));
+        return -1;
+      }
       l.kind = ir::Layer::Dropout;
       l.rate = *rate;
       l.shape = in;

@@ -47,6 +47,7 @@ Network::Network(std::vector<LayerSpec> layers, int output) : layers_(std::move(
   post_.resize(layers_.size());
   grad_.resize(layers_.size());
   argmax_.resize(layers_.size());
+  mask_.resize(layers_.size());
 }
 
 void Network::init_params(uint64_t seed) {
@@ -91,8 +92,21 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
         break;
       case LayerSpec::MaxPool: maxpool_forward(in.data(), y.data(), argmax_[i], rows, src.shape, l); break;
       case LayerSpec::AvgPool: avgpool_forward(in.data(), y.data(), rows, src.shape, l); break;
-      case LayerSpec::Flatten:
-      case LayerSpec::Dropout: std::copy(in.begin(), in.end(), y.begin()); break;
+      case LayerSpec::Flatten: std::copy(in.begin(), in.end(), y.begin()); break;
+      case LayerSpec::Dropout:
+        if (!training_ || l.rate <= 0) {
+          std::copy(in.begin(), in.end(), y.begin());
+          mask_[i].clear();
+        } else {
+          Rng rng(dropout_seed_, 2000000 + dropout_calls_++);
+          float keep = static_cast<float>(1.0 / (1.0 - l.rate));
+          mask_[i].resize(in.size());
+          for (size_t k = 0; k < in.size(); ++k) {
+            mask_[i][k] = rng.uniform() < l.rate ? 0.f : keep;
+            y[k] = in[k] * mask_[i][k];
+          }
+        }
+        break;
       case LayerSpec::Cell:
         post_[i].resize(static_cast<size_t>(T * l.states * B * out_f));
         l.forward(in.data(), y.data(), post_[i].data(), T, B * out_f, B * out_f);
@@ -130,8 +144,10 @@ void Network::backward(const float *g_out) {
       case LayerSpec::MaxPool: maxpool_backward(grad_[i].data(), g_in.data(), argmax_[i], rows, src.shape, l); break;
       case LayerSpec::AvgPool: avgpool_backward(grad_[i].data(), g_in.data(), rows, src.shape, l); break;
       case LayerSpec::Flatten:
-      case LayerSpec::Dropout:
         for (size_t k = 0; k < g_in.size(); ++k) g_in[k] += grad_[i][k];
+        break;
+      case LayerSpec::Dropout:
+        for (size_t k = 0; k < g_in.size(); ++k) g_in[k] += grad_[i][k] * (mask_[i].empty() ? 1.f : mask_[i][k]);
         break;
       case LayerSpec::Cell: {
         int64_t n = B_ * out_f;

@@ -48,6 +48,12 @@ class Network {
   const std::vector<LayerSpec> &layers() const { return layers_; }
   int output() const { return output_; }
 
+  /// Training mode enables dropout (inverted: kept values scaled by 1/(1-p)), with masks
+  /// drawn from a stream seeded by `seed` and advanced every forward pass.
+  void set_training(bool training, uint64_t seed = 0) {
+    training_ = training;
+    dropout_seed_ = seed;
+  }
   /// x: [T][B][input features]. Returns the output layer's activation [T][B][out features].
   const std::vector<float> &forward(const float *x, int64_t T, int64_t B);
   /// g_out: gradient of the loss w.r.t. the output activation. Accumulates into Param::grad.
@@ -71,6 +77,9 @@ class Network {
   std::vector<std::vector<int32_t>> argmax_;       ///< max-pool winners
   std::vector<float> scratch_, carry_;             ///< reused by backward
   std::vector<double> fwd_s_, bwd_s_;
+  std::vector<std::vector<float>> mask_;           ///< dropout masks of the last forward
+  bool training_ = false;
+  uint64_t dropout_seed_ = 0, dropout_calls_ = 0;
   int64_t T_ = 0, B_ = 0;
 };
 

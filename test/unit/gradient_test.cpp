@@ -159,3 +159,21 @@ TEST(Surrogates, DerivativesMatchClosedForms) {
   }
   EXPECT_EQ(ir::surrogate_derivative("nope", {}, ir::var("h")), nullptr);
 }
+
+TEST(Gradients, DropoutMasksForwardAndBackwardAlike) {
+  Built b = build(std::string(kSmooth) + "network N { input x: [100]\n output y = x |> dropout(0.3) |> Soft }", "N");
+  rt::nn::Network &net = *b.net;
+  std::vector<float> x(2 * 4 * 100, 1.f), g(2 * 4 * 100, 1.f);
+  net.set_training(true, 9);
+  net.forward(x.data(), 2, 4);
+  const auto &dropped = net.activation(1);
+  int zeros = 0;
+  for (float v : dropped) {
+    EXPECT_TRUE(v == 0.f || std::fabs(v - 1 / 0.7f) < 1e-6) << v;
+    zeros += v == 0.f;
+  }
+  EXPECT_NEAR(zeros / 800.0, 0.3, 0.07);
+  net.set_training(false);
+  net.forward(x.data(), 2, 4);
+  EXPECT_EQ(net.activation(1), x);  // inference: identity
+}

@@ -37,6 +37,8 @@ void encode(const std::vector<float> &images, int64_t B, int64_t F, const ir::Tr
   x.assign(T * B * F, 0.f);
   if (t.encoder == "direct") {
     for (int64_t s = 0; s < T; ++s) std::copy(images.begin(), images.begin() + B * F, x.begin() + s * B * F);
+  } else if (t.encoder == "delta") {  // a static image changes once: spikes at t = 0 where it is bright
+    for (int64_t i = 0; i < B * F; ++i) x[i] = images[i] > 0.1f ? 1.f : 0.f;
   } else if (t.encoder == "latency") {  // one spike, earlier for brighter pixels; none for black
     for (int64_t i = 0; i < B * F; ++i)
       if (images[i] > 0.f) {
@@ -186,6 +188,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
     loader.start_epoch(epoch);
     rt::Batch batch;
     rt::Rng rng(spec.seed, 1000 + static_cast<uint64_t>(epoch));
+    net.set_training(true, spec.seed * 1000003 + static_cast<uint64_t>(epoch));
     double loss_sum = 0;
     int64_t correct = 0, seen = 0, done_batches = 0;
     while (loader.next(batch)) {
@@ -206,6 +209,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
     }
     double train_s = seconds_since(t0);
     if (tty) std::fprintf(stderr, "\n");
+    net.set_training(false);
     Evaluation ev = evaluate(net, test, t, spec.seed);
     double wall = seconds_since(t0);
     nlohmann::json rec = {{"epoch", epoch + 1},
