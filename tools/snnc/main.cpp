@@ -13,6 +13,7 @@
 #include "Optimize.h"
 #include "Pass.h"
 #include "RunCommand.h"
+#include "TraceCommand.h"
 #include "TrainCommand.h"
 #include "LowerExperiment.h"
 #include "LowerModel.h"
@@ -212,6 +213,21 @@ int main(int argc, char **argv) {
   run->add_flag("--quiet", run_opts.quiet, "Print nothing on success");
   run->add_flag("--no-progress", no_progress, "No progress bar on stderr");
 
+  driver::TraceOptions trace_opts;
+  auto *trace = app.add_subcommand("trace", "Run one input through an experiment's trained model and print each step");
+  trace->add_option("file", trace_opts.file, "The .snn file with the experiment")->required();
+  trace->add_option("--weights", trace_opts.weights, "A safetensors checkpoint (e.g. out/<experiment>/model.safetensors)")
+      ->required();
+  trace->add_option("--input", trace_opts.input, "An IDX image file (raw or .gz), e.g. data/mnist/t10k-images-idx3-ubyte")
+      ->required();
+  trace->add_option("--index", trace_opts.index, "Which image of the file (default 0)")->check(CLI::NonNegativeNumber);
+  trace->add_option("--label", trace_opts.label, "Its class: also compute the loss and the gradients")
+      ->check(CLI::NonNegativeNumber);
+  trace->add_option("--steps", trace_opts.steps, "Time steps (default: the experiment's)")->check(CLI::PositiveNumber);
+  trace->add_option("--out", trace_opts.out, "Write every spike, state, the loss and the gradients to this JSON file");
+  trace->add_option("--sim", trace_opts.experiment, "Which experiment (default: the first)");
+  trace->add_flag("--compare", trace_opts.compare, "Trace the experiment's `compare` twin");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -228,6 +244,14 @@ int main(int argc, char **argv) {
     if (*check) return cmd_check(check_file);
     if (*emit) return cmd_emit(emit_opts);
     if (*opt) return cmd_opt(opt_file, opt_passes);
+    if (*trace) {
+      auto buffer = driver::read_source(trace_opts.file);
+      if (!buffer) return 1;
+      DiagnosticEngine diags(buffer);
+      auto file = driver::load_checked(*buffer, diags);
+      if (!file) return 1;
+      return driver::run_trace(trace_opts, *file, diags);
+    }
     if (*run) {
       run_opts.progress = !no_progress;
       auto buffer = driver::read_source(run_opts.file);
