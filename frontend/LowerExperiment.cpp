@@ -162,11 +162,19 @@ class ExperimentLowering {
         auto x = number(a, n);
         if (x) (n == "correct" ? t.correct : t.incorrect) = *x;
       });
-    } else if (kind == "cross_entropy") {
+    } else if (kind == "cross_entropy" || kind == "cross_entropy_membrane") {
       t.loss = kind;
       args(v, {}, [](const std::string &, const Value &) {});
+    } else if (kind == "mse_membrane") {
+      t.loss = kind;
+      t.correct = 1, t.incorrect = 0;
+      args(v, {"on", "off"}, [&](const std::string &n, const Value &a) {
+        auto x = number(a, n);
+        if (x) (n == "on" ? t.correct : t.incorrect) = *x;
+      });
     } else {
-      diags_.error(v.loc, "unknown loss '" + kind + "'" + did_you_mean(kind, {"mse_count", "cross_entropy"}));
+      diags_.error(v.loc, "unknown loss '" + kind + "'" +
+                              did_you_mean(kind, {"mse_count", "cross_entropy", "cross_entropy_membrane", "mse_membrane"}));
     }
   }
 

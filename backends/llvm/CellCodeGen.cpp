@@ -49,10 +49,10 @@ class CellCodeGen {
   }
 
   void backward() {
-    Function *f = define("cell_bwd." + c_.name, {ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_, i64_});
+    Function *f = define("cell_bwd." + c_.name, {ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_, i64_});
     Value *I = f->getArg(0), *out = f->getArg(1), *post = f->getArg(2), *g_out = f->getArg(3);
-    Value *g_I = f->getArg(4), *carry = f->getArg(5), *T = f->getArg(6), *N = f->getArg(7);
-    Value *LD = f->getArg(8);
+    Value *g_post = f->getArg(4), *g_I = f->getArg(5), *carry = f->getArg(6), *T = f->getArg(7), *N = f->getArg(8);
+    Value *LD = f->getArg(9);
     auto [t, t_exit] = loop(b_.CreateSub(T, b_.getInt64(1)), b_.getInt64(-1), "t", true);
     auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
     ExprEnv env = constants();
@@ -65,7 +65,9 @@ class CellCodeGen {
       for (int64_t j = 0; j < S_; ++j) {
         env.vars["_post_" + c_.states[j].name] = load(post, state_index(t, j, n, LD));
         carry_slot.push_back(b_.CreateAdd(b_.CreateMul(b_.getInt64(j), LD), n));
-        env.vars["_a_" + c_.states[j].name] = load(carry, carry_slot.back());
+        // the adjoint of s[t] from later steps plus any loss on the state itself
+        env.vars["_a_" + c_.states[j].name] =
+            b_.CreateFAdd(load(carry, carry_slot.back()), load(g_post, state_index(t, j, n, LD)));
       }
     }
     ExprEmitter e(b_, rt_, nullptr, f32_);

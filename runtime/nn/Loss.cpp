@@ -71,4 +71,62 @@ LossResult cross_entropy_count_loss(const std::vector<float> &out, const int32_t
   return r;
 }
 
+std::vector<int32_t> predict_by_max_membrane(const std::vector<float> &post, int64_t T, int64_t B, int64_t K,
+                                             int64_t S) {
+  std::vector<int32_t> pred(B, 0);
+  for (int64_t b = 0; b < B; ++b) {
+    float best = -INFINITY;
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t k = 0; k < K; ++k) {
+        float m = post[(t * S) * B * K + b * K + k];
+        if (m > best) best = m, pred[b] = static_cast<int32_t>(k);
+      }
+  }
+  return pred;
+}
+
+LossResult membrane_cross_entropy_loss(const std::vector<float> &post, const int32_t *labels, int64_t T, int64_t B,
+                                       int64_t K, int64_t S) {
+  LossResult r;
+  r.grad.assign(T * B * K, 0.f);
+  r.state_grad.assign(T * S * B * K, 0.f);
+  double sum = 0;
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t b = 0; b < B; ++b) {
+      const float *m = &post[(t * S) * B * K + b * K];
+      double mx = m[0];
+      for (int64_t k = 1; k < K; ++k) mx = std::max<double>(mx, m[k]);
+      double z = 0;
+      for (int64_t k = 0; k < K; ++k) z += std::exp(m[k] - mx);
+      sum += -(m[labels[b]] - mx - std::log(z));
+      for (int64_t k = 0; k < K; ++k)
+        r.state_grad[(t * S) * B * K + b * K + k] =
+            static_cast<float>((std::exp(m[k] - mx) / z - (k == labels[b])) / (static_cast<double>(B) * T));
+    }
+  r.loss = sum / (static_cast<double>(B) * T);
+  auto pred = predict_by_max_membrane(post, T, B, K, S);
+  for (int64_t b = 0; b < B; ++b) r.correct += pred[b] == labels[b];
+  return r;
+}
+
+LossResult membrane_mse_loss(const std::vector<float> &post, const int32_t *labels, int64_t T, int64_t B, int64_t K,
+                             int64_t S, double on, double off) {
+  LossResult r;
+  r.grad.assign(T * B * K, 0.f);
+  r.state_grad.assign(T * S * B * K, 0.f);
+  double sum = 0, n = static_cast<double>(T) * B * K;
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t k = 0; k < K; ++k) {
+        int64_t at = (t * S) * B * K + b * K + k;
+        double d = post[at] - (k == labels[b] ? on : off);
+        sum += d * d;
+        r.state_grad[at] = static_cast<float>(2 * d / n);
+      }
+  r.loss = sum / n;
+  auto pred = predict_by_max_membrane(post, T, B, K, S);
+  for (int64_t b = 0; b < B; ++b) r.correct += pred[b] == labels[b];
+  return r;
+}
+
 }  // namespace snnc::rt::nn

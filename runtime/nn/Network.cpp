@@ -118,7 +118,7 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
   return act_[output_];
 }
 
-void Network::backward(const float *g_out) {
+void Network::backward(const float *g_out, const float *g_state) {
   int64_t rows = T_ * B_;
   for (auto &g : grad_) g.clear();
   grad_[output_].assign(g_out, g_out + rows * features(output_));
@@ -154,7 +154,12 @@ void Network::backward(const float *g_out) {
         scratch_.resize(rows * out_f);
         carry_.assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * n), 0.f);
         float *g = scratch_.data();
-        l.backward(x, act_[i].data(), post_[i].data(), grad_[i].data(), g, carry_.data(), T_, n, n);
+        const float *g_post = i == output_ && g_state ? g_state : nullptr;
+        if (!g_post) {
+          zeros_.assign(post_[i].size(), 0.f);
+          g_post = zeros_.data();
+        }
+        l.backward(x, act_[i].data(), post_[i].data(), grad_[i].data(), g_post, g, carry_.data(), T_, n, n);
         for (int64_t k = 0; k < rows * out_f; ++k) g_in[k] += g[k];
         break;
       }

@@ -15,7 +15,7 @@ namespace snnc::rt::nn {
 /// Cell scan kernels (see backends/llvm/CellCodeGen.h): elements [0, N) of rows of length ld.
 using CellForward = void (*)(const float *I, float *out, float *post, int64_t T, int64_t N, int64_t ld);
 using CellBackward = void (*)(const float *I, const float *out, const float *post, const float *g_out,
-                              float *g_I, float *carry, int64_t T, int64_t N, int64_t ld);
+                              const float *g_post, float *g_I, float *carry, int64_t T, int64_t N, int64_t ld);
 
 struct LayerSpec {
   enum Kind { Input, Linear, Conv2d, MaxPool, AvgPool, Flatten, Dropout, Cell } kind = Input;
@@ -56,8 +56,9 @@ class Network {
   }
   /// x: [T][B][input features]. Returns the output layer's activation [T][B][out features].
   const std::vector<float> &forward(const float *x, int64_t T, int64_t B);
-  /// g_out: gradient of the loss w.r.t. the output activation. Accumulates into Param::grad.
-  void backward(const float *g_out);
+  /// g_out: gradient of the loss w.r.t. the output activation; g_state (optional): w.r.t.
+  /// the output cell's state [T][S][B*K] (membrane losses). Accumulates into Param::grad.
+  void backward(const float *g_out, const float *g_state = nullptr);
   void zero_grad();
 
   const std::vector<float> &activation(int layer) const { return act_[layer]; }
@@ -75,7 +76,7 @@ class Network {
   std::vector<std::vector<float>> act_, post_;     ///< per layer
   std::vector<std::vector<float>> grad_;           ///< per layer: d loss / d activation
   std::vector<std::vector<int32_t>> argmax_;       ///< max-pool winners
-  std::vector<float> scratch_, carry_;             ///< reused by backward
+  std::vector<float> scratch_, carry_, zeros_;     ///< reused by backward
   std::vector<double> fwd_s_, bwd_s_;
   std::vector<std::vector<float>> mask_;           ///< dropout masks of the last forward
   bool training_ = false;

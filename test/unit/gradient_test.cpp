@@ -111,7 +111,8 @@ TEST(Gradients, AdaptiveCellMatchesHandWrittenBptt) {
   for (float &v : I) v = static_cast<float>(8 * rng.uniform());
   for (float &v : g_out) v = static_cast<float>(2 * rng.uniform() - 1);
   cell.forward(I.data(), out.data(), post.data(), T, N, N);
-  cell.backward(I.data(), out.data(), post.data(), g_out.data(), g_I.data(), carry.data(), T, N, N);
+  std::vector<float> g_post(T * 2 * N, 0.f);
+  cell.backward(I.data(), out.data(), post.data(), g_out.data(), g_post.data(), g_I.data(), carry.data(), T, N, N);
   int spikes = 0;
   for (int64_t n = 0; n < N; ++n) {
     // forward by hand
@@ -176,4 +177,41 @@ TEST(Gradients, DropoutMasksForwardAndBackwardAlike) {
   net.set_training(false);
   net.forward(x.data(), 2, 4);
   EXPECT_EQ(net.activation(1), x);  // inference: identity
+}
+
+TEST(Gradients, MembraneLossesByFiniteDifferences) {
+  // an output cell that never spikes: the membrane is a smooth function of the weights, so
+  // the gradient through the state (membrane losses) can be checked by finite differences
+  Built b = build(
+      "neuron Acc(beta: real = 0.8) {\n  state mem: real = 0\n  update { mem = beta * mem + I }\n"
+      "  spike when mem > 1000\n}\nnetwork N { input x: [5]\n output y = x |> linear(4) |> Acc }",
+      "N");
+  rt::nn::Network &net = *b.net;
+  const int64_t T = 6, B = 3, K = 4;
+  rt::Rng rng(3, 3);
+  std::vector<float> x(T * B * 5);
+  for (float &v : x) v = static_cast<float>(rng.uniform());
+  std::vector<int32_t> labels = {0, 2, 3};
+  for (int which = 0; which < 2; ++which) {
+    auto loss_of = [&]() {
+      net.forward(x.data(), T, B);
+      return which == 0 ? rt::nn::membrane_cross_entropy_loss(net.post_state(net.output()), labels.data(), T, B, K, 1)
+                        : rt::nn::membrane_mse_loss(net.post_state(net.output()), labels.data(), T, B, K, 1, 1.0, 0.0);
+    };
+    auto l0 = loss_of();
+    net.zero_grad();
+    net.backward(l0.grad.data(), l0.state_grad.data());
+    for (auto &p : net.params()) {
+      std::vector<float> analytic = p.grad;
+      for (size_t k = 0; k < p.value.size(); k += 3) {
+        float keep = p.value[k];
+        p.value[k] = keep + 1e-3f;
+        double up = loss_of().loss;
+        p.value[k] = keep - 1e-3f;
+        double down = loss_of().loss;
+        p.value[k] = keep;
+        EXPECT_NEAR(analytic[k], (up - down) / 2e-3, 1e-3) << (which ? "mse " : "ce ") << p.name << "[" << k << "]";
+      }
+    }
+  }
 }

@@ -51,8 +51,18 @@ void encode(const std::vector<float> &images, int64_t B, int64_t F, const ir::Tr
   }
 }
 
-rt::nn::LossResult compute_loss(const std::vector<float> &out, const int32_t *labels, int64_t B, int64_t K,
-                                const ir::TrainSpec &t) {
+bool membrane_loss(const ir::TrainSpec &t) { return t.loss == "cross_entropy_membrane" || t.loss == "mse_membrane"; }
+
+rt::nn::LossResult compute_loss(const rt::nn::Network &net, const std::vector<float> &out, const int32_t *labels,
+                                int64_t B, int64_t K, const ir::TrainSpec &t) {
+  const auto &out_layer = net.layers()[net.output()];
+  if (membrane_loss(t)) {
+    if (out_layer.states == 0)
+      throw std::runtime_error("loss '" + t.loss + "' needs a stateful (membrane) output cell");
+    const auto &post = net.post_state(net.output());
+    if (t.loss == "mse_membrane") return rt::nn::membrane_mse_loss(post, labels, t.steps, B, K, out_layer.states, t.correct, t.incorrect);
+    return rt::nn::membrane_cross_entropy_loss(post, labels, t.steps, B, K, out_layer.states);
+  }
   if (t.loss == "cross_entropy") return rt::nn::cross_entropy_count_loss(out, labels, t.steps, B, K);
   return rt::nn::mse_count_loss(out, labels, t.steps, B, K, t.correct, t.incorrect);
 }
@@ -83,7 +93,9 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
   while (loader.next(batch)) {
     encode(batch.images, batch.size, F, t, rng, x);
     const auto &out = net.forward(x.data(), t.steps, batch.size);
-    auto pred = rt::nn::predict_by_count(out, t.steps, batch.size, K);
+    auto pred = membrane_loss(t) ? rt::nn::predict_by_max_membrane(net.post_state(net.output()), t.steps, batch.size, K,
+                                                                    net.layers()[net.output()].states)
+                                 : rt::nn::predict_by_count(out, t.steps, batch.size, K);
     for (int64_t b = 0; b < batch.size; ++b) correct += pred[b] == batch.labels[b];
     seen += batch.size;
     for (size_t i = 0; i < net.layers().size(); ++i)
@@ -194,9 +206,9 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
     while (loader.next(batch)) {
       encode(batch.images, batch.size, F, t, rng, x);
       const auto &out = net.forward(x.data(), t.steps, batch.size);
-      auto loss = compute_loss(out, batch.labels.data(), batch.size, K, t);
+      auto loss = compute_loss(net, out, batch.labels.data(), batch.size, K, t);
       net.zero_grad();
-      net.backward(loss.grad.data());
+      net.backward(loss.grad.data(), loss.state_grad.empty() ? nullptr : loss.state_grad.data());
       if (spec.clip > 0) rt::clip_grad_norm(refs, spec.clip);
       opt->step(refs);
       loss_sum += loss.loss * batch.size;
