@@ -66,9 +66,33 @@ void Network::zero_grad() {
   for (auto &p : params_) std::fill(p.grad.begin(), p.grad.end(), 0.f);
 }
 
+void Network::count_ops(int i, const std::vector<float> &in, int64_t rows) {
+  if (!counting_) return;
+  const LayerSpec &l = layers_[i];
+  const LayerSpec &src = layers_[l.input];
+  double dense;  // multiply-accumulates of one row (one sample at one step)
+  if (l.kind == LayerSpec::Linear) {
+    dense = static_cast<double>(elements(src.shape)) * l.out_features;
+  } else {
+    int64_t ckk = src.shape[0] * l.kernel * l.kernel;
+    dense = static_cast<double>(ckk) * l.channels * l.shape[1] * l.shape[2];
+  }
+  bool binary = true;
+  int64_t nonzero = 0;
+  for (float v : in) {
+    binary &= v == 0.f || v == 1.f;
+    nonzero += v != 0.f;
+  }
+  if (binary)  // each active input drives its share of the layer's connections
+    ops_.accumulates += dense * static_cast<double>(nonzero) / static_cast<double>(elements(src.shape));
+  else
+    ops_.macs += dense * static_cast<double>(rows);
+}
+
 const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B) {
   T_ = T;
   B_ = B;
+  if (counting_) ops_.samples += B;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec &l = layers_[i];
     int64_t rows = T * B, out_f = elements(l.shape);
@@ -83,10 +107,12 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
     auto t0 = std::chrono::steady_clock::now();
     switch (l.kind) {
       case LayerSpec::Linear:
+        count_ops(static_cast<int>(i), in, rows);
         linear_forward(in.data(), params_[weight_of_[i]].value.data(), params_[bias_of_[i]].value.data(), y.data(),
                        rows, elements(src.shape), l.out_features);
         break;
       case LayerSpec::Conv2d:
+        count_ops(static_cast<int>(i), in, rows);
         conv2d_forward(in.data(), params_[weight_of_[i]].value.data(), params_[bias_of_[i]].value.data(), y.data(),
                        rows, src.shape, l);
         break;

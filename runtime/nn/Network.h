@@ -62,6 +62,19 @@ class Network {
   void zero_grad();
 
   const std::vector<float> &activation(int layer) const { return act_[layer]; }
+  /// Synaptic operations counted by forward passes since reset_op_counts(): accumulates
+  /// (a binary spike input adds a weight: one AC per active input and target) and
+  /// multiply-accumulates (real-valued input: every weight of the layer).
+  struct OpCounts {
+    double accumulates = 0, macs = 0;
+    int64_t samples = 0;  ///< samples seen (B per forward)
+  };
+  const OpCounts &op_counts() const { return ops_; }
+  /// Starts counting (from zero); counting costs a pass over each synaptic op's input.
+  void count_ops(bool on) {
+    counting_ = on;
+    ops_ = {};
+  }
   /// Seconds spent per layer in forward and backward since construction (for profiling).
   const std::vector<double> &forward_seconds() const { return fwd_s_; }
   const std::vector<double> &backward_seconds() const { return bwd_s_; }
@@ -79,6 +92,9 @@ class Network {
   std::vector<float> scratch_, carry_, zeros_;     ///< reused by backward
   std::vector<double> fwd_s_, bwd_s_;
   std::vector<std::vector<float>> mask_;           ///< dropout masks of the last forward
+  OpCounts ops_;
+  bool counting_ = false;
+  void count_ops(int layer, const std::vector<float> &input, int64_t rows);
   bool training_ = false;
   uint64_t dropout_seed_ = 0, dropout_calls_ = 0;
   int64_t T_ = 0, B_ = 0;

@@ -77,6 +77,7 @@ void progress_line(const std::string &label, int64_t done, int64_t total, double
 
 struct Evaluation {
   double accuracy = 0;
+  double accumulates = 0, macs = 0;           ///< per inference
   std::map<std::string, double> spike_rates;  ///< per cell layer: spikes per neuron per step
 };
 
@@ -85,6 +86,7 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
   int64_t F = net.features(0), K = net.features(net.output());
   rt::BatchLoader loader(test, 500, false, seed);
   loader.start_epoch(0);
+  net.count_ops(true);
   rt::Batch batch;
   rt::Rng rng(seed, 9001);
   std::vector<float> x;
@@ -106,6 +108,10 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
       }
   }
   e.accuracy = seen ? static_cast<double>(correct) / seen : 0;
+  const auto &ops = net.op_counts();
+  e.accumulates = ops.samples ? ops.accumulates / ops.samples : 0;
+  e.macs = ops.samples ? ops.macs / ops.samples : 0;
+  net.count_ops(false);
   for (auto &[name, s] : spikes) {
     int64_t per_sample = 0;
     for (size_t i = 0; i < net.layers().size(); ++i)
@@ -113,6 +119,17 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
     e.spike_rates[name] = s / (static_cast<double>(seen) * per_sample * t.steps);
   }
   return e;
+}
+
+/// Synaptic operations per inference and the energy they would take at 45 nm: 0.9 pJ per
+/// 32-bit accumulate, 4.6 pJ per 32-bit multiply-accumulate (Horowitz, ISSCC 2014). An
+/// estimate of the synaptic arithmetic only (no memory traffic, no neuron updates).
+nlohmann::json efficiency(const Evaluation &ev) {
+  double pj = 0.9 * ev.accumulates + 4.6 * ev.macs;
+  return {{"accumulates", ev.accumulates},
+          {"multiply_accumulates", ev.macs},
+          {"estimated_synaptic_energy_nj", pj / 1000.0},
+          {"energy_model", "estimate: 0.9 pJ/AC, 4.6 pJ/MAC (32-bit, 45 nm; Horowitz 2014)"}};
 }
 
 std::vector<rt::NamedTensor> checkpoint_tensors(rt::nn::Network &net) {
@@ -232,6 +249,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
                           {"train_time_s", train_s},
                           {"samples_per_s", seen / train_s},
                           {"spike_rate", ev.spike_rates},
+                          {"ops_per_inference", efficiency(ev)},
                           {"lr", opt->lr()}};
     epochs.push_back(rec);
     save(net, *opt, out_dir, role, model.name, epoch + 1);
@@ -245,6 +263,60 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
                 << std::flush;
   }
   return record(true);
+}
+
+/// The results table over replicates (mean ± sample std), as Markdown (returned and
+/// written to results.md) and CSV (results.csv).
+std::string results_table(const ir::ExperimentSpec &spec, const nlohmann::json &runs, const std::string &out_dir) {
+  struct Row {
+    std::string role, network, type;
+    std::vector<double> acc, acs, macs, energy;
+  };
+  std::vector<Row> rows;
+  for (const auto &r : runs) {
+    std::string role = r["role"];
+    auto it = std::find_if(rows.begin(), rows.end(), [&](const Row &x) { return x.role == role; });
+    if (it == rows.end()) {
+      const ir::Model &m = role == "model" ? spec.model : *spec.compare;
+      bool spiking = false;
+      for (const auto &c : m.cells) spiking |= c.output == nullptr;
+      rows.push_back({role, m.name, spiking ? "SNN" : "ANN", {}, {}, {}, {}});
+      it = rows.end() - 1;
+    }
+    it->acc.push_back(r["final_test_accuracy"]);
+    if (!r["epochs"].empty() && r["epochs"].back().contains("ops_per_inference")) {
+      const auto &ops = r["epochs"].back()["ops_per_inference"];
+      it->acs.push_back(ops["accumulates"]);
+      it->macs.push_back(ops["multiply_accumulates"]);
+      it->energy.push_back(ops["estimated_synaptic_energy_nj"]);
+    }
+  }
+  auto mean = [](const std::vector<double> &v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return v.empty() ? 0.0 : s / v.size();
+  };
+  auto stdev = [&](const std::vector<double> &v) {
+    if (v.size() < 2) return 0.0;
+    double m = mean(v), s = 0;
+    for (double x : v) s += (x - m) * (x - m);
+    return std::sqrt(s / (v.size() - 1));
+  };
+  std::string md = fmt::format("| benchmark | network | type | test accuracy (%) | replicates | ACs / inference | "
+                               "MACs / inference | est. synaptic energy (nJ) |\n|---|---|---|---|---|---|---|---|\n");
+  std::string csv = "benchmark,network,role,type,accuracy_mean,accuracy_std,replicates,accumulates,macs,energy_nj\n";
+  for (const auto &r : rows) {
+    md += fmt::format("| {} | {} ({}) | {} | {:.2f} ± {:.2f} | {} | {:.3g} | {:.3g} | {:.3g} |\n", spec.dataset, r.network,
+                      r.role, r.type, 100 * mean(r.acc), 100 * stdev(r.acc), r.acc.size(), mean(r.acs), mean(r.macs),
+                      mean(r.energy));
+    csv += fmt::format("{},{},{},{},{:.6f},{:.6f},{},{:.6g},{:.6g},{:.6g}\n", spec.dataset, r.network, r.role, r.type,
+                       mean(r.acc), stdev(r.acc), r.acc.size(), mean(r.acs), mean(r.macs), mean(r.energy));
+  }
+  md += "\nEnergy is an estimate of the synaptic arithmetic only: 0.9 pJ per accumulate, 4.6 pJ per "
+        "multiply-accumulate (32-bit, 45 nm; Horowitz, ISSCC 2014).\n";
+  rt::write_file_atomic(out_dir + "/results.md", md);
+  rt::write_file_atomic(out_dir + "/results.csv", csv);
+  return md;
 }
 
 std::string default_data_dir(const std::string &dataset) {
@@ -283,10 +355,10 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
         throw std::runtime_error("cannot resume: " + path + " belongs to experiment '" +
                                  previous.value("experiment", "?") + "', not '" + spec->name + "'");
     }
-    auto previous_run = [&](const std::string &role) -> const nlohmann::json * {
+    auto previous_run = [&](const std::string &role, int64_t replicate) -> const nlohmann::json * {
       if (!previous.contains("runs")) return nullptr;
       for (const auto &r : previous["runs"])
-        if (r.value("role", "") == role) return &r;
+        if (r.value("role", "") == role && r.value("replicate", int64_t{0}) == replicate) return &r;
       return nullptr;
     };
     if (!o.quiet)
@@ -305,17 +377,29 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
     auto write_progress = [&](const nlohmann::json &run) {
       rt::write_file_atomic(json_path, summary_with(run, false).dump(2) + "\n");
     };
-    runs.push_back(train_one("model", spec->model, spec->model_train, *spec, train, test, o, out_dir,
-                             previous_run("model"), write_progress));
-    if (spec->compare && !o.no_compare)
-      runs.push_back(train_one("compare", *spec->compare, spec->compare_train, *spec, train, test, o, out_dir,
-                               previous_run("compare"), write_progress));
+    for (int64_t rep = 0; rep < spec->replicates; ++rep) {
+      ir::ExperimentSpec replicate = *spec;  // replicate r: seed + r, its own checkpoint folder
+      replicate.seed = spec->seed + static_cast<uint64_t>(rep);
+      std::string dir_r = spec->replicates > 1 ? out_dir + "/seed-" + std::to_string(replicate.seed) : out_dir;
+      auto tag = [&](nlohmann::json r) {
+        r["replicate"] = rep;
+        r["seed"] = replicate.seed;
+        return r;
+      };
+      auto progress = [&](const nlohmann::json &run) { write_progress(tag(run)); };
+      if (spec->replicates > 1 && !o.quiet) std::cout << fmt::format("replicate {}/{} (seed {})\n", rep + 1, spec->replicates, replicate.seed);
+      runs.push_back(tag(train_one("model", spec->model, spec->model_train, replicate, train, test, o, dir_r,
+                                   previous_run("model", rep), progress)));
+      if (spec->compare && !o.no_compare)
+        runs.push_back(tag(train_one("compare", *spec->compare, spec->compare_train, replicate, train, test, o, dir_r,
+                                     previous_run("compare", rep), progress)));
+    }
     rt::write_file_atomic(json_path, summary_with(nullptr, true).dump(2) + "\n");
+    std::string table = results_table(*spec, runs, out_dir);
     if (!o.quiet) {
-      for (const auto &r : runs)
-        std::cout << fmt::format("  {:<8} {:<10} test accuracy {:.2f}%\n", r["role"].get<std::string>(),
-                                 r["network"].get<std::string>(), 100 * r["final_test_accuracy"].get<double>());
-      std::cout << "  summary: " << json_path << "  checkpoints: " << out_dir << "/*.safetensors\n";
+      std::cout << "\n" << table << "\n";
+      std::cout << "  summary: " << json_path << "  results: " << out_dir << "/results.md, results.csv  checkpoints: "
+                << out_dir << (spec->replicates > 1 ? "/seed-*/" : "/") << "*.safetensors\n";
     }
     return 0;
   } catch (const std::exception &e) {
