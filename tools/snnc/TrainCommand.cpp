@@ -1,6 +1,8 @@
 // TrainCommand.cpp — the training loop of an experiment.
 #include "TrainCommand.h"
 
+#include "Report.h"
+
 #include "LowerExperiment.h"
 #include "Loss.h"
 #include "ModelCompiler.h"
@@ -171,7 +173,8 @@ void save(rt::nn::Network &net, const rt::Optimizer &opt, const std::string &dir
 nlohmann::json train_one(const std::string &role, const ir::Model &model, const ir::TrainSpec &t,
                          const ir::ExperimentSpec &spec, const rt::Dataset &train, const rt::Dataset &test,
                          const TrainOptions &o, const std::string &out_dir, const nlohmann::json *previous,
-                         const std::function<void(const nlohmann::json &)> &on_epoch) {
+                         const std::function<void(const nlohmann::json &)> &on_epoch,
+                         std::vector<LayerRaster> *raster = nullptr) {
   auto t_compile = Clock::now();
   backends::CompiledModel compiled(model);
   double compile_s = seconds_since(t_compile);
@@ -261,6 +264,16 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
                                100 * rec["train_accuracy"].get<double>(), 100 * ev.accuracy, wall,
                                rec["samples_per_s"].get<double>())
                 << std::flush;
+  }
+  if (raster && test.count > 0) {  // the spikes of test image 0 through every spiking layer
+    std::vector<float> image(test.images.begin(), test.images.begin() + F), x1;
+    rt::Rng rng(spec.seed, 31337);
+    encode(image, 1, F, t, rng, x1);
+    net.forward(x1.data(), t.steps, 1);
+    for (size_t i = 0; i < net.layers().size(); ++i)
+      if (net.layers()[i].spiking)
+        raster->push_back({net.layers()[i].name, t.steps, net.features(static_cast<int>(i)),
+                           net.activation(static_cast<int>(i))});
   }
   return record(true);
 }
@@ -377,6 +390,7 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
     auto write_progress = [&](const nlohmann::json &run) {
       rt::write_file_atomic(json_path, summary_with(run, false).dump(2) + "\n");
     };
+    std::vector<LayerRaster> raster;
     for (int64_t rep = 0; rep < spec->replicates; ++rep) {
       ir::ExperimentSpec replicate = *spec;  // replicate r: seed + r, its own checkpoint folder
       replicate.seed = spec->seed + static_cast<uint64_t>(rep);
@@ -389,15 +403,20 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
       auto progress = [&](const nlohmann::json &run) { write_progress(tag(run)); };
       if (spec->replicates > 1 && !o.quiet) std::cout << fmt::format("replicate {}/{} (seed {})\n", rep + 1, spec->replicates, replicate.seed);
       runs.push_back(tag(train_one("model", spec->model, spec->model_train, replicate, train, test, o, dir_r,
-                                   previous_run("model", rep), progress)));
+                                   previous_run("model", rep), progress, rep == 0 ? &raster : nullptr)));
       if (spec->compare && !o.no_compare)
         runs.push_back(tag(train_one("compare", *spec->compare, spec->compare_train, replicate, train, test, o, dir_r,
                                      previous_run("compare", rep), progress)));
     }
     rt::write_file_atomic(json_path, summary_with(nullptr, true).dump(2) + "\n");
     std::string table = results_table(*spec, runs, out_dir);
+    rt::write_file_atomic(out_dir + "/report.html",
+                          make_report(summary_with(nullptr, true), table, raster,
+                                      fmt::format("{} on test image 0 (label {}), seed {}", spec->model.name,
+                                                  test.count ? test.labels[0] : -1, spec->seed)));
     if (!o.quiet) {
       std::cout << "\n" << table << "\n";
+      std::cout << "  report: " << out_dir << "/report.html\n";
       std::cout << "  summary: " << json_path << "  results: " << out_dir << "/results.md, results.csv  checkpoints: "
                 << out_dir << (spec->replicates > 1 ? "/seed-*/" : "/") << "*.safetensors\n";
     }
