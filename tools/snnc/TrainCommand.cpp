@@ -18,6 +18,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <sstream>
 #include <fstream>
 #include <functional>
 #include <cmath>
@@ -278,6 +281,35 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
   return record(true);
 }
 
+/// out/<experiment>/run-YYYYMMDD-HHMMSS[-N]: a new directory for every run, so no run
+/// overwrites an earlier one.
+std::string fresh_run_dir(const std::string &experiment) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  std::string base = "out/" + experiment + "/run-" + stamp, dir = base;
+  for (int n = 2; std::filesystem::exists(dir); ++n) dir = base + "-" + std::to_string(n);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+/// The experiment as resolved (every default filled in), for config.json.
+nlohmann::json resolved_config(const ir::ExperimentSpec &s) {
+  auto train = [](const ir::TrainSpec &t) {
+    return nlohmann::json{{"encoder", t.encoder}, {"steps", t.steps},        {"loss", t.loss},
+                          {"correct", t.correct}, {"incorrect", t.incorrect}, {"optimizer", t.optim},
+                          {"lr", t.lr},           {"momentum", t.momentum},   {"weight_decay", t.weight_decay}};
+  };
+  nlohmann::json j = {{"experiment", s.name}, {"dataset", s.dataset},   {"data_dir", s.data_dir},
+                      {"epochs", s.epochs},   {"batch", s.batch},       {"train_limit", s.train_limit},
+                      {"test_limit", s.test_limit}, {"seed", s.seed},  {"replicates", s.replicates},
+                      {"schedule", s.schedule}, {"clip", s.clip},
+                      {"model", {{"network", s.model.name}, {"ir", ir::print(s.model)}, {"training", train(s.model_train)}}}};
+  if (s.compare)
+    j["compare"] = {{"network", s.compare->name}, {"ir", ir::print(*s.compare)}, {"training", train(s.compare_train)}};
+  return j;
+}
+
 /// The results table over replicates (mean ± sample std), as Markdown (returned and
 /// written to results.md) and CSV (results.csv).
 std::string results_table(const ir::ExperimentSpec &spec, const nlohmann::json &runs, const std::string &out_dir) {
@@ -352,8 +384,17 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
     rt::Dataset train = rt::load_mnist_like(dir, true), test = rt::load_mnist_like(dir, false);
     if (spec->train_limit > 0 && spec->train_limit < train.count) train = rt::subset(train, 0, spec->train_limit);
     if (spec->test_limit > 0 && spec->test_limit < test.count) test = rt::subset(test, 0, spec->test_limit);
-    std::string out_dir = !o.resume_dir.empty() ? o.resume_dir : o.out_dir.empty() ? "out/" + spec->name : o.out_dir;
+    std::string out_dir = !o.resume_dir.empty() ? o.resume_dir : !o.out_dir.empty() ? o.out_dir : fresh_run_dir(spec->name);
     std::string json_path = o.summary_json.empty() ? out_dir + "/summary.json" : o.summary_json;
+    {
+      nlohmann::json config = resolved_config(*spec);
+      config["data_dir"] = dir;
+      rt::write_file_atomic(out_dir + "/config.json", config.dump(2) + "\n");
+      std::ifstream src(o.file);
+      std::stringstream text;
+      text << src.rdbuf();
+      rt::write_file_atomic(out_dir + "/source.snn", text.str());
+    }
     nlohmann::json previous;
     if (!o.resume_dir.empty()) {
       std::string path = o.resume_dir + "/summary.json";
