@@ -59,6 +59,11 @@ std::vector<NamedTensor> read_safetensors(const std::string &path, std::map<std:
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_safetensors(bytes, path, metadata);
+}
+
+std::vector<NamedTensor> parse_safetensors(const std::string &bytes, const std::string &path,
+                                           std::map<std::string, std::string> *metadata) {
   if (bytes.size() < 8) fail(path, bytes.size(), "truncated: no 8-byte header length");
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[i])) << (8 * i);

@@ -21,4 +21,8 @@ void write_safetensors(const std::string &path, const std::vector<NamedTensor> &
 
 std::vector<NamedTensor> read_safetensors(const std::string &path, std::map<std::string, std::string> *metadata = nullptr);
 
+/// The same from bytes in memory (`name` is used in error messages).
+std::vector<NamedTensor> parse_safetensors(const std::string &bytes, const std::string &name,
+                                           std::map<std::string, std::string> *metadata = nullptr);
+
 }  // namespace snnc::rt

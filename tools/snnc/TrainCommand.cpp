@@ -4,6 +4,7 @@
 #include "Report.h"
 
 #include "LowerExperiment.h"
+#include "Inference.h"
 #include "Loss.h"
 #include "ModelCompiler.h"
 #include "Network.h"
@@ -35,25 +36,12 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+rt::nn::EncoderSpec encoder_of(const ir::TrainSpec &t) { return {t.encoder, t.steps}; }
+
 /// Turns a batch of images [B][F] in [0, 1] into network input [T][B][F].
 void encode(const std::vector<float> &images, int64_t B, int64_t F, const ir::TrainSpec &t, rt::Rng &rng,
             std::vector<float> &x) {
-  int64_t T = t.steps;
-  x.assign(T * B * F, 0.f);
-  if (t.encoder == "direct") {
-    for (int64_t s = 0; s < T; ++s) std::copy(images.begin(), images.begin() + B * F, x.begin() + s * B * F);
-  } else if (t.encoder == "delta") {  // a static image changes once: spikes at t = 0 where it is bright
-    for (int64_t i = 0; i < B * F; ++i) x[i] = images[i] > 0.1f ? 1.f : 0.f;
-  } else if (t.encoder == "latency") {  // one spike, earlier for brighter pixels; none for black
-    for (int64_t i = 0; i < B * F; ++i)
-      if (images[i] > 0.f) {
-        auto s = static_cast<int64_t>(std::lround((1.0 - images[i]) * (T - 1)));
-        x[s * B * F + i] = 1.f;
-      }
-  } else {  // rate: Bernoulli with the pixel as probability, every step
-    for (int64_t s = 0; s < T; ++s)
-      for (int64_t i = 0; i < B * F; ++i) x[s * B * F + i] = rng.uniform() < images[i] ? 1.f : 0.f;
-  }
+  rt::nn::encode(images.data(), B, F, encoder_of(t), rng, x);
 }
 
 bool membrane_loss(const ir::TrainSpec &t) { return t.loss == "cross_entropy_membrane" || t.loss == "mse_membrane"; }
@@ -88,31 +76,19 @@ struct Evaluation {
 
 Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::TrainSpec &t, uint64_t seed) {
   Evaluation e;
-  int64_t F = net.features(0), K = net.features(net.output());
-  rt::BatchLoader loader(test, 500, false, seed);
-  loader.start_epoch(0);
-  net.count_ops(true);
-  rt::Batch batch;
-  rt::Rng rng(seed, 9001);
-  std::vector<float> x;
-  int64_t correct = 0, seen = 0;
   std::map<std::string, double> spikes;
-  while (loader.next(batch)) {
-    encode(batch.images, batch.size, F, t, rng, x);
-    const auto &out = net.forward(x.data(), t.steps, batch.size);
-    auto pred = membrane_loss(t) ? rt::nn::predict_by_max_membrane(net.post_state(net.output()), t.steps, batch.size, K,
-                                                                    net.layers()[net.output()].states)
-                                 : rt::nn::predict_by_count(out, t.steps, batch.size, K);
-    for (int64_t b = 0; b < batch.size; ++b) correct += pred[b] == batch.labels[b];
-    seen += batch.size;
+  net.count_ops(true);
+  auto pred = rt::nn::predict(net, test.images.data(), test.count, encoder_of(t), seed, membrane_loss(t), [&](int64_t) {
     for (size_t i = 0; i < net.layers().size(); ++i)
       if (net.layers()[i].spiking) {
         double s = 0;
         for (float v : net.activation(static_cast<int>(i))) s += v;
         spikes[net.layers()[i].name] += s;
       }
-  }
-  e.accuracy = seen ? static_cast<double>(correct) / seen : 0;
+  });
+  int64_t correct = 0;
+  for (int64_t k = 0; k < test.count; ++k) correct += pred[k] == test.labels[k];
+  e.accuracy = test.count ? static_cast<double>(correct) / test.count : 0;
   const auto &ops = net.op_counts();
   e.accumulates = ops.samples ? ops.accumulates / ops.samples : 0;
   e.macs = ops.samples ? ops.macs / ops.samples : 0;
@@ -121,7 +97,7 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
     int64_t per_sample = 0;
     for (size_t i = 0; i < net.layers().size(); ++i)
       if (net.layers()[i].name == name) per_sample = net.features(static_cast<int>(i));
-    e.spike_rates[name] = s / (static_cast<double>(seen) * per_sample * t.steps);
+    e.spike_rates[name] = s / (static_cast<double>(std::max<int64_t>(test.count, 1)) * per_sample * t.steps);
   }
   return e;
 }
