@@ -13,6 +13,7 @@
 #include "Optimize.h"
 #include "Pass.h"
 #include "RunCommand.h"
+#include "BuildCommand.h"
 #include "TraceCommand.h"
 #include "TrainCommand.h"
 #include "LowerExperiment.h"
@@ -228,6 +229,15 @@ int main(int argc, char **argv) {
   trace->add_option("--sim", trace_opts.experiment, "Which experiment (default: the first)");
   trace->add_flag("--compare", trace_opts.compare, "Trace the experiment's `compare` twin");
 
+  driver::BuildOptions build_opts;
+  auto *build = app.add_subcommand("build", "Compile an experiment's trained model into a standalone inference executable");
+  build->add_option("file", build_opts.file, "The .snn file with the experiment")->required();
+  build->add_option("--weights", build_opts.weights, "The trained weights (safetensors), embedded in the binary")->required();
+  build->add_option("-o,--output", build_opts.output, "The executable to write")->required();
+  build->add_option("--target", build_opts.target, "CPU to compile for: native (default) or an LLVM CPU name, e.g. x86-64-v3");
+  build->add_option("--sim", build_opts.experiment, "Which experiment (default: the first)");
+  build->add_flag("--compare", build_opts.compare, "Build the experiment's `compare` twin");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -244,6 +254,14 @@ int main(int argc, char **argv) {
     if (*check) return cmd_check(check_file);
     if (*emit) return cmd_emit(emit_opts);
     if (*opt) return cmd_opt(opt_file, opt_passes);
+    if (*build) {
+      auto buffer = driver::read_source(build_opts.file);
+      if (!buffer) return 1;
+      DiagnosticEngine diags(buffer);
+      auto file = driver::load_checked(*buffer, diags);
+      if (!file) return 1;
+      return driver::run_build(build_opts, *file, diags);
+    }
     if (*trace) {
       auto buffer = driver::read_source(trace_opts.file);
       if (!buffer) return 1;

@@ -1,0 +1,234 @@
+// InferMain.cpp — the `main` of standalone inference binaries built by `snnc build`.
+//
+// The model comes from the object file snnc emitted: the execution plan (JSON), the
+// weights (safetensors bytes) and the compiled cell kernels. This file only reads inputs,
+// runs the shared prediction loop (runtime/nn/Inference) and prints results. It links
+// against the runtime alone: no LLVM, no compiler.
+#include "Inference.h"
+#include "Network.h"
+#include "train/Idx.h"
+#include "train/Safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+extern "C" {
+struct snnc_cell_entry {
+  const char *name;
+  void *forward;
+  void *backward;
+};
+extern const char snnc_model_plan[];
+extern const char snnc_model_weights[];
+extern const int64_t snnc_model_weights_size;
+extern const snnc_cell_entry snnc_model_cells[];
+extern const int64_t snnc_model_cell_count;
+}
+
+using namespace snnc::rt;
+using nlohmann::json;
+
+namespace {
+
+nn::LayerSpec::Kind kind_of(const std::string &k) {
+  static const std::map<std::string, nn::LayerSpec::Kind> kinds = {
+      {"input", nn::LayerSpec::Input},     {"linear", nn::LayerSpec::Linear},   {"conv2d", nn::LayerSpec::Conv2d},
+      {"maxpool", nn::LayerSpec::MaxPool}, {"avgpool", nn::LayerSpec::AvgPool}, {"flatten", nn::LayerSpec::Flatten},
+      {"dropout", nn::LayerSpec::Dropout}, {"cell", nn::LayerSpec::Cell}};
+  return kinds.at(k);
+}
+
+nn::Network make_network(const json &plan) {
+  std::vector<nn::LayerSpec> layers;
+  for (const auto &l : plan["layers"]) {
+    nn::LayerSpec s;
+    s.kind = kind_of(l["kind"]);
+    s.name = l["name"];
+    s.input = l["input"];
+    s.shape = l["shape"].get<std::vector<int64_t>>();
+    s.out_features = l["out_features"];
+    s.channels = l["channels"];
+    s.kernel = l["kernel"];
+    s.stride = l["stride"];
+    s.padding = l["padding"];
+    s.rate = l["rate"];
+    s.states = l["states"];
+    s.spiking = l["spiking"];
+    if (s.kind == nn::LayerSpec::Cell) {
+      std::string cell = l["cell"];
+      for (int64_t c = 0; c < snnc_model_cell_count; ++c)
+        if (cell == snnc_model_cells[c].name) {
+          s.forward = reinterpret_cast<nn::CellForward>(snnc_model_cells[c].forward);
+          s.backward = reinterpret_cast<nn::CellBackward>(snnc_model_cells[c].backward);
+        }
+      if (!s.forward) throw std::runtime_error("the binary lacks the kernel of cell '" + cell + "'");
+    }
+    layers.push_back(std::move(s));
+  }
+  return nn::Network(std::move(layers), plan["output"]);
+}
+
+void load_weights(nn::Network &net, const std::vector<NamedTensor> &tensors, const std::string &source) {
+  for (auto &p : net.params()) {
+    const NamedTensor *t = nullptr;
+    for (const auto &x : tensors)
+      if (x.name == p.name) t = &x;
+    if (!t) throw std::runtime_error(source + ": no tensor '" + p.name + "'");
+    if (t->shape != p.shape) throw std::runtime_error(source + ": tensor '" + p.name + "' has the wrong shape");
+    p.value = t->data;
+  }
+}
+
+/// A binary PGM (P5, 8-bit) image scaled to [0, 1].
+std::vector<float> read_pgm(const std::string &path, int64_t expect) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  std::string magic;
+  int w = 0, h = 0, maxval = 0;
+  in >> magic >> w >> h >> maxval;
+  if (magic != "P5" || w <= 0 || h <= 0 || maxval <= 0 || maxval > 255)
+    throw std::runtime_error(path + ": byte 0: not an 8-bit binary PGM (P5) image");
+  in.get();
+  if (static_cast<int64_t>(w) * h != expect)
+    throw std::runtime_error(path + ": a " + std::to_string(w) + "x" + std::to_string(h) + " image; the model takes " +
+                             std::to_string(expect) + " pixels");
+  std::vector<unsigned char> px(static_cast<size_t>(w) * h);
+  in.read(reinterpret_cast<char *>(px.data()), static_cast<std::streamsize>(px.size()));
+  if (in.gcount() != static_cast<std::streamsize>(px.size()))
+    throw std::runtime_error(path + ": byte " + std::to_string(in.tellg()) + ": truncated pixel data");
+  std::vector<float> out(px.size());
+  for (size_t i = 0; i < px.size(); ++i) out[i] = px[i] / static_cast<float>(maxval);
+  return out;
+}
+
+bool is_pgm(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  char m[2] = {0, 0};
+  in.read(m, 2);
+  return m[0] == 'P' && m[1] == '5';
+}
+
+void usage(const char *argv0, const json &plan) {
+  std::printf(
+      "%s — a spiking network compiled by snnc (network %s, %s encoding over %lld steps).\n\n"
+      "usage: %s [options] INPUT...\n\n"
+      "INPUT is an IDX image file (raw or .gz; every image in it) or a binary PGM (P5) image of %lld pixels.\n"
+      "Prints the predicted class of every input, one per line.\n\n"
+      "options:\n"
+      "  --labels FILE     IDX labels for the IDX input: also report the accuracy\n"
+      "  --counts          print the output spike count of every class too\n"
+      "  --json            print one JSON object instead of text\n"
+      "  --weights FILE    use these weights (safetensors) instead of the embedded ones\n"
+      "  --limit N         use at most N images\n"
+      "  --help            this text\n",
+      argv0, plan["network"].get<std::string>().c_str(), plan["encoder"].get<std::string>().c_str(),
+      static_cast<long long>(plan["steps"].get<int64_t>()), argv0, static_cast<long long>(plan["features"].get<int64_t>()));
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  try {
+    json plan = json::parse(snnc_model_plan);
+    std::vector<std::string> inputs;
+    std::string labels_path, weights_path;
+    bool counts = false, as_json = false;
+    int64_t limit = -1;
+    for (int i = 1; i < argc; ++i) {
+      std::string a = argv[i];
+      auto value = [&]() -> std::string {
+        if (i + 1 >= argc) throw std::runtime_error("option " + a + " needs a value");
+        return argv[++i];
+      };
+      if (a == "--help" || a == "-h") {
+        usage(argv[0], plan);
+        return 0;
+      } else if (a == "--labels") labels_path = value();
+      else if (a == "--weights") weights_path = value();
+      else if (a == "--counts") counts = true;
+      else if (a == "--json") as_json = true;
+      else if (a == "--limit") limit = std::stoll(value());
+      else if (a.rfind("--", 0) == 0) throw std::runtime_error("unknown option " + a + " (see --help)");
+      else inputs.push_back(a);
+    }
+    if (inputs.empty()) throw std::runtime_error("no input given (see --help)");
+    int64_t F = plan["features"];
+    std::vector<float> images;
+    std::vector<std::string> names;
+    for (const auto &path : inputs) {
+      if (is_pgm(path)) {
+        auto img = read_pgm(path, F);
+        images.insert(images.end(), img.begin(), img.end());
+        names.push_back(path);
+        continue;
+      }
+      IdxArray idx = read_idx(path);
+      int64_t per = 1;
+      for (size_t d = 1; d < idx.dims.size(); ++d) per *= idx.dims[d];
+      if (per != F || idx.dims.size() < 2)
+        throw std::runtime_error(path + ": images of " + std::to_string(per) + " values; the model takes " +
+                                 std::to_string(F));
+      for (uint8_t v : idx.data) images.push_back(v / 255.f);
+      for (int64_t k = 0; k < idx.dims[0]; ++k) names.push_back(path + "[" + std::to_string(k) + "]");
+    }
+    int64_t count = static_cast<int64_t>(names.size());
+    if (limit >= 0 && limit < count) count = limit;
+    auto t0 = std::chrono::steady_clock::now();
+    nn::Network net = make_network(plan);
+    if (weights_path.empty())
+      load_weights(net, parse_safetensors(std::string(snnc_model_weights, snnc_model_weights_size), "embedded weights"),
+                   "embedded weights");
+    else
+      load_weights(net, read_safetensors(weights_path), weights_path);
+    nn::EncoderSpec enc{plan["encoder"], plan["steps"]};
+    int64_t K = net.features(net.output());
+    std::vector<double> class_counts;
+    auto pred = nn::predict(net, images.data(), count, enc, plan["seed"], plan["by_membrane"], [&](int64_t b) {
+      if (!counts) return;
+      const auto &y = net.activation(net.output());
+      for (int64_t k = 0; k < b; ++k)
+        for (int64_t c = 0; c < K; ++c) {
+          double s = 0;
+          for (int64_t t = 0; t < enc.steps; ++t) s += y[(t * b + k) * K + c];
+          class_counts.push_back(s);
+        }
+    });
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::vector<int32_t> labels;
+    if (!labels_path.empty()) {
+      IdxArray l = read_idx(labels_path);
+      if (l.dims.size() != 1 || l.dims[0] < count)
+        throw std::runtime_error(labels_path + ": " + std::to_string(l.dims[0]) + " labels for " + std::to_string(count) + " images");
+      labels.assign(l.data.begin(), l.data.begin() + count);
+    }
+    int64_t correct = 0;
+    for (int64_t k = 0; k < static_cast<int64_t>(labels.size()); ++k) correct += pred[k] == labels[k];
+    if (as_json) {
+      json out = {{"network", plan["network"]}, {"predictions", pred}, {"seconds", seconds}};
+      if (!labels.empty()) out["accuracy"] = static_cast<double>(correct) / count;
+      if (counts) out["counts"] = class_counts;
+      std::cout << out.dump() << "\n";
+      return 0;
+    }
+    for (int64_t k = 0; k < count; ++k) {
+      std::cout << names[k] << " " << pred[k];
+      if (counts)
+        for (int64_t c = 0; c < K; ++c) std::cout << (c ? "," : " ") << class_counts[k * K + c];
+      std::cout << "\n";
+    }
+    if (!labels.empty())
+      std::printf("accuracy: %.6f (%lld/%lld)\n", static_cast<double>(correct) / count, static_cast<long long>(correct),
+                  static_cast<long long>(count));
+    return 0;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,19 @@
+// BuildCommand.h — `snnc build`: a trained experiment model as a standalone executable
+// (ahead-of-time LLVM object + the runtime's inference main), with the weights embedded.
+#pragma once
+#include "AST.h"
+#include "Diagnostics.h"
+
+#include <string>
+
+namespace snnc::driver {
+
+struct BuildOptions {
+  std::string file, experiment, weights, output;
+  std::string target = "native";  ///< CPU: native or an LLVM CPU name
+  bool compare = false;           ///< build the `compare` twin
+};
+
+int run_build(const BuildOptions &options, const ast::File &file, DiagnosticEngine &diags);
+
+}  // namespace snnc::driver
