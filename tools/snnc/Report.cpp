@@ -30,7 +30,8 @@ struct Series {
 /// A line chart with epochs on x; y from 0 to the largest value (or [0, 1] for fractions).
 std::string line_chart(const std::string &title, const std::string &y_label, const std::vector<Series> &series,
                        bool fraction) {
-  const double W = 460, H = 280, L = 60, R = 20, T = 30, B = 45;
+  const double W = 460, L = 60, R = 20, T = 30, B = 45 + 14.0 * series.size();  // legend below the axis
+  const double H = 235 + 14.0 * series.size();
   size_t n = 0;
   double top = fraction ? 1.0 : 0.0, bottom = 0.0;
   for (const auto &s : series) {
@@ -57,7 +58,8 @@ std::string line_chart(const std::string &title, const std::string &y_label, con
   }
   for (size_t i = 0; i < n; ++i)
     svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle">{}</text>)", x(i), H - B + 16, i + 1);
-  svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle">epoch</text>)", L + (W - L - R) / 2, H - 8);
+  svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle">epoch</text>)", L + (W - L - R) / 2,
+                     H - B + 32);
   svg += fmt::format(R"svg(<text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">{}</text>)svg",
                      T + (H - T - B) / 2, T + (H - T - B) / 2, escape(y_label));
   for (size_t s = 0; s < series.size(); ++s) {
@@ -67,7 +69,8 @@ std::string line_chart(const std::string &title, const std::string &y_label, con
     svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>)", pts, c);
     for (size_t i = 0; i < series[s].y.size(); ++i)
       svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}"/>)", x(i), y(series[s].y[i]), c);
-    svg += fmt::format(R"(<text x="{}" y="{}" fill="{}">{}</text>)", L + 8, T + 16 + 14 * s, c, escape(series[s].label));
+    svg += fmt::format(R"(<text x="{}" y="{}" fill="{}">{}</text>)", L, H - 14.0 * (series.size() - s) + 6, c,
+                       escape("— " + series[s].label));
   }
   return svg + "</svg>";
 }
