@@ -247,7 +247,14 @@ class ModelLowering {
     std::string neuron = s.name;
     std::vector<NamedValue> args = s.args;
     if (auto it = cell_params_.find(s.name); it != cell_params_.end()) {
-      const Value &v = it->second;
+      // a parameter may default to another one (`readout: neuron = cell`); follow the chain
+      const Value *value = &it->second;
+      for (int hops = 0; hops < 8 && value->kind == Value::Expr && value->expr->kind == ir::ExprKind::Var; ++hops) {
+        auto next = cell_params_.find(value->expr->name);
+        if (next == cell_params_.end() || &next->second == value) break;
+        value = &next->second;
+      }
+      const Value &v = *value;
       if (v.kind == Value::Expr && v.expr->kind == ir::ExprKind::Var) {
         neuron = v.expr->name;
       } else if (v.kind == Value::Call) {
