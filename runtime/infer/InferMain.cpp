@@ -11,7 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <zlib.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -108,6 +111,91 @@ std::vector<float> read_pgm(const std::string &path, int64_t expect) {
   return out;
 }
 
+uint32_t be32(const unsigned char *p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+/// An 8-bit grayscale (or RGB/RGBA, averaged), non-interlaced PNG scaled to [0, 1].
+std::vector<float> read_png(const std::string &path, int64_t expect) {
+  std::ifstream in(path, std::ios::binary);
+  std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto fail = [&](size_t at, const std::string &why) {
+    throw std::runtime_error(path + ": byte " + std::to_string(at) + ": " + why);
+  };
+  const auto *u = reinterpret_cast<const unsigned char *>(b.data());
+  uint32_t w = 0, h = 0;
+  int depth = 0, colour = 0;
+  std::string idat;
+  size_t pos = 8;
+  while (pos + 12 <= b.size()) {
+    uint32_t len = be32(u + pos);
+    std::string type = b.substr(pos + 4, 4);
+    if (pos + 12 + len > b.size()) fail(pos, "truncated chunk '" + type + "'");
+    if (type == "IHDR") {
+      if (len < 13) fail(pos, "short IHDR");
+      w = be32(u + pos + 8), h = be32(u + pos + 12), depth = u[pos + 16], colour = u[pos + 17];
+      if (u[pos + 20] != 0) fail(pos + 20, "interlaced PNGs are not supported");
+    } else if (type == "IDAT") {
+      idat.append(b, pos + 8, len);
+    } else if (type == "IEND") {
+      break;
+    }
+    pos += 12 + len;
+  }
+  int channels = colour == 0 ? 1 : colour == 2 ? 3 : colour == 4 ? 2 : colour == 6 ? 4 : 0;
+  if (depth != 8 || channels == 0) fail(16, "only 8-bit grayscale, RGB or RGBA PNGs are supported");
+  if (static_cast<int64_t>(w) * h != expect)
+    throw std::runtime_error(path + ": a " + std::to_string(w) + "x" + std::to_string(h) + " image; the model takes " +
+                             std::to_string(expect) + " pixels");
+  size_t stride = static_cast<size_t>(w) * channels;
+  std::vector<unsigned char> raw((stride + 1) * h);
+  uLongf size = raw.size();
+  if (uncompress(raw.data(), &size, reinterpret_cast<const Bytef *>(idat.data()), idat.size()) != Z_OK ||
+      size != raw.size())
+    fail(33, "corrupt image data");
+  std::vector<unsigned char> prev(stride, 0), cur(stride);
+  std::vector<float> out;
+  for (uint32_t y = 0; y < h; ++y) {
+    unsigned char filter = raw[y * (stride + 1)];
+    const unsigned char *line = &raw[y * (stride + 1) + 1];
+    for (size_t x = 0; x < stride; ++x) {
+      int a = x >= static_cast<size_t>(channels) ? cur[x - channels] : 0, up = prev[x],
+          c = x >= static_cast<size_t>(channels) ? prev[x - channels] : 0;
+      int p = a + up - c, pa = std::abs(p - a), pb = std::abs(p - up), pc = std::abs(p - c);
+      int pred = filter == 1 ? a : filter == 2 ? up : filter == 3 ? (a + up) / 2
+                 : filter == 4 ? (pa <= pb && pa <= pc ? a : pb <= pc ? up : c) : 0;
+      if (filter > 4) fail(33, "bad PNG filter type " + std::to_string(filter));
+      cur[x] = static_cast<unsigned char>(line[x] + pred);
+    }
+    for (uint32_t x = 0; x < w; ++x) {
+      int sum = 0, n = std::min(channels, 3);
+      for (int k = 0; k < n; ++k) sum += cur[x * channels + k];
+      out.push_back(sum / (255.f * n));
+    }
+    std::swap(prev, cur);
+  }
+  return out;
+}
+
+bool is_png(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  char m[8] = {};
+  in.read(m, 8);
+  return std::memcmp(m, "\x89PNG\r\n\x1a\n", 8) == 0;
+}
+
+/// Raw little-endian float32 values (`.f32`): one or more images of the model's size.
+std::vector<float> read_raw_f32(const std::string &path, int64_t expect) {
+  std::ifstream in(path, std::ios::binary);
+  std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (b.empty() || b.size() % (4 * expect) != 0)
+    throw std::runtime_error(path + ": byte " + std::to_string(b.size()) + ": " + std::to_string(b.size()) +
+                             " bytes is not a whole number of images of " + std::to_string(expect) + " float32 values");
+  std::vector<float> out(b.size() / 4);
+  std::memcpy(out.data(), b.data(), b.size());
+  return out;
+}
+
 bool is_pgm(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   char m[2] = {0, 0};
@@ -119,7 +207,8 @@ void usage(const char *argv0, const json &plan) {
   std::printf(
       "%s — a spiking network compiled by snnc (network %s, %s encoding over %lld steps).\n\n"
       "usage: %s [options] INPUT...\n\n"
-      "INPUT is an IDX image file (raw or .gz; every image in it) or a binary PGM (P5) image of %lld pixels.\n"
+      "INPUT is an IDX image file (raw or .gz; every image in it), a PGM (P5) or PNG (8-bit) image of %lld\n"
+      "pixels, or a .f32 file of raw little-endian float32 values in [0, 1] (one or more images).\n"
       "Prints the predicted class of every input, one per line.\n\n"
       "options:\n"
       "  --labels FILE     IDX labels for the IDX input: also report the accuracy\n"
@@ -163,10 +252,16 @@ int main(int argc, char **argv) {
     std::vector<float> images;
     std::vector<std::string> names;
     for (const auto &path : inputs) {
-      if (is_pgm(path)) {
-        auto img = read_pgm(path, F);
+      if (is_pgm(path) || is_png(path)) {
+        auto img = is_pgm(path) ? read_pgm(path, F) : read_png(path, F);
         images.insert(images.end(), img.begin(), img.end());
         names.push_back(path);
+        continue;
+      }
+      if (path.size() > 4 && path.compare(path.size() - 4, 4, ".f32") == 0) {
+        auto values = read_raw_f32(path, F);
+        images.insert(images.end(), values.begin(), values.end());
+        for (size_t k = 0; k < values.size() / F; ++k) names.push_back(path + "[" + std::to_string(k) + "]");
         continue;
       }
       IdxArray idx = read_idx(path);
