@@ -36,6 +36,18 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+/// What an experiment prints, also kept in <run dir>/log.txt (rewritten atomically after
+/// every line, so an interrupted run keeps its log).
+struct RunLog {
+  std::string path, text;
+  bool quiet = false;
+  void line(const std::string &s) {
+    if (!quiet) std::cout << s << std::flush;
+    text += s;
+    if (!path.empty()) rt::write_file_atomic(path, text);
+  }
+};
+
 rt::nn::EncoderSpec encoder_of(const ir::TrainSpec &t) { return {t.encoder, t.steps}; }
 
 /// Turns a batch of images [B][F] in [0, 1] into network input [T][B][F].
@@ -152,7 +164,7 @@ void save(rt::nn::Network &net, const rt::Optimizer &opt, const std::string &dir
 nlohmann::json train_one(const std::string &role, const ir::Model &model, const ir::TrainSpec &t,
                          const ir::ExperimentSpec &spec, const rt::Dataset &train, const rt::Dataset &test,
                          const TrainOptions &o, const std::string &out_dir, const nlohmann::json *previous,
-                         const std::function<void(const nlohmann::json &)> &on_epoch,
+                         const std::function<void(const nlohmann::json &)> &on_epoch, RunLog &log,
                          std::vector<LayerRaster> *raster = nullptr) {
   auto t_compile = Clock::now();
   backends::CompiledModel compiled(model);
@@ -179,7 +191,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
     epochs = (*previous)["epochs"];
     first_epoch = static_cast<int64_t>(epochs.size());
     restore(net, *opt, out_dir, role, first_epoch);
-    if (!o.quiet) std::cout << fmt::format("{} ({}): resumed after epoch {}\n", role, model.name, first_epoch);
+    log.line(fmt::format("{} ({}): resumed after epoch {}\n", role, model.name, first_epoch));
   }
   auto record = [&](bool done) {
     return nlohmann::json{{"role", role},         {"network", model.name},
@@ -236,13 +248,11 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
     epochs.push_back(rec);
     save(net, *opt, out_dir, role, model.name, epoch + 1);
     on_epoch(record(epoch + 1 == spec.epochs));
-    if (!o.quiet)
-      std::cout << fmt::format("{} ({}) epoch {}/{}: train loss {:.4f} acc {:.2f}% | test acc {:.2f}% | {:.1f} s, "
+    log.line(fmt::format("{} ({}) epoch {}/{}: train loss {:.4f} acc {:.2f}% | test acc {:.2f}% | {:.1f} s, "
                                "{:.0f} samples/s\n",
                                role, model.name, epoch + 1, spec.epochs, rec["train_loss"].get<double>(),
                                100 * rec["train_accuracy"].get<double>(), 100 * ev.accuracy, wall,
-                               rec["samples_per_s"].get<double>())
-                << std::flush;
+                               rec["samples_per_s"].get<double>()));
   }
   if (raster && test.count > 0) {  // the spikes of test image 0 through every spiking layer
     std::vector<float> image(test.images.begin(), test.images.begin() + F), x1;
@@ -391,11 +401,17 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
         if (r.value("role", "") == role && r.value("replicate", int64_t{0}) == replicate) return &r;
       return nullptr;
     };
-    if (!o.quiet)
-      std::cout << fmt::format("snnc: experiment '{}': {} from {} ({} training, {} test samples), {} epoch{}, "
+    RunLog log{out_dir + "/log.txt", "", o.quiet};
+    if (!o.resume_dir.empty()) {  // keep the interrupted run's log
+      std::ifstream old(out_dir + "/log.txt");
+      std::stringstream text;
+      text << old.rdbuf();
+      log.text = text.str();
+    }
+    log.line(fmt::format("snnc: experiment '{}': {} from {} ({} training, {} test samples), {} epoch{}, "
                                "batch {}, seed {}\n",
                                spec->name, spec->dataset, dir, train.count, test.count, spec->epochs,
-                               spec->epochs == 1 ? "" : "s", spec->batch, spec->seed);
+                               spec->epochs == 1 ? "" : "s", spec->batch, spec->seed));
     nlohmann::json runs = nlohmann::json::array();
     auto summary_with = [&](const nlohmann::json &current, bool complete) {
       nlohmann::json all = runs;
@@ -418,12 +434,12 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
         return r;
       };
       auto progress = [&](const nlohmann::json &run) { write_progress(tag(run)); };
-      if (spec->replicates > 1 && !o.quiet) std::cout << fmt::format("replicate {}/{} (seed {})\n", rep + 1, spec->replicates, replicate.seed);
+      if (spec->replicates > 1) log.line(fmt::format("replicate {}/{} (seed {})\n", rep + 1, spec->replicates, replicate.seed));
       runs.push_back(tag(train_one("model", spec->model, spec->model_train, replicate, train, test, o, dir_r,
-                                   previous_run("model", rep), progress, rep == 0 ? &raster : nullptr)));
+                                   previous_run("model", rep), progress, log, rep == 0 ? &raster : nullptr)));
       if (spec->compare && !o.no_compare)
         runs.push_back(tag(train_one("compare", *spec->compare, spec->compare_train, replicate, train, test, o, dir_r,
-                                     previous_run("compare", rep), progress)));
+                                     previous_run("compare", rep), progress, log)));
     }
     rt::write_file_atomic(json_path, summary_with(nullptr, true).dump(2) + "\n");
     std::string table = results_table(*spec, runs, out_dir);
@@ -431,12 +447,10 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
                           make_report(summary_with(nullptr, true), table, raster,
                                       fmt::format("{} on test image 0 (label {}), seed {}", spec->model.name,
                                                   test.count ? test.labels[0] : -1, spec->seed)));
-    if (!o.quiet) {
-      std::cout << "\n" << table << "\n";
-      std::cout << "  report: " << out_dir << "/report.html\n";
-      std::cout << "  summary: " << json_path << "  results: " << out_dir << "/results.md, results.csv  checkpoints: "
-                << out_dir << (spec->replicates > 1 ? "/seed-*/" : "/") << "*.safetensors\n";
-    }
+    log.line("\n" + table + "\n");
+    log.line("  report: " + out_dir + "/report.html\n");
+    log.line("  summary: " + json_path + "  results: " + out_dir + "/results.md, results.csv  checkpoints: " + out_dir +
+             (spec->replicates > 1 ? "/seed-*/" : "/") + "*.safetensors\n");
     return 0;
   } catch (const std::exception &e) {
     std::cerr << "snnc: error: " << e.what() << "\n";
