@@ -12,3 +12,11 @@ config.environment["PATH"] = os.pathsep.join(
     [config.snnc_bin, config.llvm_tools, config.environment.get("PATH", os.environ.get("PATH", ""))])
 config.substitutions.append(("%examples", os.path.join(config.snnc_src, "examples")))
 config.substitutions.append(("%python", "python3"))
+config.substitutions.append(("%snnc_src", config.snnc_src))
+
+# the CUDA toolkit, where present: compile tests of the emitted CUDA source
+import shutil
+nvcc = shutil.which("nvcc") or ("/usr/local/cuda/bin/nvcc" if os.path.exists("/usr/local/cuda/bin/nvcc") else None)
+if nvcc:
+    config.available_features.add("nvcc")
+    config.substitutions.append(("%nvcc", nvcc))

@@ -14,6 +14,7 @@
 #include "Pass.h"
 #include "RunCommand.h"
 #include "BuildCommand.h"
+#include "CudaSimPrinter.h"
 #include "TraceCommand.h"
 #include "TrainCommand.h"
 #include "LowerExperiment.h"
@@ -35,7 +36,7 @@ int cmd_check(const std::string &path) {
 
 struct EmitOptions {
   std::string file, sim;
-  bool ast = false, ir = false, ir_opt = false, ir_grad = false, llvm = false, no_llvm_opt = false,
+  bool ast = false, ir = false, ir_opt = false, ir_grad = false, llvm = false, cuda = false, no_llvm_opt = false,
        after_all = false;
 };
 
@@ -93,6 +94,10 @@ int cmd_emit(const EmitOptions &o) {
   }
   try {
     auto layout = backends::make_layout(*module);
+    if (o.cuda) {
+      std::cout << backends::print_cuda_simulation(*module, layout, o.file);
+      return 0;
+    }
     llvm::LLVMContext context;
     auto llvm_module = backends::generate_llvm(*module, layout, context);
     auto tm = backends::host_target_machine();
@@ -159,6 +164,7 @@ int main(int argc, char **argv) {
   g->add_flag("--ir-grad", emit_opts.ir_grad,
               "The trainable models (layer networks) after the autodiff pass: each cell's forward "
               "recurrence and its derived backward step");
+  g->add_flag("--cuda", emit_opts.cuda, "The CUDA C++ source of the simulation (kernels and host time loop)");
   g->add_flag("--llvm", emit_opts.llvm,
               "The LLVM IR of the simulation (after O3 unless --no-llvm-opt)");
   g->require_option(1);
