@@ -100,7 +100,11 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l, const
       "// per neuron), one per connection (CSR propagation, one thread per spiking neuron), and a host\n"
       "// time loop that reports spikes through the runtime's C ABI (snnc_rt.h).\n"
       "#include <cmath>\n#include <cstdint>\n#include \"snnc_rt.h\"\n"
-      "#ifndef SNNC_CUDA_SHIM\n#include <cuda_runtime.h>\n#endif\n\n",
+      "#ifdef SNNC_CUDA_SHIM  // runs the kernels on the CPU, one thread after another (testing)\n"
+      "#include \"snnc_cuda_shim.h\"\n"
+      "#else\n#include <cuda_runtime.h>\n"
+      "#define SNNC_LAUNCH(kernel, blocks, threads, ...) kernel<<<(blocks), (threads)>>>(__VA_ARGS__)\n"
+      "#endif\n\n",
       source, m.name);
   // ---- population kernels ----
   for (const auto &p : m.populations) {
@@ -188,7 +192,7 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l, const
       auto dot = target.find('.');
       const std::string pop = target.substr(0, dot), var = target.substr(dot + 1);
       int64_t n = m.find_population(pop)->size;
-      out += fmt::format("      add_current<<<({} + threads - 1) / threads, threads>>>((double *)buffers[{}], {}, "
+      out += fmt::format("      SNNC_LAUNCH(add_current, ({} + threads - 1) / threads, threads, (double *)buffers[{}], {}, "
                          "host_params[{}]);\n",
                          n, l.populations.at(pop).vars.at(var), n, l.param(src.name, "amplitude"));
     }
@@ -204,7 +208,8 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l, const
     for (const auto &in : p.inputs) args += fmt::format(", (double *)buffers[{}]", s.vars.at(in.name));
     args += fmt::format(", (uint8_t *)buffers[{}], (int32_t *)buffers[{}], counters + {}, t", s.flags, s.spikes, counter);
     out += fmt::format("    cudaMemset(counters + {}, 0, sizeof(unsigned long long));\n", counter);
-    out += fmt::format("    kernel_{}<<<({} + threads - 1) / threads, threads>>>({});\n", ident(p.name), p.size, args);
+    out += fmt::format("    SNNC_LAUNCH(kernel_{}, ({} + threads - 1) / threads, threads, {});\n", ident(p.name), p.size,
+                       args);
     ++counter;
   }
   out += "    if ((err = cudaGetLastError()) != cudaSuccess) return (int)err;\n";
@@ -214,7 +219,7 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l, const
     std::string w = s.weight_param >= 0 ? fmt::format("host_params[{}]", s.weight_param) : "0.0";
     std::string weights = s.weight >= 0 ? fmt::format("(const double *)buffers[{}]", s.weight) : "nullptr";
     out += fmt::format(
-        "    propagate_{}<<<({} + threads - 1) / threads, threads>>>((const int64_t *)buffers[{}], (const int32_t "
+        "    SNNC_LAUNCH(propagate_{}, ({} + threads - 1) / threads, threads, (const int64_t *)buffers[{}], (const int32_t "
         "*)buffers[{}], (double *)buffers[{}], (const int32_t *)buffers[{}], counters + {}, {}, {});\n",
         ident(c.name), m.find_population(c.pre)->size, s.row_ptr, s.col,
         l.populations.at(c.post).vars.at(c.target), l.populations.at(c.pre).spikes, pre, w, weights);
