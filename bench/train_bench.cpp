@@ -4,8 +4,15 @@
 // backward, Adam), inference at batch 128, batch-1 latency. Prints JSON: median, min, max.
 //
 // usage: snnc_bench_train [--repeats N] [--examples DIR]
-#include "LowerModel.h"
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "Loss.h"
+#include "LowerModel.h"
 #include "ModelCompiler.h"
 #include "Network.h"
 #include "Parser.h"
@@ -13,14 +20,6 @@
 #include "Sema.h"
 #include "passes/Autodiff.h"
 #include "train/Optimizer.h"
-
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
-#include <chrono>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 
 using namespace snnc;
 using Clock = std::chrono::steady_clock;
@@ -44,7 +43,9 @@ Stats time_it(int repeats, Fn fn) {
   return {t[t.size() / 2], t.front(), t.back()};
 }
 
-nlohmann::json to_json(const Stats &s) { return {{"median_s", s.median}, {"min_s", s.min}, {"max_s", s.max}}; }
+nlohmann::json to_json(const Stats &s) {
+  return {{"median_s", s.median}, {"min_s", s.min}, {"max_s", s.max}};
+}
 
 nlohmann::json bench(const std::string &file, const std::string &network, int repeats) {
   std::ifstream in(file);
@@ -55,7 +56,8 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
   auto ast = frontend::parse_file(*buf, diags);
   if (!ast || !frontend::check(*ast, diags)) throw std::runtime_error("cannot compile " + file);
   auto model = frontend::lower_model(*ast, network, {}, diags);
-  if (!model || !ir::differentiate_cells(*model, diags)) throw std::runtime_error("cannot lower " + network);
+  if (!model || !ir::differentiate_cells(*model, diags))
+    throw std::runtime_error("cannot lower " + network);
   backends::CompiledModel compiled(*model);
   rt::nn::Network net(compiled.layers(), compiled.output());
   net.init_params(1);
@@ -71,7 +73,8 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
   for (int i = 0; i < 128; ++i) labels[i] = i % 10;
   auto opt = rt::make_adam(2e-3);
   std::vector<rt::ParamRef> refs;
-  for (auto &p : net.params()) refs.push_back({p.name, p.value.data(), p.grad.data(), static_cast<int64_t>(p.value.size())});
+  for (auto &p : net.params())
+    refs.push_back({p.name, p.value.data(), p.grad.data(), static_cast<int64_t>(p.value.size())});
   Stats train = time_it(repeats, [&] {
     const auto &out = net.forward(x128.data(), T, 128);
     auto loss = rt::nn::mse_count_loss(out, labels.data(), T, 128, K, 0.8, 0.2);
@@ -89,7 +92,8 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
   });
   nlohmann::json profile = nlohmann::json::object();
   for (size_t i = 1; i < net.layers().size(); ++i)
-    profile[net.layers()[i].name] = {{"forward_s", net.forward_seconds()[i]}, {"backward_s", net.backward_seconds()[i]}};
+    profile[net.layers()[i].name] = {{"forward_s", net.forward_seconds()[i]},
+                                     {"backward_s", net.backward_seconds()[i]}};
   int64_t params = 0;
   for (const auto &p : net.params()) params += static_cast<int64_t>(p.value.size());
   return {{"network", network},
@@ -109,8 +113,10 @@ int main(int argc, char **argv) {
   std::string examples = SNNC_SOURCE_DIR "/examples";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--repeats") repeats = std::max(1, std::atoi(argv[i + 1]));
-    else if (a == "--examples") examples = argv[i + 1];
+    if (a == "--repeats")
+      repeats = std::max(1, std::atoi(argv[i + 1]));
+    else if (a == "--examples")
+      examples = argv[i + 1];
   }
   try {
     nlohmann::json out = {{"benchmark", "training"},

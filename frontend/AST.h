@@ -83,7 +83,7 @@ struct SurrogateRef {
 struct NeuronDef {
   std::string name;
   SourceLoc loc;
-  ExprPtr output;                   ///< `output = max(I, 0)`: a stateless activation (ANN cell)
+  ExprPtr output;  ///< `output = max(I, 0)`: a stateless activation (ANN cell)
   SourceLoc output_loc;
   std::vector<ParamDecl> params;
   std::vector<StateDecl> states;

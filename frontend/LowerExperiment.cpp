@@ -1,13 +1,13 @@
 // LowerExperiment.cpp — experiment settings to ExperimentSpec.
 #include "LowerExperiment.h"
 
+#include <algorithm>
+#include <cmath>
+#include <set>
+
 #include "DimensionChecker.h"
 #include "LowerModel.h"
 #include "passes/Autodiff.h"
-
-#include <cmath>
-#include <algorithm>
-#include <set>
 
 namespace snnc::frontend {
 namespace {
@@ -27,23 +27,36 @@ class ExperimentLowering {
     for (const auto &s : e.settings) {
       if (!seen.insert(s.name).second) diags_.error(s.loc, "setting '" + s.name + "' given twice");
       const Value &v = s.value;
-      if (s.name == "data") data(v, spec);
-      else if (s.name == "encode") encode(v, spec.model_train);
-      else if (s.name == "compare_encode") encode(v, spec.compare_train), compare_encode = true;
-      else if (s.name == "model") model = &v;
-      else if (s.name == "compare") compare = &v;
-      else if (s.name == "loss") loss(v, spec.model_train);
-      else if (s.name == "compare_loss") loss(v, spec.compare_train), compare_loss = true;
-      else if (s.name == "optim") optim(v, spec.model_train);
-      else if (s.name == "compare_optim") optim(v, spec.compare_train), compare_optim = true;
-      else if (s.name == "train") train(v, spec);
-      else if (s.name == "seed") spec.seed = static_cast<uint64_t>(integer(v, "seed", 0));
-      else if (s.name == "replicates") spec.replicates = integer(v, "replicates", 1);
+      if (s.name == "data")
+        data(v, spec);
+      else if (s.name == "encode")
+        encode(v, spec.model_train);
+      else if (s.name == "compare_encode")
+        encode(v, spec.compare_train), compare_encode = true;
+      else if (s.name == "model")
+        model = &v;
+      else if (s.name == "compare")
+        compare = &v;
+      else if (s.name == "loss")
+        loss(v, spec.model_train);
+      else if (s.name == "compare_loss")
+        loss(v, spec.compare_train), compare_loss = true;
+      else if (s.name == "optim")
+        optim(v, spec.model_train);
+      else if (s.name == "compare_optim")
+        optim(v, spec.compare_train), compare_optim = true;
+      else if (s.name == "train")
+        train(v, spec);
+      else if (s.name == "seed")
+        spec.seed = static_cast<uint64_t>(integer(v, "seed", 0));
+      else if (s.name == "replicates")
+        spec.replicates = integer(v, "replicates", 1);
       else
-        diags_.error(s.loc, "unknown experiment setting '" + s.name + "'" +
-                                did_you_mean(s.name, {"data", "encode", "model", "compare", "loss", "optim", "train",
-                                                      "seed", "replicates", "compare_loss", "compare_optim",
-                                                      "compare_encode"}));
+        diags_.error(
+            s.loc, "unknown experiment setting '" + s.name + "'" +
+                       did_you_mean(s.name, {"data", "encode", "model", "compare", "loss", "optim",
+                                             "train", "seed", "replicates", "compare_loss",
+                                             "compare_optim", "compare_encode"}));
     }
     if (!model) {
       diags_.error(e.loc, "experiment '" + e.name + "' needs `model = NETWORK(...)`");
@@ -64,9 +77,13 @@ class ExperimentLowering {
         if (!compare_loss) spec.compare_train.loss = "cross_entropy";
         if (!compare_optim) spec.compare_train.optim = "sgd", spec.compare_train.lr = 0.01;
       } else {
-        if (!compare_encode) spec.compare_train.encoder = spec.model_train.encoder, spec.compare_train.steps = spec.model_train.steps;
+        if (!compare_encode)
+          spec.compare_train.encoder = spec.model_train.encoder,
+          spec.compare_train.steps = spec.model_train.steps;
         if (!compare_loss) spec.compare_train.loss = spec.model_train.loss;
-        if (!compare_optim) spec.compare_train.optim = spec.model_train.optim, spec.compare_train.lr = spec.model_train.lr;
+        if (!compare_optim)
+          spec.compare_train.optim = spec.model_train.optim,
+          spec.compare_train.lr = spec.model_train.lr;
       }
     }
     if (diags_.has_errors()) return std::nullopt;
@@ -117,7 +134,8 @@ class ExperimentLowering {
         name = allowed[position++];
       }
       if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        diags_.error(a.loc, "'" + v.text + "' has no argument '" + name + "'" + did_you_mean(name, allowed));
+        diags_.error(
+            a.loc, "'" + v.text + "' has no argument '" + name + "'" + did_you_mean(name, allowed));
         continue;
       }
       fn(name, a.value);
@@ -133,25 +151,30 @@ class ExperimentLowering {
   void data(const Value &v, ir::ExperimentSpec &spec) {
     std::string kind = callee(v);
     if (kind != "mnist" && kind != "fashion_mnist") {
-      diags_.error(v.loc, "unknown data set '" + kind + "'" + did_you_mean(kind, {"mnist", "fashion_mnist"}) +
+      diags_.error(v.loc, "unknown data set '" + kind + "'" +
+                              did_you_mean(kind, {"mnist", "fashion_mnist"}) +
                               " (expected mnist(\"DIR\") or fashion_mnist(\"DIR\"))");
       return;
     }
     spec.dataset = kind;
     args(v, {"dir"}, [&](const std::string &, const Value &a) {
-      if (a.kind != Value::String) diags_.error(a.loc, "the data directory must be a string, e.g. \"data/mnist\"");
-      else spec.data_dir = a.text;
+      if (a.kind != Value::String)
+        diags_.error(a.loc, "the data directory must be a string, e.g. \"data/mnist\"");
+      else
+        spec.data_dir = a.text;
     });
   }
 
   void encode(const Value &v, ir::TrainSpec &t) {
     std::string kind = callee(v);
     if (kind != "rate" && kind != "direct" && kind != "latency" && kind != "delta") {
-      diags_.error(v.loc, "unknown encoder '" + kind + "'" + did_you_mean(kind, {"rate", "direct", "latency", "delta"}));
+      diags_.error(v.loc, "unknown encoder '" + kind + "'" +
+                              did_you_mean(kind, {"rate", "direct", "latency", "delta"}));
       return;
     }
     t.encoder = kind;
-    args(v, {"steps"}, [&](const std::string &, const Value &a) { t.steps = integer(a, "steps", 1); });
+    args(v, {"steps"},
+         [&](const std::string &, const Value &a) { t.steps = integer(a, "steps", 1); });
   }
 
   void loss(const Value &v, ir::TrainSpec &t) {
@@ -174,7 +197,8 @@ class ExperimentLowering {
       });
     } else {
       diags_.error(v.loc, "unknown loss '" + kind + "'" +
-                              did_you_mean(kind, {"mse_count", "cross_entropy", "cross_entropy_membrane", "mse_membrane"}));
+                              did_you_mean(kind, {"mse_count", "cross_entropy",
+                                                  "cross_entropy_membrane", "mse_membrane"}));
     }
   }
 
@@ -191,22 +215,33 @@ class ExperimentLowering {
       auto x = number(a, n);
       if (!x) return;
       if (*x < 0) diags_.error(a.loc, "'" + n + "' must not be negative");
-      if (n == "lr") t.lr = *x;
-      else if (n == "momentum") t.momentum = *x;
-      else t.weight_decay = *x;
+      if (n == "lr")
+        t.lr = *x;
+      else if (n == "momentum")
+        t.momentum = *x;
+      else
+        t.weight_decay = *x;
     });
   }
 
   void train(const Value &v, ir::ExperimentSpec &spec) {
-    args(v, {"epochs", "batch", "limit", "test_limit", "schedule", "clip"}, [&](const std::string &n, const Value &a) {
-      if (n == "epochs") spec.epochs = integer(a, n, 1);
-      else if (n == "batch") spec.batch = integer(a, n, 1);
-      else if (n == "limit") spec.train_limit = integer(a, n, 1);
-      else if (n == "test_limit") spec.test_limit = integer(a, n, 1);
-      else if (n == "clip") spec.clip = number(a, n).value_or(0);
-      else if (a.kind == Value::String) spec.schedule = a.text;
-      else spec.schedule = callee(a);
-    });
+    args(v, {"epochs", "batch", "limit", "test_limit", "schedule", "clip"},
+         [&](const std::string &n, const Value &a) {
+           if (n == "epochs")
+             spec.epochs = integer(a, n, 1);
+           else if (n == "batch")
+             spec.batch = integer(a, n, 1);
+           else if (n == "limit")
+             spec.train_limit = integer(a, n, 1);
+           else if (n == "test_limit")
+             spec.test_limit = integer(a, n, 1);
+           else if (n == "clip")
+             spec.clip = number(a, n).value_or(0);
+           else if (a.kind == Value::String)
+             spec.schedule = a.text;
+           else
+             spec.schedule = callee(a);
+         });
   }
 
   std::optional<ir::Model> network(const Value &v) {
@@ -232,7 +267,9 @@ std::optional<ir::ExperimentSpec> lower_experiment(const ast::File &file, const 
     if (!e && (name.empty() || x.name == name)) e = &x;
   }
   if (!e) {
-    diags.error({}, name.empty() ? "the file declares no experiment" : "no experiment named '" + name + "'" + did_you_mean(name, names));
+    diags.error({}, name.empty()
+                        ? "the file declares no experiment"
+                        : "no experiment named '" + name + "'" + did_you_mean(name, names));
     return std::nullopt;
   }
   return ExperimentLowering(file, diags).run(*e);

@@ -2,12 +2,12 @@
 // ir::ExperimentSpec (models lowered and differentiated). Unknown settings, bad values and
 // unknown networks are reported with locations and "did you mean" hints.
 #pragma once
+#include <optional>
+#include <string>
+
 #include "AST.h"
 #include "Diagnostics.h"
 #include "Experiment.h"
-
-#include <optional>
-#include <string>
 
 namespace snnc::frontend {
 

@@ -1,13 +1,13 @@
 // LowerModel.cpp — layer networks and cells to ir::Model.
 #include "LowerModel.h"
 
-#include "DimensionChecker.h"
-#include "ExprUtils.h"
-#include "passes/Autodiff.h"
-
 #include <algorithm>
 #include <cmath>
 #include <map>
+
+#include "DimensionChecker.h"
+#include "ExprUtils.h"
+#include "passes/Autodiff.h"
 
 namespace snnc::frontend {
 namespace {
@@ -18,7 +18,8 @@ class ModelLowering {
  public:
   ModelLowering(const File &f, DiagnosticEngine &d) : file_(f), diags_(d), dc_(d) {}
 
-  std::optional<ir::Model> run(const std::string &name, const std::vector<NamedValue> &args, SourceLoc use) {
+  std::optional<ir::Model> run(const std::string &name, const std::vector<NamedValue> &args,
+                               SourceLoc use) {
     const NetworkDef *net = nullptr;
     std::vector<std::string> names;
     for (const auto &n : file_.networks) {
@@ -30,7 +31,8 @@ class ModelLowering {
       return std::nullopt;
     }
     if (net->inputs.size() != 1) {
-      diags_.error(net->loc, "network '" + name + "' needs exactly one `input x: [shape]` to be trained");
+      diags_.error(net->loc,
+                   "network '" + name + "' needs exactly one `input x: [shape]` to be trained");
       return std::nullopt;
     }
     // network parameters: defaults, then the arguments of this use
@@ -53,7 +55,8 @@ class ModelLowering {
       if (!known) {
         std::vector<std::string> ps;
         for (const auto &p : net->params) ps.push_back(p.name);
-        diags_.error(a.loc, "network '" + name + "' has no parameter '" + a.name + "'" + did_you_mean(a.name, ps));
+        diags_.error(a.loc, "network '" + name + "' has no parameter '" + a.name + "'" +
+                                did_you_mean(a.name, ps));
         continue;
       }
       cell_params_[a.name] = a.value;
@@ -72,7 +75,8 @@ class ModelLowering {
       if (src == by_name.end()) {
         std::vector<std::string> known;
         for (auto &[k, _] : by_name) known.push_back(k);
-        diags_.error(decl.source_loc, "unknown input or layer '" + decl.source + "'" + did_you_mean(decl.source, known));
+        diags_.error(decl.source_loc, "unknown input or layer '" + decl.source + "'" +
+                                          did_you_mean(decl.source, known));
         return std::nullopt;
       }
       int current = src->second;
@@ -136,7 +140,8 @@ class ModelLowering {
     bool ok = true;
     for (const auto &a : s.args)
       if (!a.name.empty() && std::find(allowed.begin(), allowed.end(), a.name) == allowed.end()) {
-        diags_.error(a.loc, "'" + s.name + "' has no argument '" + a.name + "'" + did_you_mean(a.name, allowed));
+        diags_.error(a.loc, "'" + s.name + "' has no argument '" + a.name + "'" +
+                                did_you_mean(a.name, allowed));
         ok = false;
       }
     return ok;
@@ -163,8 +168,9 @@ class ModelLowering {
       auto out = positive_int(*n, "linear's output size");
       if (!out) return -1;
       if (in.size() != 1) {
-        diags_.error(s.loc, "linear takes a flat input; insert `flatten` before it (input shape has " +
-                                std::to_string(in.size()) + " dimensions)");
+        diags_.error(s.loc,
+                     "linear takes a flat input; insert `flatten` before it (input shape has " +
+                         std::to_string(in.size()) + " dimensions)");
         return -1;
       }
       l.kind = ir::Layer::Linear;
@@ -185,7 +191,8 @@ class ModelLowering {
       if (conv) {
         const Value *c = arg(s, "channels", first++);
         if (!c) {
-          diags_.error(s.loc, "conv2d needs the number of output channels, e.g. conv2d(12, kernel = 5)");
+          diags_.error(s.loc,
+                       "conv2d needs the number of output channels, e.g. conv2d(12, kernel = 5)");
           return -1;
         }
         auto ch = positive_int(*c, "conv2d's channel count");
@@ -213,12 +220,16 @@ class ModelLowering {
       }
       int64_t oh = (in[1] + 2 * l.padding - l.kernel) / l.stride + 1;
       int64_t ow = (in[2] + 2 * l.padding - l.kernel) / l.stride + 1;
-      if (in[1] + 2 * l.padding < l.kernel || in[2] + 2 * l.padding < l.kernel || oh < 1 || ow < 1) {
-        diags_.error(s.loc, s.name + " kernel " + std::to_string(l.kernel) + " does not fit the input " +
-                                std::to_string(in[1]) + "x" + std::to_string(in[2]));
+      if (in[1] + 2 * l.padding < l.kernel || in[2] + 2 * l.padding < l.kernel || oh < 1 ||
+          ow < 1) {
+        diags_.error(s.loc, s.name + " kernel " + std::to_string(l.kernel) +
+                                " does not fit the input " + std::to_string(in[1]) + "x" +
+                                std::to_string(in[2]));
         return -1;
       }
-      l.kind = conv ? ir::Layer::Conv2d : s.name == "maxpool" ? ir::Layer::MaxPool : ir::Layer::AvgPool;
+      l.kind = conv                  ? ir::Layer::Conv2d
+               : s.name == "maxpool" ? ir::Layer::MaxPool
+                                     : ir::Layer::AvgPool;
       if (!conv) l.channels = in[0];
       l.shape = {conv ? l.channels : in[0], oh, ow};
       return add(m, l);
@@ -249,7 +260,9 @@ class ModelLowering {
     if (auto it = cell_params_.find(s.name); it != cell_params_.end()) {
       // a parameter may default to another one (`readout: neuron = cell`); follow the chain
       const Value *value = &it->second;
-      for (int hops = 0; hops < 8 && value->kind == Value::Expr && value->expr->kind == ir::ExprKind::Var; ++hops) {
+      for (int hops = 0;
+           hops < 8 && value->kind == Value::Expr && value->expr->kind == ir::ExprKind::Var;
+           ++hops) {
         auto next = cell_params_.find(value->expr->name);
         if (next == cell_params_.end() || &next->second == value) break;
         value = &next->second;
@@ -266,7 +279,8 @@ class ModelLowering {
       }
     }
     const NeuronDef *def = nullptr;
-    std::vector<std::string> known = {"linear", "conv2d", "maxpool", "avgpool", "flatten", "dropout"};
+    std::vector<std::string> known = {"linear",  "conv2d",  "maxpool",
+                                      "avgpool", "flatten", "dropout"};
     for (const auto &n : file_.neurons) {
       known.push_back(n.name);
       if (n.name == neuron) def = &n;
@@ -300,12 +314,14 @@ class ModelLowering {
     return ir::simplify(ir::substitute(si, subst));
   }
 
-  std::optional<ir::Cell> make_cell(const NeuronDef &n, const std::vector<NamedValue> &args, const std::string &layer) {
+  std::optional<ir::Cell> make_cell(const NeuronDef &n, const std::vector<NamedValue> &args,
+                                    const std::string &layer) {
     ir::Cell c;
     c.neuron = n.name;
     if (!n.odes.empty()) {
-      diags_.error(n.odes.front().loc, "neuron '" + n.name + "' uses ODEs; cells of trainable layers need a discrete "
-                                       "`update` (or `output = ...`) for now");
+      diags_.error(n.odes.front().loc, "neuron '" + n.name +
+                                           "' uses ODEs; cells of trainable layers need a discrete "
+                                           "`update` (or `output = ...`) for now");
       return std::nullopt;
     }
     std::map<std::string, ir::ExprPtr> subst;  // param -> its constant value
@@ -338,13 +354,16 @@ class ModelLowering {
       if (!known) {
         std::vector<std::string> ps;
         for (const auto &p : n.params) ps.push_back(p.name);
-        diags_.error(a.loc, "neuron '" + n.name + "' has no parameter '" + a.name + "'" + did_you_mean(a.name, ps));
+        diags_.error(a.loc, "neuron '" + n.name + "' has no parameter '" + a.name + "'" +
+                                did_you_mean(a.name, ps));
         return std::nullopt;
       }
     }
     std::map<std::string, ir::ExprPtr> lets;
     for (const auto &l : n.lets) lets[l.name] = ir::substitute(l.value, lets);
-    auto expand = [&](const ir::ExprPtr &e) { return e ? ir::simplify(ir::substitute(fold(e, {}), lets)) : e; };
+    auto expand = [&](const ir::ExprPtr &e) {
+      return e ? ir::simplify(ir::substitute(fold(e, {}), lets)) : e;
+    };
     for (const auto &s : n.states) {
       ir::ExprPtr init = s.init ? fold(s.init, subst) : ir::num(0);
       if (!ir::is_constant(init)) {
@@ -367,8 +386,9 @@ class ModelLowering {
       return std::nullopt;
     }
     if (!n.reset.empty())
-      diags_.warning(n.reset.front().loc, "`reset` is ignored in trainable cells; write the reset into `update` with "
-                                          "`spiked` (e.g. `- spiked * threshold`)");
+      diags_.warning(n.reset.front().loc,
+                     "`reset` is ignored in trainable cells; write the reset into `update` with "
+                     "`spiked` (e.g. `- spiked * threshold`)");
     if (n.surrogate) {
       c.surrogate = n.surrogate->name;
       bool known = false;
@@ -380,7 +400,8 @@ class ModelLowering {
           for (const auto &[k, _] : params) ok |= k == a.name;
           auto v = a.value ? dc_.constant_value(a.value) : std::nullopt;
           if (!ok || !v) {
-            diags_.error(a.loc, "surrogate '" + c.surrogate + "' takes no argument '" + a.name + "'");
+            diags_.error(a.loc,
+                         "surrogate '" + c.surrogate + "' takes no argument '" + a.name + "'");
             return std::nullopt;
           }
           c.surrogate_params.push_back({a.name, Dim::none(), ir::num(*v), a.loc});
@@ -389,7 +410,8 @@ class ModelLowering {
       if (!known) {
         std::vector<std::string> names;
         for (const auto &[name, _] : ir::surrogates()) names.push_back(name);
-        diags_.error(n.surrogate->loc, "unknown surrogate '" + c.surrogate + "'" + did_you_mean(c.surrogate, names));
+        diags_.error(n.surrogate->loc,
+                     "unknown surrogate '" + c.surrogate + "'" + did_you_mean(c.surrogate, names));
         return std::nullopt;
       }
     }
@@ -400,8 +422,8 @@ class ModelLowering {
 }  // namespace
 
 std::optional<ir::Model> lower_model(const ast::File &file, const std::string &network,
-                                     const std::vector<ast::NamedValue> &args, DiagnosticEngine &diags,
-                                     SourceLoc use) {
+                                     const std::vector<ast::NamedValue> &args,
+                                     DiagnosticEngine &diags, SourceLoc use) {
   return ModelLowering(file, diags).run(network, args, use);
 }
 

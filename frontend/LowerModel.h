@@ -4,18 +4,18 @@
 // expanded. Errors (unknown layer kinds, bad shapes, ODE neurons as cells) are reported
 // with locations.
 #pragma once
-#include "AST.h"
-#include "Diagnostics.h"
-#include "Model.h"
-
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "AST.h"
+#include "Diagnostics.h"
+#include "Model.h"
+
 namespace snnc::frontend {
 
 std::optional<ir::Model> lower_model(const ast::File &file, const std::string &network,
-                                     const std::vector<ast::NamedValue> &args, DiagnosticEngine &diags,
-                                     SourceLoc use = {});
+                                     const std::vector<ast::NamedValue> &args,
+                                     DiagnosticEngine &diags, SourceLoc use = {});
 
 }  // namespace snnc::frontend

@@ -9,8 +9,8 @@
 #include "DimensionChecker.h"
 #include "LowerExperiment.h"
 #include "LowerModel.h"
-#include "passes/Autodiff.h"
 #include "Units.h"
+#include "passes/Autodiff.h"
 
 namespace snnc::frontend {
 namespace {
@@ -141,8 +141,9 @@ class Sema {
     if (n.output) {
       dc.infer(n.output, scope, false);
       if (n.spike || n.has_update || !n.odes.empty())
-        diags_.error(n.output_loc, "a neuron with `output = ...` is a stateless activation; it cannot also have "
-                                   "dynamics or a spike condition");
+        diags_.error(n.output_loc,
+                     "a neuron with `output = ...` is a stateless activation; it cannot also have "
+                     "dynamics or a spike condition");
     }
     if (n.spike) {
       auto got = dc.infer(n.spike, scope, false);

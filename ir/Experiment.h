@@ -2,37 +2,37 @@
 // twin), loss, optimizer and schedule. Produced by frontend/LowerExperiment, run by
 // `snnc run`.
 #pragma once
-#include "Model.h"
-
 #include <cstdint>
 #include <optional>
 #include <string>
+
+#include "Model.h"
 
 namespace snnc::ir {
 
 /// How one network is trained and fed.
 struct TrainSpec {
-  std::string encoder = "rate";  ///< rate (Bernoulli), direct (the image every step), latency
-  int64_t steps = 25;            ///< time steps per sample
+  std::string encoder = "rate";    ///< rate (Bernoulli), direct (the image every step), latency
+  int64_t steps = 25;              ///< time steps per sample
   std::string loss = "mse_count";  ///< mse_count, cross_entropy
   double correct = 0.8, incorrect = 0.2;
-  std::string optim = "adam";      ///< adam, sgd
+  std::string optim = "adam";  ///< adam, sgd
   double lr = 2e-3, momentum = 0, weight_decay = 0;
 };
 
 struct ExperimentSpec {
   std::string name;
-  std::string dataset = "mnist";   ///< mnist, fashion_mnist
-  std::string data_dir;            ///< "" = the dataset's default directory
+  std::string dataset = "mnist";  ///< mnist, fashion_mnist
+  std::string data_dir;           ///< "" = the dataset's default directory
   int64_t epochs = 1, batch = 128;
   int64_t train_limit = 0, test_limit = 0;  ///< 0 = all samples
   uint64_t seed = 1;
   int64_t replicates = 1;
   std::string schedule = "constant";
-  double clip = 0;                 ///< gradient norm clipping (0 = off)
+  double clip = 0;  ///< gradient norm clipping (0 = off)
   Model model;
   TrainSpec model_train;
-  std::optional<Model> compare;    ///< the ANN (or other) twin
+  std::optional<Model> compare;  ///< the ANN (or other) twin
   TrainSpec compare_train;
 };
 

@@ -12,41 +12,42 @@
 //   h = lhs - rhs of the spike condition `lhs > rhs` at s[t]; spk[t] = h > 0.
 // A stateless cell (`output = f(I)`) maps I[t] to f(I[t]).
 #pragma once
-#include "IR.h"
-
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "IR.h"
+
 namespace snnc::ir {
 
 struct Cell {
-  std::string name;    ///< the layer it belongs to, e.g. "c1"
-  std::string neuron;  ///< the neuron definition
+  std::string name;              ///< the layer it belongs to, e.g. "c1"
+  std::string neuron;            ///< the neuron definition
   std::vector<Param> params;     ///< constants after folding
   std::vector<StateVar> states;  ///< init: constants
   std::vector<Stmt> step;        ///< the discrete update (Set statements in order)
   ExprPtr threshold;             ///< `lhs > rhs`; null for a stateless cell
   std::string surrogate = "fast_sigmoid";
   std::vector<Param> surrogate_params;  ///< e.g. slope = 25
-  ExprPtr output;                ///< stateless cells: output = f(I)
+  ExprPtr output;                       ///< stateless cells: output = f(I)
   bool detach_reset = true;
   // after autodiff:
   bool differentiated = false;
-  ExprPtr h;                     ///< surrogate input at s[t] (names `_post_<state>`)
-  std::vector<ExprPtr> next;     ///< s[t] as expressions of s[t-1], I, spiked
-  std::vector<Stmt> backward;    ///< one reverse step: reads _g_spk, _a_<state>; sets _g_I, _a_<state>
+  ExprPtr h;                  ///< surrogate input at s[t] (names `_post_<state>`)
+  std::vector<ExprPtr> next;  ///< s[t] as expressions of s[t-1], I, spiked
+  std::vector<Stmt>
+      backward;  ///< one reverse step: reads _g_spk, _a_<state>; sets _g_I, _a_<state>
 };
 
 struct Layer {
   enum Kind { Input, Linear, Conv2d, MaxPool, AvgPool, Flatten, Dropout, CellOp } kind = Input;
-  std::string name;     ///< unique op name (`c1.conv2d`, `y.linear`, `c1` for the cell)
-  int input = -1;       ///< index of the producing layer
+  std::string name;            ///< unique op name (`c1.conv2d`, `y.linear`, `c1` for the cell)
+  int input = -1;              ///< index of the producing layer
   std::vector<int64_t> shape;  ///< output shape per sample (channels first)
   int64_t out_features = 0;    ///< Linear
   int64_t channels = 0, kernel = 0, stride = 1, padding = 0;  ///< Conv2d, pools
-  double rate = 0;             ///< Dropout
-  int cell = -1;               ///< CellOp: index into Model::cells
+  double rate = 0;                                            ///< Dropout
+  int cell = -1;                                              ///< CellOp: index into Model::cells
   SourceLoc loc;
 };
 
@@ -54,7 +55,7 @@ struct Model {
   std::string name;
   std::vector<Layer> layers;  ///< in execution order; layers[0] is the input
   std::vector<Cell> cells;
-  int output = -1;            ///< the output layer
+  int output = -1;  ///< the output layer
 };
 
 /// Textual form (what `snnc emit --ir-grad` prints).

@@ -7,14 +7,22 @@ namespace {
 
 const char *kind_name(Layer::Kind k) {
   switch (k) {
-    case Layer::Input: return "input";
-    case Layer::Linear: return "linear";
-    case Layer::Conv2d: return "conv2d";
-    case Layer::MaxPool: return "maxpool";
-    case Layer::AvgPool: return "avgpool";
-    case Layer::Flatten: return "flatten";
-    case Layer::Dropout: return "dropout";
-    case Layer::CellOp: return "cell";
+    case Layer::Input:
+      return "input";
+    case Layer::Linear:
+      return "linear";
+    case Layer::Conv2d:
+      return "conv2d";
+    case Layer::MaxPool:
+      return "maxpool";
+    case Layer::AvgPool:
+      return "avgpool";
+    case Layer::Flatten:
+      return "flatten";
+    case Layer::Dropout:
+      return "dropout";
+    case Layer::CellOp:
+      return "cell";
   }
   return "?";
 }
@@ -28,7 +36,8 @@ std::string shape_text(const std::vector<int64_t> &shape) {
 void block(std::string &out, const char *name, const std::vector<Stmt> &stmts) {
   out += std::string("    ") + name + " {\n";
   for (const auto &s : stmts)
-    out += std::string("      ") + (s.kind == Stmt::Let ? "let " : "set ") + s.name + " = " + to_string(s.value) + "\n";
+    out += std::string("      ") + (s.kind == Stmt::Let ? "let " : "set ") + s.name + " = " +
+           to_string(s.value) + "\n";
   out += "    }\n";
 }
 
@@ -42,8 +51,10 @@ std::string print(const Model &m) {
     if (l.input >= 0) attrs += m.layers[l.input].name;
     auto add = [&](const std::string &a) { attrs += (attrs.empty() ? "" : ", ") + a; };
     if (l.kind == Layer::Linear) add(std::to_string(l.out_features));
-    if (l.kind == Layer::Conv2d) add(std::to_string(l.channels) + ", kernel = " + std::to_string(l.kernel));
-    if (l.kind == Layer::MaxPool || l.kind == Layer::AvgPool) add("kernel = " + std::to_string(l.kernel));
+    if (l.kind == Layer::Conv2d)
+      add(std::to_string(l.channels) + ", kernel = " + std::to_string(l.kernel));
+    if (l.kind == Layer::MaxPool || l.kind == Layer::AvgPool)
+      add("kernel = " + std::to_string(l.kernel));
     if (l.kind == Layer::Conv2d || l.kind == Layer::MaxPool || l.kind == Layer::AvgPool)
       add("stride = " + std::to_string(l.stride) + ", padding = " + std::to_string(l.padding));
     if (l.kind == Layer::Dropout) add("p = " + format_number(l.rate));
@@ -59,7 +70,8 @@ std::string print(const Model &m) {
     if (!c.step.empty()) block(out, "step", c.step);
     if (c.threshold) {
       std::string sp;
-      for (const auto &p : c.surrogate_params) sp += (sp.empty() ? "" : ", ") + p.name + " = " + to_string(p.value);
+      for (const auto &p : c.surrogate_params)
+        sp += (sp.empty() ? "" : ", ") + p.name + " = " + to_string(p.value);
       out += "    spike " + to_string(c.threshold) + " surrogate " + c.surrogate + "(" + sp + ")" +
              (c.detach_reset ? " detach_reset" : "") + "\n";
     }

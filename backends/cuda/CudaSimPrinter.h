@@ -3,14 +3,15 @@
 // propagation, and a host launcher that runs the time loop and reports spikes through the
 // runtime's C ABI) from the same lowered IR and SimLayout the LLVM backend uses.
 #pragma once
+#include <string>
+
 #include "IR.h"
 #include "SimLayout.h"
-
-#include <string>
 
 namespace snnc::backends {
 
 /// Throws std::runtime_error for what the CUDA backend does not support yet.
-std::string print_cuda_simulation(const ir::Module &module, const SimLayout &layout, const std::string &source_name);
+std::string print_cuda_simulation(const ir::Module &module, const SimLayout &layout,
+                                  const std::string &source_name);
 
 }  // namespace snnc::backends

@@ -36,17 +36,21 @@ inline cudaError_t cudaMemset(void *p, int v, size_t n) {
   std::memset(p, v, n);
   return cudaSuccess;
 }
-inline cudaError_t cudaGetLastError() { return cudaSuccess; }
-inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+inline cudaError_t cudaGetLastError() {
+  return cudaSuccess;
+}
+inline cudaError_t cudaDeviceSynchronize() {
+  return cudaSuccess;
+}
 
 /// Runs every thread of the grid in order.
-#define SNNC_LAUNCH(kernel, blocks, threads, ...)                          \
-  do {                                                                     \
-    blockDim.x = static_cast<unsigned>(threads);                           \
-    for (unsigned b_ = 0; b_ < static_cast<unsigned>(blocks); ++b_)        \
-      for (unsigned t_ = 0; t_ < static_cast<unsigned>(threads); ++t_) {   \
-        blockIdx.x = b_;                                                   \
-        threadIdx.x = t_;                                                  \
-        kernel(__VA_ARGS__);                                               \
-      }                                                                    \
+#define SNNC_LAUNCH(kernel, blocks, threads, ...)                        \
+  do {                                                                   \
+    blockDim.x = static_cast<unsigned>(threads);                         \
+    for (unsigned b_ = 0; b_ < static_cast<unsigned>(blocks); ++b_)      \
+      for (unsigned t_ = 0; t_ < static_cast<unsigned>(threads); ++t_) { \
+        blockIdx.x = b_;                                                 \
+        threadIdx.x = t_;                                                \
+        kernel(__VA_ARGS__);                                             \
+      }                                                                  \
   } while (0)

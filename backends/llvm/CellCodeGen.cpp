@@ -1,10 +1,10 @@
 // CellCodeGen.cpp — forward and backward scan kernels of every cell.
 #include "CellCodeGen.h"
 
-#include "ExprEmitter.h"
-
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
+
+#include "ExprEmitter.h"
 
 namespace snnc::backends {
 namespace {
@@ -22,7 +22,8 @@ class CellCodeGen {
 
   void forward() {
     Function *f = define("cell_fwd." + c_.name, {ptr_, ptr_, ptr_, i64_, i64_, i64_});
-    Value *I = f->getArg(0), *out = f->getArg(1), *post = f->getArg(2), *T = f->getArg(3), *N = f->getArg(4);
+    Value *I = f->getArg(0), *out = f->getArg(1), *post = f->getArg(2), *T = f->getArg(3),
+          *N = f->getArg(4);
     Value *LD = f->getArg(5);
     auto [t, t_exit] = loop(b_.getInt64(0), T, "t", false);
     auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
@@ -49,9 +50,11 @@ class CellCodeGen {
   }
 
   void backward() {
-    Function *f = define("cell_bwd." + c_.name, {ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_, i64_});
+    Function *f =
+        define("cell_bwd." + c_.name, {ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_, i64_});
     Value *I = f->getArg(0), *out = f->getArg(1), *post = f->getArg(2), *g_out = f->getArg(3);
-    Value *g_post = f->getArg(4), *g_I = f->getArg(5), *carry = f->getArg(6), *T = f->getArg(7), *N = f->getArg(8);
+    Value *g_post = f->getArg(4), *g_I = f->getArg(5), *carry = f->getArg(6), *T = f->getArg(7),
+          *N = f->getArg(8);
     Value *LD = f->getArg(9);
     auto [t, t_exit] = loop(b_.CreateSub(T, b_.getInt64(1)), b_.getInt64(-1), "t", true);
     auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
@@ -74,11 +77,14 @@ class CellCodeGen {
     std::map<std::string, Value *> sets;
     for (const auto &s : c_.backward) {
       Value *v = e.emit(s.value, env);
-      if (s.kind == ir::Stmt::Let) env.vars[s.name] = v;
-      else sets[s.name] = v;
+      if (s.kind == ir::Stmt::Let)
+        env.vars[s.name] = v;
+      else
+        sets[s.name] = v;
     }
     store(sets.at("_g_I"), g_I, tn);
-    for (int64_t j = 0; j < S_; ++j) store(sets.at("_a_" + c_.states[j].name), carry, carry_slot[j]);
+    for (int64_t j = 0; j < S_; ++j)
+      store(sets.at("_a_" + c_.states[j].name), carry, carry_slot[j]);
     close(n, n_exit);
     close(t, t_exit);
     b_.CreateRetVoid();
@@ -94,7 +100,8 @@ class CellCodeGen {
   RuntimeFns rt_;
 
   Function *define(const std::string &name, std::vector<Type *> args) {
-    auto *f = Function::Create(FunctionType::get(b_.getVoidTy(), args, false), Function::ExternalLinkage, name, &m_);
+    auto *f = Function::Create(FunctionType::get(b_.getVoidTy(), args, false),
+                               Function::ExternalLinkage, name, &m_);
     f->addFnAttr(Attribute::NoUnwind);
     for (unsigned i = 0; i < f->arg_size(); ++i)
       if (args[i] == ptr_) f->addParamAttr(i, Attribute::NoAlias);
@@ -103,10 +110,15 @@ class CellCodeGen {
   }
 
   Value *zero() { return ConstantFP::get(f32_, 0.0); }
-  Value *load(Value *base, Value *index) { return b_.CreateLoad(f32_, b_.CreateInBoundsGEP(f32_, base, index)); }
-  void store(Value *v, Value *base, Value *index) { b_.CreateStore(v, b_.CreateInBoundsGEP(f32_, base, index)); }
+  Value *load(Value *base, Value *index) {
+    return b_.CreateLoad(f32_, b_.CreateInBoundsGEP(f32_, base, index));
+  }
+  void store(Value *v, Value *base, Value *index) {
+    b_.CreateStore(v, b_.CreateInBoundsGEP(f32_, base, index));
+  }
   Value *state_index(Value *t, int64_t j, Value *n, Value *N) {
-    return b_.CreateAdd(b_.CreateMul(b_.CreateAdd(b_.CreateMul(t, b_.getInt64(S_)), b_.getInt64(j)), N), n);
+    return b_.CreateAdd(
+        b_.CreateMul(b_.CreateAdd(b_.CreateMul(t, b_.getInt64(S_)), b_.getInt64(j)), N), n);
   }
 
   ExprEnv constants() {
@@ -121,7 +133,8 @@ class CellCodeGen {
     Value *tp = b_.CreateSelect(first, b_.getInt64(0), b_.CreateSub(t, b_.getInt64(1)));
     for (int64_t j = 0; j < S_; ++j) {
       Value *loaded = load(post, state_index(tp, j, n, N));
-      env.vars[c_.states[j].name] = b_.CreateSelect(first, ConstantFP::get(f32_, c_.states[j].init->value), loaded);
+      env.vars[c_.states[j].name] =
+          b_.CreateSelect(first, ConstantFP::get(f32_, c_.states[j].init->value), loaded);
     }
     Value *prev_out = load(out, b_.CreateAdd(b_.CreateMul(tp, N), n));
     env.vars["spiked"] = b_.CreateSelect(first, zero(), prev_out);

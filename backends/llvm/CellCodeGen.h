@@ -3,7 +3,8 @@
 // For each cell `c` of a differentiated model two functions are emitted (float32):
 //   void cell_fwd.c(const float *I, float *out, float *post, int64_t T, int64_t N, int64_t ld)
 //   void cell_bwd.c(const float *I, const float *out, const float *post, const float *g_out,
-//                   const float *g_post, float *g_I, float *carry, int64_t T, int64_t N, int64_t ld)
+//                   const float *g_post, float *g_I, float *carry, int64_t T, int64_t N, int64_t
+//                   ld)
 // Arrays are time-major with row length ld: I, out, g_out, g_I are [T][ld]; post (the state
 // after each step, what backward needs) is [T][S][ld], and so is g_post, the gradient of the
 // loss w.r.t. the state itself (membrane losses; zeros otherwise); carry is [S][ld], zeroed by the

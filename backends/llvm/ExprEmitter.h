@@ -34,7 +34,8 @@ class ExprEmitter {
  public:
   /// `fp` is the floating-point type of every value (double for simulations, float for
   /// training kernels); null means double.
-  ExprEmitter(llvm::IRBuilder<> &b, const RuntimeFns &rt, llvm::Value *rt_ctx, llvm::Type *fp = nullptr)
+  ExprEmitter(llvm::IRBuilder<> &b, const RuntimeFns &rt, llvm::Value *rt_ctx,
+              llvm::Type *fp = nullptr)
       : b_(b), rt_(rt), ctx_(rt_ctx), fp_(fp ? fp : b.getDoubleTy()) {}
   llvm::Value *emit(const ir::ExprPtr &e, const ExprEnv &env);
 

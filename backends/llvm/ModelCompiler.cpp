@@ -1,10 +1,6 @@
 // ModelCompiler.cpp — cell kernels through LLVM O3 and the JIT; layer plan for the runtime.
 #include "ModelCompiler.h"
 
-#include "CellCodeGen.h"
-#include "Jit.h"
-#include "Optimize.h"
-
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -13,25 +9,38 @@
 
 #include <stdexcept>
 
+#include "CellCodeGen.h"
+#include "Jit.h"
+#include "Optimize.h"
+
 namespace snnc::backends {
 
 namespace {
 rt::nn::LayerSpec::Kind kind_of(ir::Layer::Kind k) {
   switch (k) {
-    case ir::Layer::Input: return rt::nn::LayerSpec::Input;
-    case ir::Layer::Linear: return rt::nn::LayerSpec::Linear;
-    case ir::Layer::Conv2d: return rt::nn::LayerSpec::Conv2d;
-    case ir::Layer::MaxPool: return rt::nn::LayerSpec::MaxPool;
-    case ir::Layer::AvgPool: return rt::nn::LayerSpec::AvgPool;
-    case ir::Layer::Flatten: return rt::nn::LayerSpec::Flatten;
-    case ir::Layer::Dropout: return rt::nn::LayerSpec::Dropout;
-    case ir::Layer::CellOp: return rt::nn::LayerSpec::Cell;
+    case ir::Layer::Input:
+      return rt::nn::LayerSpec::Input;
+    case ir::Layer::Linear:
+      return rt::nn::LayerSpec::Linear;
+    case ir::Layer::Conv2d:
+      return rt::nn::LayerSpec::Conv2d;
+    case ir::Layer::MaxPool:
+      return rt::nn::LayerSpec::MaxPool;
+    case ir::Layer::AvgPool:
+      return rt::nn::LayerSpec::AvgPool;
+    case ir::Layer::Flatten:
+      return rt::nn::LayerSpec::Flatten;
+    case ir::Layer::Dropout:
+      return rt::nn::LayerSpec::Dropout;
+    case ir::Layer::CellOp:
+      return rt::nn::LayerSpec::Cell;
   }
   return rt::nn::LayerSpec::Input;
 }
 }  // namespace
 
-CompiledModel::CompiledModel(const ir::Model &model, std::string *llvm_text) : output_(model.output) {
+CompiledModel::CompiledModel(const ir::Model &model, std::string *llvm_text)
+    : output_(model.output) {
   for (const auto &c : model.cells)
     if (!c.differentiated) throw std::logic_error("cell '" + c.name + "' was not differentiated");
   auto context = std::make_unique<llvm::LLVMContext>();
@@ -39,7 +48,8 @@ CompiledModel::CompiledModel(const ir::Model &model, std::string *llvm_text) : o
   generate_cell_kernels(model, *module);
   std::string err;
   llvm::raw_string_ostream os(err);
-  if (llvm::verifyModule(*module, &os)) throw std::logic_error("generated cell kernels are invalid: " + err);
+  if (llvm::verifyModule(*module, &os))
+    throw std::logic_error("generated cell kernels are invalid: " + err);
   auto tm = host_target_machine();
   optimize_module(*module, *tm);
   if (llvm_text) *llvm_text = to_text(*module);

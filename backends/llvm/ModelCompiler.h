@@ -2,12 +2,12 @@
 // the runtime's execution plan (rt::nn::LayerSpec list with kernel function pointers).
 // The object keeps the compiled code alive.
 #pragma once
-#include "Model.h"
-#include "Network.h"
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "Model.h"
+#include "Network.h"
 
 namespace snnc::backends {
 

@@ -1,9 +1,6 @@
 // ObjectEmitter.cpp — cell kernels + plan + weights into one relocatable object.
 #include "ObjectEmitter.h"
 
-#include "CellCodeGen.h"
-#include "Optimize.h"
-
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
@@ -18,13 +15,18 @@
 
 #include <stdexcept>
 
+#include "CellCodeGen.h"
+#include "Optimize.h"
+
 namespace snnc::backends {
 
 namespace {
 
-llvm::GlobalVariable *bytes_global(llvm::Module &m, const std::string &name, const std::string &bytes) {
+llvm::GlobalVariable *bytes_global(llvm::Module &m, const std::string &name,
+                                   const std::string &bytes) {
   auto *init = llvm::ConstantDataArray::getString(m.getContext(), bytes, /*AddNull=*/true);
-  auto *g = new llvm::GlobalVariable(m, init->getType(), true, llvm::GlobalValue::ExternalLinkage, init, name);
+  auto *g = new llvm::GlobalVariable(m, init->getType(), true, llvm::GlobalValue::ExternalLinkage,
+                                     init, name);
   g->setAlignment(llvm::Align(16));
   return g;
 }
@@ -37,18 +39,20 @@ std::unique_ptr<llvm::TargetMachine> object_target_machine(const std::string &cp
   std::string cpu = cpu_name == "native" ? llvm::sys::getHostCPUName().str() : cpu_name;
   std::string features;
   if (cpu_name == "native")
-    for (const auto &[feature, on] : llvm::sys::getHostCPUFeatures()) features += (on ? "+" : "-") + feature.str() + ",";
+    for (const auto &[feature, on] : llvm::sys::getHostCPUFeatures())
+      features += (on ? "+" : "-") + feature.str() + ",";
   llvm::TargetOptions options;
-  auto *tm = target->createTargetMachine(triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt,
-                                         llvm::CodeGenOptLevel::Aggressive);
+  auto *tm = target->createTargetMachine(triple, cpu, features, options, llvm::Reloc::PIC_,
+                                         std::nullopt, llvm::CodeGenOptLevel::Aggressive);
   if (!tm) throw std::runtime_error("cannot create a target machine for CPU '" + cpu + "'");
   return std::unique_ptr<llvm::TargetMachine>(tm);
 }
 
 }  // namespace
 
-void emit_model_object(const ir::Model &model, const std::string &plan_json, const std::string &weights,
-                       const std::string &path, const std::string &cpu) {
+void emit_model_object(const ir::Model &model, const std::string &plan_json,
+                       const std::string &weights, const std::string &path,
+                       const std::string &cpu) {
   llvm::LLVMContext context;
   llvm::Module m("snnc.standalone." + model.name, context);
   generate_cell_kernels(model, m);

@@ -1,5 +1,4 @@
 // SimJIT.cpp — LLJIT set-up, runtime symbol binding and entry-point lookup.
-#include "Jit.h"
 #include "SimJIT.h"
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -10,6 +9,7 @@
 
 #include <stdexcept>
 
+#include "Jit.h"
 #include "Optimize.h"
 #include "snnc_rt.h"
 

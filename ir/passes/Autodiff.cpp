@@ -1,24 +1,26 @@
 // Autodiff.cpp — forward substitution, Jacobians and the reverse-step statements.
 #include "Autodiff.h"
 
-#include "ExprUtils.h"
-
 #include <cmath>
 #include <map>
 
+#include "ExprUtils.h"
+
 namespace snnc::ir {
 
-const std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> &surrogates() {
-  static const std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> s = {
-      {"fast_sigmoid", {{"slope", 25}}},
-      {"arctan", {{"alpha", 2}}},
-      {"sigmoid", {{"slope", 25}}},
-      {"triangle", {{"width", 1}}},
-      {"straight_through", {}}};
+const std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>>
+    &surrogates() {
+  static const std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> s =
+      {{"fast_sigmoid", {{"slope", 25}}},
+       {"arctan", {{"alpha", 2}}},
+       {"sigmoid", {{"slope", 25}}},
+       {"triangle", {{"width", 1}}},
+       {"straight_through", {}}};
   return s;
 }
 
-ExprPtr surrogate_derivative(const std::string &name, const std::vector<Param> &params, const ExprPtr &h) {
+ExprPtr surrogate_derivative(const std::string &name, const std::vector<Param> &params,
+                             const ExprPtr &h) {
   auto value = [&](const char *key) -> ExprPtr {
     for (const auto &p : params)
       if (p.name == key) return p.value;
@@ -50,8 +52,12 @@ ExprPtr surrogate_derivative(const std::string &name, const std::vector<Param> &
 
 namespace {
 
-std::string post(const std::string &state) { return "_post_" + state; }
-std::string carry(const std::string &state) { return "_a_" + state; }
+std::string post(const std::string &state) {
+  return "_post_" + state;
+}
+std::string carry(const std::string &state) {
+  return "_a_" + state;
+}
 
 bool differentiate_spiking(Cell &c, DiagnosticEngine &diags) {
   // s[t] as expressions of s[t-1], I and spiked: run the statements symbolically
@@ -65,8 +71,8 @@ bool differentiate_spiking(Cell &c, DiagnosticEngine &diags) {
   for (const auto &s : c.states) c.next.push_back(simplify(env[s.name]));
 
   const ExprPtr &thr = c.threshold;
-  if (thr->kind != ExprKind::Binary || (thr->op != Op::Gt && thr->op != Op::Ge && thr->op != Op::Lt &&
-                                        thr->op != Op::Le)) {
+  if (thr->kind != ExprKind::Binary ||
+      (thr->op != Op::Gt && thr->op != Op::Ge && thr->op != Op::Lt && thr->op != Op::Le)) {
     diags.error(thr->loc, "a trainable neuron's spike condition must compare two values (`a > b`)");
     return false;
   }
@@ -96,7 +102,8 @@ bool differentiate_spiking(Cell &c, DiagnosticEngine &diags) {
   b.push_back({Stmt::Set, "_g_I", simplify(g_i), thr->loc});
   for (size_t k = 0; k < c.states.size(); ++k) {
     ExprPtr a = num(0);
-    for (size_t j = 0; j < c.states.size(); ++j) a = a + total[j] * differentiate(c.next[j], c.states[k].name);
+    for (size_t j = 0; j < c.states.size(); ++j)
+      a = a + total[j] * differentiate(c.next[j], c.states[k].name);
     b.push_back({Stmt::Set, carry(c.states[k].name), simplify(a), c.states[k].loc});
   }
   c.backward = std::move(b);
@@ -111,7 +118,8 @@ bool differentiate_cells(Model &m, DiagnosticEngine &diags) {
     if (c.differentiated) continue;
     try {
       if (c.output) {
-        c.backward = {{Stmt::Set, "_g_I", simplify(var("_g_spk") * differentiate(c.output, "I")), c.output->loc}};
+        c.backward = {{Stmt::Set, "_g_I", simplify(var("_g_spk") * differentiate(c.output, "I")),
+                       c.output->loc}};
       } else if (!differentiate_spiking(c, diags)) {
         ok = false;
         continue;

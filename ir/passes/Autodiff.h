@@ -18,9 +18,11 @@ namespace snnc::ir {
 bool differentiate_cells(Model &model, DiagnosticEngine &diags);
 
 /// The surrogate derivative d spike / d h as an expression of `h` (nullptr: unknown name).
-ExprPtr surrogate_derivative(const std::string &name, const std::vector<Param> &params, const ExprPtr &h);
+ExprPtr surrogate_derivative(const std::string &name, const std::vector<Param> &params,
+                             const ExprPtr &h);
 
 /// Known surrogate names and their parameters with defaults.
-const std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> &surrogates();
+const std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>>
+    &surrogates();
 
 }  // namespace snnc::ir

@@ -4,23 +4,22 @@
 // weights (safetensors bytes) and the compiled cell kernels. This file only reads inputs,
 // runs the shared prediction loop (runtime/nn/Inference) and prints results. It links
 // against the runtime alone: no LLVM, no compiler.
+#include <zlib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
 #include "Inference.h"
 #include "Network.h"
 #include "train/Idx.h"
 #include "train/Safetensors.h"
-
-#include <nlohmann/json.hpp>
-
-#include <zlib.h>
-
-#include <chrono>
-#include <cstdlib>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iostream>
-#include <sstream>
-#include <stdexcept>
 
 extern "C" {
 struct snnc_cell_entry {
@@ -42,8 +41,9 @@ namespace {
 
 nn::LayerSpec::Kind kind_of(const std::string &k) {
   static const std::map<std::string, nn::LayerSpec::Kind> kinds = {
-      {"input", nn::LayerSpec::Input},     {"linear", nn::LayerSpec::Linear},   {"conv2d", nn::LayerSpec::Conv2d},
-      {"maxpool", nn::LayerSpec::MaxPool}, {"avgpool", nn::LayerSpec::AvgPool}, {"flatten", nn::LayerSpec::Flatten},
+      {"input", nn::LayerSpec::Input},     {"linear", nn::LayerSpec::Linear},
+      {"conv2d", nn::LayerSpec::Conv2d},   {"maxpool", nn::LayerSpec::MaxPool},
+      {"avgpool", nn::LayerSpec::AvgPool}, {"flatten", nn::LayerSpec::Flatten},
       {"dropout", nn::LayerSpec::Dropout}, {"cell", nn::LayerSpec::Cell}};
   return kinds.at(k);
 }
@@ -71,20 +71,23 @@ nn::Network make_network(const json &plan) {
           s.forward = reinterpret_cast<nn::CellForward>(snnc_model_cells[c].forward);
           s.backward = reinterpret_cast<nn::CellBackward>(snnc_model_cells[c].backward);
         }
-      if (!s.forward) throw std::runtime_error("the binary lacks the kernel of cell '" + cell + "'");
+      if (!s.forward)
+        throw std::runtime_error("the binary lacks the kernel of cell '" + cell + "'");
     }
     layers.push_back(std::move(s));
   }
   return nn::Network(std::move(layers), plan["output"]);
 }
 
-void load_weights(nn::Network &net, const std::vector<NamedTensor> &tensors, const std::string &source) {
+void load_weights(nn::Network &net, const std::vector<NamedTensor> &tensors,
+                  const std::string &source) {
   for (auto &p : net.params()) {
     const NamedTensor *t = nullptr;
     for (const auto &x : tensors)
       if (x.name == p.name) t = &x;
     if (!t) throw std::runtime_error(source + ": no tensor '" + p.name + "'");
-    if (t->shape != p.shape) throw std::runtime_error(source + ": tensor '" + p.name + "' has the wrong shape");
+    if (t->shape != p.shape)
+      throw std::runtime_error(source + ": tensor '" + p.name + "' has the wrong shape");
     p.value = t->data;
   }
 }
@@ -100,12 +103,13 @@ std::vector<float> read_pgm(const std::string &path, int64_t expect) {
     throw std::runtime_error(path + ": byte 0: not an 8-bit binary PGM (P5) image");
   in.get();
   if (static_cast<int64_t>(w) * h != expect)
-    throw std::runtime_error(path + ": a " + std::to_string(w) + "x" + std::to_string(h) + " image; the model takes " +
-                             std::to_string(expect) + " pixels");
+    throw std::runtime_error(path + ": a " + std::to_string(w) + "x" + std::to_string(h) +
+                             " image; the model takes " + std::to_string(expect) + " pixels");
   std::vector<unsigned char> px(static_cast<size_t>(w) * h);
   in.read(reinterpret_cast<char *>(px.data()), static_cast<std::streamsize>(px.size()));
   if (in.gcount() != static_cast<std::streamsize>(px.size()))
-    throw std::runtime_error(path + ": byte " + std::to_string(in.tellg()) + ": truncated pixel data");
+    throw std::runtime_error(path + ": byte " + std::to_string(in.tellg()) +
+                             ": truncated pixel data");
   std::vector<float> out(px.size());
   for (size_t i = 0; i < px.size(); ++i) out[i] = px[i] / static_cast<float>(maxval);
   return out;
@@ -145,12 +149,13 @@ std::vector<float> read_png(const std::string &path, int64_t expect) {
   int channels = colour == 0 ? 1 : colour == 2 ? 3 : colour == 4 ? 2 : colour == 6 ? 4 : 0;
   if (depth != 8 || channels == 0) fail(16, "only 8-bit grayscale, RGB or RGBA PNGs are supported");
   if (static_cast<int64_t>(w) * h != expect)
-    throw std::runtime_error(path + ": a " + std::to_string(w) + "x" + std::to_string(h) + " image; the model takes " +
-                             std::to_string(expect) + " pixels");
+    throw std::runtime_error(path + ": a " + std::to_string(w) + "x" + std::to_string(h) +
+                             " image; the model takes " + std::to_string(expect) + " pixels");
   size_t stride = static_cast<size_t>(w) * channels;
   std::vector<unsigned char> raw((stride + 1) * h);
   uLongf size = raw.size();
-  if (uncompress(raw.data(), &size, reinterpret_cast<const Bytef *>(idat.data()), idat.size()) != Z_OK ||
+  if (uncompress(raw.data(), &size, reinterpret_cast<const Bytef *>(idat.data()), idat.size()) !=
+          Z_OK ||
       size != raw.size())
     fail(33, "corrupt image data");
   std::vector<unsigned char> prev(stride, 0), cur(stride);
@@ -162,8 +167,13 @@ std::vector<float> read_png(const std::string &path, int64_t expect) {
       int a = x >= static_cast<size_t>(channels) ? cur[x - channels] : 0, up = prev[x],
           c = x >= static_cast<size_t>(channels) ? prev[x - channels] : 0;
       int p = a + up - c, pa = std::abs(p - a), pb = std::abs(p - up), pc = std::abs(p - c);
-      int pred = filter == 1 ? a : filter == 2 ? up : filter == 3 ? (a + up) / 2
-                 : filter == 4 ? (pa <= pb && pa <= pc ? a : pb <= pc ? up : c) : 0;
+      int pred = filter == 1   ? a
+                 : filter == 2 ? up
+                 : filter == 3 ? (a + up) / 2
+                 : filter == 4 ? (pa <= pb && pa <= pc ? a
+                                  : pb <= pc           ? up
+                                                       : c)
+                               : 0;
       if (filter > 4) fail(33, "bad PNG filter type " + std::to_string(filter));
       cur[x] = static_cast<unsigned char>(line[x] + pred);
     }
@@ -189,8 +199,9 @@ std::vector<float> read_raw_f32(const std::string &path, int64_t expect) {
   std::ifstream in(path, std::ios::binary);
   std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (b.empty() || b.size() % (4 * expect) != 0)
-    throw std::runtime_error(path + ": byte " + std::to_string(b.size()) + ": " + std::to_string(b.size()) +
-                             " bytes is not a whole number of images of " + std::to_string(expect) + " float32 values");
+    throw std::runtime_error(
+        path + ": byte " + std::to_string(b.size()) + ": " + std::to_string(b.size()) +
+        " bytes is not a whole number of images of " + std::to_string(expect) + " float32 values");
   std::vector<float> out(b.size() / 4);
   std::memcpy(out.data(), b.data(), b.size());
   return out;
@@ -207,7 +218,8 @@ void usage(const char *argv0, const json &plan) {
   std::printf(
       "%s — a spiking network compiled by snnc (network %s, %s encoding over %lld steps).\n\n"
       "usage: %s [options] INPUT...\n\n"
-      "INPUT is an IDX image file (raw or .gz; every image in it), a PGM (P5) or PNG (8-bit) image of %lld\n"
+      "INPUT is an IDX image file (raw or .gz; every image in it), a PGM (P5) or PNG (8-bit) image "
+      "of %lld\n"
       "pixels, or a .f32 file of raw little-endian float32 values in [0, 1] (one or more images).\n"
       "Prints the predicted class of every input, one per line.\n\n"
       "options:\n"
@@ -218,7 +230,8 @@ void usage(const char *argv0, const json &plan) {
       "  --limit N         use at most N images\n"
       "  --help            this text\n",
       argv0, plan["network"].get<std::string>().c_str(), plan["encoder"].get<std::string>().c_str(),
-      static_cast<long long>(plan["steps"].get<int64_t>()), argv0, static_cast<long long>(plan["features"].get<int64_t>()));
+      static_cast<long long>(plan["steps"].get<int64_t>()), argv0,
+      static_cast<long long>(plan["features"].get<int64_t>()));
 }
 
 }  // namespace
@@ -239,13 +252,20 @@ int main(int argc, char **argv) {
       if (a == "--help" || a == "-h") {
         usage(argv[0], plan);
         return 0;
-      } else if (a == "--labels") labels_path = value();
-      else if (a == "--weights") weights_path = value();
-      else if (a == "--counts") counts = true;
-      else if (a == "--json") as_json = true;
-      else if (a == "--limit") limit = std::stoll(value());
-      else if (a.rfind("--", 0) == 0) throw std::runtime_error("unknown option " + a + " (see --help)");
-      else inputs.push_back(a);
+      } else if (a == "--labels")
+        labels_path = value();
+      else if (a == "--weights")
+        weights_path = value();
+      else if (a == "--counts")
+        counts = true;
+      else if (a == "--json")
+        as_json = true;
+      else if (a == "--limit")
+        limit = std::stoll(value());
+      else if (a.rfind("--", 0) == 0)
+        throw std::runtime_error("unknown option " + a + " (see --help)");
+      else
+        inputs.push_back(a);
     }
     if (inputs.empty()) throw std::runtime_error("no input given (see --help)");
     int64_t F = plan["features"];
@@ -261,50 +281,58 @@ int main(int argc, char **argv) {
       if (path.size() > 4 && path.compare(path.size() - 4, 4, ".f32") == 0) {
         auto values = read_raw_f32(path, F);
         images.insert(images.end(), values.begin(), values.end());
-        for (size_t k = 0; k < values.size() / F; ++k) names.push_back(path + "[" + std::to_string(k) + "]");
+        for (size_t k = 0; k < values.size() / F; ++k)
+          names.push_back(path + "[" + std::to_string(k) + "]");
         continue;
       }
       IdxArray idx = read_idx(path);
       int64_t per = 1;
       for (size_t d = 1; d < idx.dims.size(); ++d) per *= idx.dims[d];
       if (per != F || idx.dims.size() < 2)
-        throw std::runtime_error(path + ": images of " + std::to_string(per) + " values; the model takes " +
-                                 std::to_string(F));
+        throw std::runtime_error(path + ": images of " + std::to_string(per) +
+                                 " values; the model takes " + std::to_string(F));
       for (uint8_t v : idx.data) images.push_back(v / 255.f);
-      for (int64_t k = 0; k < idx.dims[0]; ++k) names.push_back(path + "[" + std::to_string(k) + "]");
+      for (int64_t k = 0; k < idx.dims[0]; ++k)
+        names.push_back(path + "[" + std::to_string(k) + "]");
     }
     int64_t count = static_cast<int64_t>(names.size());
     if (limit >= 0 && limit < count) count = limit;
     auto t0 = std::chrono::steady_clock::now();
     nn::Network net = make_network(plan);
     if (weights_path.empty())
-      load_weights(net, parse_safetensors(std::string(snnc_model_weights, snnc_model_weights_size), "embedded weights"),
+      load_weights(net,
+                   parse_safetensors(std::string(snnc_model_weights, snnc_model_weights_size),
+                                     "embedded weights"),
                    "embedded weights");
     else
       load_weights(net, read_safetensors(weights_path), weights_path);
     nn::EncoderSpec enc{plan["encoder"], plan["steps"]};
     int64_t K = net.features(net.output());
     std::vector<double> class_counts;
-    auto pred = nn::predict(net, images.data(), count, enc, plan["seed"], plan["by_membrane"], [&](int64_t b) {
-      if (!counts) return;
-      const auto &y = net.activation(net.output());
-      for (int64_t k = 0; k < b; ++k)
-        for (int64_t c = 0; c < K; ++c) {
-          double s = 0;
-          for (int64_t t = 0; t < enc.steps; ++t) s += y[(t * b + k) * K + c];
-          class_counts.push_back(s);
-        }
-    });
+    auto pred = nn::predict(net, images.data(), count, enc, plan["seed"], plan["by_membrane"],
+                            [&](int64_t b) {
+                              if (!counts) return;
+                              const auto &y = net.activation(net.output());
+                              for (int64_t k = 0; k < b; ++k)
+                                for (int64_t c = 0; c < K; ++c) {
+                                  double s = 0;
+                                  for (int64_t t = 0; t < enc.steps; ++t)
+                                    s += y[(t * b + k) * K + c];
+                                  class_counts.push_back(s);
+                                }
+                            });
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::vector<int32_t> labels;
     if (!labels_path.empty()) {
       IdxArray l = read_idx(labels_path);
       if (l.dims.size() != 1 || l.dims[0] < count)
-        throw std::runtime_error(labels_path + ": " + std::to_string(l.dims[0]) + " labels for " + std::to_string(count) + " images");
+        throw std::runtime_error(labels_path + ": " + std::to_string(l.dims[0]) + " labels for " +
+                                 std::to_string(count) + " images");
       labels.assign(l.data.begin(), l.data.begin() + count);
     }
     int64_t correct = 0;
-    for (int64_t k = 0; k < static_cast<int64_t>(labels.size()); ++k) correct += pred[k] == labels[k];
+    for (int64_t k = 0; k < static_cast<int64_t>(labels.size()); ++k)
+      correct += pred[k] == labels[k];
     if (as_json) {
       json out = {{"network", plan["network"]}, {"predictions", pred}, {"seconds", seconds}};
       if (!labels.empty()) out["accuracy"] = static_cast<double>(correct) / count;
@@ -319,8 +347,8 @@ int main(int argc, char **argv) {
       std::cout << "\n";
     }
     if (!labels.empty())
-      std::printf("accuracy: %.6f (%lld/%lld)\n", static_cast<double>(correct) / count, static_cast<long long>(correct),
-                  static_cast<long long>(count));
+      std::printf("accuracy: %.6f (%lld/%lld)\n", static_cast<double>(correct) / count,
+                  static_cast<long long>(correct), static_cast<long long>(count));
     return 0;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -1,18 +1,20 @@
 // Inference.cpp — encoders and the batched prediction loop.
 #include "Inference.h"
 
-#include "Loss.h"
-
 #include <cmath>
+
+#include "Loss.h"
 
 namespace snnc::rt::nn {
 
-void encode(const float *images, int64_t B, int64_t F, const EncoderSpec &e, Rng &rng, std::vector<float> &x) {
+void encode(const float *images, int64_t B, int64_t F, const EncoderSpec &e, Rng &rng,
+            std::vector<float> &x) {
   int64_t T = e.steps;
   x.assign(T * B * F, 0.f);
   if (e.kind == "direct") {
     for (int64_t s = 0; s < T; ++s) std::copy(images, images + B * F, x.begin() + s * B * F);
-  } else if (e.kind == "delta") {  // a static image changes once: spikes at t = 0 where it is bright
+  } else if (e.kind ==
+             "delta") {  // a static image changes once: spikes at t = 0 where it is bright
     for (int64_t i = 0; i < B * F; ++i) x[i] = images[i] > 0.1f ? 1.f : 0.f;
   } else if (e.kind == "latency") {  // one spike, earlier for brighter pixels; none for black
     for (int64_t i = 0; i < B * F; ++i)
@@ -26,8 +28,9 @@ void encode(const float *images, int64_t B, int64_t F, const EncoderSpec &e, Rng
   }
 }
 
-std::vector<int32_t> predict(Network &net, const float *images, int64_t count, const EncoderSpec &e, uint64_t seed,
-                             bool by_membrane, const std::function<void(int64_t)> &after_batch) {
+std::vector<int32_t> predict(Network &net, const float *images, int64_t count, const EncoderSpec &e,
+                             uint64_t seed, bool by_membrane,
+                             const std::function<void(int64_t)> &after_batch) {
   int64_t F = net.features(0), K = net.features(net.output());
   Rng rng(seed, 9001);
   std::vector<float> x;
@@ -36,10 +39,9 @@ std::vector<int32_t> predict(Network &net, const float *images, int64_t count, c
     int64_t b = std::min<int64_t>(500, count - begin);
     encode(images + begin * F, b, F, e, rng, x);
     const auto &y = net.forward(x.data(), e.steps, b);
-    auto pred = by_membrane
-                    ? predict_by_max_membrane(net.post_state(net.output()), e.steps, b, K,
-                                              net.layers()[net.output()].states)
-                    : predict_by_count(y, e.steps, b, K);
+    auto pred = by_membrane ? predict_by_max_membrane(net.post_state(net.output()), e.steps, b, K,
+                                                      net.layers()[net.output()].states)
+                            : predict_by_count(y, e.steps, b, K);
     out.insert(out.end(), pred.begin(), pred.end());
     if (after_batch) after_batch(b);
   }

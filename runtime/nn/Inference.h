@@ -2,13 +2,13 @@
 // and the standalone binaries of `snnc build`, so both predict identically (bit for bit
 // for the same seed): same encoder, same random stream, same batches.
 #pragma once
-#include "Network.h"
-#include "Rng.h"
-
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "Network.h"
+#include "Rng.h"
 
 namespace snnc::rt::nn {
 
@@ -18,12 +18,14 @@ struct EncoderSpec {
 };
 
 /// images [B][F] in [0, 1] -> network input [T][B][F].
-void encode(const float *images, int64_t B, int64_t F, const EncoderSpec &e, Rng &rng, std::vector<float> &x);
+void encode(const float *images, int64_t B, int64_t F, const EncoderSpec &e, Rng &rng,
+            std::vector<float> &x);
 
 /// Predicts `count` images [count][F] in batches of 500, encoding with the stream (seed, 9001).
 /// `by_membrane` decodes by the largest output membrane, else by the most output spikes.
 /// `after_batch` (optional) sees the network after each batch's forward pass.
-std::vector<int32_t> predict(Network &net, const float *images, int64_t count, const EncoderSpec &e, uint64_t seed,
-                             bool by_membrane, const std::function<void(int64_t batch_size)> &after_batch = {});
+std::vector<int32_t> predict(Network &net, const float *images, int64_t count, const EncoderSpec &e,
+                             uint64_t seed, bool by_membrane,
+                             const std::function<void(int64_t batch_size)> &after_batch = {});
 
 }  // namespace snnc::rt::nn

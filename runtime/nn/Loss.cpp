@@ -14,7 +14,8 @@ std::vector<double> counts(const std::vector<float> &out, int64_t T, int64_t B, 
 }
 }  // namespace
 
-std::vector<int32_t> predict_by_count(const std::vector<float> &out, int64_t T, int64_t B, int64_t K) {
+std::vector<int32_t> predict_by_count(const std::vector<float> &out, int64_t T, int64_t B,
+                                      int64_t K) {
   std::vector<double> c = counts(out, T, B, K);
   std::vector<int32_t> pred(B);
   for (int64_t b = 0; b < B; ++b) {
@@ -26,8 +27,8 @@ std::vector<int32_t> predict_by_count(const std::vector<float> &out, int64_t T, 
   return pred;
 }
 
-LossResult mse_count_loss(const std::vector<float> &out, const int32_t *labels, int64_t T, int64_t B, int64_t K,
-                          double correct_rate, double incorrect_rate) {
+LossResult mse_count_loss(const std::vector<float> &out, const int32_t *labels, int64_t T,
+                          int64_t B, int64_t K, double correct_rate, double incorrect_rate) {
   LossResult r;
   std::vector<double> c = counts(out, T, B, K);
   double on = std::trunc(T * correct_rate), off = std::trunc(T * incorrect_rate);
@@ -48,8 +49,8 @@ LossResult mse_count_loss(const std::vector<float> &out, const int32_t *labels, 
   return r;
 }
 
-LossResult cross_entropy_count_loss(const std::vector<float> &out, const int32_t *labels, int64_t T, int64_t B,
-                                    int64_t K) {
+LossResult cross_entropy_count_loss(const std::vector<float> &out, const int32_t *labels, int64_t T,
+                                    int64_t B, int64_t K) {
   LossResult r;
   std::vector<double> c = counts(out, T, B, K);
   std::vector<double> g(B * K);
@@ -60,7 +61,8 @@ LossResult cross_entropy_count_loss(const std::vector<float> &out, const int32_t
     double z = 0;
     for (int64_t k = 0; k < K; ++k) z += std::exp(c[b * K + k] - m);
     sum += -(c[b * K + labels[b]] - m - std::log(z));
-    for (int64_t k = 0; k < K; ++k) g[b * K + k] = (std::exp(c[b * K + k] - m) / z - (k == labels[b])) / B;
+    for (int64_t k = 0; k < K; ++k)
+      g[b * K + k] = (std::exp(c[b * K + k] - m) / z - (k == labels[b])) / B;
   }
   r.loss = sum / B;
   r.grad.resize(T * B * K);
@@ -71,8 +73,8 @@ LossResult cross_entropy_count_loss(const std::vector<float> &out, const int32_t
   return r;
 }
 
-std::vector<int32_t> predict_by_max_membrane(const std::vector<float> &post, int64_t T, int64_t B, int64_t K,
-                                             int64_t S) {
+std::vector<int32_t> predict_by_max_membrane(const std::vector<float> &post, int64_t T, int64_t B,
+                                             int64_t K, int64_t S) {
   std::vector<int32_t> pred(B, 0);
   for (int64_t b = 0; b < B; ++b) {
     float best = -INFINITY;
@@ -85,8 +87,8 @@ std::vector<int32_t> predict_by_max_membrane(const std::vector<float> &post, int
   return pred;
 }
 
-LossResult membrane_cross_entropy_loss(const std::vector<float> &post, const int32_t *labels, int64_t T, int64_t B,
-                                       int64_t K, int64_t S) {
+LossResult membrane_cross_entropy_loss(const std::vector<float> &post, const int32_t *labels,
+                                       int64_t T, int64_t B, int64_t K, int64_t S) {
   LossResult r;
   r.grad.assign(T * B * K, 0.f);
   r.state_grad.assign(T * S * B * K, 0.f);
@@ -100,8 +102,8 @@ LossResult membrane_cross_entropy_loss(const std::vector<float> &post, const int
       for (int64_t k = 0; k < K; ++k) z += std::exp(m[k] - mx);
       sum += -(m[labels[b]] - mx - std::log(z));
       for (int64_t k = 0; k < K; ++k)
-        r.state_grad[(t * S) * B * K + b * K + k] =
-            static_cast<float>((std::exp(m[k] - mx) / z - (k == labels[b])) / (static_cast<double>(B) * T));
+        r.state_grad[(t * S) * B * K + b * K + k] = static_cast<float>(
+            (std::exp(m[k] - mx) / z - (k == labels[b])) / (static_cast<double>(B) * T));
     }
   r.loss = sum / (static_cast<double>(B) * T);
   auto pred = predict_by_max_membrane(post, T, B, K, S);
@@ -109,8 +111,8 @@ LossResult membrane_cross_entropy_loss(const std::vector<float> &post, const int
   return r;
 }
 
-LossResult membrane_mse_loss(const std::vector<float> &post, const int32_t *labels, int64_t T, int64_t B, int64_t K,
-                             int64_t S, double on, double off) {
+LossResult membrane_mse_loss(const std::vector<float> &post, const int32_t *labels, int64_t T,
+                             int64_t B, int64_t K, int64_t S, double on, double off) {
   LossResult r;
   r.grad.assign(T * B * K, 0.f);
   r.state_grad.assign(T * S * B * K, 0.f);

@@ -8,34 +8,35 @@ namespace snnc::rt::nn {
 
 struct LossResult {
   double loss = 0;
-  int64_t correct = 0;           ///< predictions equal to the label
-  std::vector<float> grad;       ///< d loss / d output, [T][B][K]
-  std::vector<float> state_grad; ///< d loss / d output state [T][S][B*K] (membrane losses)
+  int64_t correct = 0;            ///< predictions equal to the label
+  std::vector<float> grad;        ///< d loss / d output, [T][B][K]
+  std::vector<float> state_grad;  ///< d loss / d output state [T][S][B*K] (membrane losses)
 };
 
 /// Spike-count MSE (snnTorch's mse_count_loss): count = sum over t; target int(T*correct)
 /// for the label, int(T*incorrect) otherwise; loss = mean((count - target)^2) / T.
-LossResult mse_count_loss(const std::vector<float> &out, const int32_t *labels, int64_t T, int64_t B, int64_t K,
-                          double correct_rate, double incorrect_rate);
+LossResult mse_count_loss(const std::vector<float> &out, const int32_t *labels, int64_t T,
+                          int64_t B, int64_t K, double correct_rate, double incorrect_rate);
 
 /// Cross-entropy of softmax(sum over t of the output) (for ANN twins T = 1: the logits).
-LossResult cross_entropy_count_loss(const std::vector<float> &out, const int32_t *labels, int64_t T, int64_t B,
-                                    int64_t K);
+LossResult cross_entropy_count_loss(const std::vector<float> &out, const int32_t *labels, int64_t T,
+                                    int64_t B, int64_t K);
 
 /// Cross-entropy of softmax(membrane) at every step, averaged over steps (the membrane is
 /// state 0 of the output cell, `post` = [T][S][B*K]).
-LossResult membrane_cross_entropy_loss(const std::vector<float> &post, const int32_t *labels, int64_t T, int64_t B,
-                                       int64_t K, int64_t S);
+LossResult membrane_cross_entropy_loss(const std::vector<float> &post, const int32_t *labels,
+                                       int64_t T, int64_t B, int64_t K, int64_t S);
 
 /// Mean squared error of the membrane against `on` for the label and `off` otherwise.
-LossResult membrane_mse_loss(const std::vector<float> &post, const int32_t *labels, int64_t T, int64_t B, int64_t K,
-                             int64_t S, double on, double off);
+LossResult membrane_mse_loss(const std::vector<float> &post, const int32_t *labels, int64_t T,
+                             int64_t B, int64_t K, int64_t S, double on, double off);
 
 /// Predicted class per sample: the largest membrane over all steps.
-std::vector<int32_t> predict_by_max_membrane(const std::vector<float> &post, int64_t T, int64_t B, int64_t K,
-                                             int64_t S);
+std::vector<int32_t> predict_by_max_membrane(const std::vector<float> &post, int64_t T, int64_t B,
+                                             int64_t K, int64_t S);
 
 /// Predicted class per sample: the output with the largest sum over time (first on ties).
-std::vector<int32_t> predict_by_count(const std::vector<float> &out, int64_t T, int64_t B, int64_t K);
+std::vector<int32_t> predict_by_count(const std::vector<float> &out, int64_t T, int64_t B,
+                                      int64_t K);
 
 }  // namespace snnc::rt::nn

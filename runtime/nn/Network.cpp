@@ -1,15 +1,14 @@
 // Network.cpp — forward and backward of linear/conv/pool/flatten/cell layers.
 #include "Network.h"
 
-#include "Ops.h"
-#include "Rng.h"
-
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
 
-namespace snnc::rt::nn {
+#include "Ops.h"
+#include "Rng.h"
 
+namespace snnc::rt::nn {
 
 int64_t elements(const std::vector<int64_t> &shape) {
   int64_t n = 1;
@@ -17,7 +16,8 @@ int64_t elements(const std::vector<int64_t> &shape) {
   return n;
 }
 
-Network::Network(std::vector<LayerSpec> layers, int output) : layers_(std::move(layers)), output_(output) {
+Network::Network(std::vector<LayerSpec> layers, int output)
+    : layers_(std::move(layers)), output_(output) {
   weight_of_.assign(layers_.size(), -1);
   bias_of_.assign(layers_.size(), -1);
   for (size_t i = 0; i < layers_.size(); ++i) {
@@ -58,7 +58,8 @@ void Network::init_params(uint64_t seed) {
     int64_t fan_in = elements(w.shape) / w.shape[0];
     double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
     for (float &v : w.value) v = static_cast<float>((2 * rng.uniform() - 1) * bound);
-    for (float &v : params_[bias_of_[i]].value) v = static_cast<float>((2 * rng.uniform() - 1) * bound);
+    for (float &v : params_[bias_of_[i]].value)
+      v = static_cast<float>((2 * rng.uniform() - 1) * bound);
   }
 }
 
@@ -84,7 +85,8 @@ void Network::count_ops(int i, const std::vector<float> &in, int64_t rows) {
     nonzero += v != 0.f;
   }
   if (binary)  // each active input drives its share of the layer's connections
-    ops_.accumulates += dense * static_cast<double>(nonzero) / static_cast<double>(elements(src.shape));
+    ops_.accumulates +=
+        dense * static_cast<double>(nonzero) / static_cast<double>(elements(src.shape));
   else
     ops_.macs += dense * static_cast<double>(rows);
 }
@@ -108,17 +110,24 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
     switch (l.kind) {
       case LayerSpec::Linear:
         count_ops(static_cast<int>(i), in, rows);
-        linear_forward(in.data(), params_[weight_of_[i]].value.data(), params_[bias_of_[i]].value.data(), y.data(),
-                       rows, elements(src.shape), l.out_features);
+        linear_forward(in.data(), params_[weight_of_[i]].value.data(),
+                       params_[bias_of_[i]].value.data(), y.data(), rows, elements(src.shape),
+                       l.out_features);
         break;
       case LayerSpec::Conv2d:
         count_ops(static_cast<int>(i), in, rows);
-        conv2d_forward(in.data(), params_[weight_of_[i]].value.data(), params_[bias_of_[i]].value.data(), y.data(),
-                       rows, src.shape, l);
+        conv2d_forward(in.data(), params_[weight_of_[i]].value.data(),
+                       params_[bias_of_[i]].value.data(), y.data(), rows, src.shape, l);
         break;
-      case LayerSpec::MaxPool: maxpool_forward(in.data(), y.data(), argmax_[i], rows, src.shape, l); break;
-      case LayerSpec::AvgPool: avgpool_forward(in.data(), y.data(), rows, src.shape, l); break;
-      case LayerSpec::Flatten: std::copy(in.begin(), in.end(), y.begin()); break;
+      case LayerSpec::MaxPool:
+        maxpool_forward(in.data(), y.data(), argmax_[i], rows, src.shape, l);
+        break;
+      case LayerSpec::AvgPool:
+        avgpool_forward(in.data(), y.data(), rows, src.shape, l);
+        break;
+      case LayerSpec::Flatten:
+        std::copy(in.begin(), in.end(), y.begin());
+        break;
       case LayerSpec::Dropout:
         if (!training_ || l.rate <= 0) {
           std::copy(in.begin(), in.end(), y.begin());
@@ -137,7 +146,8 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
         post_[i].resize(static_cast<size_t>(T * l.states * B * out_f));
         l.forward(in.data(), y.data(), post_[i].data(), T, B * out_f, B * out_f);
         break;
-      default: throw std::logic_error("unknown layer kind");
+      default:
+        throw std::logic_error("unknown layer kind");
     }
     fwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
@@ -160,20 +170,27 @@ void Network::backward(const float *g_out, const float *g_state) {
     auto t0 = std::chrono::steady_clock::now();
     switch (l.kind) {
       case LayerSpec::Linear:
-        linear_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(), need_input_grad ? g_in.data() : nullptr,
-                        params_[weight_of_[i]].grad.data(), params_[bias_of_[i]].grad.data(), rows, in_f, out_f);
+        linear_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(),
+                        need_input_grad ? g_in.data() : nullptr, params_[weight_of_[i]].grad.data(),
+                        params_[bias_of_[i]].grad.data(), rows, in_f, out_f);
         break;
       case LayerSpec::Conv2d:
-        conv2d_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(), need_input_grad ? g_in.data() : nullptr,
-                        params_[weight_of_[i]].grad.data(), params_[bias_of_[i]].grad.data(), rows, src.shape, l);
+        conv2d_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(),
+                        need_input_grad ? g_in.data() : nullptr, params_[weight_of_[i]].grad.data(),
+                        params_[bias_of_[i]].grad.data(), rows, src.shape, l);
         break;
-      case LayerSpec::MaxPool: maxpool_backward(grad_[i].data(), g_in.data(), argmax_[i], rows, src.shape, l); break;
-      case LayerSpec::AvgPool: avgpool_backward(grad_[i].data(), g_in.data(), rows, src.shape, l); break;
+      case LayerSpec::MaxPool:
+        maxpool_backward(grad_[i].data(), g_in.data(), argmax_[i], rows, src.shape, l);
+        break;
+      case LayerSpec::AvgPool:
+        avgpool_backward(grad_[i].data(), g_in.data(), rows, src.shape, l);
+        break;
       case LayerSpec::Flatten:
         for (size_t k = 0; k < g_in.size(); ++k) g_in[k] += grad_[i][k];
         break;
       case LayerSpec::Dropout:
-        for (size_t k = 0; k < g_in.size(); ++k) g_in[k] += grad_[i][k] * (mask_[i].empty() ? 1.f : mask_[i][k]);
+        for (size_t k = 0; k < g_in.size(); ++k)
+          g_in[k] += grad_[i][k] * (mask_[i].empty() ? 1.f : mask_[i][k]);
         break;
       case LayerSpec::Cell: {
         int64_t n = B_ * out_f;
@@ -185,11 +202,13 @@ void Network::backward(const float *g_out, const float *g_state) {
           zeros_.assign(post_[i].size(), 0.f);
           g_post = zeros_.data();
         }
-        l.backward(x, act_[i].data(), post_[i].data(), grad_[i].data(), g_post, g, carry_.data(), T_, n, n);
+        l.backward(x, act_[i].data(), post_[i].data(), grad_[i].data(), g_post, g, carry_.data(),
+                   T_, n, n);
         for (int64_t k = 0; k < rows * out_f; ++k) g_in[k] += g[k];
         break;
       }
-      default: throw std::logic_error("unknown layer kind");
+      default:
+        throw std::logic_error("unknown layer kind");
     }
     bwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }

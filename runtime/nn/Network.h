@@ -13,9 +13,11 @@
 namespace snnc::rt::nn {
 
 /// Cell scan kernels (see backends/llvm/CellCodeGen.h): elements [0, N) of rows of length ld.
-using CellForward = void (*)(const float *I, float *out, float *post, int64_t T, int64_t N, int64_t ld);
-using CellBackward = void (*)(const float *I, const float *out, const float *post, const float *g_out,
-                              const float *g_post, float *g_I, float *carry, int64_t T, int64_t N, int64_t ld);
+using CellForward = void (*)(const float *I, float *out, float *post, int64_t T, int64_t N,
+                             int64_t ld);
+using CellBackward = void (*)(const float *I, const float *out, const float *post,
+                              const float *g_out, const float *g_post, float *g_I, float *carry,
+                              int64_t T, int64_t N, int64_t ld);
 
 struct LayerSpec {
   enum Kind { Input, Linear, Conv2d, MaxPool, AvgPool, Flatten, Dropout, Cell } kind = Input;
@@ -85,13 +87,13 @@ class Network {
   std::vector<LayerSpec> layers_;
   int output_;
   std::vector<Param> params_;
-  std::vector<int> weight_of_, bias_of_;           ///< per layer: param index or -1
-  std::vector<std::vector<float>> act_, post_;     ///< per layer
-  std::vector<std::vector<float>> grad_;           ///< per layer: d loss / d activation
-  std::vector<std::vector<int32_t>> argmax_;       ///< max-pool winners
-  std::vector<float> scratch_, carry_, zeros_;     ///< reused by backward
+  std::vector<int> weight_of_, bias_of_;        ///< per layer: param index or -1
+  std::vector<std::vector<float>> act_, post_;  ///< per layer
+  std::vector<std::vector<float>> grad_;        ///< per layer: d loss / d activation
+  std::vector<std::vector<int32_t>> argmax_;    ///< max-pool winners
+  std::vector<float> scratch_, carry_, zeros_;  ///< reused by backward
   std::vector<double> fwd_s_, bwd_s_;
-  std::vector<std::vector<float>> mask_;           ///< dropout masks of the last forward
+  std::vector<std::vector<float>> mask_;  ///< dropout masks of the last forward
   OpCounts ops_;
   bool counting_ = false;
   void count_ops(int layer, const std::vector<float> &input, int64_t rows);

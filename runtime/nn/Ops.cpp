@@ -8,15 +8,20 @@
 
 namespace snnc::rt::nn {
 
-void linear_forward(const float *x, const float *w, const float *b, float *y, int64_t rows, int64_t in, int64_t out) {
+void linear_forward(const float *x, const float *w, const float *b, float *y, int64_t rows,
+                    int64_t in, int64_t out) {
   for (int64_t r = 0; r < rows; ++r) std::copy(b, b + out, y + r * out);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.f, x, in, w, in, 1.f, y, out);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.f, x, in, w, in, 1.f, y,
+              out);
 }
 
-void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w, float *g_b,
-                     int64_t rows, int64_t in, int64_t out) {
-  if (g_x) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, in, out, 1.f, g_y, out, w, in, 0.f, g_x, in);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, rows, 1.f, g_y, out, x, in, 1.f, g_w, in);
+void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
+                     float *g_b, int64_t rows, int64_t in, int64_t out) {
+  if (g_x)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, in, out, 1.f, g_y, out, w, in, 0.f,
+                g_x, in);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, rows, 1.f, g_y, out, x, in, 1.f,
+              g_w, in);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t o = 0; o < out; ++o) g_b[o] += g_y[r * out + o];
 }
@@ -78,26 +83,27 @@ void conv2d_forward(const float *x, const float *w, const float *b, float *y, in
     im2col(x + r * in_size, cols.data(), g);
     float *out = y + r * l.channels * hw;
     for (int64_t o = 0; o < l.channels; ++o) std::fill(out + o * hw, out + (o + 1) * hw, b[o]);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l.channels, hw, ckk, 1.f, w, ckk, cols.data(), hw, 1.f, out,
-                hw);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l.channels, hw, ckk, 1.f, w, ckk,
+                cols.data(), hw, 1.f, out, hw);
   }
 }
 
-void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w, float *g_b,
-                     int64_t rows, const std::vector<int64_t> &in_shape, const LayerSpec &l) {
+void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
+                     float *g_b, int64_t rows, const std::vector<int64_t> &in_shape,
+                     const LayerSpec &l) {
   ConvGeometry g = geometry(in_shape, l);
   int64_t ckk = g.C * g.K * g.K, hw = g.OH * g.OW, in_size = g.C * g.H * g.W;
   std::vector<float> cols(ckk * hw), g_cols(ckk * hw);
   for (int64_t r = 0; r < rows; ++r) {
     const float *gy = g_y + r * l.channels * hw;
     im2col(x + r * in_size, cols.data(), g);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l.channels, ckk, hw, 1.f, gy, hw, cols.data(), hw, 1.f, g_w,
-                ckk);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l.channels, ckk, hw, 1.f, gy, hw,
+                cols.data(), hw, 1.f, g_w, ckk);
     for (int64_t o = 0; o < l.channels; ++o)
       for (int64_t k = 0; k < hw; ++k) g_b[o] += gy[o * hw + k];
     if (g_x) {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, hw, l.channels, 1.f, w, ckk, gy, hw, 0.f,
-                  g_cols.data(), hw);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, hw, l.channels, 1.f, w, ckk, gy, hw,
+                  0.f, g_cols.data(), hw);
       col2im(g_cols.data(), g_x + r * in_size, g);
     }
   }
@@ -127,16 +133,18 @@ void maxpool_forward(const float *x, float *y, std::vector<int32_t> &argmax, int
         }
 }
 
-void maxpool_backward(const float *g_y, float *g_x, const std::vector<int32_t> &argmax, int64_t rows,
-                      const std::vector<int64_t> &in, const LayerSpec &l) {
+void maxpool_backward(const float *g_y, float *g_x, const std::vector<int32_t> &argmax,
+                      int64_t rows, const std::vector<int64_t> &in, const LayerSpec &l) {
   ConvGeometry g = geometry(in, l);
   int64_t out_size = g.C * g.OH * g.OW, in_size = g.C * g.H * g.W;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < out_size; ++k)
-      if (argmax[r * out_size + k] >= 0) g_x[r * in_size + argmax[r * out_size + k]] += g_y[r * out_size + k];
+      if (argmax[r * out_size + k] >= 0)
+        g_x[r * in_size + argmax[r * out_size + k]] += g_y[r * out_size + k];
 }
 
-void avgpool_forward(const float *x, float *y, int64_t rows, const std::vector<int64_t> &in, const LayerSpec &l) {
+void avgpool_forward(const float *x, float *y, int64_t rows, const std::vector<int64_t> &in,
+                     const LayerSpec &l) {
   ConvGeometry g = geometry(in, l);
   int64_t out_size = g.C * g.OH * g.OW, in_size = g.C * g.H * g.W;
   float scale = 1.f / static_cast<float>(g.K * g.K);
@@ -148,13 +156,15 @@ void avgpool_forward(const float *x, float *y, int64_t rows, const std::vector<i
           for (int64_t ky = 0; ky < g.K; ++ky)
             for (int64_t kx = 0; kx < g.K; ++kx) {
               int64_t iy = oy * g.S - g.P + ky, ix = ox * g.S - g.P + kx;
-              if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) sum += x[r * in_size + (c * g.H + iy) * g.W + ix];
+              if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W)
+                sum += x[r * in_size + (c * g.H + iy) * g.W + ix];
             }
           y[r * out_size + (c * g.OH + oy) * g.OW + ox] = sum * scale;
         }
 }
 
-void avgpool_backward(const float *g_y, float *g_x, int64_t rows, const std::vector<int64_t> &in, const LayerSpec &l) {
+void avgpool_backward(const float *g_y, float *g_x, int64_t rows, const std::vector<int64_t> &in,
+                      const LayerSpec &l) {
   ConvGeometry g = geometry(in, l);
   int64_t out_size = g.C * g.OH * g.OW, in_size = g.C * g.H * g.W;
   float scale = 1.f / static_cast<float>(g.K * g.K);
@@ -166,7 +176,8 @@ void avgpool_backward(const float *g_y, float *g_x, int64_t rows, const std::vec
           for (int64_t ky = 0; ky < g.K; ++ky)
             for (int64_t kx = 0; kx < g.K; ++kx) {
               int64_t iy = oy * g.S - g.P + ky, ix = ox * g.S - g.P + kx;
-              if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) g_x[r * in_size + (c * g.H + iy) * g.W + ix] += gv;
+              if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W)
+                g_x[r * in_size + (c * g.H + iy) * g.W + ix] += gv;
             }
         }
 }

@@ -1,22 +1,25 @@
 // Dataset.cpp — IDX image/label pairs, subsets, and the prefetching batch loader.
 #include "Dataset.h"
 
-#include "Idx.h"
-#include "Rng.h"
-
 #include <filesystem>
 #include <numeric>
 #include <stdexcept>
 
+#include "Idx.h"
+#include "Rng.h"
+
 namespace snnc::rt {
 
-Dataset load_idx_pair(const std::string &images_path, const std::string &labels_path, const std::string &name) {
+Dataset load_idx_pair(const std::string &images_path, const std::string &labels_path,
+                      const std::string &name) {
   IdxArray images = read_idx(images_path), labels = read_idx(labels_path);
   if (images.dims.size() != 3)
-    throw std::runtime_error(images_path + ": expected images of 3 dimensions (count, rows, columns), found " +
+    throw std::runtime_error(images_path +
+                             ": expected images of 3 dimensions (count, rows, columns), found " +
                              std::to_string(images.dims.size()));
   if (labels.dims.size() != 1)
-    throw std::runtime_error(labels_path + ": expected labels of 1 dimension, found " + std::to_string(labels.dims.size()));
+    throw std::runtime_error(labels_path + ": expected labels of 1 dimension, found " +
+                             std::to_string(labels.dims.size()));
   if (labels.dims[0] != images.dims[0])
     throw std::runtime_error(labels_path + ": " + std::to_string(labels.dims[0]) + " labels for " +
                              std::to_string(images.dims[0]) + " images in " + images_path);
@@ -30,7 +33,8 @@ Dataset load_idx_pair(const std::string &images_path, const std::string &labels_
   for (int64_t i = 0; i < d.count; ++i) {
     if (labels.data[i] >= d.classes)
       throw std::runtime_error(labels_path + ": byte " + std::to_string(8 + i) + ": label " +
-                               std::to_string(labels.data[i]) + " is not a class below " + std::to_string(d.classes));
+                               std::to_string(labels.data[i]) + " is not a class below " +
+                               std::to_string(d.classes));
     d.labels[i] = labels.data[i];
   }
   return d;
@@ -42,12 +46,14 @@ Dataset load_mnist_like(const std::string &dir, bool train) {
     std::vector<std::string> tried;
     for (const char *sep : {"-", "."})
       for (const char *ext : {"", ".gz"}) {
-        std::string p = dir + "/" + stem + "-" + kind + sep + (kind == "images" ? "idx3" : "idx1") + "-ubyte" + ext;
+        std::string p = dir + "/" + stem + "-" + kind + sep + (kind == "images" ? "idx3" : "idx1") +
+                        "-ubyte" + ext;
         if (std::filesystem::exists(p)) return p;
         tried.push_back(p);
       }
-    std::string msg = "no " + std::string(train ? "training" : "test") + " " + kind + " in '" + dir + "' (looked for " +
-                      tried[0] + " and .gz); run scripts/install-data.sh or pass --data DIR";
+    std::string msg = "no " + std::string(train ? "training" : "test") + " " + kind + " in '" +
+                      dir + "' (looked for " + tried[0] +
+                      " and .gz); run scripts/install-data.sh or pass --data DIR";
     throw std::runtime_error(msg);
   };
   std::string images = find("images"), labels = find("labels");
@@ -55,7 +61,8 @@ Dataset load_mnist_like(const std::string &dir, bool train) {
 }
 
 Dataset subset(const Dataset &d, int64_t first, int64_t count) {
-  if (first < 0 || count < 0 || first + count > d.count) throw std::runtime_error("subset out of range");
+  if (first < 0 || count < 0 || first + count > d.count)
+    throw std::runtime_error("subset out of range");
   Dataset s = d;
   int64_t f = 1;
   for (int64_t x : d.sample_shape) f *= x;
@@ -65,7 +72,8 @@ Dataset subset(const Dataset &d, int64_t first, int64_t count) {
   return s;
 }
 
-BatchLoader::BatchLoader(const Dataset &d, int64_t batch, bool shuffle, uint64_t seed, bool drop_last)
+BatchLoader::BatchLoader(const Dataset &d, int64_t batch, bool shuffle, uint64_t seed,
+                         bool drop_last)
     : data_(d), batch_(batch), shuffle_(shuffle), drop_last_(drop_last), seed_(seed) {
   if (batch < 1) throw std::runtime_error("batch size must be positive");
   worker_ = std::thread([this] {
@@ -89,7 +97,9 @@ BatchLoader::BatchLoader(const Dataset &d, int64_t batch, bool shuffle, uint64_t
   });
 }
 
-BatchLoader::~BatchLoader() { stop(); }
+BatchLoader::~BatchLoader() {
+  stop();
+}
 
 void BatchLoader::stop() {
   {
@@ -112,7 +122,8 @@ void BatchLoader::start_epoch(int64_t epoch) {
   std::iota(order_.begin(), order_.end(), 0);
   if (shuffle_) {
     Rng rng(seed_, 500 + static_cast<uint64_t>(epoch));
-    for (int64_t i = data_.count - 1; i > 0; --i) std::swap(order_[i], order_[rng.next() % (i + 1)]);
+    for (int64_t i = data_.count - 1; i > 0; --i)
+      std::swap(order_[i], order_[rng.next() % (i + 1)]);
   }
   next_ = 0;
   ready_index_ = -1;
@@ -130,7 +141,8 @@ void BatchLoader::fill(int64_t index, Batch &b) const {
   b.indices.resize(b.size);
   for (int64_t k = 0; k < b.size; ++k) {
     int64_t i = order_[begin + k];
-    std::copy(data_.images.begin() + i * f, data_.images.begin() + (i + 1) * f, b.images.begin() + k * f);
+    std::copy(data_.images.begin() + i * f, data_.images.begin() + (i + 1) * f,
+              b.images.begin() + k * f);
     b.labels[k] = data_.labels[i];
     b.indices[k] = i;
   }

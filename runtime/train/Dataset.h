@@ -19,7 +19,8 @@ struct Dataset {
   int32_t classes = 10;
 };
 
-Dataset load_idx_pair(const std::string &images_path, const std::string &labels_path, const std::string &name);
+Dataset load_idx_pair(const std::string &images_path, const std::string &labels_path,
+                      const std::string &name);
 
 /// The MNIST file names in `dir` (`train-images-idx3-ubyte`, `t10k-...`, raw or `.gz`).
 Dataset load_mnist_like(const std::string &dir, bool train);

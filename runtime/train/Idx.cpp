@@ -19,7 +19,8 @@ namespace {
 std::vector<uint8_t> read_all(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   if (bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) {  // gzip
     gzFile gz = gzopen(path.c_str(), "rb");
     if (!gz) throw std::runtime_error(path + ": cannot open the gzip stream");
@@ -35,7 +36,10 @@ std::vector<uint8_t> read_all(const std::string &path) {
     bool bad = n < 0 || (err != Z_OK && err != Z_STREAM_END);
     std::string why = bad ? msg : "";
     gzclose(gz);
-    if (bad) fail(path, out.size(), "corrupt gzip data after " + std::to_string(out.size()) + " decompressed bytes (" + why + ")");
+    if (bad)
+      fail(path, out.size(),
+           "corrupt gzip data after " + std::to_string(out.size()) + " decompressed bytes (" + why +
+               ")");
     return out;
   }
   return bytes;
@@ -45,13 +49,20 @@ std::vector<uint8_t> read_all(const std::string &path) {
 
 IdxArray read_idx(const std::string &path) {
   std::vector<uint8_t> b = read_all(path);
-  if (b.size() < 4) fail(path, b.size(), "truncated header (file has " + std::to_string(b.size()) + " bytes)");
-  if (b[0] != 0 || b[1] != 0) fail(path, 0, "not an IDX file (the magic number must start with two zero bytes)");
-  if (b[2] != 0x08) fail(path, 2, "unsupported IDX element type 0x" + std::to_string(b[2]) + " (only unsigned bytes, 0x08)");
+  if (b.size() < 4)
+    fail(path, b.size(), "truncated header (file has " + std::to_string(b.size()) + " bytes)");
+  if (b[0] != 0 || b[1] != 0)
+    fail(path, 0, "not an IDX file (the magic number must start with two zero bytes)");
+  if (b[2] != 0x08)
+    fail(path, 2,
+         "unsupported IDX element type 0x" + std::to_string(b[2]) + " (only unsigned bytes, 0x08)");
   int ndim = b[3];
   if (ndim < 1 || ndim > 4) fail(path, 3, "bad number of dimensions " + std::to_string(ndim));
   size_t header = 4 + 4 * static_cast<size_t>(ndim);
-  if (b.size() < header) fail(path, b.size(), "truncated header: " + std::to_string(ndim) + " dimensions need " + std::to_string(header) + " bytes");
+  if (b.size() < header)
+    fail(path, b.size(),
+         "truncated header: " + std::to_string(ndim) + " dimensions need " +
+             std::to_string(header) + " bytes");
   IdxArray a;
   uint64_t total = 1;
   for (int d = 0; d < ndim; ++d) {
@@ -63,8 +74,13 @@ IdxArray read_idx(const std::string &path) {
     a.dims.push_back(static_cast<int64_t>(v));
   }
   uint64_t payload = b.size() - header;
-  if (payload < total) fail(path, b.size(), "truncated data: the header promises " + std::to_string(total) + " bytes after byte " + std::to_string(header) + ", the file has " + std::to_string(payload));
-  if (payload > total) fail(path, header + total, std::to_string(payload - total) + " unexpected bytes after the data");
+  if (payload < total)
+    fail(path, b.size(),
+         "truncated data: the header promises " + std::to_string(total) + " bytes after byte " +
+             std::to_string(header) + ", the file has " + std::to_string(payload));
+  if (payload > total)
+    fail(path, header + total,
+         std::to_string(payload - total) + " unexpected bytes after the data");
   a.data.assign(b.begin() + header, b.end());
   return a;
 }

@@ -10,14 +10,18 @@ namespace {
 
 class Adam : public Optimizer {
  public:
-  Adam(double lr, double b1, double b2, double eps, double wd) : b1_(b1), b2_(b2), eps_(eps), wd_(wd) { lr_ = lr; }
+  Adam(double lr, double b1, double b2, double eps, double wd)
+      : b1_(b1), b2_(b2), eps_(eps), wd_(wd) {
+    lr_ = lr;
+  }
 
   void step(const std::vector<ParamRef> &params) override {
     ++steps_;
-    double c1 = 1 - std::pow(b1_, static_cast<double>(steps_)), c2 = 1 - std::pow(b2_, static_cast<double>(steps_));
+    double c1 = 1 - std::pow(b1_, static_cast<double>(steps_)),
+           c2 = 1 - std::pow(b2_, static_cast<double>(steps_));
     float step_size = static_cast<float>(lr_ / c1), sqrt_c2 = static_cast<float>(std::sqrt(c2));
-    float b1 = static_cast<float>(b1_), b2 = static_cast<float>(b2_), eps = static_cast<float>(eps_),
-          wd = static_cast<float>(wd_);
+    float b1 = static_cast<float>(b1_), b2 = static_cast<float>(b2_),
+          eps = static_cast<float>(eps_), wd = static_cast<float>(wd_);
     for (const auto &p : params) {
       auto &m = m_[p.name], &v = v_[p.name];
       m.resize(p.size, 0.f);
@@ -41,9 +45,12 @@ class Adam : public Optimizer {
 
   void load_state(const std::vector<std::pair<std::string, std::vector<float>>> &s) override {
     for (const auto &[k, v] : s) {
-      if (k == "step") steps_ = static_cast<int64_t>(v.at(0));
-      else if (k.size() > 8 && k.compare(k.size() - 8, 8, ".exp_avg") == 0) m_[k.substr(0, k.size() - 8)] = v;
-      else if (k.size() > 11 && k.compare(k.size() - 11, 11, ".exp_avg_sq") == 0) v_[k.substr(0, k.size() - 11)] = v;
+      if (k == "step")
+        steps_ = static_cast<int64_t>(v.at(0));
+      else if (k.size() > 8 && k.compare(k.size() - 8, 8, ".exp_avg") == 0)
+        m_[k.substr(0, k.size() - 8)] = v;
+      else if (k.size() > 11 && k.compare(k.size() - 11, 11, ".exp_avg_sq") == 0)
+        v_[k.substr(0, k.size() - 11)] = v;
     }
   }
 
@@ -58,7 +65,8 @@ class Sgd : public Optimizer {
 
   void step(const std::vector<ParamRef> &params) override {
     ++steps_;
-    float lr = static_cast<float>(lr_), mu = static_cast<float>(momentum_), wd = static_cast<float>(wd_);
+    float lr = static_cast<float>(lr_), mu = static_cast<float>(momentum_),
+          wd = static_cast<float>(wd_);
     for (const auto &p : params) {
       std::vector<float> *buf = nullptr;
       if (mu != 0) {
@@ -67,7 +75,8 @@ class Sgd : public Optimizer {
           buf->resize(p.size);
           for (int64_t i = 0; i < p.size; ++i) (*buf)[i] = p.grad[i] + wd * p.value[i];
         } else
-          for (int64_t i = 0; i < p.size; ++i) (*buf)[i] = mu * (*buf)[i] + p.grad[i] + wd * p.value[i];
+          for (int64_t i = 0; i < p.size; ++i)
+            (*buf)[i] = mu * (*buf)[i] + p.grad[i] + wd * p.value[i];
       }
       for (int64_t i = 0; i < p.size; ++i) {
         float g = buf ? (*buf)[i] : p.grad[i] + wd * p.value[i];
@@ -94,7 +103,8 @@ class Sgd : public Optimizer {
 
 }  // namespace
 
-std::unique_ptr<Optimizer> make_adam(double lr, double beta1, double beta2, double eps, double weight_decay) {
+std::unique_ptr<Optimizer> make_adam(double lr, double beta1, double beta2, double eps,
+                                     double weight_decay) {
   return std::make_unique<Adam>(lr, beta1, beta2, eps, weight_decay);
 }
 
@@ -117,9 +127,11 @@ double clip_grad_norm(const std::vector<ParamRef> &params, double max_norm) {
 
 double scheduled_lr(const std::string &schedule, double base, int64_t epoch, int64_t epochs) {
   if (schedule == "constant" || schedule.empty()) return base;
-  if (schedule == "cosine") return base * 0.5 * (1 + std::cos(M_PI * epoch / std::max<int64_t>(epochs, 1)));
+  if (schedule == "cosine")
+    return base * 0.5 * (1 + std::cos(M_PI * epoch / std::max<int64_t>(epochs, 1)));
   if (schedule == "step") return base * std::pow(0.1, epoch / std::max<int64_t>(1, epochs / 3));
-  throw std::runtime_error("unknown learning-rate schedule '" + schedule + "' (constant, cosine, step)");
+  throw std::runtime_error("unknown learning-rate schedule '" + schedule +
+                           "' (constant, cosine, step)");
 }
 
 }  // namespace snnc::rt

@@ -32,8 +32,8 @@ class Optimizer {
   int64_t steps_ = 0;
 };
 
-std::unique_ptr<Optimizer> make_adam(double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
-                                     double weight_decay = 0);
+std::unique_ptr<Optimizer> make_adam(double lr, double beta1 = 0.9, double beta2 = 0.999,
+                                     double eps = 1e-8, double weight_decay = 0);
 std::unique_ptr<Optimizer> make_sgd(double lr, double momentum = 0, double weight_decay = 0);
 
 /// Scales all gradients so their global L2 norm is at most max_norm; returns the norm before.

@@ -1,7 +1,7 @@
 // Safetensors.cpp — F32 safetensors writer and validating reader.
 #include "Safetensors.h"
 
-#include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -9,8 +9,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace snnc::rt {
 
@@ -27,7 +27,8 @@ void write_safetensors(const std::string &path, const std::vector<NamedTensor> &
   uint64_t offset = 0;
   for (const auto &t : tensors) {
     uint64_t bytes = t.data.size() * sizeof(float);
-    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    header[t.name] = {
+        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string text = header.dump();
@@ -55,7 +56,8 @@ void write_safetensors(const std::string &path, const std::vector<NamedTensor> &
   }
 }
 
-std::vector<NamedTensor> read_safetensors(const std::string &path, std::map<std::string, std::string> *metadata) {
+std::vector<NamedTensor> read_safetensors(const std::string &path,
+                                          std::map<std::string, std::string> *metadata) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -67,7 +69,10 @@ std::vector<NamedTensor> parse_safetensors(const std::string &bytes, const std::
   if (bytes.size() < 8) fail(path, bytes.size(), "truncated: no 8-byte header length");
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[i])) << (8 * i);
-  if (n > bytes.size() - 8) fail(path, 0, "header length " + std::to_string(n) + " exceeds the file size " + std::to_string(bytes.size()));
+  if (n > bytes.size() - 8)
+    fail(path, 0,
+         "header length " + std::to_string(n) + " exceeds the file size " +
+             std::to_string(bytes.size()));
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(bytes.substr(8, n));
@@ -86,29 +91,34 @@ std::vector<NamedTensor> parse_safetensors(const std::string &bytes, const std::
       continue;
     }
     const auto &t = it.value();
-    if (!t.is_object() || !t.contains("dtype") || !t.contains("shape") || !t.contains("data_offsets"))
+    if (!t.is_object() || !t.contains("dtype") || !t.contains("shape") ||
+        !t.contains("data_offsets"))
       fail(path, 8, "tensor '" + it.key() + "' lacks dtype, shape or data_offsets");
     if (t["dtype"] != "F32")
-      fail(path, 8, "tensor '" + it.key() + "' has dtype " + t["dtype"].dump() + "; snnc reads F32 only");
+      fail(path, 8,
+           "tensor '" + it.key() + "' has dtype " + t["dtype"].dump() + "; snnc reads F32 only");
     NamedTensor nt;
     nt.name = it.key();
     uint64_t count = 1;
     for (const auto &d : t["shape"]) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0) fail(path, 8, "tensor '" + it.key() + "' has a bad shape");
+      if (!d.is_number_integer() || d.get<int64_t>() < 0)
+        fail(path, 8, "tensor '" + it.key() + "' has a bad shape");
       nt.shape.push_back(d.get<int64_t>());
       count *= static_cast<uint64_t>(d.get<int64_t>());
     }
     const auto &off = t["data_offsets"];
-    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
+        !off[1].is_number_unsigned())
       fail(path, 8, "tensor '" + it.key() + "' has bad data_offsets");
     uint64_t begin = off[0], end = off[1];
     if (begin > end || end > data_size)
-      fail(path, data_start + std::min(end, data_size), "tensor '" + it.key() + "' data [" + std::to_string(begin) + ", " +
-                                                            std::to_string(end) + ") lies outside the " +
-                                                            std::to_string(data_size) + "-byte data area");
+      fail(path, data_start + std::min(end, data_size),
+           "tensor '" + it.key() + "' data [" + std::to_string(begin) + ", " + std::to_string(end) +
+               ") lies outside the " + std::to_string(data_size) + "-byte data area");
     if (end - begin != count * sizeof(float))
-      fail(path, data_start + begin, "tensor '" + it.key() + "' has " + std::to_string(end - begin) +
-                                         " bytes for a shape of " + std::to_string(count) + " floats");
+      fail(path, data_start + begin,
+           "tensor '" + it.key() + "' has " + std::to_string(end - begin) +
+               " bytes for a shape of " + std::to_string(count) + " floats");
     ranges.push_back({begin, end});
     nt.data.resize(count);
     std::memcpy(nt.data.data(), bytes.data() + data_start + begin, end - begin);
@@ -116,7 +126,8 @@ std::vector<NamedTensor> parse_safetensors(const std::string &bytes, const std::
   }
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 1; i < ranges.size(); ++i)
-    if (ranges[i].first < ranges[i - 1].second) fail(path, data_start + ranges[i].first, "tensor data ranges overlap");
+    if (ranges[i].first < ranges[i - 1].second)
+      fail(path, data_start + ranges[i].first, "tensor data ranges overlap");
   return out;
 }
 

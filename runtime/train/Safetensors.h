@@ -19,7 +19,8 @@ struct NamedTensor {
 void write_safetensors(const std::string &path, const std::vector<NamedTensor> &tensors,
                        const std::map<std::string, std::string> &metadata = {});
 
-std::vector<NamedTensor> read_safetensors(const std::string &path, std::map<std::string, std::string> *metadata = nullptr);
+std::vector<NamedTensor> read_safetensors(const std::string &path,
+                                          std::map<std::string, std::string> *metadata = nullptr);
 
 /// The same from bytes in memory (`name` is used in error messages).
 std::vector<NamedTensor> parse_safetensors(const std::string &bytes, const std::string &name,

@@ -2,14 +2,6 @@
 // example is compiled with the host compiler against backends/cuda/snnc_cuda_shim.h (the
 // grid runs as a loop, thread after thread) and run in place of the LLVM backend's time
 // loop, from the same set-up and initial state. Spikes must be identical.
-#include "CudaSimPrinter.h"
-#include "Driver.h"
-#include "LLVMCodeGen.h"
-#include "Optimize.h"
-#include "Pass.h"
-#include "SimJIT.h"
-#include "SimLayout.h"
-
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <llvm/IR/LLVMContext.h>
@@ -19,12 +11,20 @@
 #include <filesystem>
 #include <fstream>
 
+#include "CudaSimPrinter.h"
+#include "Driver.h"
+#include "LLVMCodeGen.h"
+#include "Optimize.h"
+#include "Pass.h"
+#include "SimJIT.h"
+#include "SimLayout.h"
+
 using namespace snnc;
 
 namespace {
 
-using CudaRun = int (*)(const double *, const double *, const double *, void **, snnc_rt_ctx *, int64_t, int64_t,
-                        int32_t *, unsigned long long *);
+using CudaRun = int (*)(const double *, const double *, const double *, void **, snnc_rt_ctx *,
+                        int64_t, int64_t, int32_t *, unsigned long long *);
 
 // the adapter below has the signature of a generated run function, so state is global
 CudaRun g_cuda_run = nullptr;
@@ -32,9 +32,10 @@ const double *g_host_params = nullptr;
 std::vector<int32_t> g_index;
 std::vector<unsigned long long> g_counters;
 
-void run_through_cuda(const double *params, const double *derived, void **buffers, snnc_rt_ctx *rt, int64_t first,
-                      int64_t count) {
-  int err = g_cuda_run(params, g_host_params, derived, buffers, rt, first, count, g_index.data(), g_counters.data());
+void run_through_cuda(const double *params, const double *derived, void **buffers, snnc_rt_ctx *rt,
+                      int64_t first, int64_t count) {
+  int err = g_cuda_run(params, g_host_params, derived, buffers, rt, first, count, g_index.data(),
+                       g_counters.data());
   if (err != 0) throw std::runtime_error("snnc_cuda_run failed: " + std::to_string(err));
 }
 
@@ -58,12 +59,15 @@ void compare_backends(const std::string &example, int64_t steps) {
   rt::SimResult cpu = rt::simulate(spec, params, jit.functions());
 
   // a fresh path per example: a library with thread_local state may stay loaded after dlclose
-  auto dir = std::filesystem::temp_directory_path() / ("snnc_cuda_shim_" + std::to_string(getpid()) + "_" + example);
+  auto dir = std::filesystem::temp_directory_path() /
+             ("snnc_cuda_shim_" + std::to_string(getpid()) + "_" + example);
   std::filesystem::create_directories(dir);
   std::string cu = (dir / "sim.cu").string(), so = (dir / "sim.so").string();
   std::ofstream(cu) << backends::print_cuda_simulation(*module, layout, path);
-  std::string cmd = "c++ -std=c++17 -O1 -ffp-contract=off -fPIC -shared -DSNNC_CUDA_SHIM -I" SNNC_SOURCE_DIR
-                    "/runtime -I" SNNC_SOURCE_DIR "/backends/cuda -x c++ " + cu + " -o " + so;
+  std::string cmd =
+      "c++ -std=c++17 -O1 -ffp-contract=off -fPIC -shared -DSNNC_CUDA_SHIM -I" SNNC_SOURCE_DIR
+      "/runtime -I" SNNC_SOURCE_DIR "/backends/cuda -x c++ " +
+      cu + " -o " + so;
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   void *lib = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
   ASSERT_TRUE(lib) << dlerror();
@@ -92,6 +96,12 @@ void compare_backends(const std::string &example, int64_t steps) {
 
 }  // namespace
 
-TEST(CudaShim, CubaSpikesMatchTheLlvmBackend) { compare_backends("cuba.snn", 2000); }
-TEST(CudaShim, LifUnderCurrentMatchesTheLlvmBackend) { compare_backends("lif_constant_current.snn", 20000); }
-TEST(CudaShim, HodgkinHuxleyMatchesTheLlvmBackend) { compare_backends("hodgkin_huxley.snn", 10000); }
+TEST(CudaShim, CubaSpikesMatchTheLlvmBackend) {
+  compare_backends("cuba.snn", 2000);
+}
+TEST(CudaShim, LifUnderCurrentMatchesTheLlvmBackend) {
+  compare_backends("lif_constant_current.snn", 20000);
+}
+TEST(CudaShim, HodgkinHuxleyMatchesTheLlvmBackend) {
+  compare_backends("hodgkin_huxley.snn", 10000);
+}

@@ -2,19 +2,19 @@
 // the whole network is differentiable) against central finite differences, a multi-state
 // recurrent cell (leaky integrator with adaptation) through time the same way, and each
 // surrogate's derivative against its closed form.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
 #include "ExprUtils.h"
-#include "passes/Autodiff.h"
-#include "LowerModel.h"
 #include "Loss.h"
+#include "LowerModel.h"
 #include "ModelCompiler.h"
 #include "Network.h"
 #include "Parser.h"
 #include "Rng.h"
 #include "Sema.h"
-
-#include <gtest/gtest.h>
-
-#include <cmath>
+#include "passes/Autodiff.h"
 
 using namespace snnc;
 
@@ -69,7 +69,8 @@ void check_network(const std::string &text, const std::string &network, int64_t 
       double down = weighted_sum(net.forward(x.data(), T, B), c);
       p.value[k] = keep;
       double numeric = (up - down) / (2 * h);
-      EXPECT_NEAR(analytic[k], numeric, 2e-3 * std::max(1.0, std::fabs(numeric))) << p.name << "[" << k << "]";
+      EXPECT_NEAR(analytic[k], numeric, 2e-3 * std::max(1.0, std::fabs(numeric)))
+          << p.name << "[" << k << "]";
     }
   }
 }
@@ -79,8 +80,10 @@ const char *kSmooth = "neuron Soft { output = tanh(I) }\n";
 }  // namespace
 
 TEST(Gradients, LinearLayers) {
-  check_network(std::string(kSmooth) + "network N { input x: [6]\n output y = x |> linear(5) |> Soft |> linear(3) |> Soft }",
-                "N", 2, 3);
+  check_network(
+      std::string(kSmooth) +
+          "network N { input x: [6]\n output y = x |> linear(5) |> Soft |> linear(3) |> Soft }",
+      "N", 2, 3);
 }
 
 TEST(Gradients, ConvolutionPoolingFlatten) {
@@ -107,12 +110,14 @@ TEST(Gradients, AdaptiveCellMatchesHandWrittenBptt) {
   const rt::nn::LayerSpec &cell = b.compiled->layers()[1];
   const int64_t T = 30, N = 3;
   rt::Rng rng(11, 2);
-  std::vector<float> I(T * N), out(T * N), post(T * 2 * N), g_out(T * N), g_I(T * N), carry(2 * N, 0.f);
+  std::vector<float> I(T * N), out(T * N), post(T * 2 * N), g_out(T * N), g_I(T * N),
+      carry(2 * N, 0.f);
   for (float &v : I) v = static_cast<float>(8 * rng.uniform());
   for (float &v : g_out) v = static_cast<float>(2 * rng.uniform() - 1);
   cell.forward(I.data(), out.data(), post.data(), T, N, N);
   std::vector<float> g_post(T * 2 * N, 0.f);
-  cell.backward(I.data(), out.data(), post.data(), g_out.data(), g_post.data(), g_I.data(), carry.data(), T, N, N);
+  cell.backward(I.data(), out.data(), post.data(), g_out.data(), g_post.data(), g_I.data(),
+                carry.data(), T, N, N);
   int spikes = 0;
   for (int64_t n = 0; n < N; ++n) {
     // forward by hand
@@ -150,19 +155,23 @@ TEST(Surrogates, DerivativesMatchClosedForms) {
   };
   auto p = [](const char *n, double v) { return ir::Param{n, Dim::none(), ir::num(v), {}}; };
   for (double h : {-0.7, -0.1, 0.0, 0.05, 0.4}) {
-    EXPECT_NEAR(eval("fast_sigmoid", {p("slope", 25)}, h), 1 / std::pow(25 * std::fabs(h) + 1, 2), 1e-12);
+    EXPECT_NEAR(eval("fast_sigmoid", {p("slope", 25)}, h), 1 / std::pow(25 * std::fabs(h) + 1, 2),
+                1e-12);
     double x = M_PI / 2 * 2 * h;
     EXPECT_NEAR(eval("arctan", {}, h), 1.0 / (1 + x * x), 1e-12);
     double s = 1 / (1 + std::exp(-5 * h));
     EXPECT_NEAR(eval("sigmoid", {p("slope", 5)}, h), 5 * s * (1 - s), 1e-12);
-    EXPECT_NEAR(eval("triangle", {p("width", 0.5)}, h), std::max(1 - std::fabs(h) / 0.5, 0.0) / 0.5, 1e-12);
+    EXPECT_NEAR(eval("triangle", {p("width", 0.5)}, h), std::max(1 - std::fabs(h) / 0.5, 0.0) / 0.5,
+                1e-12);
     EXPECT_EQ(eval("straight_through", {}, h), 1.0);
   }
   EXPECT_EQ(ir::surrogate_derivative("nope", {}, ir::var("h")), nullptr);
 }
 
 TEST(Gradients, DropoutMasksForwardAndBackwardAlike) {
-  Built b = build(std::string(kSmooth) + "network N { input x: [100]\n output y = x |> dropout(0.3) |> Soft }", "N");
+  Built b = build(
+      std::string(kSmooth) + "network N { input x: [100]\n output y = x |> dropout(0.3) |> Soft }",
+      "N");
   rt::nn::Network &net = *b.net;
   std::vector<float> x(2 * 4 * 100, 1.f), g(2 * 4 * 100, 1.f);
   net.set_training(true, 9);
@@ -195,8 +204,10 @@ TEST(Gradients, MembraneLossesByFiniteDifferences) {
   for (int which = 0; which < 2; ++which) {
     auto loss_of = [&]() {
       net.forward(x.data(), T, B);
-      return which == 0 ? rt::nn::membrane_cross_entropy_loss(net.post_state(net.output()), labels.data(), T, B, K, 1)
-                        : rt::nn::membrane_mse_loss(net.post_state(net.output()), labels.data(), T, B, K, 1, 1.0, 0.0);
+      return which == 0 ? rt::nn::membrane_cross_entropy_loss(net.post_state(net.output()),
+                                                              labels.data(), T, B, K, 1)
+                        : rt::nn::membrane_mse_loss(net.post_state(net.output()), labels.data(), T,
+                                                    B, K, 1, 1.0, 0.0);
     };
     auto l0 = loss_of();
     net.zero_grad();
@@ -210,7 +221,8 @@ TEST(Gradients, MembraneLossesByFiniteDifferences) {
         p.value[k] = keep - 1e-3f;
         double down = loss_of().loss;
         p.value[k] = keep;
-        EXPECT_NEAR(analytic[k], (up - down) / 2e-3, 1e-3) << (which ? "mse " : "ce ") << p.name << "[" << k << "]";
+        EXPECT_NEAR(analytic[k], (up - down) / 2e-3, 1e-3)
+            << (which ? "mse " : "ce ") << p.name << "[" << k << "]";
       }
     }
   }

@@ -7,20 +7,20 @@
 // vs PyTorch), so values agree to a few float32 ulps of the tensor's scale, not pointwise
 // relative to values that cancel to ~0. We require |got - want| <= 1e-5 * max(|want|, m),
 // m = the largest magnitude in that tensor: 1e-5 relative at the tensor's scale.
-#include "passes/Autodiff.h"
-#include "LowerModel.h"
-#include "Loss.h"
-#include "ModelCompiler.h"
-#include "Network.h"
-#include "Parser.h"
-#include "Sema.h"
-
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "Loss.h"
+#include "LowerModel.h"
+#include "ModelCompiler.h"
+#include "Network.h"
+#include "Parser.h"
+#include "Sema.h"
+#include "passes/Autodiff.h"
 
 using namespace snnc;
 using nlohmann::json;
@@ -29,7 +29,8 @@ namespace {
 
 std::vector<std::string> case_files() {
   std::vector<std::string> files;
-  for (const auto &e : std::filesystem::directory_iterator(SNNC_SOURCE_DIR "/test/reference/snntorch"))
+  for (const auto &e :
+       std::filesystem::directory_iterator(SNNC_SOURCE_DIR "/test/reference/snntorch"))
     if (e.path().extension() == ".json") files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
   return files;
@@ -39,11 +40,13 @@ std::string dsl_for(const json &cfg) {
   std::string reset = cfg["reset"] == "zero" ? "mem = beta * (1 - spiked) * mem + I"
                                              : "mem = beta * mem + I - spiked * threshold";
   auto num = [](const json &v) { return ir::format_number(v.get<double>()); };
-  return "neuron RefLeaky(beta: real = " + num(cfg["beta"]) + ", threshold: real = " + num(cfg["thr"]) +
-         ") {\n  state mem: real = 0\n  update { " + reset + " }\n  spike when mem > threshold surrogate " +
+  return "neuron RefLeaky(beta: real = " + num(cfg["beta"]) +
+         ", threshold: real = " + num(cfg["thr"]) + ") {\n  state mem: real = 0\n  update { " +
+         reset + " }\n  spike when mem > threshold surrogate " +
          "fast_sigmoid(slope = " + num(cfg["slope"]) + ")\n}\nnetwork Ref {\n  input x: [" +
-         std::to_string(cfg["n_in"].get<int>()) + "]\n  h = x |> linear(" + std::to_string(cfg["n_hid"].get<int>()) +
-         ") |> RefLeaky\n  output y = h |> linear(" + std::to_string(cfg["n_out"].get<int>()) + ") |> RefLeaky\n}\n";
+         std::to_string(cfg["n_in"].get<int>()) + "]\n  h = x |> linear(" +
+         std::to_string(cfg["n_hid"].get<int>()) + ") |> RefLeaky\n  output y = h |> linear(" +
+         std::to_string(cfg["n_out"].get<int>()) + ") |> RefLeaky\n}\n";
 }
 
 std::vector<float> flat(const json &j) {
@@ -58,7 +61,8 @@ std::vector<float> flat(const json &j) {
   return out;
 }
 
-void expect_close(const std::vector<float> &got, const std::vector<float> &want, const std::string &what) {
+void expect_close(const std::vector<float> &got, const std::vector<float> &want,
+                  const std::string &what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   float scale = 0;
   for (float w : want) scale = std::max(scale, std::fabs(w));
@@ -105,11 +109,13 @@ TEST_P(SnnTorchReference, SpikesMembranesLossAndGradientsAgree) {
 
   std::vector<int32_t> labels;
   for (const auto &t : ref["target"]) labels.push_back(t.get<int32_t>());
-  auto loss = rt::nn::mse_count_loss(out, labels.data(), T, B, n_out, cfg["rates"][0], cfg["rates"][1]);
+  auto loss =
+      rt::nn::mse_count_loss(out, labels.data(), T, B, n_out, cfg["rates"][0], cfg["rates"][1]);
   EXPECT_NEAR(loss.loss, ref["loss"].get<double>(), 1e-5 * std::fabs(ref["loss"].get<double>()));
   net.zero_grad();
   net.backward(loss.grad.data());
-  for (int i = 0; i < 4; ++i) expect_close(net.params()[i].grad, flat(ref["grad"][names[i]]), names[i]);
+  for (int i = 0; i < 4; ++i)
+    expect_close(net.params()[i].grad, flat(ref["grad"][names[i]]), names[i]);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, SnnTorchReference, ::testing::ValuesIn(case_files()),

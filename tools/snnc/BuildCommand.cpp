@@ -1,34 +1,42 @@
 // BuildCommand.cpp — plan JSON, object emission and linking of a standalone binary.
 #include "BuildCommand.h"
 
-#include "InferLibs.h"
-#include "LowerExperiment.h"
-#include "ObjectEmitter.h"
-#include "train/Safetensors.h"
-
-#include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
-#include <unistd.h>
+
+#include "InferLibs.h"
+#include "LowerExperiment.h"
+#include "ObjectEmitter.h"
+#include "train/Safetensors.h"
 
 namespace snnc::driver {
 namespace {
 
 const char *kind_name(ir::Layer::Kind k) {
   switch (k) {
-    case ir::Layer::Input: return "input";
-    case ir::Layer::Linear: return "linear";
-    case ir::Layer::Conv2d: return "conv2d";
-    case ir::Layer::MaxPool: return "maxpool";
-    case ir::Layer::AvgPool: return "avgpool";
-    case ir::Layer::Flatten: return "flatten";
-    case ir::Layer::Dropout: return "dropout";
-    case ir::Layer::CellOp: return "cell";
+    case ir::Layer::Input:
+      return "input";
+    case ir::Layer::Linear:
+      return "linear";
+    case ir::Layer::Conv2d:
+      return "conv2d";
+    case ir::Layer::MaxPool:
+      return "maxpool";
+    case ir::Layer::AvgPool:
+      return "avgpool";
+    case ir::Layer::Flatten:
+      return "flatten";
+    case ir::Layer::Dropout:
+      return "dropout";
+    case ir::Layer::CellOp:
+      return "cell";
   }
   return "?";
 }
@@ -53,27 +61,37 @@ nlohmann::json plan_of(const ir::Model &m, const ir::TrainSpec &t, uint64_t seed
   }
   int64_t features = 1;
   for (int64_t d : m.layers[0].shape) features *= d;
-  return {{"network", m.name},   {"layers", layers}, {"output", m.output},
-          {"encoder", t.encoder}, {"steps", t.steps}, {"seed", seed},
+  return {{"network", m.name},
+          {"layers", layers},
+          {"output", m.output},
+          {"encoder", t.encoder},
+          {"steps", t.steps},
+          {"seed", seed},
           {"by_membrane", t.loss == "cross_entropy_membrane" || t.loss == "mse_membrane"},
           {"features", features}};
 }
 
 /// Checks the checkpoint has every parameter of the model with the right shape.
-void check_weights(const ir::Model &m, const std::vector<rt::NamedTensor> &tensors, const std::string &path) {
+void check_weights(const ir::Model &m, const std::vector<rt::NamedTensor> &tensors,
+                   const std::string &path) {
   for (const auto &l : m.layers) {
     if (l.kind != ir::Layer::Linear && l.kind != ir::Layer::Conv2d) continue;
     const auto &in = m.layers[l.input].shape;
     int64_t in_features = 1;
     for (int64_t d : in) in_features *= d;
-    std::vector<int64_t> w = l.kind == ir::Layer::Linear ? std::vector<int64_t>{l.out_features, in_features}
-                                                         : std::vector<int64_t>{l.channels, in[0], l.kernel, l.kernel};
+    std::vector<int64_t> w = l.kind == ir::Layer::Linear
+                                 ? std::vector<int64_t>{l.out_features, in_features}
+                                 : std::vector<int64_t>{l.channels, in[0], l.kernel, l.kernel};
     std::vector<int64_t> b = {l.kind == ir::Layer::Linear ? l.out_features : l.channels};
     for (const auto &[suffix, shape] : {std::pair{".weight", w}, std::pair{".bias", b}}) {
       std::string name = l.name + suffix;
-      auto it = std::find_if(tensors.begin(), tensors.end(), [&](const rt::NamedTensor &t) { return t.name == name; });
-      if (it == tensors.end()) throw std::runtime_error(path + ": no tensor '" + name + "' for network '" + m.name + "'");
-      if (it->shape != shape) throw std::runtime_error(path + ": tensor '" + name + "' has the wrong shape for network '" + m.name + "'");
+      auto it = std::find_if(tensors.begin(), tensors.end(),
+                             [&](const rt::NamedTensor &t) { return t.name == name; });
+      if (it == tensors.end())
+        throw std::runtime_error(path + ": no tensor '" + name + "' for network '" + m.name + "'");
+      if (it->shape != shape)
+        throw std::runtime_error(path + ": tensor '" + name +
+                                 "' has the wrong shape for network '" + m.name + "'");
     }
   }
 }
@@ -90,7 +108,8 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
   auto spec = frontend::lower_experiment(file, o.experiment, diags);
   if (!spec) return 1;
   try {
-    if (o.compare && !spec->compare) throw std::runtime_error("experiment '" + spec->name + "' has no `compare` twin");
+    if (o.compare && !spec->compare)
+      throw std::runtime_error("experiment '" + spec->name + "' has no `compare` twin");
     const ir::Model &model = o.compare ? *spec->compare : spec->model;
     const ir::TrainSpec &t = o.compare ? spec->compare_train : spec->model_train;
     std::ifstream in(o.weights, std::ios::binary);
@@ -101,11 +120,12 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
     std::map<std::string, std::string> meta;
     auto tensors = rt::parse_safetensors(weights, o.weights, &meta);  // validate before embedding
     if (!meta["snnc_network"].empty() && meta["snnc_network"] != model.name)
-      throw std::runtime_error(o.weights + " holds weights of network '" + meta["snnc_network"] + "', not '" +
-                               model.name + "'");
+      throw std::runtime_error(o.weights + " holds weights of network '" + meta["snnc_network"] +
+                               "', not '" + model.name + "'");
     check_weights(model, tensors, o.weights);
     std::string object = o.output + ".o.tmp." + std::to_string(getpid());
-    backends::emit_model_object(model, plan_of(model, t, spec->seed).dump(), weights, object, o.target);
+    backends::emit_model_object(model, plan_of(model, t, spec->seed).dump(), weights, object,
+                                o.target);
     std::string cmd = "c++ -o " + quote(o.output) + " " + quote(object) + " -Wl,--start-group";
     std::stringstream libs(SNNC_INFER_LIBS);
     for (std::string lib; std::getline(libs, lib, ';');) cmd += " " + quote(lib);
@@ -114,7 +134,8 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
     std::filesystem::remove(object);
     if (rc != 0) throw std::runtime_error("linking failed (" + cmd + ")");
     std::cout << "snnc: built " << o.output << " (network " << model.name << ", " << tensors.size()
-              << " weight tensors embedded, CPU " << o.target << "); try: " << o.output << " --help\n";
+              << " weight tensors embedded, CPU " << o.target << "); try: " << o.output
+              << " --help\n";
     return 0;
   } catch (const std::exception &e) {
     std::cerr << "snnc: error: " << e.what() << "\n";

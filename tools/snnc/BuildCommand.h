@@ -1,10 +1,10 @@
 // BuildCommand.h — `snnc build`: a trained experiment model as a standalone executable
 // (ahead-of-time LLVM object + the runtime's inference main), with the weights embedded.
 #pragma once
+#include <string>
+
 #include "AST.h"
 #include "Diagnostics.h"
-
-#include <string>
 
 namespace snnc::driver {
 

@@ -4,7 +4,6 @@
 // Pictures are inline SVG, so the file opens anywhere without network access.
 #pragma once
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 

@@ -1,8 +1,14 @@
 // TraceCommand.cpp — per-step trace of one input through a model.
 #include "TraceCommand.h"
 
-#include "LowerExperiment.h"
+#include <fmt/format.h>
+
+#include <cmath>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
 #include "Loss.h"
+#include "LowerExperiment.h"
 #include "ModelCompiler.h"
 #include "Network.h"
 #include "Rng.h"
@@ -10,19 +16,14 @@
 #include "train/Idx.h"
 #include "train/Safetensors.h"
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
-#include <cmath>
-#include <iostream>
-
 namespace snnc::driver {
 
 int run_trace(const TraceOptions &o, const ast::File &file, DiagnosticEngine &diags) {
   auto spec = frontend::lower_experiment(file, o.experiment, diags);
   if (!spec) return 1;
   try {
-    if (o.compare && !spec->compare) throw std::runtime_error("experiment '" + spec->name + "' has no `compare` twin");
+    if (o.compare && !spec->compare)
+      throw std::runtime_error("experiment '" + spec->name + "' has no `compare` twin");
     const ir::Model &model = o.compare ? *spec->compare : spec->model;
     ir::TrainSpec t = o.compare ? spec->compare_train : spec->model_train;
     if (o.steps > 0) t.steps = o.steps;
@@ -33,8 +34,11 @@ int run_trace(const TraceOptions &o, const ast::File &file, DiagnosticEngine &di
       const rt::NamedTensor *found = nullptr;
       for (const auto &tn : tensors)
         if (tn.name == p.name) found = &tn;
-      if (!found) throw std::runtime_error(o.weights + ": no tensor '" + p.name + "' for network '" + model.name + "'");
-      if (found->shape != p.shape) throw std::runtime_error(o.weights + ": tensor '" + p.name + "' has the wrong shape");
+      if (!found)
+        throw std::runtime_error(o.weights + ": no tensor '" + p.name + "' for network '" +
+                                 model.name + "'");
+      if (found->shape != p.shape)
+        throw std::runtime_error(o.weights + ": tensor '" + p.name + "' has the wrong shape");
       p.value = found->data;
     }
     rt::IdxArray images = rt::read_idx(o.input);
@@ -42,8 +46,8 @@ int run_trace(const TraceOptions &o, const ast::File &file, DiagnosticEngine &di
     int64_t per_image = 1;
     for (size_t d = 1; d < images.dims.size(); ++d) per_image *= images.dims[d];
     if (per_image != F)
-      throw std::runtime_error(o.input + ": images of " + std::to_string(per_image) + " values, the network takes " +
-                               std::to_string(F));
+      throw std::runtime_error(o.input + ": images of " + std::to_string(per_image) +
+                               " values, the network takes " + std::to_string(F));
     if (o.index < 0 || o.index >= images.dims[0])
       throw std::runtime_error(o.input + ": no image " + std::to_string(o.index) + " (it has " +
                                std::to_string(images.dims[0]) + ")");
@@ -53,14 +57,19 @@ int run_trace(const TraceOptions &o, const ast::File &file, DiagnosticEngine &di
     rt::Rng rng(spec->seed, 4242);
     for (int64_t s = 0; s < T; ++s)
       for (int64_t i = 0; i < F; ++i)
-        x[s * F + i] = t.encoder == "direct" ? image[i] : t.encoder == "delta" ? (s == 0 && image[i] > 0.1f)
-                                                                                : rng.uniform() < image[i];
+        x[s * F + i] = t.encoder == "direct"  ? image[i]
+                       : t.encoder == "delta" ? (s == 0 && image[i] > 0.1f)
+                                              : rng.uniform() < image[i];
     const auto &out = net.forward(x.data(), T, 1);
-    nlohmann::json j = {{"experiment", spec->name}, {"network", model.name}, {"input", o.input},
-                        {"index", o.index}, {"steps", T}, {"encoder", t.encoder}};
+    nlohmann::json j = {{"experiment", spec->name},
+                        {"network", model.name},
+                        {"input", o.input},
+                        {"index", o.index},
+                        {"steps", T},
+                        {"encoder", t.encoder}};
     nlohmann::json layers = nlohmann::json::array();
-    std::cout << fmt::format("snnc trace: {} on image {} of {} ({} steps, {} encoding)\n", model.name, o.index,
-                             o.input, T, t.encoder);
+    std::cout << fmt::format("snnc trace: {} on image {} of {} ({} steps, {} encoding)\n",
+                             model.name, o.index, o.input, T, t.encoder);
     std::cout << "step  input";
     for (const auto &l : net.layers())
       if (l.kind == rt::nn::LayerSpec::Cell) std::cout << fmt::format(" {:>10}", l.name);
@@ -77,7 +86,8 @@ int run_trace(const TraceOptions &o, const ast::File &file, DiagnosticEngine &di
         std::cout << fmt::format(" {:>10g}", sum);
       }
       std::cout << "   ";
-      for (int64_t k = 0; k < K; ++k) std::cout << (out[s * K + k] != 0 ? static_cast<char>('0' + k % 10) : '.');
+      for (int64_t k = 0; k < K; ++k)
+        std::cout << (out[s * K + k] != 0 ? static_cast<char>('0' + k % 10) : '.');
       std::cout << "\n";
     }
     auto pred = rt::nn::predict_by_count(out, T, 1, K);
@@ -94,10 +104,13 @@ int run_trace(const TraceOptions &o, const ast::File &file, DiagnosticEngine &di
     }
     j["layers"] = layers;
     if (o.label >= 0) {
-      if (o.label >= K) throw std::runtime_error("label " + std::to_string(o.label) + " is not below " + std::to_string(K));
+      if (o.label >= K)
+        throw std::runtime_error("label " + std::to_string(o.label) + " is not below " +
+                                 std::to_string(K));
       int32_t label = static_cast<int32_t>(o.label);
-      auto loss = t.loss == "cross_entropy" ? rt::nn::cross_entropy_count_loss(out, &label, T, 1, K)
-                                            : rt::nn::mse_count_loss(out, &label, T, 1, K, t.correct, t.incorrect);
+      auto loss = t.loss == "cross_entropy"
+                      ? rt::nn::cross_entropy_count_loss(out, &label, T, 1, K)
+                      : rt::nn::mse_count_loss(out, &label, T, 1, K, t.correct, t.incorrect);
       net.zero_grad();
       net.backward(loss.grad.data());
       std::cout << fmt::format("loss ({}) for label {}: {:.6g}\n", t.loss, o.label, loss.loss);

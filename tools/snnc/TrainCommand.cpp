@@ -1,40 +1,41 @@
 // TrainCommand.cpp — the training loop of an experiment.
 #include "TrainCommand.h"
 
-#include "Report.h"
+#include <fmt/format.h>
+#include <unistd.h>
 
-#include "LowerExperiment.h"
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "Inference.h"
 #include "Loss.h"
+#include "LowerExperiment.h"
 #include "ModelCompiler.h"
 #include "Network.h"
+#include "Report.h"
 #include "Rng.h"
 #include "Simulation.h"
 #include "train/Dataset.h"
 #include "train/Optimizer.h"
 #include "train/Safetensors.h"
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
-#include <chrono>
-#include <ctime>
-#include <filesystem>
-#include <sstream>
-#include <fstream>
-#include <functional>
-#include <cmath>
-#include <cstdio>
-#include <iostream>
-#include <unistd.h>
-
 namespace snnc::driver {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 /// What an experiment prints, also kept in <run dir>/log.txt (rewritten atomically after
 /// every line, so an interrupted run keeps its log).
@@ -48,31 +49,40 @@ struct RunLog {
   }
 };
 
-rt::nn::EncoderSpec encoder_of(const ir::TrainSpec &t) { return {t.encoder, t.steps}; }
+rt::nn::EncoderSpec encoder_of(const ir::TrainSpec &t) {
+  return {t.encoder, t.steps};
+}
 
 /// Turns a batch of images [B][F] in [0, 1] into network input [T][B][F].
-void encode(const std::vector<float> &images, int64_t B, int64_t F, const ir::TrainSpec &t, rt::Rng &rng,
-            std::vector<float> &x) {
+void encode(const std::vector<float> &images, int64_t B, int64_t F, const ir::TrainSpec &t,
+            rt::Rng &rng, std::vector<float> &x) {
   rt::nn::encode(images.data(), B, F, encoder_of(t), rng, x);
 }
 
-bool membrane_loss(const ir::TrainSpec &t) { return t.loss == "cross_entropy_membrane" || t.loss == "mse_membrane"; }
+bool membrane_loss(const ir::TrainSpec &t) {
+  return t.loss == "cross_entropy_membrane" || t.loss == "mse_membrane";
+}
 
-rt::nn::LossResult compute_loss(const rt::nn::Network &net, const std::vector<float> &out, const int32_t *labels,
-                                int64_t B, int64_t K, const ir::TrainSpec &t) {
+rt::nn::LossResult compute_loss(const rt::nn::Network &net, const std::vector<float> &out,
+                                const int32_t *labels, int64_t B, int64_t K,
+                                const ir::TrainSpec &t) {
   const auto &out_layer = net.layers()[net.output()];
   if (membrane_loss(t)) {
     if (out_layer.states == 0)
       throw std::runtime_error("loss '" + t.loss + "' needs a stateful (membrane) output cell");
     const auto &post = net.post_state(net.output());
-    if (t.loss == "mse_membrane") return rt::nn::membrane_mse_loss(post, labels, t.steps, B, K, out_layer.states, t.correct, t.incorrect);
+    if (t.loss == "mse_membrane")
+      return rt::nn::membrane_mse_loss(post, labels, t.steps, B, K, out_layer.states, t.correct,
+                                       t.incorrect);
     return rt::nn::membrane_cross_entropy_loss(post, labels, t.steps, B, K, out_layer.states);
   }
-  if (t.loss == "cross_entropy") return rt::nn::cross_entropy_count_loss(out, labels, t.steps, B, K);
+  if (t.loss == "cross_entropy")
+    return rt::nn::cross_entropy_count_loss(out, labels, t.steps, B, K);
   return rt::nn::mse_count_loss(out, labels, t.steps, B, K, t.correct, t.incorrect);
 }
 
-void progress_line(const std::string &label, int64_t done, int64_t total, double loss, double acc, double rate) {
+void progress_line(const std::string &label, int64_t done, int64_t total, double loss, double acc,
+                   double rate) {
   int width = 24, filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
   std::fprintf(stderr, "\r  %s [%s%s] %3d%% loss %.4f acc %5.2f%% %7.0f samples/s ", label.c_str(),
                std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
@@ -86,18 +96,20 @@ struct Evaluation {
   std::map<std::string, double> spike_rates;  ///< per cell layer: spikes per neuron per step
 };
 
-Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::TrainSpec &t, uint64_t seed) {
+Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::TrainSpec &t,
+                    uint64_t seed) {
   Evaluation e;
   std::map<std::string, double> spikes;
   net.count_ops(true);
-  auto pred = rt::nn::predict(net, test.images.data(), test.count, encoder_of(t), seed, membrane_loss(t), [&](int64_t) {
-    for (size_t i = 0; i < net.layers().size(); ++i)
-      if (net.layers()[i].spiking) {
-        double s = 0;
-        for (float v : net.activation(static_cast<int>(i))) s += v;
-        spikes[net.layers()[i].name] += s;
-      }
-  });
+  auto pred = rt::nn::predict(net, test.images.data(), test.count, encoder_of(t), seed,
+                              membrane_loss(t), [&](int64_t) {
+                                for (size_t i = 0; i < net.layers().size(); ++i)
+                                  if (net.layers()[i].spiking) {
+                                    double s = 0;
+                                    for (float v : net.activation(static_cast<int>(i))) s += v;
+                                    spikes[net.layers()[i].name] += s;
+                                  }
+                              });
   int64_t correct = 0;
   for (int64_t k = 0; k < test.count; ++k) correct += pred[k] == test.labels[k];
   e.accuracy = test.count ? static_cast<double>(correct) / test.count : 0;
@@ -109,7 +121,8 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
     int64_t per_sample = 0;
     for (size_t i = 0; i < net.layers().size(); ++i)
       if (net.layers()[i].name == name) per_sample = net.features(static_cast<int>(i));
-    e.spike_rates[name] = s / (static_cast<double>(std::max<int64_t>(test.count, 1)) * per_sample * t.steps);
+    e.spike_rates[name] =
+        s / (static_cast<double>(std::max<int64_t>(test.count, 1)) * per_sample * t.steps);
   }
   return e;
 }
@@ -133,28 +146,32 @@ std::vector<rt::NamedTensor> checkpoint_tensors(rt::nn::Network &net) {
 
 /// Trains one network; returns its JSON record.
 /// Restores parameters and optimizer state saved after `epochs` epochs; throws on mismatch.
-void restore(rt::nn::Network &net, rt::Optimizer &opt, const std::string &dir, const std::string &role, int64_t epochs) {
+void restore(rt::nn::Network &net, rt::Optimizer &opt, const std::string &dir,
+             const std::string &role, int64_t epochs) {
   std::map<std::string, std::string> meta;
   auto tensors = rt::read_safetensors(dir + "/" + role + ".safetensors", &meta);
   if (meta["snnc_epoch"] != std::to_string(epochs))
     throw std::runtime_error(dir + "/" + role + ".safetensors: holds epoch '" + meta["snnc_epoch"] +
-                             "' but the summary lists " + std::to_string(epochs) + " finished epochs");
+                             "' but the summary lists " + std::to_string(epochs) +
+                             " finished epochs");
   for (auto &p : net.params()) {
-    auto it = std::find_if(tensors.begin(), tensors.end(), [&](const rt::NamedTensor &t) { return t.name == p.name; });
+    auto it = std::find_if(tensors.begin(), tensors.end(),
+                           [&](const rt::NamedTensor &t) { return t.name == p.name; });
     if (it == tensors.end() || it->shape != p.shape)
       throw std::runtime_error(dir + "/" + role + ".safetensors: no tensor '" + p.name +
                                "' of the network's shape (was the file's network changed?)");
     p.value = it->data;
   }
   std::vector<std::pair<std::string, std::vector<float>>> state;
-  for (auto &t : rt::read_safetensors(dir + "/" + role + ".optim.safetensors")) state.push_back({t.name, t.data});
+  for (auto &t : rt::read_safetensors(dir + "/" + role + ".optim.safetensors"))
+    state.push_back({t.name, t.data});
   opt.load_state(state);
 }
 
-void save(rt::nn::Network &net, const rt::Optimizer &opt, const std::string &dir, const std::string &role,
-          const std::string &network, int64_t epoch) {
-  std::map<std::string, std::string> meta = {{"format", "pt"}, {"snnc_network", network},
-                                             {"snnc_epoch", std::to_string(epoch)}};
+void save(rt::nn::Network &net, const rt::Optimizer &opt, const std::string &dir,
+          const std::string &role, const std::string &network, int64_t epoch) {
+  std::map<std::string, std::string> meta = {
+      {"format", "pt"}, {"snnc_network", network}, {"snnc_epoch", std::to_string(epoch)}};
   std::vector<rt::NamedTensor> state;
   for (auto &[name, v] : opt.state()) state.push_back({name, {static_cast<int64_t>(v.size())}, v});
   rt::write_safetensors(dir + "/" + role + ".optim.safetensors", state, meta);
@@ -162,8 +179,9 @@ void save(rt::nn::Network &net, const rt::Optimizer &opt, const std::string &dir
 }
 
 nlohmann::json train_one(const std::string &role, const ir::Model &model, const ir::TrainSpec &t,
-                         const ir::ExperimentSpec &spec, const rt::Dataset &train, const rt::Dataset &test,
-                         const TrainOptions &o, const std::string &out_dir, const nlohmann::json *previous,
+                         const ir::ExperimentSpec &spec, const rt::Dataset &train,
+                         const rt::Dataset &test, const TrainOptions &o, const std::string &out_dir,
+                         const nlohmann::json *previous,
                          const std::function<void(const nlohmann::json &)> &on_epoch, RunLog &log,
                          std::vector<LayerRaster> *raster = nullptr) {
   auto t_compile = Clock::now();
@@ -173,14 +191,16 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
   net.init_params(spec.seed);
   int64_t F = net.features(0), K = net.features(net.output());
   if (F != static_cast<int64_t>(train.images.size() / std::max<int64_t>(train.count, 1)))
-    throw std::runtime_error("network '" + model.name + "' takes " + std::to_string(F) +
-                             " input values per sample but the data set has " +
-                             std::to_string(train.images.size() / std::max<int64_t>(train.count, 1)));
+    throw std::runtime_error(
+        "network '" + model.name + "' takes " + std::to_string(F) +
+        " input values per sample but the data set has " +
+        std::to_string(train.images.size() / std::max<int64_t>(train.count, 1)));
   if (K < train.classes)
-    throw std::runtime_error("network '" + model.name + "' has " + std::to_string(K) + " outputs for " +
-                             std::to_string(train.classes) + " classes");
-  std::unique_ptr<rt::Optimizer> opt = t.optim == "sgd" ? rt::make_sgd(t.lr, t.momentum, t.weight_decay)
-                                                        : rt::make_adam(t.lr, 0.9, 0.999, 1e-8, t.weight_decay);
+    throw std::runtime_error("network '" + model.name + "' has " + std::to_string(K) +
+                             " outputs for " + std::to_string(train.classes) + " classes");
+  std::unique_ptr<rt::Optimizer> opt = t.optim == "sgd"
+                                           ? rt::make_sgd(t.lr, t.momentum, t.weight_decay)
+                                           : rt::make_adam(t.lr, 0.9, 0.999, 1e-8, t.weight_decay);
   std::vector<rt::ParamRef> refs;
   for (auto &p : net.params())
     refs.push_back({p.name, p.value.data(), p.grad.data(), static_cast<int64_t>(p.value.size())});
@@ -194,12 +214,18 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
     log.line(fmt::format("{} ({}): resumed after epoch {}\n", role, model.name, first_epoch));
   }
   auto record = [&](bool done) {
-    return nlohmann::json{{"role", role},         {"network", model.name},
-                          {"encoder", t.encoder}, {"steps", t.steps},
-                          {"loss", t.loss},       {"optimizer", t.optim},
-                          {"lr", t.lr},           {"compile_s", compile_s},
-                          {"epochs", epochs},     {"complete", done},
-                          {"final_test_accuracy", epochs.empty() ? 0.0 : epochs.back()["test_accuracy"].get<double>()},
+    return nlohmann::json{{"role", role},
+                          {"network", model.name},
+                          {"encoder", t.encoder},
+                          {"steps", t.steps},
+                          {"loss", t.loss},
+                          {"optimizer", t.optim},
+                          {"lr", t.lr},
+                          {"compile_s", compile_s},
+                          {"epochs", epochs},
+                          {"complete", done},
+                          {"final_test_accuracy",
+                           epochs.empty() ? 0.0 : epochs.back()["test_accuracy"].get<double>()},
                           {"checkpoint", out_dir + "/" + role + ".safetensors"}};
   };
   bool tty = o.progress && !o.quiet && isatty(2);
@@ -227,32 +253,35 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
       seen += batch.size;
       ++done_batches;
       if (tty)
-        progress_line(fmt::format("{} {}/{}", role, epoch + 1, spec.epochs), done_batches, loader.batches_per_epoch(),
-                      loss_sum / seen, static_cast<double>(correct) / seen, seen / seconds_since(t0));
+        progress_line(fmt::format("{} {}/{}", role, epoch + 1, spec.epochs), done_batches,
+                      loader.batches_per_epoch(), loss_sum / seen,
+                      static_cast<double>(correct) / seen, seen / seconds_since(t0));
     }
     double train_s = seconds_since(t0);
     if (tty) std::fprintf(stderr, "\n");
     net.set_training(false);
     Evaluation ev = evaluate(net, test, t, spec.seed);
     double wall = seconds_since(t0);
-    nlohmann::json rec = {{"epoch", epoch + 1},
-                          {"train_loss", loss_sum / std::max<int64_t>(seen, 1)},
-                          {"train_accuracy", static_cast<double>(correct) / std::max<int64_t>(seen, 1)},
-                          {"test_accuracy", ev.accuracy},
-                          {"wall_time_s", wall},
-                          {"train_time_s", train_s},
-                          {"samples_per_s", seen / train_s},
-                          {"spike_rate", ev.spike_rates},
-                          {"ops_per_inference", efficiency(ev)},
-                          {"lr", opt->lr()}};
+    nlohmann::json rec = {
+        {"epoch", epoch + 1},
+        {"train_loss", loss_sum / std::max<int64_t>(seen, 1)},
+        {"train_accuracy", static_cast<double>(correct) / std::max<int64_t>(seen, 1)},
+        {"test_accuracy", ev.accuracy},
+        {"wall_time_s", wall},
+        {"train_time_s", train_s},
+        {"samples_per_s", seen / train_s},
+        {"spike_rate", ev.spike_rates},
+        {"ops_per_inference", efficiency(ev)},
+        {"lr", opt->lr()}};
     epochs.push_back(rec);
     save(net, *opt, out_dir, role, model.name, epoch + 1);
     on_epoch(record(epoch + 1 == spec.epochs));
-    log.line(fmt::format("{} ({}) epoch {}/{}: train loss {:.4f} acc {:.2f}% | test acc {:.2f}% | {:.1f} s, "
-                               "{:.0f} samples/s\n",
-                               role, model.name, epoch + 1, spec.epochs, rec["train_loss"].get<double>(),
-                               100 * rec["train_accuracy"].get<double>(), 100 * ev.accuracy, wall,
-                               rec["samples_per_s"].get<double>()));
+    log.line(fmt::format(
+        "{} ({}) epoch {}/{}: train loss {:.4f} acc {:.2f}% | test acc {:.2f}% | {:.1f} s, "
+        "{:.0f} samples/s\n",
+        role, model.name, epoch + 1, spec.epochs, rec["train_loss"].get<double>(),
+        100 * rec["train_accuracy"].get<double>(), 100 * ev.accuracy, wall,
+        rec["samples_per_s"].get<double>()));
   }
   if (raster && test.count > 0) {  // the spikes of test image 0 through every spiking layer
     std::vector<float> image(test.images.begin(), test.images.begin() + F), x1;
@@ -282,23 +311,37 @@ std::string fresh_run_dir(const std::string &experiment) {
 /// The experiment as resolved (every default filled in), for config.json.
 nlohmann::json resolved_config(const ir::ExperimentSpec &s) {
   auto train = [](const ir::TrainSpec &t) {
-    return nlohmann::json{{"encoder", t.encoder}, {"steps", t.steps},        {"loss", t.loss},
-                          {"correct", t.correct}, {"incorrect", t.incorrect}, {"optimizer", t.optim},
-                          {"lr", t.lr},           {"momentum", t.momentum},   {"weight_decay", t.weight_decay}};
+    return nlohmann::json{
+        {"encoder", t.encoder}, {"steps", t.steps},         {"loss", t.loss},
+        {"correct", t.correct}, {"incorrect", t.incorrect}, {"optimizer", t.optim},
+        {"lr", t.lr},           {"momentum", t.momentum},   {"weight_decay", t.weight_decay}};
   };
-  nlohmann::json j = {{"experiment", s.name}, {"dataset", s.dataset},   {"data_dir", s.data_dir},
-                      {"epochs", s.epochs},   {"batch", s.batch},       {"train_limit", s.train_limit},
-                      {"test_limit", s.test_limit}, {"seed", s.seed},  {"replicates", s.replicates},
-                      {"schedule", s.schedule}, {"clip", s.clip},
-                      {"model", {{"network", s.model.name}, {"ir", ir::print(s.model)}, {"training", train(s.model_train)}}}};
+  nlohmann::json j = {{"experiment", s.name},
+                      {"dataset", s.dataset},
+                      {"data_dir", s.data_dir},
+                      {"epochs", s.epochs},
+                      {"batch", s.batch},
+                      {"train_limit", s.train_limit},
+                      {"test_limit", s.test_limit},
+                      {"seed", s.seed},
+                      {"replicates", s.replicates},
+                      {"schedule", s.schedule},
+                      {"clip", s.clip},
+                      {"model",
+                       {{"network", s.model.name},
+                        {"ir", ir::print(s.model)},
+                        {"training", train(s.model_train)}}}};
   if (s.compare)
-    j["compare"] = {{"network", s.compare->name}, {"ir", ir::print(*s.compare)}, {"training", train(s.compare_train)}};
+    j["compare"] = {{"network", s.compare->name},
+                    {"ir", ir::print(*s.compare)},
+                    {"training", train(s.compare_train)}};
   return j;
 }
 
 /// The results table over replicates (mean ± sample std), as Markdown (returned and
 /// written to results.md) and CSV (results.csv).
-std::string results_table(const ir::ExperimentSpec &spec, const nlohmann::json &runs, const std::string &out_dir) {
+std::string results_table(const ir::ExperimentSpec &spec, const nlohmann::json &runs,
+                          const std::string &out_dir) {
   struct Row {
     std::string role, network, type;
     std::vector<double> acc, acs, macs, energy;
@@ -333,18 +376,23 @@ std::string results_table(const ir::ExperimentSpec &spec, const nlohmann::json &
     for (double x : v) s += (x - m) * (x - m);
     return std::sqrt(s / (v.size() - 1));
   };
-  std::string md = fmt::format("| benchmark | network | type | test accuracy (%) | replicates | ACs / inference | "
-                               "MACs / inference | est. synaptic energy (nJ) |\n|---|---|---|---|---|---|---|---|\n");
-  std::string csv = "benchmark,network,role,type,accuracy_mean,accuracy_std,replicates,accumulates,macs,energy_nj\n";
+  std::string md = fmt::format(
+      "| benchmark | network | type | test accuracy (%) | replicates | ACs / inference | "
+      "MACs / inference | est. synaptic energy (nJ) |\n|---|---|---|---|---|---|---|---|\n");
+  std::string csv =
+      "benchmark,network,role,type,accuracy_mean,accuracy_std,replicates,accumulates,macs,energy_"
+      "nj\n";
   for (const auto &r : rows) {
-    md += fmt::format("| {} | {} ({}) | {} | {:.2f} ± {:.2f} | {} | {:.3g} | {:.3g} | {:.3g} |\n", spec.dataset, r.network,
-                      r.role, r.type, 100 * mean(r.acc), 100 * stdev(r.acc), r.acc.size(), mean(r.acs), mean(r.macs),
-                      mean(r.energy));
-    csv += fmt::format("{},{},{},{},{:.6f},{:.6f},{},{:.6g},{:.6g},{:.6g}\n", spec.dataset, r.network, r.role, r.type,
-                       mean(r.acc), stdev(r.acc), r.acc.size(), mean(r.acs), mean(r.macs), mean(r.energy));
+    md += fmt::format("| {} | {} ({}) | {} | {:.2f} ± {:.2f} | {} | {:.3g} | {:.3g} | {:.3g} |\n",
+                      spec.dataset, r.network, r.role, r.type, 100 * mean(r.acc),
+                      100 * stdev(r.acc), r.acc.size(), mean(r.acs), mean(r.macs), mean(r.energy));
+    csv += fmt::format("{},{},{},{},{:.6f},{:.6f},{},{:.6g},{:.6g},{:.6g}\n", spec.dataset,
+                       r.network, r.role, r.type, mean(r.acc), stdev(r.acc), r.acc.size(),
+                       mean(r.acs), mean(r.macs), mean(r.energy));
   }
-  md += "\nEnergy is an estimate of the synaptic arithmetic only: 0.9 pJ per accumulate, 4.6 pJ per "
-        "multiply-accumulate (32-bit, 45 nm; Horowitz, ISSCC 2014).\n";
+  md +=
+      "\nEnergy is an estimate of the synaptic arithmetic only: 0.9 pJ per accumulate, 4.6 pJ per "
+      "multiply-accumulate (32-bit, 45 nm; Horowitz, ISSCC 2014).\n";
   rt::write_file_atomic(out_dir + "/results.md", md);
   rt::write_file_atomic(out_dir + "/results.csv", csv);
   return md;
@@ -364,13 +412,17 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
   if (o.test_limit >= 0) spec->test_limit = o.test_limit;
   if (o.seed >= 0) spec->seed = static_cast<uint64_t>(o.seed);
   try {
-    std::string dir = !o.data_dir.empty() ? o.data_dir
+    std::string dir = !o.data_dir.empty()       ? o.data_dir
                       : !spec->data_dir.empty() ? spec->data_dir
                                                 : default_data_dir(spec->dataset);
     rt::Dataset train = rt::load_mnist_like(dir, true), test = rt::load_mnist_like(dir, false);
-    if (spec->train_limit > 0 && spec->train_limit < train.count) train = rt::subset(train, 0, spec->train_limit);
-    if (spec->test_limit > 0 && spec->test_limit < test.count) test = rt::subset(test, 0, spec->test_limit);
-    std::string out_dir = !o.resume_dir.empty() ? o.resume_dir : !o.out_dir.empty() ? o.out_dir : fresh_run_dir(spec->name);
+    if (spec->train_limit > 0 && spec->train_limit < train.count)
+      train = rt::subset(train, 0, spec->train_limit);
+    if (spec->test_limit > 0 && spec->test_limit < test.count)
+      test = rt::subset(test, 0, spec->test_limit);
+    std::string out_dir = !o.resume_dir.empty() ? o.resume_dir
+                          : !o.out_dir.empty()  ? o.out_dir
+                                                : fresh_run_dir(spec->name);
     std::string json_path = o.summary_json.empty() ? out_dir + "/summary.json" : o.summary_json;
     {
       nlohmann::json config = resolved_config(*spec);
@@ -389,7 +441,8 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
       try {
         previous = nlohmann::json::parse(in);
       } catch (const std::exception &e) {
-        throw std::runtime_error("cannot resume: " + path + " is not valid JSON (" + e.what() + ")");
+        throw std::runtime_error("cannot resume: " + path + " is not valid JSON (" + e.what() +
+                                 ")");
       }
       if (previous.value("experiment", "") != spec->name)
         throw std::runtime_error("cannot resume: " + path + " belongs to experiment '" +
@@ -408,17 +461,20 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
       text << old.rdbuf();
       log.text = text.str();
     }
-    log.line(fmt::format("snnc: experiment '{}': {} from {} ({} training, {} test samples), {} epoch{}, "
-                               "batch {}, seed {}\n",
-                               spec->name, spec->dataset, dir, train.count, test.count, spec->epochs,
-                               spec->epochs == 1 ? "" : "s", spec->batch, spec->seed));
+    log.line(
+        fmt::format("snnc: experiment '{}': {} from {} ({} training, {} test samples), {} epoch{}, "
+                    "batch {}, seed {}\n",
+                    spec->name, spec->dataset, dir, train.count, test.count, spec->epochs,
+                    spec->epochs == 1 ? "" : "s", spec->batch, spec->seed));
     nlohmann::json runs = nlohmann::json::array();
     auto summary_with = [&](const nlohmann::json &current, bool complete) {
       nlohmann::json all = runs;
       if (!current.is_null()) all.push_back(current);
-      return nlohmann::json{{"file", o.file}, {"experiment", spec->name}, {"dataset", spec->dataset},
-                            {"data_dir", dir}, {"train_samples", train.count}, {"test_samples", test.count},
-                            {"seed", spec->seed}, {"batch", spec->batch}, {"complete", complete}, {"runs", all}};
+      return nlohmann::json{
+          {"file", o.file},     {"experiment", spec->name},     {"dataset", spec->dataset},
+          {"data_dir", dir},    {"train_samples", train.count}, {"test_samples", test.count},
+          {"seed", spec->seed}, {"batch", spec->batch},         {"complete", complete},
+          {"runs", all}};
     };
     auto write_progress = [&](const nlohmann::json &run) {
       rt::write_file_atomic(json_path, summary_with(run, false).dump(2) + "\n");
@@ -427,29 +483,36 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
     for (int64_t rep = 0; rep < spec->replicates; ++rep) {
       ir::ExperimentSpec replicate = *spec;  // replicate r: seed + r, its own checkpoint folder
       replicate.seed = spec->seed + static_cast<uint64_t>(rep);
-      std::string dir_r = spec->replicates > 1 ? out_dir + "/seed-" + std::to_string(replicate.seed) : out_dir;
+      std::string dir_r =
+          spec->replicates > 1 ? out_dir + "/seed-" + std::to_string(replicate.seed) : out_dir;
       auto tag = [&](nlohmann::json r) {
         r["replicate"] = rep;
         r["seed"] = replicate.seed;
         return r;
       };
       auto progress = [&](const nlohmann::json &run) { write_progress(tag(run)); };
-      if (spec->replicates > 1) log.line(fmt::format("replicate {}/{} (seed {})\n", rep + 1, spec->replicates, replicate.seed));
-      runs.push_back(tag(train_one("model", spec->model, spec->model_train, replicate, train, test, o, dir_r,
-                                   previous_run("model", rep), progress, log, rep == 0 ? &raster : nullptr)));
+      if (spec->replicates > 1)
+        log.line(
+            fmt::format("replicate {}/{} (seed {})\n", rep + 1, spec->replicates, replicate.seed));
+      runs.push_back(
+          tag(train_one("model", spec->model, spec->model_train, replicate, train, test, o, dir_r,
+                        previous_run("model", rep), progress, log, rep == 0 ? &raster : nullptr)));
       if (spec->compare && !o.no_compare)
-        runs.push_back(tag(train_one("compare", *spec->compare, spec->compare_train, replicate, train, test, o, dir_r,
-                                     previous_run("compare", rep), progress, log)));
+        runs.push_back(
+            tag(train_one("compare", *spec->compare, spec->compare_train, replicate, train, test, o,
+                          dir_r, previous_run("compare", rep), progress, log)));
     }
     rt::write_file_atomic(json_path, summary_with(nullptr, true).dump(2) + "\n");
     std::string table = results_table(*spec, runs, out_dir);
-    rt::write_file_atomic(out_dir + "/report.html",
-                          make_report(summary_with(nullptr, true), table, raster,
-                                      fmt::format("{} on test image 0 (label {}), seed {}", spec->model.name,
-                                                  test.count ? test.labels[0] : -1, spec->seed)));
+    rt::write_file_atomic(
+        out_dir + "/report.html",
+        make_report(summary_with(nullptr, true), table, raster,
+                    fmt::format("{} on test image 0 (label {}), seed {}", spec->model.name,
+                                test.count ? test.labels[0] : -1, spec->seed)));
     log.line("\n" + table + "\n");
     log.line("  report: " + out_dir + "/report.html\n");
-    log.line("  summary: " + json_path + "  results: " + out_dir + "/results.md, results.csv  checkpoints: " + out_dir +
+    log.line("  summary: " + json_path + "  results: " + out_dir +
+             "/results.md, results.csv  checkpoints: " + out_dir +
              (spec->replicates > 1 ? "/seed-*/" : "/") + "*.safetensors\n");
     return 0;
   } catch (const std::exception &e) {

@@ -1,23 +1,23 @@
 // TrainCommand.h — `snnc run` on an `experiment`: trains the model (and its twin) on the
 // data set, evaluates on the test set each epoch, writes checkpoints and the summary.
 #pragma once
+#include <string>
+
 #include "AST.h"
 #include "Diagnostics.h"
-
-#include <string>
 
 namespace snnc::driver {
 
 struct TrainOptions {
   std::string file, experiment;
-  std::string data_dir;          ///< overrides the experiment's data directory
-  std::string out_dir;           ///< "" = out/<experiment>
-  std::string summary_json;      ///< "" = <out>/summary.json
-  int64_t epochs = 0;            ///< 0 = the experiment's
+  std::string data_dir;                       ///< overrides the experiment's data directory
+  std::string out_dir;                        ///< "" = out/<experiment>
+  std::string summary_json;                   ///< "" = <out>/summary.json
+  int64_t epochs = 0;                         ///< 0 = the experiment's
   int64_t train_limit = -1, test_limit = -1;  ///< -1 = the experiment's (0 there = all)
   long long seed = -1;
   bool no_compare = false;
-  std::string resume_dir;        ///< continue the run saved in this directory
+  std::string resume_dir;  ///< continue the run saved in this directory
   bool quiet = false, progress = true;
 };
 

@@ -6,22 +6,22 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "BuildCommand.h"
+#include "CudaSimPrinter.h"
 #include "Driver.h"
 #include "IRParser.h"
 #include "IRPrinter.h"
 #include "LLVMCodeGen.h"
+#include "LowerExperiment.h"
+#include "LowerModel.h"
 #include "Optimize.h"
 #include "Pass.h"
 #include "RunCommand.h"
-#include "BuildCommand.h"
-#include "CudaSimPrinter.h"
+#include "SimLayout.h"
 #include "TraceCommand.h"
 #include "TrainCommand.h"
-#include "LowerExperiment.h"
-#include "LowerModel.h"
-#include "passes/Autodiff.h"
-#include "SimLayout.h"
 #include "Verifier.h"
+#include "passes/Autodiff.h"
 
 using namespace snnc;
 
@@ -36,8 +36,8 @@ int cmd_check(const std::string &path) {
 
 struct EmitOptions {
   std::string file, sim;
-  bool ast = false, ir = false, ir_opt = false, ir_grad = false, llvm = false, cuda = false, no_llvm_opt = false,
-       after_all = false;
+  bool ast = false, ir = false, ir_opt = false, ir_grad = false, llvm = false, cuda = false,
+       no_llvm_opt = false, after_all = false;
 };
 
 /// The trainable models of a file after the autodiff pass: the experiment's model and
@@ -61,7 +61,8 @@ int emit_grad(const SourceBuffer &buffer, DiagnosticEngine &diags, const std::st
     any = true;
   }
   if (!any) {
-    std::cerr << "snnc: error: '" << buffer.name() << "' has no layer network or experiment to differentiate\n";
+    std::cerr << "snnc: error: '" << buffer.name()
+              << "' has no layer network or experiment to differentiate\n";
     return 1;
   }
   return 0;
@@ -164,7 +165,8 @@ int main(int argc, char **argv) {
   g->add_flag("--ir-grad", emit_opts.ir_grad,
               "The trainable models (layer networks) after the autodiff pass: each cell's forward "
               "recurrence and its derived backward step");
-  g->add_flag("--cuda", emit_opts.cuda, "The CUDA C++ source of the simulation (kernels and host time loop)");
+  g->add_flag("--cuda", emit_opts.cuda,
+              "The CUDA C++ source of the simulation (kernels and host time loop)");
   g->add_flag("--llvm", emit_opts.llvm,
               "The LLVM IR of the simulation (after O3 unless --no-llvm-opt)");
   g->require_option(1);
@@ -200,19 +202,26 @@ int main(int argc, char **argv) {
       "Directory for spikes.csv, traces.csv, raster.svg, summary.json (default: out/<simulation>)");
   run->add_option("--summary-json", run_opts.summary_json,
                   "Where to write the summary JSON (default: <out>/summary.json)");
-  run->add_option("--sim", run_opts.sim,
-                  "Which simulation or experiment block (default: the first experiment, else the first "
-                  "simulation)");
-  run->add_option("--data", train_opts.data_dir, "Experiments: the data set directory (IDX files, raw or .gz)");
-  run->add_option("--epochs", train_opts.epochs, "Experiments: number of epochs (default: the file's)")
+  run->add_option(
+      "--sim", run_opts.sim,
+      "Which simulation or experiment block (default: the first experiment, else the first "
+      "simulation)");
+  run->add_option("--data", train_opts.data_dir,
+                  "Experiments: the data set directory (IDX files, raw or .gz)");
+  run->add_option("--epochs", train_opts.epochs,
+                  "Experiments: number of epochs (default: the file's)")
       ->check(CLI::PositiveNumber);
-  run->add_option("--limit", train_opts.train_limit, "Experiments: train on the first N samples only")
+  run->add_option("--limit", train_opts.train_limit,
+                  "Experiments: train on the first N samples only")
       ->check(CLI::PositiveNumber);
-  run->add_option("--test-limit", train_opts.test_limit, "Experiments: evaluate on the first N test samples only")
+  run->add_option("--test-limit", train_opts.test_limit,
+                  "Experiments: evaluate on the first N test samples only")
       ->check(CLI::PositiveNumber);
-  run->add_flag("--no-compare", train_opts.no_compare, "Experiments: do not train the `compare` twin");
+  run->add_flag("--no-compare", train_opts.no_compare,
+                "Experiments: do not train the `compare` twin");
   run->add_option("--resume", train_opts.resume_dir,
-                  "Experiments: continue the run saved in DIR (its summary.json and checkpoints) after its last "
+                  "Experiments: continue the run saved in DIR (its summary.json and checkpoints) "
+                  "after its last "
                   "finished epoch");
   run->add_option("--seed", run_opts.seed,
                   "Seed for connectivity, initial values and Poisson draws (default: the file's)")
@@ -221,26 +230,41 @@ int main(int argc, char **argv) {
   run->add_flag("--no-progress", no_progress, "No progress bar on stderr");
 
   driver::TraceOptions trace_opts;
-  auto *trace = app.add_subcommand("trace", "Run one input through an experiment's trained model and print each step");
+  auto *trace = app.add_subcommand(
+      "trace", "Run one input through an experiment's trained model and print each step");
   trace->add_option("file", trace_opts.file, "The .snn file with the experiment")->required();
-  trace->add_option("--weights", trace_opts.weights, "A safetensors checkpoint (e.g. out/<experiment>/model.safetensors)")
+  trace
+      ->add_option("--weights", trace_opts.weights,
+                   "A safetensors checkpoint (e.g. out/<experiment>/model.safetensors)")
       ->required();
-  trace->add_option("--input", trace_opts.input, "An IDX image file (raw or .gz), e.g. data/mnist/t10k-images-idx3-ubyte")
+  trace
+      ->add_option("--input", trace_opts.input,
+                   "An IDX image file (raw or .gz), e.g. data/mnist/t10k-images-idx3-ubyte")
       ->required();
-  trace->add_option("--index", trace_opts.index, "Which image of the file (default 0)")->check(CLI::NonNegativeNumber);
-  trace->add_option("--label", trace_opts.label, "Its class: also compute the loss and the gradients")
+  trace->add_option("--index", trace_opts.index, "Which image of the file (default 0)")
       ->check(CLI::NonNegativeNumber);
-  trace->add_option("--steps", trace_opts.steps, "Time steps (default: the experiment's)")->check(CLI::PositiveNumber);
-  trace->add_option("--out", trace_opts.out, "Write every spike, state, the loss and the gradients to this JSON file");
+  trace
+      ->add_option("--label", trace_opts.label,
+                   "Its class: also compute the loss and the gradients")
+      ->check(CLI::NonNegativeNumber);
+  trace->add_option("--steps", trace_opts.steps, "Time steps (default: the experiment's)")
+      ->check(CLI::PositiveNumber);
+  trace->add_option("--out", trace_opts.out,
+                    "Write every spike, state, the loss and the gradients to this JSON file");
   trace->add_option("--sim", trace_opts.experiment, "Which experiment (default: the first)");
   trace->add_flag("--compare", trace_opts.compare, "Trace the experiment's `compare` twin");
 
   driver::BuildOptions build_opts;
-  auto *build = app.add_subcommand("build", "Compile an experiment's trained model into a standalone inference executable");
+  auto *build = app.add_subcommand(
+      "build", "Compile an experiment's trained model into a standalone inference executable");
   build->add_option("file", build_opts.file, "The .snn file with the experiment")->required();
-  build->add_option("--weights", build_opts.weights, "The trained weights (safetensors), embedded in the binary")->required();
+  build
+      ->add_option("--weights", build_opts.weights,
+                   "The trained weights (safetensors), embedded in the binary")
+      ->required();
   build->add_option("-o,--output", build_opts.output, "The executable to write")->required();
-  build->add_option("--target", build_opts.target, "CPU to compile for: native (default) or an LLVM CPU name, e.g. x86-64-v3");
+  build->add_option("--target", build_opts.target,
+                    "CPU to compile for: native (default) or an LLVM CPU name, e.g. x86-64-v3");
   build->add_option("--sim", build_opts.experiment, "Which experiment (default: the first)");
   build->add_flag("--compare", build_opts.compare, "Build the experiment's `compare` twin");
 
