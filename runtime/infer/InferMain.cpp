@@ -18,6 +18,7 @@
 
 #include "Inference.h"
 #include "Network.h"
+#include "Weights.h"
 #include "train/Idx.h"
 #include "train/Safetensors.h"
 
@@ -77,19 +78,6 @@ nn::Network make_network(const json &plan) {
     layers.push_back(std::move(s));
   }
   return nn::Network(std::move(layers), plan["output"]);
-}
-
-void load_weights(nn::Network &net, const std::vector<NamedTensor> &tensors,
-                  const std::string &source) {
-  for (auto &p : net.params()) {
-    const NamedTensor *t = nullptr;
-    for (const auto &x : tensors)
-      if (x.name == p.name) t = &x;
-    if (!t) throw std::runtime_error(source + ": no tensor '" + p.name + "'");
-    if (t->shape != p.shape)
-      throw std::runtime_error(source + ": tensor '" + p.name + "' has the wrong shape");
-    p.value = t->data;
-  }
 }
 
 /// A binary PGM (P5, 8-bit) image scaled to [0, 1].
@@ -305,7 +293,7 @@ int main(int argc, char **argv) {
                                      "embedded weights"),
                    "embedded weights");
     else
-      load_weights(net, read_safetensors(weights_path), weights_path);
+      nn::load_weights(net, read_safetensors(weights_path), weights_path);
     nn::EncoderSpec enc{plan["encoder"], plan["steps"]};
     int64_t K = net.features(net.output());
     std::vector<double> class_counts;

@@ -13,6 +13,7 @@
 #include "Network.h"
 #include "Rng.h"
 #include "Simulation.h"
+#include "Weights.h"
 #include "train/Idx.h"
 #include "train/Safetensors.h"
 
@@ -30,17 +31,7 @@ int run_trace(const TraceOptions &o, const ast::File &file, DiagnosticEngine &di
     backends::CompiledModel compiled(model);
     rt::nn::Network net(compiled.layers(), compiled.output());
     auto tensors = rt::read_safetensors(o.weights);
-    for (auto &p : net.params()) {
-      const rt::NamedTensor *found = nullptr;
-      for (const auto &tn : tensors)
-        if (tn.name == p.name) found = &tn;
-      if (!found)
-        throw std::runtime_error(o.weights + ": no tensor '" + p.name + "' for network '" +
-                                 model.name + "'");
-      if (found->shape != p.shape)
-        throw std::runtime_error(o.weights + ": tensor '" + p.name + "' has the wrong shape");
-      p.value = found->data;
-    }
+    rt::nn::load_weights(net, tensors, o.weights);
     rt::IdxArray images = rt::read_idx(o.input);
     int64_t F = net.features(0), K = net.features(net.output()), T = t.steps;
     int64_t per_image = 1;

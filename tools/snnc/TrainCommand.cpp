@@ -24,6 +24,7 @@
 #include "Report.h"
 #include "Rng.h"
 #include "Simulation.h"
+#include "Weights.h"
 #include "train/Dataset.h"
 #include "train/Optimizer.h"
 #include "train/Safetensors.h"
@@ -154,14 +155,7 @@ void restore(rt::nn::Network &net, rt::Optimizer &opt, const std::string &dir,
     throw std::runtime_error(dir + "/" + role + ".safetensors: holds epoch '" + meta["snnc_epoch"] +
                              "' but the summary lists " + std::to_string(epochs) +
                              " finished epochs");
-  for (auto &p : net.params()) {
-    auto it = std::find_if(tensors.begin(), tensors.end(),
-                           [&](const rt::NamedTensor &t) { return t.name == p.name; });
-    if (it == tensors.end() || it->shape != p.shape)
-      throw std::runtime_error(dir + "/" + role + ".safetensors: no tensor '" + p.name +
-                               "' of the network's shape (was the file's network changed?)");
-    p.value = it->data;
-  }
+  rt::nn::load_weights(net, tensors, dir + "/" + role + ".safetensors");
   std::vector<std::pair<std::string, std::vector<float>>> state;
   for (auto &t : rt::read_safetensors(dir + "/" + role + ".optim.safetensors"))
     state.push_back({t.name, t.data});

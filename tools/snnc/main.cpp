@@ -284,22 +284,22 @@ int main(int argc, char **argv) {
     if (*check) return cmd_check(check_file);
     if (*emit) return cmd_emit(emit_opts);
     if (*opt) return cmd_opt(opt_file, opt_passes);
-    if (*build) {
-      auto buffer = driver::read_source(build_opts.file);
+    // commands that need the checked file first
+    auto with_file = [](const std::string &path, const auto &command) {
+      auto buffer = driver::read_source(path);
       if (!buffer) return 1;
       DiagnosticEngine diags(buffer);
       auto file = driver::load_checked(*buffer, diags);
-      if (!file) return 1;
-      return driver::run_build(build_opts, *file, diags);
-    }
-    if (*trace) {
-      auto buffer = driver::read_source(trace_opts.file);
-      if (!buffer) return 1;
-      DiagnosticEngine diags(buffer);
-      auto file = driver::load_checked(*buffer, diags);
-      if (!file) return 1;
-      return driver::run_trace(trace_opts, *file, diags);
-    }
+      return file ? command(*file, diags) : 1;
+    };
+    if (*build)
+      return with_file(build_opts.file, [&](const ast::File &f, DiagnosticEngine &d) {
+        return driver::run_build(build_opts, f, d);
+      });
+    if (*trace)
+      return with_file(trace_opts.file, [&](const ast::File &f, DiagnosticEngine &d) {
+        return driver::run_trace(trace_opts, f, d);
+      });
     if (*run) {
       run_opts.progress = !no_progress;
       auto buffer = driver::read_source(run_opts.file);
