@@ -522,7 +522,24 @@ class Sema {
 }  // namespace
 
 bool check(const ast::File &file, DiagnosticEngine &diags) {
-  return Sema(diags).run(file);
+  if (!Sema(diags).run(file)) return false;
+  // trainable parts: every experiment resolves, and every layer network lowers (with its
+  // default arguments when no experiment uses it)
+  int before = diags.error_count();
+  std::set<std::string> used;
+  for (const auto &e : file.experiments) {
+    for (const auto &s : e.settings)  // networks an experiment uses are checked through it
+      if ((s.name == "model" || s.name == "compare") && s.value.kind == ast::Value::Call) used.insert(s.value.text);
+      else if ((s.name == "model" || s.name == "compare") && s.value.expr && s.value.expr->kind == ir::ExprKind::Var)
+        used.insert(s.value.expr->name);
+    lower_experiment(file, e.name, diags);
+  }
+  for (const auto &net : file.networks)
+    if (!net.layers.empty() && !used.count(net.name)) {
+      auto m = lower_model(file, net.name, {}, diags, net.loc);
+      if (m) ir::differentiate_cells(*m, diags);
+    }
+  return diags.error_count() == before;
 }
 
 }  // namespace snnc::frontend
