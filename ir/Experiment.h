@@ -4,6 +4,8 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
+#include <utility>
 #include <string>
 
 #include "Model.h"
@@ -35,5 +37,12 @@ struct ExperimentSpec {
   std::optional<Model> compare;  ///< the ANN (or other) twin
   TrainSpec compare_train;
 };
+
+/// The model or its `compare` twin, with how it is trained; throws if there is no twin.
+inline std::pair<const Model &, const TrainSpec &> choose(const ExperimentSpec &s, bool compare) {
+  if (!compare) return {s.model, s.model_train};
+  if (!s.compare) throw std::runtime_error("experiment '" + s.name + "' has no `compare` twin");
+  return {*s.compare, s.compare_train};
+}
 
 }  // namespace snnc::ir

@@ -108,10 +108,7 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
   auto spec = frontend::lower_experiment(file, o.experiment, diags);
   if (!spec) return 1;
   try {
-    if (o.compare && !spec->compare)
-      throw std::runtime_error("experiment '" + spec->name + "' has no `compare` twin");
-    const ir::Model &model = o.compare ? *spec->compare : spec->model;
-    const ir::TrainSpec &t = o.compare ? spec->compare_train : spec->model_train;
+    auto [model, t] = ir::choose(*spec, o.compare);
     std::ifstream in(o.weights, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read weights '" + o.weights + "'");
     std::stringstream bytes;

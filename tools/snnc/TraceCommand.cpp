@@ -23,10 +23,8 @@ int run_trace(const TraceOptions &o, const ast::File &file, DiagnosticEngine &di
   auto spec = frontend::lower_experiment(file, o.experiment, diags);
   if (!spec) return 1;
   try {
-    if (o.compare && !spec->compare)
-      throw std::runtime_error("experiment '" + spec->name + "' has no `compare` twin");
-    const ir::Model &model = o.compare ? *spec->compare : spec->model;
-    ir::TrainSpec t = o.compare ? spec->compare_train : spec->model_train;
+    auto [model, chosen_train] = ir::choose(*spec, o.compare);
+    ir::TrainSpec t = chosen_train;
     if (o.steps > 0) t.steps = o.steps;
     backends::CompiledModel compiled(model);
     rt::nn::Network net(compiled.layers(), compiled.output());
