@@ -56,7 +56,8 @@ Csr build_connectivity(const ConnectivitySpec &s, Rng &rng) {
       csr.col.reserve(static_cast<size_t>(s.p * s.n_pre * s.n_post * 1.05 + 16));
       for (int64_t i = 0; i < s.n_pre; ++i) {
         if (s.p > 0) {
-          for (int64_t j = rng.geometric(s.p); j < s.n_post; j += 1 + rng.geometric(s.p)) {
+          for (int64_t j = rng.next_success(-1, s.p, s.n_post); j < s.n_post;
+               j = rng.next_success(j, s.p, s.n_post)) {
             if (skip_self && i == j) continue;
             csr.col.push_back(static_cast<int32_t>(j));
             draw_weight();

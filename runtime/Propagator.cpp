@@ -27,6 +27,7 @@ Matrix expm(Matrix a, int m) {
     for (int j = 0; j < m; ++j) row += std::fabs(a[i * m + j]);
     norm = std::fmax(norm, row);
   }
+  if (!std::isfinite(norm)) return Matrix(m * m, std::nan(""));  // caller checks finiteness
   int squarings = norm > 0.5 ? static_cast<int>(std::ceil(std::log2(norm / 0.5))) : 0;
   double scale = std::ldexp(1.0, -squarings);
   for (double &x : a) x *= scale;

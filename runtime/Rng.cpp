@@ -54,7 +54,8 @@ double Rng::normal() {
 
 int64_t Rng::geometric(double p) {
   if (p >= 1) return 0;
-  double u = 1 - uniform();  // (0, 1]
+  if (!(p > 0)) return std::numeric_limits<int64_t>::max();  // never succeeds (0 or NaN)
+  double u = 1 - uniform();                                  // (0, 1]
   double g = std::floor(std::log(u) / std::log1p(-p));
   return g > 9e18 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(g);
 }

@@ -18,6 +18,12 @@ class Rng {
   double normal();
   /// Number of failures before the first success of a Bernoulli(p) sequence, p in (0, 1].
   int64_t geometric(double p);
+  /// Next index of a Bernoulli(p) sequence after `after` that succeeds (p in (0, 1]),
+  /// or `end` when none does before `end`: iterate from -1 to visit a random subset.
+  int64_t next_success(int64_t after, double p, int64_t end) {
+    int64_t gap = geometric(p);
+    return gap >= end - after - 1 ? end : after + 1 + gap;
+  }
 
  private:
   uint64_t s_[4];

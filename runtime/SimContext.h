@@ -1,5 +1,6 @@
 // SimContext.h — the state behind the opaque snnc_rt_ctx of one simulation run.
 #pragma once
+#include <cstdint>
 #include <vector>
 
 #include "Rng.h"
@@ -10,6 +11,7 @@ struct snnc_rt_ctx {
   snnc::rt::SimResult *result = nullptr;
   snnc::rt::Rng init_rng{0, 0};
   std::vector<snnc::rt::Rng> poisson_rng;  ///< one stream per Poisson source
+  std::vector<int64_t> poisson_size;       ///< neurons of each Poisson source
   std::vector<std::vector<const int64_t *>>
       out_rows;  ///< per group: row_ptr of outgoing connections
 };

@@ -60,7 +60,12 @@ std::string traces_csv(const SimSpec &spec, const SimResult &r) {
   for (const auto &t : spec.traces)
     for (int64_t n : t.neurons) out += "," + t.group + "." + t.var + "[" + std::to_string(n) + "]";
   out += "\n";
-  for (int64_t s = 0; s < spec.steps; ++s) {
+  int64_t rows = spec.steps;  // one row per reported step (every step, unless stopped early)
+  for (size_t i = 0; i < spec.traces.size(); ++i)
+    if (!spec.traces[i].neurons.empty())
+      rows =
+          std::min(rows, static_cast<int64_t>(r.traces[i].size() / spec.traces[i].neurons.size()));
+  for (int64_t s = 0; s < rows; ++s) {
     out += fmt_double(s * spec.dt);
     for (size_t i = 0; i < spec.traces.size(); ++i) {
       size_t width = spec.traces[i].neurons.size();
@@ -68,6 +73,30 @@ std::string traces_csv(const SimSpec &spec, const SimResult &r) {
         out += "," + fmt_double(r.traces[i][s * width + k], "%.10g");
     }
     out += "\n";
+  }
+  return out;
+}
+
+/// Group names are identifiers, but the SVG stays well-formed whatever they hold.
+std::string xml_escape(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
   }
   return out;
 }
@@ -84,19 +113,22 @@ std::string raster_svg(const SimSpec &spec, const SimResult &r) {
   int64_t total_neurons = 0, total_spikes = 0;
   auto shown_size = [&](size_t g) {
     const auto &grp = spec.groups[g];
-    return grp.record_end >= 0 ? grp.record_end - grp.record_begin : grp.size;
+    return (grp.record_end >= 0 ? grp.record_end : grp.size) - grp.record_begin;
   };
   for (size_t g : shown)
     total_neurons += shown_size(g), total_spikes += static_cast<int64_t>(r.spikes[g].steps.size());
   const int64_t max_dots = 200000;
   int64_t stride = std::max<int64_t>(1, (total_spikes + max_dots - 1) / max_dots);
 
-  std::string title = "spikes:";
-  for (size_t g : shown)
-    title += " " + spec.groups[g].name + " " + std::to_string(r.spike_counts[g]) + " (" +
-             fmt_double(r.spike_counts[g] / (spec.groups[g].size * spec.steps * spec.dt), "%.2f") +
-             " Hz)";
-  if (stride > 1) title += " — every " + std::to_string(stride) + "th neuron drawn";
+  double neuron_seconds = spec.steps * spec.dt;
+  std::string title = shown.empty() ? "no spike recordings" : "spikes:";
+  for (size_t g : shown) {
+    double rate =
+        neuron_seconds > 0 ? r.spike_counts[g] / (spec.groups[g].size * neuron_seconds) : 0.0;
+    title += " " + xml_escape(spec.groups[g].name) + " " + std::to_string(r.spike_counts[g]) +
+             " (" + fmt_double(rate, "%.2f") + " Hz)";
+  }
+  if (stride > 1) title += " (1 neuron in " + std::to_string(stride) + " drawn)";
 
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt_double(width) +
                     "\" height=\"" + fmt_double(height) +
@@ -111,7 +143,15 @@ std::string raster_svg(const SimSpec &spec, const SimResult &r) {
     int64_t first = spec.groups[g].record_begin;
     const char *colour = colours[i % 6];
     svg += "<text x=\"" + fmt_double(left - 8) + "\" y=\"" + fmt_double(y0 + band / 2) +
-           "\" text-anchor=\"end\" fill=\"" + colour + "\">" + spec.groups[g].name + "</text>\n";
+           "\" text-anchor=\"end\" fill=\"" + colour + "\">" + xml_escape(spec.groups[g].name) +
+           "</text>\n";
+    if (band >= 60) {  // first and last neuron index at the band's edges
+      int64_t last = first + shown_size(g) - 1;
+      svg += "<text x=\"" + fmt_double(left - 4) + "\" y=\"" + fmt_double(y0 + 9) +
+             "\" text-anchor=\"end\" font-size=\"9\">" + std::to_string(first) + "</text>\n";
+      svg += "<text x=\"" + fmt_double(left - 4) + "\" y=\"" + fmt_double(y0 + band - 2) +
+             "\" text-anchor=\"end\" font-size=\"9\">" + std::to_string(last) + "</text>\n";
+    }
     svg += "<g fill=\"" + std::string(colour) + "\">\n";
     const auto &rec = r.spikes[g];
     double dot_h = std::max(1.0, per_neuron);

@@ -33,6 +33,20 @@ size_t elem_size(ElemType t) {
   return 8;
 }
 
+const char *type_name(ElemType t) {
+  switch (t) {
+    case ElemType::F64:
+      return "F64";
+    case ElemType::I64:
+      return "I64";
+    case ElemType::I32:
+      return "I32";
+    case ElemType::U8:
+      return "U8";
+  }
+  return "?";
+}
+
 struct Free {
   void operator()(void *p) const { std::free(p); }
 };
@@ -84,6 +98,19 @@ void check_resources(const SimSpec &spec) {
   }
 }
 
+/// Every traced neuron must exist, since the generated code hands over whole arrays.
+void check_traces(const SimSpec &spec) {
+  for (const TraceSpec &t : spec.traces)
+    for (const SpikeGroupInfo &g : spec.groups) {
+      if (g.name != t.group) continue;
+      for (int64_t n : t.neurons)
+        if (n < 0 || n >= g.size)
+          throw std::runtime_error("record " + t.group + "." + t.var + "[" + std::to_string(n) +
+                                   "]: '" + t.group + "' has " + std::to_string(g.size) +
+                                   " neurons");
+    }
+}
+
 // Stream ids: 0 initial values, 1..C connections, 1000000 + k Poisson source k.
 constexpr uint64_t kPoissonStream = 1000000;
 
@@ -99,6 +126,7 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
   result.traces.resize(spec.traces.size());
 
   check_resources(spec);
+  check_traces(spec);
   auto t0 = std::chrono::steady_clock::now();
   std::vector<Block> blocks(spec.buffers.size());
   std::vector<void *> pointers(spec.buffers.size(), nullptr);
@@ -111,23 +139,33 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
   ctx.spec = &spec;
   ctx.result = &result;
   ctx.init_rng = Rng(spec.seed, 0);
-  for (size_t k = 0; k < spec.poisson_groups.size(); ++k)
+  for (size_t k = 0; k < spec.poisson_groups.size(); ++k) {
+    int32_t group = spec.poisson_groups[k];
+    if (group < 0 || static_cast<size_t>(group) >= spec.groups.size())
+      throw std::runtime_error("Poisson source " + std::to_string(k) + " names no spike group");
     ctx.poisson_rng.emplace_back(spec.seed, kPoissonStream + k);
+    ctx.poisson_size.push_back(spec.groups[group].size);
+  }
   ctx.out_rows.resize(spec.groups.size());
   for (size_t c = 0; c < spec.connections.size(); ++c) {
     const ConnectivitySpec &cs = spec.connections[c];
     Rng rng(spec.seed, 1 + c);
     Csr csr = build_connectivity(cs, rng);
     result.synapses += static_cast<int64_t>(csr.col.size());
-    auto place = [&](int slot, Block b) {
-      if (slot < 0 || static_cast<size_t>(slot) >= blocks.size())
-        throw std::runtime_error("connection '" + cs.name + "': bad buffer slot");
+    auto place = [&](int slot, ElemType type, Block b) {
+      if (slot < 0 || static_cast<size_t>(slot) >= blocks.size() || spec.buffers[slot].type != type)
+        throw std::runtime_error("connection '" + cs.name + "': buffer slot " +
+                                 std::to_string(slot) + " is not an " + type_name(type) +
+                                 " buffer");
       blocks[slot] = std::move(b);
       pointers[slot] = blocks[slot].get();
     };
-    place(cs.row_ptr_buffer, copy_block(csr.row_ptr));
-    place(cs.col_buffer, copy_block(csr.col));
-    if (cs.weight_buffer >= 0) place(cs.weight_buffer, copy_block(csr.weight));
+    if (cs.weight_buffer >= 0 && cs.weight == WeightKind::Constant)
+      throw std::runtime_error("connection '" + cs.name +
+                               "': a weight buffer needs a uniform or normal weight");
+    place(cs.row_ptr_buffer, ElemType::I64, copy_block(csr.row_ptr));
+    place(cs.col_buffer, ElemType::I32, copy_block(csr.col));
+    if (cs.weight_buffer >= 0) place(cs.weight_buffer, ElemType::F64, copy_block(csr.weight));
     if (cs.pre_group >= 0 && static_cast<size_t>(cs.pre_group) < ctx.out_rows.size())
       ctx.out_rows[cs.pre_group].push_back(
           static_cast<const int64_t *>(pointers[cs.row_ptr_buffer]));
@@ -166,12 +204,12 @@ extern "C" double snnc_rt_normal(snnc_rt_ctx *rt) {
 }
 
 extern "C" int64_t snnc_rt_poisson(snnc_rt_ctx *rt, int32_t source, double p, int32_t *idx) {
-  Rng &rng = rt->poisson_rng.at(source);
-  int64_t size = rt->spec->groups.at(rt->spec->poisson_groups.at(source)).size;
   if (!(p > 0)) return 0;
+  p = std::fmin(p, 1.0);
+  Rng &rng = rt->poisson_rng[source];
+  int64_t size = rt->poisson_size[source];
   int64_t count = 0;
-  for (int64_t j = rng.geometric(std::fmin(p, 1.0)); j < size;
-       j += 1 + rng.geometric(std::fmin(p, 1.0)))
+  for (int64_t j = rng.next_success(-1, p, size); j < size; j = rng.next_success(j, p, size))
     idx[count++] = static_cast<int32_t>(j);
   return count;
 }
@@ -193,7 +231,8 @@ extern "C" void snnc_rt_spikes(snnc_rt_ctx *rt, int32_t pop, int64_t step, const
   }
 }
 
-extern "C" void snnc_rt_trace(snnc_rt_ctx *rt, int32_t record, int64_t step, const double *values) {
+extern "C" void snnc_rt_trace(snnc_rt_ctx *rt, int32_t record, int64_t /*step*/,
+                              const double *values) {
   const auto &neurons = rt->spec->traces[record].neurons;
   auto &out = rt->result->traces[record];
   for (int64_t n : neurons) out.push_back(values[n]);
