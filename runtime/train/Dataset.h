@@ -34,14 +34,19 @@ struct Batch {
   std::vector<int64_t> indices;
 };
 
+/// Hands out the batches of one epoch at a time; the next batch is copied by a background
+/// thread while the caller trains on the current one. Keeps a reference to the data set,
+/// which must outlive the loader.
 class BatchLoader {
  public:
   BatchLoader(const Dataset &d, int64_t batch, bool shuffle, uint64_t seed, bool drop_last = false);
   ~BatchLoader();
   BatchLoader(const BatchLoader &) = delete;
   BatchLoader &operator=(const BatchLoader &) = delete;
+  /// Starts (or restarts) an epoch; its order is a function of (seed, epoch) only.
   void start_epoch(int64_t epoch);
-  /// The next batch of the epoch; false at its end.
+  /// The next batch of the epoch; false at its end. Throws std::logic_error before the
+  /// first start_epoch.
   bool next(Batch &out);
   int64_t batches_per_epoch() const;
 
@@ -61,7 +66,7 @@ class BatchLoader {
   std::condition_variable cv_;
   Batch ready_;
   int64_t ready_index_ = -1, wanted_ = -1;
-  bool quit_ = false, busy_ = false;
+  bool quit_ = false, busy_ = false, started_ = false;
 };
 
 }  // namespace snnc::rt

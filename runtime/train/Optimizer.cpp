@@ -1,12 +1,21 @@
-// Optimizer.cpp — torch.optim.Adam / SGD semantics in float32.
+// Optimizer.cpp — torch.optim.Adam / SGD semantics in float32. Built with -ffp-contract=off
+// (runtime/CMakeLists.txt) so that only the explicit std::fma calls are fused.
 #include "Optimizer.h"
 
 #include <cmath>
+#include <map>
 #include <stdexcept>
 
 namespace snnc::rt {
 
 namespace {
+
+void check_state_size(const std::vector<float> &state, const ParamRef &p) {
+  if (static_cast<int64_t>(state.size()) != p.size)
+    throw std::runtime_error("optimizer state for '" + p.name + "' has " +
+                             std::to_string(state.size()) + " values, the parameter has " +
+                             std::to_string(p.size));
+}
 
 class Adam : public Optimizer {
  public:
@@ -15,22 +24,30 @@ class Adam : public Optimizer {
     lr_ = lr;
   }
 
+  // torch.optim.Adam (single-tensor path), one float32 operation per torch kernel:
+  //   grad = grad.add(param, alpha=wd); exp_avg.lerp_(grad, 1 - beta1);
+  //   exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2);
+  //   denom = exp_avg_sq.sqrt() / sqrt(1 - beta2^t) + eps;
+  //   param.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1^t))
+  // with the fused multiply-adds of torch's vectorized add and lerp kernels.
   void step(const std::vector<ParamRef> &params) override {
     ++steps_;
     double c1 = 1 - std::pow(b1_, static_cast<double>(steps_)),
            c2 = 1 - std::pow(b2_, static_cast<double>(steps_));
-    float step_size = static_cast<float>(lr_ / c1), sqrt_c2 = static_cast<float>(std::sqrt(c2));
-    float b1 = static_cast<float>(b1_), b2 = static_cast<float>(b2_),
-          eps = static_cast<float>(eps_), wd = static_cast<float>(wd_);
+    float neg_step_size = static_cast<float>(-(lr_ / c1)),
+          sqrt_c2 = static_cast<float>(std::sqrt(c2));
+    float w1 = static_cast<float>(1 - b1_), b2 = static_cast<float>(b2_),
+          w2 = static_cast<float>(1 - b2_), eps = static_cast<float>(eps_),
+          wd = static_cast<float>(wd_);
     for (const auto &p : params) {
-      auto &m = m_[p.name], &v = v_[p.name];
-      m.resize(p.size, 0.f);
-      v.resize(p.size, 0.f);
+      auto &m = moment_(m_, p), &v = moment_(v_, p);
       for (int64_t i = 0; i < p.size; ++i) {
-        float g = p.grad[i] + wd * p.value[i];
-        m[i] = b1 * m[i] + (1 - b1) * g;
-        v[i] = b2 * v[i] + (1 - b2) * g * g;
-        p.value[i] -= step_size * m[i] / (std::sqrt(v[i]) / sqrt_c2 + eps);
+        float g = wd != 0 ? std::fma(wd, p.value[i], p.grad[i]) : p.grad[i];
+        m[i] = std::fma(w1, g - m[i], m[i]);
+        v[i] = v[i] * b2;
+        v[i] = v[i] + w2 * g * g;
+        float denom = std::sqrt(v[i]) / sqrt_c2 + eps;
+        p.value[i] = p.value[i] + neg_step_size * m[i] / denom;
       }
     }
   }
@@ -55,6 +72,15 @@ class Adam : public Optimizer {
   }
 
  private:
+  /// The moment of `p`, zero on its first step; state loaded with another size is an error.
+  static std::vector<float> &moment_(std::map<std::string, std::vector<float>> &moments,
+                                     const ParamRef &p) {
+    auto [it, fresh] = moments.try_emplace(p.name);
+    if (fresh) it->second.assign(p.size, 0.f);
+    check_state_size(it->second, p);
+    return it->second;
+  }
+
   double b1_, b2_, eps_, wd_;
   std::map<std::string, std::vector<float>> m_, v_;
 };
@@ -63,24 +89,30 @@ class Sgd : public Optimizer {
  public:
   Sgd(double lr, double momentum, double wd) : momentum_(momentum), wd_(wd) { lr_ = lr; }
 
+  // torch.optim.SGD (dampening 0, no Nesterov): grad = grad.add(param, alpha=wd);
+  // buf = grad on the first step, then buf.mul_(momentum).add_(grad); param.add_(buf, alpha=-lr)
   void step(const std::vector<ParamRef> &params) override {
     ++steps_;
-    float lr = static_cast<float>(lr_), mu = static_cast<float>(momentum_),
+    float neg_lr = static_cast<float>(-lr_), mu = static_cast<float>(momentum_),
           wd = static_cast<float>(wd_);
     for (const auto &p : params) {
       std::vector<float> *buf = nullptr;
-      if (mu != 0) {
-        buf = &buf_[p.name];
-        if (buf->empty()) {  // first step: buf = grad (+ weight decay)
-          buf->resize(p.size);
-          for (int64_t i = 0; i < p.size; ++i) (*buf)[i] = p.grad[i] + wd * p.value[i];
-        } else
-          for (int64_t i = 0; i < p.size; ++i)
-            (*buf)[i] = mu * (*buf)[i] + p.grad[i] + wd * p.value[i];
+      bool first = false;
+      if (momentum_ != 0) {
+        auto [it, fresh] = buf_.try_emplace(p.name);
+        if (fresh) it->second.resize(p.size);
+        check_state_size(it->second, p);
+        buf = &it->second;
+        first = fresh;
       }
       for (int64_t i = 0; i < p.size; ++i) {
-        float g = buf ? (*buf)[i] : p.grad[i] + wd * p.value[i];
-        p.value[i] -= lr * g;
+        float g = wd != 0 ? std::fma(wd, p.value[i], p.grad[i]) : p.grad[i];
+        if (buf) {
+          float &b = (*buf)[i];
+          b = first ? g : b * mu + g;
+          g = b;
+        }
+        p.value[i] = std::fma(neg_lr, g, p.value[i]);
       }
     }
   }
@@ -92,8 +124,10 @@ class Sgd : public Optimizer {
   }
 
   void load_state(const std::vector<std::pair<std::string, std::vector<float>>> &s) override {
+    const std::string suffix = ".momentum_buffer";
     for (const auto &[k, v] : s)
-      if (k.size() > 16) buf_[k.substr(0, k.size() - 16)] = v;
+      if (k.size() > suffix.size() && k.ends_with(suffix))
+        buf_[k.substr(0, k.size() - suffix.size())] = v;
   }
 
  private:
@@ -117,8 +151,10 @@ double clip_grad_norm(const std::vector<ParamRef> &params, double max_norm) {
   for (const auto &p : params)
     for (int64_t i = 0; i < p.size; ++i) sq += static_cast<double>(p.grad[i]) * p.grad[i];
   double norm = std::sqrt(sq);
-  if (norm > max_norm && norm > 0) {
-    float scale = static_cast<float>(max_norm / (norm + 1e-6));
+  if (!std::isfinite(norm)) return norm;   // left to the caller: scaling would only spread NaN
+  double coef = max_norm / (norm + 1e-6);  // as torch: scale whenever this is below 1
+  if (coef < 1) {
+    float scale = static_cast<float>(coef);
     for (const auto &p : params)
       for (int64_t i = 0; i < p.size; ++i) p.grad[i] *= scale;
   }

@@ -1,16 +1,16 @@
 // Safetensors.cpp — F32 safetensors writer and validating reader.
 #include "Safetensors.h"
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <bit>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+
+#include "Simulation.h"  // write_file_atomic
 
 namespace snnc::rt {
 
@@ -22,10 +22,24 @@ namespace {
 
 void write_safetensors(const std::string &path, const std::vector<NamedTensor> &tensors,
                        const std::map<std::string, std::string> &metadata) {
+  static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
+  auto refuse = [&](const NamedTensor &t, const std::string &why) {
+    throw std::runtime_error("cannot write '" + path + "': tensor '" + t.name + "' " + why);
+  };
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
   for (const auto &t : tensors) {
+    if (t.name.empty() || t.name == "__metadata__") refuse(t, "has a reserved name");
+    if (header.contains(t.name)) refuse(t, "appears twice");
+    uint64_t count = 1;
+    for (int64_t d : t.shape) {
+      if (d < 0) refuse(t, "has a negative dimension");
+      count *= static_cast<uint64_t>(d);
+    }
+    if (count != t.data.size())
+      refuse(t, "has " + std::to_string(t.data.size()) + " values for a shape of " +
+                    std::to_string(count));
     uint64_t bytes = t.data.size() * sizeof(float);
     header[t.name] = {
         {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
@@ -36,31 +50,24 @@ void write_safetensors(const std::string &path, const std::vector<NamedTensor> &
   std::string blob(8, '\0');
   uint64_t n = text.size();
   for (int i = 0; i < 8; ++i) blob[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  blob.reserve(8 + n + offset);
   blob += text;
-  for (const auto &t : tensors)  // x86 is little-endian, as the format requires
+  for (const auto &t : tensors)
     blob.append(reinterpret_cast<const char *>(t.data.data()), t.data.size() * sizeof(float));
-
-  std::filesystem::path p(path);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  FILE *f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
-  bool ok = std::fwrite(blob.data(), 1, blob.size(), f) == blob.size();
-  ok = std::fflush(f) == 0 && ok;
-  ok = fsync(fileno(f)) == 0 && ok;
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot write '" + path + "': " + std::strerror(err));
-  }
+  write_file_atomic(path, blob);  // tmp file, fsync, rename
 }
 
 std::vector<NamedTensor> read_safetensors(const std::string &path,
                                           std::map<std::string, std::string> *metadata) {
-  std::ifstream in(path, std::ios::binary);
+  if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": is a directory");
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::streamoff size = in.tellg();
+  if (size < 0) throw std::runtime_error(path + ": cannot read: " + std::strerror(errno));
+  std::string bytes(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
+    throw std::runtime_error(path + ": cannot read: " + std::strerror(errno));
   return parse_safetensors(bytes, path, metadata);
 }
 
@@ -99,12 +106,16 @@ std::vector<NamedTensor> parse_safetensors(const std::string &bytes, const std::
            "tensor '" + it.key() + "' has dtype " + t["dtype"].dump() + "; snnc reads F32 only");
     NamedTensor nt;
     nt.name = it.key();
+    if (!t["shape"].is_array()) fail(path, 8, "tensor '" + it.key() + "' has a bad shape");
     uint64_t count = 1;
     for (const auto &d : t["shape"]) {
       if (!d.is_number_integer() || d.get<int64_t>() < 0)
         fail(path, 8, "tensor '" + it.key() + "' has a bad shape");
-      nt.shape.push_back(d.get<int64_t>());
-      count *= static_cast<uint64_t>(d.get<int64_t>());
+      uint64_t dim = static_cast<uint64_t>(d.get<int64_t>());
+      if (dim != 0 && count > data_size / dim)  // more floats than the data area can hold
+        fail(path, 8, "tensor '" + it.key() + "' has a shape larger than the data area");
+      nt.shape.push_back(static_cast<int64_t>(dim));
+      count *= dim;
     }
     const auto &off = t["data_offsets"];
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
@@ -121,7 +132,7 @@ std::vector<NamedTensor> parse_safetensors(const std::string &bytes, const std::
                " bytes for a shape of " + std::to_string(count) + " floats");
     ranges.push_back({begin, end});
     nt.data.resize(count);
-    std::memcpy(nt.data.data(), bytes.data() + data_start + begin, end - begin);
+    if (count > 0) std::memcpy(nt.data.data(), bytes.data() + data_start + begin, end - begin);
     out.push_back(std::move(nt));
   }
   std::sort(ranges.begin(), ranges.end());
