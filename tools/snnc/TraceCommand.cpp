@@ -7,6 +7,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "Inference.h"
 #include "Loss.h"
 #include "LowerExperiment.h"
 #include "ModelCompiler.h"
@@ -42,13 +43,9 @@ int run_trace(const TraceOptions &o, const ast::File &file, DiagnosticEngine &di
                                std::to_string(images.dims[0]) + ")");
     std::vector<float> image(F);
     for (int64_t i = 0; i < F; ++i) image[i] = images.data[o.index * F + i] / 255.f;
-    std::vector<float> x(T * F, 0.f);
+    std::vector<float> x;  // the same encoders as training and evaluation (latency included)
     rt::Rng rng(spec->seed, 4242);
-    for (int64_t s = 0; s < T; ++s)
-      for (int64_t i = 0; i < F; ++i)
-        x[s * F + i] = t.encoder == "direct"  ? image[i]
-                       : t.encoder == "delta" ? (s == 0 && image[i] > 0.1f)
-                                              : rng.uniform() < image[i];
+    rt::nn::encode(image.data(), 1, F, {t.encoder, T}, rng, x);
     const auto &out = net.forward(x.data(), T, 1);
     nlohmann::json j = {{"experiment", spec->name},
                         {"network", model.name},
