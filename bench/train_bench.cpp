@@ -47,6 +47,8 @@ nlohmann::json to_json(const Stats &s) {
   return {{"median_s", s.median}, {"min_s", s.min}, {"max_s", s.max}};
 }
 
+rt::nn::Synapse g_synapse = rt::nn::Synapse::Auto;
+
 nlohmann::json bench(const std::string &file, const std::string &network, int repeats) {
   std::ifstream in(file);
   std::stringstream ss;
@@ -61,6 +63,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
   backends::CompiledModel compiled(*model);
   rt::nn::Network net(compiled.layers(), compiled.output());
   net.init_params(1);
+  net.force_synapse(g_synapse);
   const int64_t T = 25, F = net.features(0), K = net.features(net.output());
   auto make_input = [&](int64_t B) {
     rt::Rng rng(1, static_cast<uint64_t>(B));
@@ -91,9 +94,16 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
     rt::nn::predict_by_count(out, T, 1, K);
   });
   nlohmann::json profile = nlohmann::json::object();
-  for (size_t i = 1; i < net.layers().size(); ++i)
+  for (size_t i = 1; i < net.layers().size(); ++i) {
     profile[net.layers()[i].name] = {{"forward_s", net.forward_seconds()[i]},
                                      {"backward_s", net.backward_seconds()[i]}};
+    const auto &st = net.synapse_stats()[i];
+    if (st.event_passes + st.dense_passes > 0) {
+      profile[net.layers()[i].name]["input_density_last"] = st.density;
+      profile[net.layers()[i].name]["event_passes"] = st.event_passes;
+      profile[net.layers()[i].name]["dense_passes"] = st.dense_passes;
+    }
+  }
   int64_t params = 0;
   for (const auto &p : net.params()) params += static_cast<int64_t>(p.value.size());
   return {{"network", network},
@@ -117,6 +127,10 @@ int main(int argc, char **argv) {
       repeats = std::max(1, std::atoi(argv[i + 1]));
     else if (a == "--examples")
       examples = argv[i + 1];
+    else if (a == "--synapse")
+      g_synapse = std::string(argv[i + 1]) == "dense"   ? rt::nn::Synapse::Dense
+                  : std::string(argv[i + 1]) == "event" ? rt::nn::Synapse::Event
+                                                        : rt::nn::Synapse::Auto;
   }
   try {
     nlohmann::json out = {{"benchmark", "training"},

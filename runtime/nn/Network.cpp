@@ -6,9 +6,34 @@
 #include <stdexcept>
 
 #include "Ops.h"
+#include "Parallel.h"
 #include "Rng.h"
 
 namespace snnc::rt::nn {
+
+const char *synapse_name(Synapse s) {
+  switch (s) {
+    case Synapse::Dense:
+      return "dense";
+    case Synapse::Event:
+      return "event";
+    default:
+      return "auto";
+  }
+}
+
+namespace {
+
+/// Runs fn(first, last) over element ranges of a cell layer, split between threads at
+/// multiples of 64 elements (whole vectors for the scan kernels).
+template <typename Fn>
+void split_elements(int64_t n, Fn &&fn) {
+  constexpr int64_t block = 64;
+  parallel_for((n + block - 1) / block, 32,
+               [&](int64_t b0, int64_t b1) { fn(b0 * block, std::min(n, b1 * block)); });
+}
+
+}  // namespace
 
 int64_t elements(const std::vector<int64_t> &shape) {
   int64_t n = 1;
@@ -48,6 +73,32 @@ Network::Network(std::vector<LayerSpec> layers, int output)
   grad_.resize(layers_.size());
   argmax_.resize(layers_.size());
   mask_.resize(layers_.size());
+  events_.resize(layers_.size());
+  syn_.resize(layers_.size());
+}
+
+bool Network::use_events(int i, const float *input, int64_t rows, int64_t width) {
+  const LayerSpec &l = layers_[i];
+  SynapseStats &st = syn_[i];
+  st.events = false;
+  if (l.synapse == Synapse::Dense) {
+    st.density = -1;
+  } else {
+    int64_t nonzero = count_events(input, rows, width, events_[i]);
+    st.density =
+        static_cast<double>(nonzero) / static_cast<double>(std::max<int64_t>(rows * width, 1));
+    double threshold = l.event_threshold > 0         ? l.event_threshold
+                       : l.kind == LayerSpec::Conv2d ? kConvEventThreshold
+                                                     : kLinearEventThreshold;
+    st.events = l.synapse == Synapse::Event || st.density < threshold;
+  }
+  if (st.events) {
+    fill_events(input, events_[i]);
+    ++st.event_passes;
+  } else {
+    ++st.dense_passes;
+  }
+  return st.events;
 }
 
 void Network::init_params(uint64_t seed) {
@@ -108,17 +159,34 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
     const LayerSpec &src = layers_[l.input];
     auto t0 = std::chrono::steady_clock::now();
     switch (l.kind) {
-      case LayerSpec::Linear:
+      case LayerSpec::Linear: {
         count_ops(static_cast<int>(i), in, rows);
-        linear_forward(in.data(), params_[weight_of_[i]].value.data(),
-                       params_[bias_of_[i]].value.data(), y.data(), rows, elements(src.shape),
-                       l.out_features);
+        const int64_t in_f = elements(src.shape), out = l.out_features;
+        const float *w = params_[weight_of_[i]].value.data(),
+                    *b = params_[bias_of_[i]].value.data();
+        if (use_events(static_cast<int>(i), in.data(), rows, in_f)) {
+          weight_t_.resize(in_f * out);
+          float *wt = weight_t_.data();
+          parallel_for(in_f, 64, [&](int64_t k0, int64_t k1) {
+            for (int64_t k = k0; k < k1; ++k)
+              for (int64_t o = 0; o < out; ++o) wt[k * out + o] = w[o * in_f + k];
+          });
+          linear_forward_events(events_[i], wt, b, y.data(), out);
+        } else {
+          linear_forward(in.data(), w, b, y.data(), rows, in_f, out);
+        }
         break;
-      case LayerSpec::Conv2d:
+      }
+      case LayerSpec::Conv2d: {
         count_ops(static_cast<int>(i), in, rows);
-        conv2d_forward(in.data(), params_[weight_of_[i]].value.data(),
-                       params_[bias_of_[i]].value.data(), y.data(), rows, src.shape, l);
+        const float *w = params_[weight_of_[i]].value.data(),
+                    *b = params_[bias_of_[i]].value.data();
+        if (use_events(static_cast<int>(i), in.data(), rows, elements(src.shape)))
+          conv2d_forward_events(events_[i], w, b, y.data(), src.shape, l);
+        else
+          conv2d_forward(in.data(), w, b, y.data(), rows, src.shape, l);
         break;
+      }
       case LayerSpec::MaxPool:
         maxpool_forward(in.data(), y.data(), argmax_[i], rows, src.shape, l);
         break;
@@ -142,10 +210,15 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
           }
         }
         break;
-      case LayerSpec::Cell:
-        post_[i].resize(static_cast<size_t>(T * l.states * B * out_f));
-        l.forward(in.data(), y.data(), post_[i].data(), T, B * out_f, B * out_f);
+      case LayerSpec::Cell: {
+        const int64_t n = B * out_f;
+        post_[i].resize(static_cast<size_t>(T * l.states * n));
+        float *out = y.data(), *post = post_[i].data();
+        split_elements(n, [&](int64_t n0, int64_t n1) {
+          l.forward(in.data() + n0, out + n0, post + n0, T, n1 - n0, n);
+        });
         break;
+      }
       default:
         throw std::logic_error("unknown layer kind");
     }
@@ -172,12 +245,14 @@ void Network::backward(const float *g_out, const float *g_state) {
       case LayerSpec::Linear:
         linear_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(),
                         need_input_grad ? g_in.data() : nullptr, params_[weight_of_[i]].grad.data(),
-                        params_[bias_of_[i]].grad.data(), rows, in_f, out_f);
+                        params_[bias_of_[i]].grad.data(), rows, in_f, out_f,
+                        syn_[i].events ? &events_[i] : nullptr);
         break;
       case LayerSpec::Conv2d:
         conv2d_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(),
                         need_input_grad ? g_in.data() : nullptr, params_[weight_of_[i]].grad.data(),
-                        params_[bias_of_[i]].grad.data(), rows, src.shape, l);
+                        params_[bias_of_[i]].grad.data(), rows, src.shape, l,
+                        syn_[i].events ? &events_[i] : nullptr);
         break;
       case LayerSpec::MaxPool:
         maxpool_backward(grad_[i].data(), g_in.data(), argmax_[i], rows, src.shape, l);
@@ -185,9 +260,14 @@ void Network::backward(const float *g_out, const float *g_state) {
       case LayerSpec::AvgPool:
         avgpool_backward(grad_[i].data(), g_in.data(), rows, src.shape, l);
         break;
-      case LayerSpec::Flatten:
-        for (size_t k = 0; k < g_in.size(); ++k) g_in[k] += grad_[i][k];
+      case LayerSpec::Flatten: {
+        float *gi = g_in.data();
+        const float *go = grad_[i].data();
+        parallel_for(static_cast<int64_t>(g_in.size()), 1 << 14, [&](int64_t k0, int64_t k1) {
+          for (int64_t k = k0; k < k1; ++k) gi[k] += go[k];
+        });
         break;
+      }
       case LayerSpec::Dropout:
         for (size_t k = 0; k < g_in.size(); ++k)
           g_in[k] += grad_[i][k] * (mask_[i].empty() ? 1.f : mask_[i][k]);
@@ -198,13 +278,18 @@ void Network::backward(const float *g_out, const float *g_state) {
         carry_.assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * n), 0.f);
         float *g = scratch_.data();
         const float *g_post = i == output_ && g_state ? g_state : nullptr;
-        if (!g_post) {
-          zeros_.assign(post_[i].size(), 0.f);
+        if (!g_post) {  // read-only zeros, grown when needed
+          if (zeros_.size() < post_[i].size()) zeros_.assign(post_[i].size(), 0.f);
           g_post = zeros_.data();
         }
-        l.backward(x, act_[i].data(), post_[i].data(), grad_[i].data(), g_post, g, carry_.data(),
-                   T_, n, n);
-        for (int64_t k = 0; k < rows * out_f; ++k) g_in[k] += g[k];
+        const float *out = act_[i].data(), *post = post_[i].data(), *g_out = grad_[i].data();
+        float *carry = carry_.data(), *gi = g_in.data();
+        split_elements(n, [&](int64_t n0, int64_t n1) {
+          l.backward(x + n0, out + n0, post + n0, g_out + n0, g_post + n0, g + n0, carry + n0, T_,
+                     n1 - n0, n);
+          for (int64_t t = 0; t < T_; ++t)
+            for (int64_t k = t * n + n0; k < t * n + n1; ++k) gi[k] += g[k];
+        });
         break;
       }
       default:

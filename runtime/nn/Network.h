@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "Events.h"
+
 namespace snnc::rt::nn {
 
 /// Cell scan kernels (see backends/llvm/CellCodeGen.h): elements [0, N) of rows of length ld.
@@ -18,6 +20,15 @@ using CellForward = void (*)(const float *I, float *out, float *post, int64_t T,
 using CellBackward = void (*)(const float *I, const float *out, const float *post,
                               const float *g_out, const float *g_post, float *g_I, float *carry,
                               int64_t T, int64_t N, int64_t ld);
+
+/// How a linear/conv layer propagates its input: dense (GEMM), event-driven (only the
+/// nonzero inputs, see Events.h), or chosen per forward pass from the measured input density.
+enum class Synapse { Auto, Dense, Event };
+const char *synapse_name(Synapse s);
+
+/// Default density below which Auto propagates events (measured crossover on a 2-core
+/// AVX-512 machine with bench/synapse_bench; see docs/performance.md).
+constexpr double kLinearEventThreshold = 0.3, kConvEventThreshold = 0.3;
 
 struct LayerSpec {
   enum Kind { Input, Linear, Conv2d, MaxPool, AvgPool, Flatten, Dropout, Cell } kind = Input;
@@ -30,6 +41,8 @@ struct LayerSpec {
   CellBackward backward = nullptr;
   int64_t states = 0;  ///< state variables per element (0: stateless cell)
   bool spiking = false;
+  Synapse synapse = Synapse::Auto;  ///< Linear, Conv2d
+  double event_threshold = 0;       ///< Auto: events below this input density (0: default)
 };
 
 struct Param {
@@ -81,6 +94,18 @@ class Network {
   const std::vector<double> &forward_seconds() const { return fwd_s_; }
   const std::vector<double> &backward_seconds() const { return bwd_s_; }
   const std::vector<float> &post_state(int layer) const { return post_[layer]; }
+  /// Per layer (linear/conv only): the input density and path of the last forward pass, and
+  /// how many passes took each path.
+  struct SynapseStats {
+    double density = -1;  ///< -1: not measured (forced dense)
+    bool events = false;
+    int64_t event_passes = 0, dense_passes = 0;
+  };
+  const std::vector<SynapseStats> &synapse_stats() const { return syn_; }
+  /// Overrides every linear/conv layer's choice (the command line's --synapse).
+  void force_synapse(Synapse s) {
+    for (auto &l : layers_) l.synapse = s;
+  }
   int64_t features(int layer) const { return elements(layers_[layer].shape); }
 
  private:
@@ -94,6 +119,10 @@ class Network {
   std::vector<float> scratch_, carry_, zeros_;  ///< reused by backward
   std::vector<double> fwd_s_, bwd_s_;
   std::vector<std::vector<float>> mask_;  ///< dropout masks of the last forward
+  std::vector<Events> events_;            ///< per layer: its input's events (event path)
+  std::vector<SynapseStats> syn_;
+  std::vector<float> weight_t_;  ///< transposed linear weight for the event path
+  bool use_events(int layer, const float *input, int64_t rows, int64_t width);
   OpCounts ops_;
   bool counting_ = false;
   void count_ops(int layer, const std::vector<float> &input, int64_t rows);

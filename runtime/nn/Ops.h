@@ -1,25 +1,40 @@
 // Ops.h — the stateless tensor ops of a layer network on [rows][...] batches, where
-// rows = T * B: linear (one GEMM), conv2d (im2col + GEMM per sample), max/avg pooling.
-// GEMMs go through CBLAS (OpenBLAS).
+// rows = T * B: linear and conv2d (dense through CBLAS, or event-driven from the list of
+// nonzero inputs), max/avg pooling. Rows are split between the pool's threads; every
+// reduction over rows (weight and bias gradients) is summed in fixed chunks, so results do
+// not depend on the number of threads.
 #pragma once
 #include <cstdint>
 #include <vector>
 
+#include "Events.h"
 #include "Network.h"
 
 namespace snnc::rt::nn {
 
+/// y = x w^T + b over all rows (one GEMM per row block).
 void linear_forward(const float *x, const float *w, const float *b, float *y, int64_t rows,
                     int64_t in, int64_t out);
-/// g_x may be null (no input gradient needed); g_w and g_b accumulate.
+/// The same from the nonzero inputs: y[r] = b + sum over events (i, v) of v * wt[i], with wt
+/// the transposed weight [in][out].
+void linear_forward_events(const Events &ev, const float *wt, const float *b, float *y,
+                           int64_t out);
+/// g_x may be null (no input gradient needed); g_w and g_b accumulate. With `ev` (the
+/// input's events), the weight gradient is accumulated from events instead of a GEMM.
 void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
-                     float *g_b, int64_t rows, int64_t in, int64_t out);
+                     float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev = nullptr);
 
+/// Dense convolution: im2col of a block of samples and one GEMM per block.
 void conv2d_forward(const float *x, const float *w, const float *b, float *y, int64_t rows,
                     const std::vector<int64_t> &in_shape, const LayerSpec &l);
+/// Event-driven convolution: each nonzero input adds its value times the kernel column it
+/// meets to every output it reaches.
+void conv2d_forward_events(const Events &ev, const float *w, const float *b, float *y,
+                           const std::vector<int64_t> &in_shape, const LayerSpec &l);
+/// g_x may be null; g_w and g_b accumulate; with `ev` the weight gradient comes from events.
 void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
                      float *g_b, int64_t rows, const std::vector<int64_t> &in_shape,
-                     const LayerSpec &l);
+                     const LayerSpec &l, const Events *ev = nullptr);
 
 void maxpool_forward(const float *x, float *y, std::vector<int32_t> &argmax, int64_t rows,
                      const std::vector<int64_t> &in_shape, const LayerSpec &l);

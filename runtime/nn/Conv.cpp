@@ -1,0 +1,237 @@
+// Conv.cpp — 2-D convolution, forward and backward, dense (im2col of a block of samples,
+// one GEMM per block) or event-driven (each nonzero input scatters its kernel taps).
+//
+// Layouts: x [rows][C][H][W], y [rows][Cout][OH][OW], w [Cout][C][K][K]. The event paths
+// work on position-major scratch ([OH*OW][Cout]) and the transposed weight [C*K*K][Cout],
+// so the innermost loop runs over output channels, contiguous in both.
+#include <cblas.h>
+
+#include <algorithm>
+
+#include "Ops.h"
+#include "Parallel.h"
+
+namespace snnc::rt::nn {
+namespace {
+
+constexpr int64_t kRowChunk = 32;  // samples per GEMM block and per gradient partial
+
+struct Geometry {
+  int64_t C, H, W, K, S, P, OH, OW, Cout;
+  int64_t ckk() const { return C * K * K; }
+  int64_t hw() const { return OH * OW; }
+  int64_t in_size() const { return C * H * W; }
+};
+
+Geometry geometry(const std::vector<int64_t> &in, const LayerSpec &l) {
+  Geometry g{in[0], in[1], in[2], l.kernel, l.stride, l.padding, 0, 0, l.channels};
+  g.OH = (g.H + 2 * g.P - g.K) / g.S + 1;
+  g.OW = (g.W + 2 * g.P - g.K) / g.S + 1;
+  return g;
+}
+
+/// cols[(c*K + ky)*K + kx][oy*OW + ox] (row length ld) = x[c][oy*S - P + ky][ox*S - P + kx]
+void im2col(const float *x, float *cols, int64_t ld, const Geometry &g) {
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t ky = 0; ky < g.K; ++ky)
+      for (int64_t kx = 0; kx < g.K; ++kx) {
+        float *row = cols + ((c * g.K + ky) * g.K + kx) * ld;
+        for (int64_t oy = 0; oy < g.OH; ++oy) {
+          int64_t iy = oy * g.S - g.P + ky;
+          float *dst = row + oy * g.OW;
+          if (iy < 0 || iy >= g.H) {
+            std::fill(dst, dst + g.OW, 0.f);
+            continue;
+          }
+          const float *src = x + (c * g.H + iy) * g.W;
+          for (int64_t ox = 0; ox < g.OW; ++ox) {
+            int64_t ix = ox * g.S - g.P + kx;
+            dst[ox] = ix >= 0 && ix < g.W ? src[ix] : 0.f;
+          }
+        }
+      }
+}
+
+void col2im(const float *cols, int64_t ld, float *x, const Geometry &g) {
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t ky = 0; ky < g.K; ++ky)
+      for (int64_t kx = 0; kx < g.K; ++kx) {
+        const float *row = cols + ((c * g.K + ky) * g.K + kx) * ld;
+        for (int64_t oy = 0; oy < g.OH; ++oy) {
+          int64_t iy = oy * g.S - g.P + ky;
+          if (iy < 0 || iy >= g.H) continue;
+          float *dst = x + (c * g.H + iy) * g.W;
+          for (int64_t ox = 0; ox < g.OW; ++ox) {
+            int64_t ix = ox * g.S - g.P + kx;
+            if (ix >= 0 && ix < g.W) dst[ix] += row[oy * g.OW + ox];
+          }
+        }
+      }
+}
+
+/// Calls fn(tap, position) for every kernel tap (c*K + ky)*K + kx through which input
+/// element `idx` reaches output position oy*OW + ox.
+template <typename Fn>
+inline void for_each_tap(int64_t idx, const Geometry &g, Fn &&fn) {
+  int64_t c = idx / (g.H * g.W), rem = idx % (g.H * g.W);
+  int64_t iy = rem / g.W, ix = rem % g.W;
+  for (int64_t ky = 0; ky < g.K; ++ky) {
+    int64_t ty = iy + g.P - ky;
+    if (ty < 0) break;
+    if (ty % g.S || ty / g.S >= g.OH) continue;
+    int64_t oy = ty / g.S;
+    for (int64_t kx = 0; kx < g.K; ++kx) {
+      int64_t tx = ix + g.P - kx;
+      if (tx < 0) break;
+      if (tx % g.S || tx / g.S >= g.OW) continue;
+      fn((c * g.K + ky) * g.K + kx, oy * g.OW + tx / g.S);
+    }
+  }
+}
+
+/// acc[position][Cout] += v * wt[tap][Cout] for the events of one sample.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void scatter_events(
+    const int32_t *index, const float *value, int64_t count, const float *__restrict wt,
+    float *__restrict acc, const Geometry &g) {
+  const int64_t n = g.Cout;
+  for (int64_t e = 0; e < count; ++e) {
+    float v = value[e];
+    for_each_tap(index[e], g, [&](int64_t tap, int64_t pos) {
+      const float *src = wt + tap * n;
+      float *dst = acc + pos * n;
+      for (int64_t o = 0; o < n; ++o) dst[o] += v * src[o];
+    });
+  }
+}
+
+/// g_wt[tap][Cout] += v * g_t[position][Cout] for the events of one sample.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void gather_events(
+    const int32_t *index, const float *value, int64_t count, const float *__restrict g_t,
+    float *__restrict g_wt, const Geometry &g) {
+  const int64_t n = g.Cout;
+  for (int64_t e = 0; e < count; ++e) {
+    float v = value[e];
+    for_each_tap(index[e], g, [&](int64_t tap, int64_t pos) {
+      const float *src = g_t + pos * n;
+      float *dst = g_wt + tap * n;
+      for (int64_t o = 0; o < n; ++o) dst[o] += v * src[o];
+    });
+  }
+}
+
+}  // namespace
+
+void conv2d_forward(const float *x, const float *w, const float *b, float *y, int64_t rows,
+                    const std::vector<int64_t> &in_shape, const LayerSpec &l) {
+  const Geometry g = geometry(in_shape, l);
+  const int64_t ckk = g.ckk(), hw = g.hw(), in_size = g.in_size();
+  parallel_for(chunk_count(rows, kRowChunk), 1, [&](int64_t ch0, int64_t ch1) {
+    thread_local std::vector<float> cols, out;
+    for (int64_t ch = ch0; ch < ch1; ++ch) {
+      int64_t r0 = ch * kRowChunk, n = std::min(kRowChunk, rows - r0), N = n * hw;
+      cols.resize(ckk * N);
+      out.resize(g.Cout * N);
+      for (int64_t j = 0; j < n; ++j) im2col(x + (r0 + j) * in_size, cols.data() + j * hw, N, g);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.Cout, N, ckk, 1.f, w, ckk,
+                  cols.data(), N, 0.f, out.data(), N);
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t o = 0; o < g.Cout; ++o) {
+          const float *src = out.data() + o * N + j * hw;
+          float *dst = y + ((r0 + j) * g.Cout + o) * hw;
+          for (int64_t p = 0; p < hw; ++p) dst[p] = b[o] + src[p];
+        }
+    }
+  });
+}
+
+void conv2d_forward_events(const Events &ev, const float *w, const float *b, float *y,
+                           const std::vector<int64_t> &in_shape, const LayerSpec &l) {
+  const Geometry g = geometry(in_shape, l);
+  const int64_t ckk = g.ckk(), hw = g.hw();
+  thread_local std::vector<float> wt_buffer;
+  wt_buffer.resize(ckk * g.Cout);
+  float *wt = wt_buffer.data();
+  for (int64_t o = 0; o < g.Cout; ++o)
+    for (int64_t k = 0; k < ckk; ++k) wt[k * g.Cout + o] = w[o * ckk + k];
+  parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
+    thread_local std::vector<float> acc;
+    acc.resize(hw * g.Cout);
+    for (int64_t r = r0; r < r1; ++r) {
+      std::fill(acc.begin(), acc.end(), 0.f);
+      scatter_events(ev.index.data() + ev.start[r], ev.value.data() + ev.start[r],
+                     ev.start[r + 1] - ev.start[r], wt, acc.data(), g);
+      for (int64_t o = 0; o < g.Cout; ++o) {
+        float *dst = y + (r * g.Cout + o) * hw;
+        for (int64_t p = 0; p < hw; ++p) dst[p] = b[o] + acc[p * g.Cout + o];
+      }
+    }
+  });
+}
+
+void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
+                     float *g_b, int64_t rows, const std::vector<int64_t> &in_shape,
+                     const LayerSpec &l, const Events *ev) {
+  const Geometry g = geometry(in_shape, l);
+  const int64_t ckk = g.ckk(), hw = g.hw(), in_size = g.in_size(), Cout = g.Cout;
+  const int64_t chunks = chunk_count(rows, kRowChunk), wsize = Cout * ckk;
+  // per chunk: a weight-gradient partial ([Cout][ckk] dense, [ckk][Cout] from events) and a
+  // bias partial, summed in chunk order below
+  thread_local std::vector<float> partial_buffer;
+  partial_buffer.assign(chunks * (wsize + Cout), 0.f);
+  float *partials = partial_buffer.data();
+  parallel_for(chunks, 1, [&](int64_t ch0, int64_t ch1) {
+    thread_local std::vector<float> G, cols, g_t;
+    for (int64_t ch = ch0; ch < ch1; ++ch) {
+      int64_t r0 = ch * kRowChunk, n = std::min(kRowChunk, rows - r0), N = n * hw;
+      float *pw = partials + ch * (wsize + Cout), *pb = pw + wsize;
+      G.resize(Cout * N);  // G[o][j*hw + p] = g_y[r0 + j][o][p]
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t o = 0; o < Cout; ++o) {
+          const float *src = g_y + ((r0 + j) * Cout + o) * hw;
+          std::copy(src, src + hw, G.data() + o * N + j * hw);
+        }
+      for (int64_t o = 0; o < Cout; ++o) {
+        float s = 0.f;
+        for (int64_t k = 0; k < N; ++k) s += G[o * N + k];
+        pb[o] = s;
+      }
+      if (!ev) {
+        cols.resize(ckk * N);
+        for (int64_t j = 0; j < n; ++j) im2col(x + (r0 + j) * in_size, cols.data() + j * hw, N, g);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Cout, ckk, N, 1.f, G.data(), N,
+                    cols.data(), N, 0.f, pw, ckk);
+      } else {
+        g_t.resize(hw * Cout);
+        for (int64_t j = 0; j < n; ++j) {
+          int64_t r = r0 + j;
+          for (int64_t o = 0; o < Cout; ++o)
+            for (int64_t p = 0; p < hw; ++p) g_t[p * Cout + o] = G[o * N + j * hw + p];
+          gather_events(ev->index.data() + ev->start[r], ev->value.data() + ev->start[r],
+                        ev->start[r + 1] - ev->start[r], g_t.data(), pw, g);
+        }
+      }
+      if (g_x) {
+        cols.resize(ckk * N);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, N, Cout, 1.f, w, ckk, G.data(), N,
+                    0.f, cols.data(), N);
+        for (int64_t j = 0; j < n; ++j)
+          col2im(cols.data() + j * hw, N, g_x + (r0 + j) * in_size, g);
+      }
+    }
+  });
+  parallel_for(wsize, 256, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {  // k indexes g_w as [o][tap]
+      int64_t at = ev ? (k % ckk) * Cout + k / ckk : k;
+      float s = 0.f;
+      for (int64_t ch = 0; ch < chunks; ++ch) s += partials[ch * (wsize + Cout) + at];
+      g_w[k] += s;
+    }
+  });
+  for (int64_t o = 0; o < Cout; ++o) {
+    float s = 0.f;
+    for (int64_t ch = 0; ch < chunks; ++ch) s += partials[ch * (wsize + Cout) + wsize + o];
+    g_b[o] += s;
+  }
+}
+
+}  // namespace snnc::rt::nn

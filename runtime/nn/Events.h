@@ -1,0 +1,27 @@
+// Events.h — the nonzero entries of a [rows][width] activation, row by row (compressed
+// sparse rows), for event-driven synaptic ops: a spike tensor at low density is cheaper to
+// propagate as a list of active inputs than as a dense matrix product.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace snnc::rt::nn {
+
+struct Events {
+  int64_t rows = 0, width = 0;
+  std::vector<int64_t> start;  ///< rows + 1 offsets into index/value
+  std::vector<int32_t> index;  ///< column of each nonzero, ascending within a row
+  std::vector<float> value;    ///< its value (1 for a spike)
+  int64_t count() const { return start.empty() ? 0 : start.back(); }
+  double density() const {
+    return rows * width > 0 ? static_cast<double>(count()) / static_cast<double>(rows * width)
+                            : 0.0;
+  }
+};
+
+/// Counts the nonzeros of each row (fills rows, width, start); returns the total.
+int64_t count_events(const float *x, int64_t rows, int64_t width, Events &ev);
+/// Fills index/value after count_events on the same x.
+void fill_events(const float *x, Events &ev);
+
+}  // namespace snnc::rt::nn

@@ -1,0 +1,87 @@
+// Linear.cpp — fully connected layers: dense GEMMs split into row blocks, and the
+// event-driven forward and weight gradient.
+#include <cblas.h>
+
+#include <algorithm>
+
+#include "Ops.h"
+#include "Parallel.h"
+
+namespace snnc::rt::nn {
+namespace {
+
+constexpr int64_t kOutBlock = 256;  // output columns per pass: keeps wt's block in L2
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void axpy(float a,
+                                                                       const float *__restrict x,
+                                                                       float *__restrict y,
+                                                                       int64_t n) {
+  for (int64_t k = 0; k < n; ++k) y[k] += a * x[k];
+}
+
+}  // namespace
+
+void linear_forward(const float *x, const float *w, const float *b, float *y, int64_t rows,
+                    int64_t in, int64_t out) {
+  parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) std::copy(b, b + out, y + r * out);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, out, in, 1.f, x + r0 * in, in, w,
+                in, 1.f, y + r0 * out, out);
+  });
+}
+
+void linear_forward_events(const Events &ev, const float *wt, const float *b, float *y,
+                           int64_t out) {
+  parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
+    for (int64_t o0 = 0; o0 < out; o0 += kOutBlock) {
+      int64_t n = std::min(kOutBlock, out - o0);
+      for (int64_t r = r0; r < r1; ++r) {
+        float *yr = y + r * out + o0;
+        std::copy(b + o0, b + o0 + n, yr);
+        for (int64_t e = ev.start[r]; e < ev.start[r + 1]; ++e)
+          axpy(ev.value[e], wt + static_cast<int64_t>(ev.index[e]) * out + o0, yr, n);
+      }
+    }
+  });
+}
+
+void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
+                     float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev) {
+  if (g_x)
+    parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, in, out, 1.f, g_y + r0 * out,
+                  out, w, in, 0.f, g_x + r0 * in, in);
+    });
+  // bias: each output summed over rows in row order
+  parallel_for(out, 16, [&](int64_t o0, int64_t o1) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t o = o0; o < o1; ++o) g_b[o] += g_y[r * out + o];
+  });
+  if (!ev) {  // a block of output rows of g_w per thread; sums over rows inside the GEMM
+    parallel_for(out, 8, [&](int64_t o0, int64_t o1) {
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, in, rows, 1.f, g_y + o0, out, x,
+                  in, 1.f, g_w + o0 * in, in);
+    });
+    return;
+  }
+  // from events: g_wt[i] += v * g_y[r] for each event (i, v) of row r; inputs split between
+  // threads, so each weight row is summed over rows in row order by one thread
+  thread_local std::vector<float> g_wt;
+  g_wt.assign(static_cast<size_t>(in * out), 0.f);
+  float *acc = g_wt.data();  // (thread_local: name it here, not inside the workers' lambdas)
+  parallel_for(in, 8, [&](int64_t i0, int64_t i1) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const int32_t *first = ev->index.data() + ev->start[r];
+      const int32_t *last = ev->index.data() + ev->start[r + 1];
+      for (const int32_t *e = std::lower_bound(first, last, static_cast<int32_t>(i0));
+           e != last && *e < i1; ++e)
+        axpy(ev->value[e - ev->index.data()], g_y + r * out, acc + *e * out, out);
+    }
+  });
+  parallel_for(out, 8, [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; ++o)
+      for (int64_t i = 0; i < in; ++i) g_w[o * in + i] += acc[i * out + o];
+  });
+}
+
+}  // namespace snnc::rt::nn

@@ -1,0 +1,115 @@
+// Parallel.cpp — a small persistent pool: workers sleep on a condition variable between
+// jobs; the calling thread takes the first range itself.
+#include "Parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace snnc::rt::nn {
+namespace {
+
+thread_local bool in_parallel_region = false;
+
+class Pool {
+ public:
+  explicit Pool(int threads) : threads_(threads) {
+    openblas_set_num_threads(1);
+    for (int k = 1; k < threads_; ++k) workers_.emplace_back([this, k] { work(k); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (auto &w : workers_) w.join();
+  }
+  int threads() const { return threads_; }
+
+  void run(int parts, int64_t n, const std::function<void(int64_t, int64_t)> &body) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    body_ = &body;
+    n_ = n;
+    parts_ = parts;
+    pending_ = parts - 1;
+    ++generation_;
+    lock.unlock();
+    wake_.notify_all();
+    in_parallel_region = true;
+    body(0, n / parts);
+    in_parallel_region = false;
+    lock.lock();
+    done_.wait(lock, [&] { return pending_ == 0; });
+    body_ = nullptr;
+  }
+
+ private:
+  void work(int k) {
+    uint64_t seen = 0;
+    in_parallel_region = true;
+    for (;;) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      if (k >= parts_) continue;
+      const auto *body = body_;
+      int64_t n = n_, parts = parts_;
+      lock.unlock();
+      (*body)(n * k / parts, n * (k + 1) / parts);
+      lock.lock();
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int64_t, int64_t)> *body_ = nullptr;
+  int64_t n_ = 0;
+  int parts_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+Pool &pool() {
+  static Pool p(thread_count());
+  return p;
+}
+
+std::mutex run_mutex;  // one job at a time (callers on different threads queue up)
+
+}  // namespace
+
+int thread_count() {
+  static int n = [] {
+    if (const char *s = std::getenv("SNNC_THREADS")) {
+      int v = std::atoi(s);
+      if (v >= 1 && v <= 256) return v;
+    }
+    return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }();
+  return n;
+}
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)> &body) {
+  if (n <= 0) return;
+  Pool &workers = pool();  // first use also puts OpenBLAS on one thread
+  int64_t parts = std::min<int64_t>(thread_count(), n / std::max<int64_t>(grain, 1));
+  if (parts <= 1 || in_parallel_region) {
+    body(0, n);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(run_mutex);
+  workers.run(static_cast<int>(parts), n, body);
+}
+
+}  // namespace snnc::rt::nn

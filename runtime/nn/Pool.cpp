@@ -1,0 +1,139 @@
+// Pool.cpp — max and average pooling, forward and backward, rows split between threads.
+// Max pooling records each output's winning input (the first maximum in window order) for
+// the backward pass.
+#include <algorithm>
+#include <limits>
+
+#include "Ops.h"
+#include "Parallel.h"
+
+namespace snnc::rt::nn {
+namespace {
+
+struct Window {
+  int64_t C, H, W, K, S, P, OH, OW;
+  int64_t in_size() const { return C * H * W; }
+  int64_t out_size() const { return C * OH * OW; }
+};
+
+Window window(const std::vector<int64_t> &in, const LayerSpec &l) {
+  Window g{in[0], in[1], in[2], l.kernel, l.stride, l.padding, 0, 0};
+  g.OH = (g.H + 2 * g.P - g.K) / g.S + 1;
+  g.OW = (g.W + 2 * g.P - g.K) / g.S + 1;
+  return g;
+}
+
+/// The common 2x2, stride 2, no padding case without bounds checks.
+void maxpool_2x2(const float *x, float *y, int32_t *argmax, const Window &g) {
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t oy = 0; oy < g.OH; ++oy) {
+      const float *top = x + (c * g.H + 2 * oy) * g.W, *bottom = top + g.W;
+      int32_t base = static_cast<int32_t>((c * g.H + 2 * oy) * g.W);
+      float *out = y + (c * g.OH + oy) * g.OW;
+      int32_t *arg = argmax + (c * g.OH + oy) * g.OW;
+      for (int64_t ox = 0; ox < g.OW; ++ox) {
+        float best = top[2 * ox];
+        int32_t at = base + static_cast<int32_t>(2 * ox);
+        if (top[2 * ox + 1] > best) best = top[2 * ox + 1], at = base + 2 * ox + 1;
+        if (bottom[2 * ox] > best) best = bottom[2 * ox], at = base + g.W + 2 * ox;
+        if (bottom[2 * ox + 1] > best) best = bottom[2 * ox + 1], at = base + g.W + 2 * ox + 1;
+        out[ox] = best;
+        arg[ox] = at;
+      }
+    }
+}
+
+}  // namespace
+
+void maxpool_forward(const float *x, float *y, std::vector<int32_t> &argmax, int64_t rows,
+                     const std::vector<int64_t> &in, const LayerSpec &l) {
+  const Window g = window(in, l);
+  const int64_t out_size = g.out_size(), in_size = g.in_size();
+  argmax.resize(rows * out_size);
+  int32_t *arg_all = argmax.data();
+  const bool fast = g.K == 2 && g.S == 2 && g.P == 0;
+  parallel_for(rows, 8, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float *xr = x + r * in_size;
+      float *yr = y + r * out_size;
+      int32_t *ar = arg_all + r * out_size;
+      if (fast) {
+        maxpool_2x2(xr, yr, ar, g);
+        continue;
+      }
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t oy = 0; oy < g.OH; ++oy)
+          for (int64_t ox = 0; ox < g.OW; ++ox) {
+            float best = -std::numeric_limits<float>::infinity();
+            int32_t where = -1;
+            for (int64_t ky = 0; ky < g.K; ++ky)
+              for (int64_t kx = 0; kx < g.K; ++kx) {
+                int64_t iy = oy * g.S - g.P + ky, ix = ox * g.S - g.P + kx;
+                if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+                int32_t at = static_cast<int32_t>((c * g.H + iy) * g.W + ix);
+                if (xr[at] > best) best = xr[at], where = at;
+              }
+            int64_t o = (c * g.OH + oy) * g.OW + ox;
+            yr[o] = best;
+            ar[o] = where;
+          }
+    }
+  });
+}
+
+void maxpool_backward(const float *g_y, float *g_x, const std::vector<int32_t> &argmax,
+                      int64_t rows, const std::vector<int64_t> &in, const LayerSpec &l) {
+  const Window g = window(in, l);
+  const int64_t out_size = g.out_size(), in_size = g.in_size();
+  parallel_for(rows, 8, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t k = 0; k < out_size; ++k)
+        if (argmax[r * out_size + k] >= 0)
+          g_x[r * in_size + argmax[r * out_size + k]] += g_y[r * out_size + k];
+  });
+}
+
+void avgpool_forward(const float *x, float *y, int64_t rows, const std::vector<int64_t> &in,
+                     const LayerSpec &l) {
+  const Window g = window(in, l);
+  const int64_t out_size = g.out_size(), in_size = g.in_size();
+  const float scale = 1.f / static_cast<float>(g.K * g.K);
+  parallel_for(rows, 8, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t oy = 0; oy < g.OH; ++oy)
+          for (int64_t ox = 0; ox < g.OW; ++ox) {
+            float sum = 0;
+            for (int64_t ky = 0; ky < g.K; ++ky)
+              for (int64_t kx = 0; kx < g.K; ++kx) {
+                int64_t iy = oy * g.S - g.P + ky, ix = ox * g.S - g.P + kx;
+                if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W)
+                  sum += x[r * in_size + (c * g.H + iy) * g.W + ix];
+              }
+            y[r * out_size + (c * g.OH + oy) * g.OW + ox] = sum * scale;
+          }
+  });
+}
+
+void avgpool_backward(const float *g_y, float *g_x, int64_t rows, const std::vector<int64_t> &in,
+                      const LayerSpec &l) {
+  const Window g = window(in, l);
+  const int64_t out_size = g.out_size(), in_size = g.in_size();
+  const float scale = 1.f / static_cast<float>(g.K * g.K);
+  parallel_for(rows, 8, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t oy = 0; oy < g.OH; ++oy)
+          for (int64_t ox = 0; ox < g.OW; ++ox) {
+            float gv = g_y[r * out_size + (c * g.OH + oy) * g.OW + ox] * scale;
+            for (int64_t ky = 0; ky < g.K; ++ky)
+              for (int64_t kx = 0; kx < g.K; ++kx) {
+                int64_t iy = oy * g.S - g.P + ky, ix = ox * g.S - g.P + kx;
+                if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W)
+                  g_x[r * in_size + (c * g.H + iy) * g.W + ix] += gv;
+              }
+          }
+  });
+}
+
+}  // namespace snnc::rt::nn
