@@ -147,7 +147,42 @@ class ModelLowering {
     return ok;
   }
 
+  /// `synapse = auto | dense | event` (named only).
+  bool synapse_arg(const LayerStage &s, ir::Layer &l) {
+    for (const auto &a : s.args) {
+      if (a.name != "synapse") continue;
+      const Value &v = a.value;
+      std::string mode =
+          v.kind == Value::Expr && v.expr->kind == ir::ExprKind::Var ? v.expr->name : "";
+      if (mode == "auto")
+        l.synapse = ir::Layer::Synapse::Auto;
+      else if (mode == "dense")
+        l.synapse = ir::Layer::Synapse::Dense;
+      else if (mode == "event")
+        l.synapse = ir::Layer::Synapse::Event;
+      else {
+        diags_.error(v.loc, "synapse must be auto, dense or event" +
+                                (mode.empty() ? std::string()
+                                              : did_you_mean(mode, {"auto", "dense", "event"})));
+        return false;
+      }
+    }
+    return true;
+  }
+
   int add(ir::Model &m, ir::Layer l) {
+    // a pipeline may use an op twice (`linear(100) |> cell |> linear(10)`): number repeats
+    auto taken = [&](const std::string &name) {
+      for (const auto &other : m.layers)
+        if (other.name == name) return true;
+      return false;
+    };
+    if (taken(l.name)) {
+      int k = 2;
+      while (taken(l.name + std::to_string(k))) ++k;
+      l.name += std::to_string(k);
+      if (l.kind == ir::Layer::CellOp) m.cells[l.cell].name = l.name;
+    }
     m.layers.push_back(std::move(l));
     return static_cast<int>(m.layers.size()) - 1;
   }
@@ -159,7 +194,7 @@ class ModelLowering {
     l.loc = s.loc;
     l.name = layer_name + "." + s.name;
     if (s.name == "linear") {
-      if (!check_args(s, {"out"})) return -1;
+      if (!check_args(s, {"out", "synapse"}) || !synapse_arg(s, l)) return -1;
       const Value *n = arg(s, "out", 0);
       if (!n) {
         diags_.error(s.loc, "linear needs the number of outputs, e.g. linear(10)");
@@ -180,8 +215,10 @@ class ModelLowering {
     }
     if (s.name == "conv2d" || s.name == "maxpool" || s.name == "avgpool") {
       bool conv = s.name == "conv2d";
-      if (!check_args(s, conv ? std::vector<std::string>{"channels", "kernel", "stride", "padding"}
-                              : std::vector<std::string>{"kernel", "stride", "padding"}))
+      if (!check_args(s, conv ? std::vector<std::string>{"channels", "kernel", "stride", "padding",
+                                                         "synapse"}
+                              : std::vector<std::string>{"kernel", "stride", "padding"}) ||
+          (conv && !synapse_arg(s, l)))
         return -1;
       if (in.size() != 3) {
         diags_.error(s.loc, s.name + " takes [channels, height, width] inputs");

@@ -48,6 +48,10 @@ struct Layer {
   int64_t channels = 0, kernel = 0, stride = 1, padding = 0;  ///< Conv2d, pools
   double rate = 0;                                            ///< Dropout
   int cell = -1;                                              ///< CellOp: index into Model::cells
+  /// Linear, Conv2d: dense GEMM, event-driven (nonzero inputs only), or chosen per pass from
+  /// the measured input density against event_threshold (set by the `plan-synapses` pass).
+  enum class Synapse { Auto, Dense, Event } synapse = Synapse::Auto;
+  double event_threshold = -1;  ///< -1: not planned yet
   SourceLoc loc;
 };
 

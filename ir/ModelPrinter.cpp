@@ -1,5 +1,8 @@
 // ModelPrinter.cpp — the text of a Model (layers, cells and their derived gradients).
+#include <cstdio>
+
 #include "Model.h"
+#include "passes/PlanSynapses.h"
 
 namespace snnc::ir {
 
@@ -57,6 +60,15 @@ std::string print(const Model &m) {
       add("kernel = " + std::to_string(l.kernel));
     if (l.kind == Layer::Conv2d || l.kind == Layer::MaxPool || l.kind == Layer::AvgPool)
       add("stride = " + std::to_string(l.stride) + ", padding = " + std::to_string(l.padding));
+    if (l.kind == Layer::Linear || l.kind == Layer::Conv2d) {
+      if (l.synapse != Layer::Synapse::Auto)
+        add(std::string("synapse = ") + synapse_name(l.synapse));
+      else if (l.event_threshold >= 0) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.3f", l.event_threshold);
+        add(std::string("synapse = auto(events below density ") + buf + ")");
+      }
+    }
     if (l.kind == Layer::Dropout) add("p = " + format_number(l.rate));
     if (l.kind == Layer::CellOp) add(m.cells[l.cell].neuron);
     out += "(" + attrs + ") : " + shape_text(l.shape) + "\n";

@@ -12,6 +12,7 @@
 #include "CellCodeGen.h"
 #include "Jit.h"
 #include "Optimize.h"
+#include "passes/PlanSynapses.h"
 
 namespace snnc::backends {
 
@@ -66,6 +67,8 @@ CompiledModel::CompiledModel(const ir::Model &model, std::string *llvm_text)
     s.stride = l.stride;
     s.padding = l.padding;
     s.rate = l.rate;
+    s.synapse = rt::nn::synapse_from_name(ir::synapse_name(l.synapse));
+    s.event_threshold = l.event_threshold >= 0 ? l.event_threshold : ir::event_threshold(model, l);
     if (l.kind == ir::Layer::CellOp) {
       const ir::Cell &c = model.cells[l.cell];
       s.forward = reinterpret_cast<rt::nn::CellForward>(jit_->lookup("cell_fwd." + c.name));

@@ -22,6 +22,13 @@ const char *synapse_name(Synapse s) {
   }
 }
 
+Synapse synapse_from_name(const std::string &name) {
+  if (name == "auto") return Synapse::Auto;
+  if (name == "dense") return Synapse::Dense;
+  if (name == "event") return Synapse::Event;
+  throw std::invalid_argument("unknown synapse mode '" + name + "' (auto, dense or event)");
+}
+
 namespace {
 
 /// Runs fn(first, last) over element ranges of a cell layer, split between threads at
@@ -87,10 +94,7 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width)
     int64_t nonzero = count_events(input, rows, width, events_[i]);
     st.density =
         static_cast<double>(nonzero) / static_cast<double>(std::max<int64_t>(rows * width, 1));
-    double threshold = l.event_threshold > 0         ? l.event_threshold
-                       : l.kind == LayerSpec::Conv2d ? kConvEventThreshold
-                                                     : kLinearEventThreshold;
-    st.events = l.synapse == Synapse::Event || st.density < threshold;
+    st.events = l.synapse == Synapse::Event || st.density < l.event_threshold;
   }
   if (st.events) {
     fill_events(input, events_[i]);

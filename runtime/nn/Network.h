@@ -25,10 +25,7 @@ using CellBackward = void (*)(const float *I, const float *out, const float *pos
 /// nonzero inputs, see Events.h), or chosen per forward pass from the measured input density.
 enum class Synapse { Auto, Dense, Event };
 const char *synapse_name(Synapse s);
-
-/// Default density below which Auto propagates events (measured crossover on a 2-core
-/// AVX-512 machine with bench/synapse_bench; see docs/performance.md).
-constexpr double kLinearEventThreshold = 0.3, kConvEventThreshold = 0.3;
+Synapse synapse_from_name(const std::string &name);  ///< throws on an unknown name
 
 struct LayerSpec {
   enum Kind { Input, Linear, Conv2d, MaxPool, AvgPool, Flatten, Dropout, Cell } kind = Input;
@@ -42,7 +39,8 @@ struct LayerSpec {
   int64_t states = 0;  ///< state variables per element (0: stateless cell)
   bool spiking = false;
   Synapse synapse = Synapse::Auto;  ///< Linear, Conv2d
-  double event_threshold = 0;       ///< Auto: events below this input density (0: default)
+  double event_threshold = 0;       ///< Auto: events below this input density (the
+                                    ///< compiler's plan-synapses pass sets it)
 };
 
 struct Param {

@@ -14,6 +14,7 @@
 #include "InferLibs.h"
 #include "LowerExperiment.h"
 #include "ObjectEmitter.h"
+#include "passes/PlanSynapses.h"
 #include "train/Safetensors.h"
 
 namespace snnc::driver {
@@ -55,6 +56,9 @@ nlohmann::json plan_of(const ir::Model &m, const ir::TrainSpec &t, uint64_t seed
                       {"stride", l.stride},
                       {"padding", l.padding},
                       {"rate", l.rate},
+                      {"synapse", ir::synapse_name(l.synapse)},
+                      {"event_threshold",
+                       l.event_threshold >= 0 ? l.event_threshold : ir::event_threshold(m, l)},
                       {"cell", c ? c->name : ""},
                       {"states", c && !c->output ? static_cast<int64_t>(c->states.size()) : 0},
                       {"spiking", c && !c->output}});

@@ -172,6 +172,20 @@ void save(rt::nn::Network &net, const rt::Optimizer &opt, const std::string &dir
   rt::write_safetensors(dir + "/" + role + ".safetensors", checkpoint_tensors(net), meta);
 }
 
+/// Per linear/conv layer: the path its last pass took and the input density it measured.
+nlohmann::json synapse_report(const rt::nn::Network &net) {
+  nlohmann::json r = nlohmann::json::object();
+  for (size_t i = 0; i < net.layers().size(); ++i) {
+    const auto &st = net.synapse_stats()[i];
+    if (st.event_passes + st.dense_passes == 0) continue;
+    r[net.layers()[i].name] = {{"path", st.events ? "event" : "dense"},
+                               {"input_density", st.density},
+                               {"event_passes", st.event_passes},
+                               {"dense_passes", st.dense_passes}};
+  }
+  return r;
+}
+
 nlohmann::json train_one(const std::string &role, const ir::Model &model, const ir::TrainSpec &t,
                          const ir::ExperimentSpec &spec, const rt::Dataset &train,
                          const rt::Dataset &test, const TrainOptions &o, const std::string &out_dir,
@@ -183,6 +197,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
   double compile_s = seconds_since(t_compile);
   rt::nn::Network net(compiled.layers(), compiled.output());
   net.init_params(spec.seed);
+  if (!o.synapse.empty()) net.force_synapse(rt::nn::synapse_from_name(o.synapse));
   int64_t F = net.features(0), K = net.features(net.output());
   if (F != static_cast<int64_t>(train.images.size() / std::max<int64_t>(train.count, 1)))
     throw std::runtime_error(
@@ -266,6 +281,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
         {"samples_per_s", seen / train_s},
         {"spike_rate", ev.spike_rates},
         {"ops_per_inference", efficiency(ev)},
+        {"synapse", synapse_report(net)},
         {"lr", opt->lr()}};
     epochs.push_back(rec);
     save(net, *opt, out_dir, role, model.name, epoch + 1);

@@ -19,6 +19,7 @@ struct TrainOptions {
   bool no_compare = false;
   std::string resume_dir;  ///< continue the run saved in this directory
   bool quiet = false, progress = true;
+  std::string synapse;  ///< "" = as planned; auto, dense or event for every linear/conv layer
 };
 
 /// Returns the process exit code.

@@ -22,6 +22,7 @@
 #include "TrainCommand.h"
 #include "Verifier.h"
 #include "passes/Autodiff.h"
+#include "passes/PlanSynapses.h"
 
 using namespace snnc;
 
@@ -57,6 +58,7 @@ int emit_grad(const SourceBuffer &buffer, DiagnosticEngine &diags, const std::st
     if (net.layers.empty()) continue;
     auto model = frontend::lower_model(*file, net.name, {}, diags, net.loc);
     if (!model || !ir::differentiate_cells(*model, diags)) return 1;
+    ir::plan_synapses(*model);
     std::cout << ir::print(*model);
     any = true;
   }
@@ -217,6 +219,10 @@ int main(int argc, char **argv) {
   run->add_option("--test-limit", train_opts.test_limit,
                   "Experiments: evaluate on the first N test samples only")
       ->check(CLI::PositiveNumber);
+  run->add_option("--synapse", train_opts.synapse,
+                  "Training: propagate every linear/conv layer densely, by events, or choose per "
+                  "pass from the input density (auto, dense, event; default: as the file says)")
+      ->check(CLI::IsMember({"auto", "dense", "event"}));
   run->add_flag("--no-compare", train_opts.no_compare,
                 "Experiments: do not train the `compare` twin");
   run->add_option("--resume", train_opts.resume_dir,

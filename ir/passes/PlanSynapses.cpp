@@ -1,0 +1,69 @@
+// PlanSynapses.cpp — the dense/event cost model of linear and conv layers.
+//
+// Per input element and per forward pass:
+//   dense  = (multiply-accumulates per input element) / dense_rate
+//   events = density * (accumulates per active input) / event_rate + scan
+// where scan is the cost of finding the nonzeros. Rates in multiply-accumulates per
+// nanosecond on two cores, measured with microbenchmarks of runtime/nn (bench/synapse_bench.cpp) on
+// the 2-core AVX-512 reference machine (see docs/performance.md); only their ratios matter.
+#include "passes/PlanSynapses.h"
+
+#include <algorithm>
+
+namespace snnc::ir {
+namespace {
+
+struct Rates {
+  double dense, event;
+};
+constexpr Rates kLinearRates{110.0, 21.0};
+constexpr Rates kConvRates{80.0, 40.0};
+constexpr double kScanNs = 0.7;  // counting and listing the nonzeros, per input element
+
+int64_t product(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+}  // namespace
+
+double event_threshold(const Model &m, const Layer &l) {
+  if (l.input < 0 || (l.kind != Layer::Linear && l.kind != Layer::Conv2d)) return 0;
+  const std::vector<int64_t> &in = m.layers[l.input].shape;
+  const double in_size = static_cast<double>(product(in));
+  double dense_per_input, per_event;
+  Rates rates;
+  if (l.kind == Layer::Linear) {
+    dense_per_input = per_event = static_cast<double>(l.out_features);
+    rates = kLinearRates;
+  } else {
+    double ckk = static_cast<double>(in[0] * l.kernel * l.kernel);
+    double positions = static_cast<double>(product(l.shape)) / static_cast<double>(l.channels);
+    dense_per_input = static_cast<double>(l.channels) * ckk * positions / in_size;
+    per_event = static_cast<double>(l.channels * l.kernel * l.kernel) /
+                static_cast<double>(l.stride * l.stride);
+    rates = kConvRates;
+  }
+  double t = (dense_per_input / rates.dense - kScanNs) * rates.event / per_event;
+  return std::clamp(t, 0.0, 1.0);
+}
+
+void plan_synapses(Model &m) {
+  for (auto &l : m.layers)
+    if (l.kind == Layer::Linear || l.kind == Layer::Conv2d)
+      l.event_threshold = event_threshold(m, l);
+}
+
+const char *synapse_name(Layer::Synapse s) {
+  switch (s) {
+    case Layer::Synapse::Dense:
+      return "dense";
+    case Layer::Synapse::Event:
+      return "event";
+    default:
+      return "auto";
+  }
+}
+
+}  // namespace snnc::ir

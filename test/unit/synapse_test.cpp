@@ -1,0 +1,217 @@
+// Event-driven synaptic ops against their dense counterparts: linear and conv2d (several
+// strides, paddings and channel counts) forward outputs and weight/bias/input gradients on
+// sparse binary and sparse real-valued inputs; the per-pass dense/event choice of a network
+// and that forcing either path gives the same training step.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "Events.h"
+#include "LowerModel.h"
+#include "ModelCompiler.h"
+#include "Network.h"
+#include "Ops.h"
+#include "Parser.h"
+#include "Rng.h"
+#include "Sema.h"
+#include "passes/Autodiff.h"
+#include "passes/PlanSynapses.h"
+
+using namespace snnc;
+using namespace snnc::rt::nn;
+
+namespace {
+
+std::vector<float> sparse_input(int64_t n, double density, bool binary, uint64_t seed) {
+  rt::Rng rng(seed, 3);
+  std::vector<float> x(n);
+  for (float &v : x)
+    v = rng.uniform() < density ? (binary ? 1.f : static_cast<float>(2 * rng.uniform() - 1)) : 0.f;
+  return x;
+}
+
+std::vector<float> uniform(int64_t n, uint64_t seed) {
+  rt::Rng rng(seed, 4);
+  std::vector<float> x(n);
+  for (float &v : x) v = static_cast<float>(2 * rng.uniform() - 1);
+  return x;
+}
+
+/// Sums in a different order differ by float32 rounding: compare each element's error to
+/// the largest magnitude of the tensor (1e-5 of it, ~100 float32 ulps of sums of ~1000
+/// terms).
+void expect_close(const std::vector<float> &a, const std::vector<float> &b, const char *what,
+                  double tolerance = 1e-5) {
+  ASSERT_EQ(a.size(), b.size());
+  double scale = 0, worst = 0;
+  for (float v : b) scale = std::max(scale, std::abs(static_cast<double>(v)));
+  for (size_t i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - b[i]));
+  EXPECT_LE(worst, tolerance * std::max(scale, 1e-6))
+      << what << ": largest |difference| " << worst << " at scale " << scale;
+}
+
+Events events_of(const std::vector<float> &x, int64_t rows, int64_t width) {
+  Events ev;
+  count_events(x.data(), rows, width, ev);
+  fill_events(x.data(), ev);
+  return ev;
+}
+
+struct ConvCase {
+  int64_t C, H, W, Cout, K, S, P;
+  bool binary;
+};
+
+class ConvEvents : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(ConvEvents, MatchDense) {
+  const ConvCase c = GetParam();
+  LayerSpec l;
+  l.kind = LayerSpec::Conv2d;
+  l.channels = c.Cout;
+  l.kernel = c.K;
+  l.stride = c.S;
+  l.padding = c.P;
+  const std::vector<int64_t> in = {c.C, c.H, c.W};
+  const int64_t OH = (c.H + 2 * c.P - c.K) / c.S + 1, OW = (c.W + 2 * c.P - c.K) / c.S + 1;
+  const int64_t rows = 37, in_size = c.C * c.H * c.W, out_size = c.Cout * OH * OW;
+  auto x = sparse_input(rows * in_size, 0.15, c.binary, 1);
+  auto w = uniform(c.Cout * c.C * c.K * c.K, 2), b = uniform(c.Cout, 3);
+  auto g_y = uniform(rows * out_size, 4);
+  Events ev = events_of(x, rows, in_size);
+  EXPECT_NEAR(ev.density(), 0.15, 0.03);
+
+  std::vector<float> y_dense(rows * out_size), y_event(rows * out_size);
+  conv2d_forward(x.data(), w.data(), b.data(), y_dense.data(), rows, in, l);
+  conv2d_forward_events(ev, w.data(), b.data(), y_event.data(), in, l);
+  expect_close(y_event, y_dense, "forward");
+
+  std::vector<float> gw_d(w.size(), 0.5f), gb_d(b.size(), 0.25f), gx_d(x.size());
+  std::vector<float> gw_e = gw_d, gb_e = gb_d, gx_e(x.size());
+  conv2d_backward(x.data(), w.data(), g_y.data(), gx_d.data(), gw_d.data(), gb_d.data(), rows, in,
+                  l);
+  conv2d_backward(x.data(), w.data(), g_y.data(), gx_e.data(), gw_e.data(), gb_e.data(), rows, in,
+                  l, &ev);
+  expect_close(gw_e, gw_d, "weight gradient");
+  expect_close(gb_e, gb_d, "bias gradient");
+  expect_close(gx_e, gx_d, "input gradient");
+}
+
+INSTANTIATE_TEST_SUITE_P(Geometries, ConvEvents,
+                         ::testing::Values(ConvCase{1, 28, 28, 12, 5, 1, 0, true},
+                                           ConvCase{12, 12, 12, 64, 5, 1, 0, true},
+                                           ConvCase{3, 9, 11, 5, 3, 2, 1, true},
+                                           ConvCase{2, 10, 10, 7, 4, 3, 2, false},
+                                           ConvCase{4, 6, 6, 3, 3, 1, 2, false}));
+
+TEST(LinearEvents, MatchDense) {
+  for (bool binary : {true, false}) {
+    const int64_t rows = 41, in = 300, out = 517;
+    auto x = sparse_input(rows * in, 0.1, binary, 5);
+    auto w = uniform(out * in, 6), b = uniform(out, 7), g_y = uniform(rows * out, 8);
+    Events ev = events_of(x, rows, in);
+    std::vector<float> wt(in * out);
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t i = 0; i < in; ++i) wt[i * out + o] = w[o * in + i];
+    std::vector<float> y_dense(rows * out), y_event(rows * out);
+    linear_forward(x.data(), w.data(), b.data(), y_dense.data(), rows, in, out);
+    linear_forward_events(ev, wt.data(), b.data(), y_event.data(), out);
+    expect_close(y_event, y_dense, "forward");
+    std::vector<float> gw_d(w.size(), 0.5f), gb_d(out, 0.f), gx_d(x.size());
+    std::vector<float> gw_e = gw_d, gb_e = gb_d, gx_e(x.size());
+    linear_backward(x.data(), w.data(), g_y.data(), gx_d.data(), gw_d.data(), gb_d.data(), rows, in,
+                    out);
+    linear_backward(x.data(), w.data(), g_y.data(), gx_e.data(), gw_e.data(), gb_e.data(), rows, in,
+                    out, &ev);
+    expect_close(gw_e, gw_d, "weight gradient");
+    expect_close(gb_e, gb_d, "bias gradient");
+    expect_close(gx_e, gx_d, "input gradient");
+  }
+}
+
+TEST(Events, ListsNonzerosInOrder) {
+  std::vector<float> x = {0, 1, 0, 2, 0, 0, 0, 0, 3, 0, 0, 4};
+  Events ev = events_of(x, 3, 4);
+  EXPECT_EQ(ev.start, (std::vector<int64_t>{0, 2, 2, 4}));
+  EXPECT_EQ(ev.index, (std::vector<int32_t>{1, 3, 0, 3}));
+  EXPECT_EQ(ev.value, (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_DOUBLE_EQ(ev.density(), 4.0 / 12.0);
+}
+
+const char *kNet = R"(
+neuron Leaky(beta: real = 0.9, threshold: real = 1.0) {
+  state mem: real = 0
+  update { mem = beta * mem + I - spiked * threshold }
+  spike when mem > threshold surrogate fast_sigmoid(slope = 25)
+}
+network Net {
+  input x: [1, 28, 28]
+  c = x |> conv2d(12, kernel = 5) |> maxpool(2) |> Leaky(beta = 0.8, threshold = 0.3)
+  output y = c |> flatten |> linear(200) |> Leaky(threshold = 0.3) |> linear(5) |> Leaky
+}
+)";
+
+struct Trained {
+  std::vector<float> out;
+  std::vector<std::vector<float>> grads;
+  std::vector<Network::SynapseStats> stats;
+};
+
+Trained step(Synapse mode, double density) {
+  auto buf = std::make_shared<SourceBuffer>("syn.snn", kNet);
+  DiagnosticEngine diags(buf);
+  auto file = frontend::parse_file(*buf, diags);
+  EXPECT_TRUE(file && frontend::check(*file, diags));
+  auto model = frontend::lower_model(*file, "Net", {}, diags);
+  EXPECT_TRUE(model && ir::differentiate_cells(*model, diags));
+  ir::plan_synapses(*model);
+  backends::CompiledModel compiled(*model);
+  Network net(compiled.layers(), compiled.output());
+  net.init_params(11);
+  net.force_synapse(mode);
+  const int64_t T = 4, B = 3;
+  auto x = sparse_input(T * B * net.features(0), density, true, 9);
+  Trained t;
+  t.out = net.forward(x.data(), T, B);
+  auto c = uniform(static_cast<int64_t>(t.out.size()), 10);
+  net.zero_grad();
+  net.backward(c.data());
+  for (const auto &p : net.params()) t.grads.push_back(p.grad);
+  t.stats = net.synapse_stats();
+  return t;
+}
+
+TEST(NetworkSynapse, ForcedPathsAgreeAndAutoFollowsDensity) {
+  Trained dense = step(Synapse::Dense, 0.1), event = step(Synapse::Event, 0.1);
+  // spikes must agree exactly (no membrane sits within rounding of the threshold here);
+  // gradients pass through three layers and four steps of sums in different orders
+  EXPECT_EQ(event.out, dense.out);
+  for (size_t p = 0; p < dense.grads.size(); ++p)
+    expect_close(event.grads[p], dense.grads[p], "parameter gradient", 1e-4);
+  // layer 1 is the first conv: its input density is the one drawn
+  EXPECT_FALSE(dense.stats[1].events);
+  EXPECT_TRUE(event.stats[1].events);
+  EXPECT_NEAR(event.stats[1].density, 0.1, 0.03);
+  Trained sparse = step(Synapse::Auto, 0.02), full = step(Synapse::Auto, 0.9);
+  EXPECT_TRUE(sparse.stats[1].events);
+  EXPECT_FALSE(full.stats[1].events);
+  // the 5-output readout never pays for events under the plan
+  EXPECT_FALSE(sparse.stats.back().events || sparse.stats[sparse.stats.size() - 2].events);
+}
+
+TEST(PlanSynapses, WideLayersGetHigherThresholds) {
+  ir::Model m;
+  ir::Layer in;
+  in.shape = {1024};
+  ir::Layer wide, narrow;
+  wide.kind = narrow.kind = ir::Layer::Linear;
+  wide.input = narrow.input = 0;
+  wide.out_features = 1000;
+  narrow.out_features = 10;
+  m.layers = {in, wide, narrow};
+  EXPECT_GT(ir::event_threshold(m, m.layers[1]), 0.1);
+  EXPECT_EQ(ir::event_threshold(m, m.layers[2]), 0.0);
+}
+
+}  // namespace
