@@ -87,6 +87,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
     net.backward(loss.grad.data());
     opt->step(refs);
   });
+  const double train_buffers_mib = static_cast<double>(net.buffer_bytes()) / (1 << 20);
   Stats infer = time_it(repeats, [&] {
     const auto &out = net.forward(x128.data(), T, 128);
     rt::nn::predict_by_count(out, T, 128, K);
@@ -113,6 +114,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
           {"parameters", params},
           {"T", T},
           {"train_step_batch128", to_json(train)},
+          {"train_buffers_mib", train_buffers_mib},
           {"inference_batch128", to_json(infer)},
           {"latency_batch1", to_json(latency)},
           {"profile_all_runs", profile}};

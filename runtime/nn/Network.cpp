@@ -82,6 +82,64 @@ Network::Network(std::vector<LayerSpec> layers, int output)
   mask_.resize(layers_.size());
   events_.resize(layers_.size());
   syn_.resize(layers_.size());
+  plan_memory();
+}
+
+void Network::plan_memory() {
+  const int n = static_cast<int>(layers_.size());
+  consumers_.assign(n, 0);
+  last_use_.assign(n, -1);
+  keep_.assign(n, false);
+  for (int i = 0; i < n; ++i) {
+    const LayerSpec &l = layers_[i];
+    if (l.kind == LayerSpec::Cell) keep_[i] = true;  // backward reads a cell's output
+    if (l.input < 0) continue;
+    ++consumers_[l.input];
+    last_use_[l.input] = i;
+    // backward reads the input of a cell (its I) and of a synaptic op (weight gradient);
+    // pooling keeps argmax only, flatten and dropout nothing
+    if (l.kind == LayerSpec::Cell || l.kind == LayerSpec::Linear || l.kind == LayerSpec::Conv2d)
+      keep_[l.input] = true;
+  }
+  keep_[0] = true;
+  if (output_ >= 0 && output_ < n) keep_[output_] = true;
+}
+
+std::vector<float> Network::acquire(size_t size) {
+  // the smallest spare buffer that fits without wasting more than half of it
+  int best = -1;
+  for (int k = 0; k < static_cast<int>(spare_.size()); ++k) {
+    size_t cap = spare_[k].capacity();
+    if (cap >= size && cap <= 2 * size && (best < 0 || cap < spare_[best].capacity())) best = k;
+  }
+  if (best < 0) return std::vector<float>(size);
+  std::vector<float> v = std::move(spare_[best]);
+  spare_.erase(spare_.begin() + best);
+  v.resize(size);
+  return v;
+}
+
+void Network::release(std::vector<float> &v) {
+  if (v.capacity() > 0) spare_.push_back(std::move(v));
+  v = std::vector<float>();
+}
+
+size_t Network::buffer_bytes() const {
+  size_t bytes = 0;
+  auto add = [&](const std::vector<std::vector<float>> &vs) {
+    for (const auto &v : vs) bytes += v.capacity() * sizeof(float);
+  };
+  add(act_);
+  add(post_);
+  add(grad_);
+  add(spare_);
+  add(mask_);
+  for (const auto &a : argmax_) bytes += a.capacity() * sizeof(int32_t);
+  for (const auto &e : events_)
+    bytes += e.index.capacity() * 4 + e.value.capacity() * 4 + e.start.capacity() * 8;
+  bytes += (scratch_.capacity() + carry_.capacity() + zeros_.capacity() + weight_t_.capacity()) *
+           sizeof(float);
+  return bytes;
 }
 
 bool Network::use_events(int i, const float *input, int64_t rows, int64_t width) {
@@ -154,6 +212,7 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
     const LayerSpec &l = layers_[i];
     int64_t rows = T * B, out_f = elements(l.shape);
     std::vector<float> &y = act_[i];
+    if (y.empty() && !keep_[i]) y = acquire(rows * out_f);  // kept buffers are sized exactly
     y.resize(rows * out_f);
     if (l.kind == LayerSpec::Input) {
       std::copy(x, x + rows * out_f, y.begin());
@@ -227,14 +286,16 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
         throw std::logic_error("unknown layer kind");
     }
     fwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (last_use_[l.input] == static_cast<int>(i) && !keep_[l.input]) release(act_[l.input]);
   }
   return act_[output_];
 }
 
 void Network::backward(const float *g_out, const float *g_state) {
   int64_t rows = T_ * B_;
-  for (auto &g : grad_) g.clear();
-  grad_[output_].assign(g_out, g_out + rows * features(output_));
+  for (auto &g : grad_) release(g);
+  grad_[output_] = acquire(rows * features(output_));
+  std::copy(g_out, g_out + rows * features(output_), grad_[output_].begin());
   for (int i = static_cast<int>(layers_.size()) - 1; i > 0; --i) {
     const LayerSpec &l = layers_[i];
     if (grad_[i].empty()) continue;
@@ -242,7 +303,21 @@ void Network::backward(const float *g_out, const float *g_state) {
     std::vector<float> &g_in = grad_[l.input];
     int64_t in_f = elements(src.shape), out_f = elements(l.shape);
     bool need_input_grad = l.input > 0;  // the network input needs no gradient
-    if (g_in.empty()) g_in.assign(rows * in_f, 0.f);
+    if (!need_input_grad && l.kind != LayerSpec::Linear && l.kind != LayerSpec::Conv2d) {
+      release(grad_[i]);  // nothing to learn below this layer
+      continue;
+    }
+    // a layer that is its input's only consumer and overwrites its whole input gradient
+    // (cells) needs no zeroed buffer and no accumulation
+    const bool overwrite = g_in.empty() && consumers_[l.input] == 1 && l.kind == LayerSpec::Cell;
+    if (g_in.empty() && need_input_grad) {
+      g_in = acquire(rows * in_f);
+      if (!overwrite) {
+        float *gi = g_in.data();
+        parallel_for(rows * in_f, 1 << 16,
+                     [&](int64_t k0, int64_t k1) { std::fill(gi + k0, gi + k1, 0.f); });
+      }
+    }
     const float *x = act_[l.input].data();
     auto t0 = std::chrono::steady_clock::now();
     switch (l.kind) {
@@ -278,9 +353,9 @@ void Network::backward(const float *g_out, const float *g_state) {
         break;
       case LayerSpec::Cell: {
         int64_t n = B_ * out_f;
-        scratch_.resize(rows * out_f);
+        if (!overwrite) scratch_.resize(rows * out_f);
         carry_.assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * n), 0.f);
-        float *g = scratch_.data();
+        float *g = overwrite ? g_in.data() : scratch_.data();
         const float *g_post = i == output_ && g_state ? g_state : nullptr;
         if (!g_post) {  // read-only zeros, grown when needed
           if (zeros_.size() < post_[i].size()) zeros_.assign(post_[i].size(), 0.f);
@@ -291,8 +366,9 @@ void Network::backward(const float *g_out, const float *g_state) {
         split_elements(n, [&](int64_t n0, int64_t n1) {
           l.backward(x + n0, out + n0, post + n0, g_out + n0, g_post + n0, g + n0, carry + n0, T_,
                      n1 - n0, n);
-          for (int64_t t = 0; t < T_; ++t)
-            for (int64_t k = t * n + n0; k < t * n + n1; ++k) gi[k] += g[k];
+          if (!overwrite)
+            for (int64_t t = 0; t < T_; ++t)
+              for (int64_t k = t * n + n0; k < t * n + n1; ++k) gi[k] += g[k];
         });
         break;
       }
@@ -300,6 +376,7 @@ void Network::backward(const float *g_out, const float *g_state) {
         throw std::logic_error("unknown layer kind");
     }
     bwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    release(grad_[i]);
   }
 }
 

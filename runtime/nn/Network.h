@@ -74,7 +74,11 @@ class Network {
   void backward(const float *g_out, const float *g_state = nullptr);
   void zero_grad();
 
+  /// After forward: the output of a cell layer, the input or the output layer. (Outputs of
+  /// other ops that backward does not read are recycled by the memory plan and empty.)
   const std::vector<float> &activation(int layer) const { return act_[layer]; }
+  /// Bytes held in activation, state, gradient and scratch buffers (the memory plan's size).
+  size_t buffer_bytes() const;
   /// Synaptic operations counted by forward passes since reset_op_counts(): accumulates
   /// (a binary spike input adds a weight: one AC per active input and target) and
   /// multiply-accumulates (real-valued input: every weight of the layer).
@@ -121,6 +125,14 @@ class Network {
   std::vector<SynapseStats> syn_;
   std::vector<float> weight_t_;  ///< transposed linear weight for the event path
   bool use_events(int layer, const float *input, int64_t rows, int64_t width);
+  // memory plan: activations that backward does not read (a conv output feeding a pool, a
+  // flatten's input) and gradients already consumed go back to spare_ and are reused
+  std::vector<int> consumers_, last_use_;
+  std::vector<bool> keep_;
+  std::vector<std::vector<float>> spare_;
+  void plan_memory();
+  std::vector<float> acquire(size_t size);
+  void release(std::vector<float> &v);
   OpCounts ops_;
   bool counting_ = false;
   void count_ops(int layer, const std::vector<float> &input, int64_t rows);
