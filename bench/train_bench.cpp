@@ -3,7 +3,11 @@
 // snnTorch reference was measured: training step at batch 128 (forward, spike-count MSE,
 // backward, Adam), inference at batch 128, batch-1 latency. Prints JSON: median, min, max.
 //
-// usage: snnc_bench_train [--repeats N] [--examples DIR]
+// usage: snnc_bench_train [--repeats N] [--case csnn|fc|all] [--T N] [--batch N]
+//                         [--synapse auto|dense|event] [--train-only] [--sgemm]
+// Peak RSS is per process: bench/run_all.py runs one case per process.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -15,6 +19,8 @@
 #include "LowerModel.h"
 #include "ModelCompiler.h"
 #include "Network.h"
+#include "Ops.h"
+#include "Parallel.h"
 #include "Parser.h"
 #include "Rng.h"
 #include "Sema.h"
@@ -49,6 +55,42 @@ nlohmann::json to_json(const Stats &s) {
 }
 
 rt::nn::Synapse g_synapse = rt::nn::Synapse::Auto;
+int64_t g_T = 25, g_B = 128;
+bool g_train_only = false;
+
+double peak_rss_mib() {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // kilobytes on Linux
+}
+
+/// Floating-point operations of one dense forward pass over `rows` rows (2 per MAC).
+double dense_forward_flops(const rt::nn::Network &net, int64_t rows) {
+  double flops = 0;
+  for (const auto &l : net.layers()) {
+    if (l.kind == rt::nn::LayerSpec::Linear)
+      flops += 2.0 * static_cast<double>(net.features(l.input) * l.out_features);
+    if (l.kind == rt::nn::LayerSpec::Conv2d) {
+      const auto &in = net.layers()[l.input].shape;
+      flops += 2.0 * static_cast<double>(in[0] * l.kernel * l.kernel) *
+               static_cast<double>(rt::nn::elements(l.shape));
+    }
+  }
+  return flops * static_cast<double>(rows);
+}
+
+/// sgemm GFLOP/s of the machine through the same pool and OpenBLAS (n x n x n, row blocks
+/// split between threads as in linear layers).
+nlohmann::json sgemm_peak(int repeats) {
+  const int64_t n = 2048;
+  std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
+  Stats st = time_it(repeats, [&] {
+    rt::nn::linear_forward(a.data(), b.data(), c.data(), c.data(), n, n, n);
+  });
+  double flops = 2.0 * n * n * n;
+  return {{"n", n}, {"threads", rt::nn::thread_count()}, {"gflops", flops / st.median / 1e9},
+          {"time", to_json(st)}};
+}
 
 nlohmann::json bench(const std::string &file, const std::string &network, int repeats) {
   std::ifstream in(file);
@@ -66,82 +108,124 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
   rt::nn::Network net(compiled.layers(), compiled.output());
   net.init_params(1);
   net.force_synapse(g_synapse);
-  const int64_t T = 25, F = net.features(0), K = net.features(net.output());
+  const int64_t T = g_T, B = g_B, F = net.features(0), K = net.features(net.output());
   auto make_input = [&](int64_t B) {
     rt::Rng rng(1, static_cast<uint64_t>(B));
     std::vector<float> x(T * B * F);
     for (float &v : x) v = rng.uniform() < 0.12 ? 1.f : 0.f;
     return x;
   };
-  std::vector<float> x128 = make_input(128), x1 = make_input(1);
-  std::vector<int32_t> labels(128);
-  for (int i = 0; i < 128; ++i) labels[i] = i % 10;
+  std::vector<float> xB = make_input(B), x1 = make_input(1);
+  std::vector<int32_t> labels(B);
+  for (int64_t i = 0; i < B; ++i) labels[i] = static_cast<int32_t>(i % 10);
   auto opt = rt::make_adam(2e-3);
   std::vector<rt::ParamRef> refs;
   for (auto &p : net.params())
     refs.push_back({p.name, p.value.data(), p.grad.data(), static_cast<int64_t>(p.value.size())});
   Stats train = time_it(repeats, [&] {
-    const auto &out = net.forward(x128.data(), T, 128);
-    auto loss = rt::nn::mse_count_loss(out, labels.data(), T, 128, K, 0.8, 0.2);
+    const auto &out = net.forward(xB.data(), T, B);
+    auto loss = rt::nn::mse_count_loss(out, labels.data(), T, B, K, 0.8, 0.2);
     net.zero_grad();
     net.backward(loss.grad.data());
     opt->step(refs);
   });
   const double train_buffers_mib = static_cast<double>(net.buffer_bytes()) / (1 << 20);
-  Stats infer = time_it(repeats, [&] {
-    const auto &out = net.forward(x128.data(), T, 128);
-    rt::nn::predict_by_count(out, T, 128, K);
-  });
-  Stats latency = time_it(repeats * 5, [&] {
-    const auto &out = net.forward(x1.data(), T, 1);
-    rt::nn::predict_by_count(out, T, 1, K);
-  });
+  const double train_rss_mib = peak_rss_mib();
+  nlohmann::json result = {{"network", network},
+                           {"file", file},
+                           {"T", T},
+                           {"batch", B},
+                           {"synapse", rt::nn::synapse_name(g_synapse)},
+                           {"threads", rt::nn::thread_count()},
+                           {"train_step", to_json(train)},
+                           {"train_buffers_mib", train_buffers_mib},
+                           {"peak_rss_mib_after_training", train_rss_mib}};
+  if (!g_train_only) {
+    Stats infer = time_it(repeats, [&] {
+      const auto &out = net.forward(xB.data(), T, B);
+      rt::nn::predict_by_count(out, T, B, K);
+    });
+    Stats latency = time_it(repeats * 5, [&] {
+      const auto &out = net.forward(x1.data(), T, 1);
+      rt::nn::predict_by_count(out, T, 1, K);
+    });
+    const double flops = dense_forward_flops(net, T * B);
+    result["inference"] = to_json(infer);
+    result["latency_batch1"] = to_json(latency);
+    result["dense_forward_gflop"] = flops / 1e9;
+    result["inference_effective_gflops"] = flops / infer.median / 1e9;
+  }
   nlohmann::json profile = nlohmann::json::object();
   for (size_t i = 1; i < net.layers().size(); ++i) {
-    profile[net.layers()[i].name] = {{"forward_s", net.forward_seconds()[i]},
-                                     {"backward_s", net.backward_seconds()[i]}};
+    nlohmann::json layer = {{"forward_s", net.forward_seconds()[i]},
+                            {"backward_s", net.backward_seconds()[i]}};
     const auto &st = net.synapse_stats()[i];
     if (st.event_passes + st.dense_passes > 0) {
-      profile[net.layers()[i].name]["input_density_last"] = st.density;
-      profile[net.layers()[i].name]["event_passes"] = st.event_passes;
-      profile[net.layers()[i].name]["dense_passes"] = st.dense_passes;
+      layer["input_density_last"] = st.density;
+      layer["event_passes"] = st.event_passes;
+      layer["dense_passes"] = st.dense_passes;
     }
+    profile[net.layers()[i].name] = layer;
   }
   int64_t params = 0;
   for (const auto &p : net.params()) params += static_cast<int64_t>(p.value.size());
-  return {{"network", network},
-          {"file", file},
-          {"parameters", params},
-          {"T", T},
-          {"train_step_batch128", to_json(train)},
-          {"train_buffers_mib", train_buffers_mib},
-          {"inference_batch128", to_json(infer)},
-          {"latency_batch1", to_json(latency)},
-          {"profile_all_runs", profile}};
+  result["parameters"] = params;
+  result["profile_all_runs"] = profile;
+  result["peak_rss_mib"] = peak_rss_mib();
+  return result;
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
   int repeats = 5;
-  std::string examples = SNNC_SOURCE_DIR "/examples";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  std::string examples = SNNC_SOURCE_DIR "/examples", which = "all";
+  bool sgemm = false;
+  for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "snnc_bench_train: " << a << " needs a value\n";
+        std::exit(2);
+      }
+      return argv[++i];
+    };
     if (a == "--repeats")
-      repeats = std::max(1, std::atoi(argv[i + 1]));
+      repeats = std::max(1, std::atoi(value().c_str()));
     else if (a == "--examples")
-      examples = argv[i + 1];
-    else if (a == "--synapse")
-      g_synapse = std::string(argv[i + 1]) == "dense"   ? rt::nn::Synapse::Dense
-                  : std::string(argv[i + 1]) == "event" ? rt::nn::Synapse::Event
-                                                        : rt::nn::Synapse::Auto;
+      examples = value();
+    else if (a == "--case")
+      which = value();
+    else if (a == "--T")
+      g_T = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--batch")
+      g_B = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--train-only")
+      g_train_only = true;
+    else if (a == "--sgemm")
+      sgemm = true;
+    else if (a == "--synapse") {
+      try {
+        g_synapse = rt::nn::synapse_from_name(value());
+      } catch (const std::exception &e) {
+        std::cerr << "snnc_bench_train: " << e.what() << "\n";
+        return 2;
+      }
+    } else {
+      std::cerr << "usage: snnc_bench_train [--repeats N] [--case csnn|fc|all] [--T N] "
+                   "[--batch N] [--synapse auto|dense|event] [--train-only] [--sgemm]\n";
+      return 2;
+    }
   }
   try {
-    nlohmann::json out = {{"benchmark", "training"},
-                          {"repeats", repeats},
-                          {"cases",
-                           {bench(examples + "/mnist_csnn.snn", "CSNN", repeats),
-                            bench(examples + "/mnist_fc.snn", "FC", repeats)}}};
+    nlohmann::json out = {{"benchmark", "training"}, {"repeats", repeats}};
+    if (sgemm) out["sgemm"] = sgemm_peak(repeats);
+    nlohmann::json cases = nlohmann::json::array();
+    if (which == "all" || which == "csnn")
+      cases.push_back(bench(examples + "/mnist_csnn.snn", "CSNN", repeats));
+    if (which == "all" || which == "fc")
+      cases.push_back(bench(examples + "/mnist_fc.snn", "FC", repeats));
+    if (!sgemm || which != "all") out["cases"] = cases;
     std::cout << out.dump(2) << "\n";
   } catch (const std::exception &e) {
     std::cerr << "snnc_bench_train: " << e.what() << "\n";

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Runs every benchmark of snnc and prints one table (Markdown) plus the raw JSON.
+
+  python3 bench/run_all.py [--repeats 5] [--quick] [--json out.json]
+
+Cases (issue 5's table): the seed CSNN and the FC 784-1000-10 SNN at T = 25, batch 128,
+12 % random input spikes (training step, inference, batch-1 latency, peak RSS of a
+training process), the dense path's GFLOP/s against the machine's sgemm, how training
+time and memory grow with T and with the batch size, and CUBA at N = 4000 and 40000.
+Each case runs in its own process, so peak RSS is that case's. Reference figures are the
+issue's (snnTorch 0.9.4 on PyTorch 1.13 with OpenBLAS, 2 threads; Brian2 2.5.1 C++
+standalone, 1 thread) measured on the same kind of 2-core machine.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "build", "bin", "snnc_bench_train")
+
+REFERENCE = {
+    "csnn_train": 1.41, "csnn_infer": 0.63, "csnn_latency": 0.056, "fc_train": 0.25,
+    "fc_infer": 0.11, "csnn_rss": 664, "cuba_4000": 0.187, "cuba_40000": 1.54,
+}
+TARGET = {
+    "csnn_train": 0.14, "csnn_infer": 0.02, "csnn_latency": 0.001, "fc_train": 0.025,
+    "fc_infer": 0.01, "csnn_rss": 200, "cuba_4000": 0.06, "cuba_40000": 0.5,
+}
+
+
+def run_bench(*args):
+    out = subprocess.run([BENCH, *map(str, args)], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def case(name, repeats, **kw):
+    args = ["--case", name, "--repeats", repeats]
+    for k, v in kw.items():
+        args += [f"--{k.replace('_', '-')}"] + ([] if v is True else [v])
+    return run_bench(*args)["cases"][0]
+
+
+def fmt_s(s):
+    if s < 0.01:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def stat(d):
+    return f"{fmt_s(d['median_s'])} ({fmt_s(d['min_s'])}–{fmt_s(d['max_s'])})"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="fewer scaling points, 2 repeats")
+    ap.add_argument("--json", help="also write all results to this file")
+    a = ap.parse_args()
+    if not os.path.exists(BENCH):
+        sys.exit(f"run_all: {BENCH} not found; build first (bash scripts/build.sh)")
+    r = a.repeats if not a.quick else 2
+    res = {"sgemm": run_bench("--sgemm", "--case", "none", "--repeats", r)["sgemm"]}
+    print("sgemm ...", file=sys.stderr)
+    res["csnn"] = case("csnn", r)
+    res["fc"] = case("fc", r)
+    res["csnn_dense"] = case("csnn", r, synapse="dense")
+    res["fc_dense"] = case("fc", r, synapse="dense")
+    steps = [25, 50] if a.quick else [25, 50, 100, 200]
+    batches = [32, 128] if a.quick else [32, 64, 128, 256]
+    print("scaling ...", file=sys.stderr)
+    res["csnn_T"] = [case("csnn", max(1, r // 2), T=t, train_only=True) for t in steps]
+    res["csnn_batch"] = [case("csnn", max(1, r // 2), batch=b, train_only=True) for b in batches]
+    print("cuba ...", file=sys.stderr)
+    cuba = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "cuba.py"), "--repeats",
+                           str(r)], check=True, capture_output=True, text=True)
+    res["cuba"] = json.loads(cuba.stdout)
+
+    c, f = res["csnn"], res["fc"]
+    rows = [
+        ("seed CSNN, T=25, training step, batch 128", "csnn_train", c["train_step"]),
+        ("seed CSNN, inference, batch 128", "csnn_infer", c["inference"]),
+        ("seed CSNN, batch-1 latency", "csnn_latency", c["latency_batch1"]),
+        ("FC 784-1000-10, T=25, training step, batch 128", "fc_train", f["train_step"]),
+        ("FC 784-1000-10, inference, batch 128", "fc_infer", f["inference"]),
+    ]
+    print("| case | snnc: median (min–max) | reference | speed-up | target | met |")
+    print("|---|---|---|---|---|---|")
+    for label, key, d in rows:
+        m = d["median_s"]
+        print(f"| {label} | {stat(d)} | {fmt_s(REFERENCE[key])} | {REFERENCE[key] / m:.1f}× | "
+              f"≤ {fmt_s(TARGET[key])} | {'yes' if m <= TARGET[key] else 'no'} |")
+    rss = c["peak_rss_mib_after_training"]
+    print(f"| CSNN training peak memory (process RSS) | {rss:.0f} MiB (buffers "
+          f"{c['train_buffers_mib']:.0f} MiB) | {REFERENCE['csnn_rss']} MiB | "
+          f"{REFERENCE['csnn_rss'] / rss:.1f}× less | ≤ {TARGET['csnn_rss']} MiB | "
+          f"{'yes' if rss <= TARGET['csnn_rss'] else 'no'} |")
+    for size in res["cuba"].get("cases", []):
+        n = size["neurons"]
+        key = f"cuba_{n}"
+        if key not in REFERENCE:
+            continue
+        run = size["run_s"]["median"]
+        comp = size["compile_s"]["median"]
+        print(f"| CUBA N={n}, 1 s | {fmt_s(run)} (+ {fmt_s(comp)} JIT) | {fmt_s(REFERENCE[key])} | "
+              f"{REFERENCE[key] / run:.1f}× | ≤ {fmt_s(TARGET[key])} | "
+              f"{'yes' if run <= TARGET[key] else 'no'} |")
+    peak = res["sgemm"]["gflops"]
+    print()
+    print(f"sgemm peak of this machine ({res['sgemm']['threads']} threads, n = 2048): "
+          f"{peak:.0f} GFLOP/s")
+    for name in ("csnn_dense", "fc_dense"):
+        d = res[name]
+        g = d["inference_effective_gflops"]
+        print(f"{d['network']} inference, every layer dense: {g:.0f} GFLOP/s = "
+              f"{100 * g / peak:.0f} % of sgemm peak ({fmt_s(d['inference']['median_s'])})")
+    for name in ("csnn", "fc"):
+        d = res[name]
+        dens = {k: v["input_density_last"] for k, v in d["profile_all_runs"].items()
+                if "input_density_last" in v and v.get("event_passes", 0)}
+        if dens:
+            print(f"{d['network']} event-driven layers (input density): " +
+                  ", ".join(f"{k} {v:.3f}" for k, v in dens.items()))
+    print()
+    print("| CSNN training step | time | train buffers | peak RSS |")
+    print("|---|---|---|---|")
+    for d in res["csnn_T"] + res["csnn_batch"]:
+        print(f"| T = {d['T']}, batch {d['batch']} | {stat(d['train_step'])} | "
+              f"{d['train_buffers_mib']:.0f} MiB | {d['peak_rss_mib_after_training']:.0f} MiB |")
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(res, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
