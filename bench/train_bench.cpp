@@ -25,6 +25,7 @@
 #include "Rng.h"
 #include "Sema.h"
 #include "passes/Autodiff.h"
+#include "passes/FuseConvPool.h"
 #include "passes/PlanSynapses.h"
 #include "train/Optimizer.h"
 
@@ -103,7 +104,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
   auto model = frontend::lower_model(*ast, network, {}, diags);
   if (!model || !ir::differentiate_cells(*model, diags))
     throw std::runtime_error("cannot lower " + network);
-  ir::plan_synapses(*model);
+  ir::optimize_model(*model);
   backends::CompiledModel compiled(*model);
   rt::nn::Network net(compiled.layers(), compiled.output());
   net.init_params(1);

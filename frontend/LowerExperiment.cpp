@@ -8,6 +8,7 @@
 #include "DimensionChecker.h"
 #include "LowerModel.h"
 #include "passes/Autodiff.h"
+#include "passes/FuseConvPool.h"
 #include "passes/PlanSynapses.h"
 
 namespace snnc::frontend {
@@ -253,7 +254,7 @@ class ExperimentLowering {
     }
     auto m = lower_model(file_, name, v.args, diags_, v.loc);
     if (!m || !ir::differentiate_cells(*m, diags_)) return std::nullopt;
-    ir::plan_synapses(*m);
+    ir::optimize_model(*m);
     return m;
   }
 };

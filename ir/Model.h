@@ -52,6 +52,7 @@ struct Layer {
   /// the measured input density against event_threshold (set by the `plan-synapses` pass).
   enum class Synapse { Auto, Dense, Event } synapse = Synapse::Auto;
   double event_threshold = -1;  ///< -1: not planned yet
+  int fused_pool = -1;  ///< Conv2d: the max-pool layer computed inside it (`fuse-conv-pool`)
   SourceLoc loc;
 };
 

@@ -69,6 +69,11 @@ std::string print(const Model &m) {
         add(std::string("synapse = auto(events below density ") + buf + ")");
       }
     }
+    if (l.kind == Layer::Conv2d && l.fused_pool >= 0)
+      add("then " + m.layers[l.fused_pool].name + " fused");
+    for (const auto &c : m.layers)
+      if (c.kind == Layer::Conv2d && c.fused_pool >= 0 && m.layers[c.fused_pool].name == l.name)
+        add("computed by " + c.name);
     if (l.kind == Layer::Dropout) add("p = " + format_number(l.rate));
     if (l.kind == Layer::CellOp) add(m.cells[l.cell].neuron);
     out += "(" + attrs + ") : " + shape_text(l.shape) + "\n";

@@ -7,6 +7,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "Ops.h"
 #include "Parallel.h"
@@ -119,10 +120,43 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void gather_events(
   }
 }
 
+/// Writes sample r's conv output, whose value at (channel o, position p) before the bias is
+/// src[o*so + p*sp]: all of it into y, or only its max-pool into `pool`. The pooled value
+/// is the largest of b + v over the window, the first in window order on ties, exactly as
+/// maxpool_forward on the stored output.
+void emit_sample(const float *src, int64_t so, int64_t sp, const float *b, const Geometry &g,
+                 float *y, const FusedPool *pool, int64_t r) {
+  const int64_t hw = g.hw();
+  if (!pool) {
+    float *yr = y + r * g.Cout * hw;
+    for (int64_t o = 0; o < g.Cout; ++o)
+      for (int64_t p = 0; p < hw; ++p) yr[o * hw + p] = b[o] + src[o * so + p * sp];
+    return;
+  }
+  const int64_t K = pool->kernel, PH = (g.OH - K) / K + 1, PW = (g.OW - K) / K + 1;
+  float *yp = pool->y + r * g.Cout * PH * PW;
+  int32_t *am = pool->argmax + r * g.Cout * PH * PW;
+  for (int64_t o = 0; o < g.Cout; ++o)
+    for (int64_t py = 0; py < PH; ++py)
+      for (int64_t px = 0; px < PW; ++px) {
+        float best = -std::numeric_limits<float>::infinity();
+        int32_t where = -1;
+        for (int64_t ky = 0; ky < K; ++ky)
+          for (int64_t kx = 0; kx < K; ++kx) {
+            int64_t p = (py * K + ky) * g.OW + px * K + kx;
+            float v = b[o] + src[o * so + p * sp];
+            if (v > best) best = v, where = static_cast<int32_t>(o * hw + p);
+          }
+        yp[(o * PH + py) * PW + px] = best;
+        am[(o * PH + py) * PW + px] = where;
+      }
+}
+
 }  // namespace
 
 void conv2d_forward(const float *x, const float *w, const float *b, float *y, int64_t rows,
-                    const std::vector<int64_t> &in_shape, const LayerSpec &l) {
+                    const std::vector<int64_t> &in_shape, const LayerSpec &l,
+                    const FusedPool *pool) {
   const Geometry g = geometry(in_shape, l);
   const int64_t ckk = g.ckk(), hw = g.hw(), in_size = g.in_size();
   parallel_for(chunk_count(rows, kRowChunk), 1, [&](int64_t ch0, int64_t ch1) {
@@ -134,18 +168,14 @@ void conv2d_forward(const float *x, const float *w, const float *b, float *y, in
       for (int64_t j = 0; j < n; ++j) im2col(x + (r0 + j) * in_size, cols.data() + j * hw, N, g);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.Cout, N, ckk, 1.f, w, ckk,
                   cols.data(), N, 0.f, out.data(), N);
-      for (int64_t j = 0; j < n; ++j)
-        for (int64_t o = 0; o < g.Cout; ++o) {
-          const float *src = out.data() + o * N + j * hw;
-          float *dst = y + ((r0 + j) * g.Cout + o) * hw;
-          for (int64_t p = 0; p < hw; ++p) dst[p] = b[o] + src[p];
-        }
+      for (int64_t j = 0; j < n; ++j) emit_sample(out.data() + j * hw, N, 1, b, g, y, pool, r0 + j);
     }
   });
 }
 
 void conv2d_forward_events(const Events &ev, const float *w, const float *b, float *y,
-                           const std::vector<int64_t> &in_shape, const LayerSpec &l) {
+                           const std::vector<int64_t> &in_shape, const LayerSpec &l,
+                           const FusedPool *pool) {
   const Geometry g = geometry(in_shape, l);
   const int64_t ckk = g.ckk(), hw = g.hw();
   thread_local std::vector<float> wt_buffer;
@@ -160,17 +190,14 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
       std::fill(acc.begin(), acc.end(), 0.f);
       scatter_events(ev.index.data() + ev.start[r], ev.value.data() + ev.start[r],
                      ev.start[r + 1] - ev.start[r], wt, acc.data(), g);
-      for (int64_t o = 0; o < g.Cout; ++o) {
-        float *dst = y + (r * g.Cout + o) * hw;
-        for (int64_t p = 0; p < hw; ++p) dst[p] = b[o] + acc[p * g.Cout + o];
-      }
+      emit_sample(acc.data(), 1, g.Cout, b, g, y, pool, r);
     }
   });
 }
 
 void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
                      float *g_b, int64_t rows, const std::vector<int64_t> &in_shape,
-                     const LayerSpec &l, const Events *ev) {
+                     const LayerSpec &l, const Events *ev, const FusedPoolGrad *pool) {
   const Geometry g = geometry(in_shape, l);
   const int64_t ckk = g.ckk(), hw = g.hw(), in_size = g.in_size(), Cout = g.Cout;
   const int64_t chunks = chunk_count(rows, kRowChunk), wsize = Cout * ckk;
@@ -184,12 +211,24 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
     for (int64_t ch = ch0; ch < ch1; ++ch) {
       int64_t r0 = ch * kRowChunk, n = std::min(kRowChunk, rows - r0), N = n * hw;
       float *pw = partials + ch * (wsize + Cout), *pb = pw + wsize;
-      G.resize(Cout * N);  // G[o][j*hw + p] = g_y[r0 + j][o][p]
-      for (int64_t j = 0; j < n; ++j)
-        for (int64_t o = 0; o < Cout; ++o) {
-          const float *src = g_y + ((r0 + j) * Cout + o) * hw;
-          std::copy(src, src + hw, G.data() + o * N + j * hw);
+      G.resize(Cout * N);  // G[o][j*hw + p] = d loss / d conv output [r0 + j][o][p]
+      if (!pool) {
+        for (int64_t j = 0; j < n; ++j)
+          for (int64_t o = 0; o < Cout; ++o) {
+            const float *src = g_y + ((r0 + j) * Cout + o) * hw;
+            std::copy(src, src + hw, G.data() + o * N + j * hw);
+          }
+      } else {  // each pooled gradient goes to its window's winner
+        std::fill(G.begin(), G.end(), 0.f);
+        const int64_t K = pool->kernel;
+        const int64_t pooled = Cout * ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1);
+        for (int64_t j = 0; j < n; ++j) {
+          const float *gp = pool->g_y + (r0 + j) * pooled;
+          const int32_t *am = pool->argmax + (r0 + j) * pooled;
+          for (int64_t k = 0; k < pooled; ++k)
+            if (am[k] >= 0) G[(am[k] / hw) * N + j * hw + am[k] % hw] += gp[k];
         }
+      }
       for (int64_t o = 0; o < Cout; ++o) {
         float s = 0.f;
         for (int64_t k = 0; k < N; ++k) s += G[o * N + k];

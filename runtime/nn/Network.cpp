@@ -102,6 +102,22 @@ void Network::plan_memory() {
       keep_[l.input] = true;
   }
   keep_[0] = true;
+  // conv + max-pool fusion, where the compiler asked for it and the shapes allow it
+  fused_into_.assign(n, -1);
+  for (int i = 0; i < n; ++i) {
+    LayerSpec &l = layers_[i];
+    if (l.kind != LayerSpec::Conv2d || l.fused_pool < 0) continue;
+    const int j = l.fused_pool;
+    const bool ok = j < n && layers_[j].kind == LayerSpec::MaxPool && layers_[j].input == i &&
+                    layers_[j].kernel == layers_[j].stride && layers_[j].padding == 0 &&
+                    consumers_[i] == 1 && i != output_;
+    if (!ok) {
+      l.fused_pool = -1;
+      continue;
+    }
+    fused_into_[j] = i;
+    keep_[i] = false;
+  }
   if (output_ >= 0 && output_ < n) keep_[output_] = true;
 }
 
@@ -211,9 +227,13 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec &l = layers_[i];
     int64_t rows = T * B, out_f = elements(l.shape);
-    std::vector<float> &y = act_[i];
-    if (y.empty() && !keep_[i]) y = acquire(rows * out_f);  // kept buffers are sized exactly
-    y.resize(rows * out_f);
+    if (fused_into_[i] >= 0) continue;  // a max-pool its conv computes
+    const int pool_layer = l.kind == LayerSpec::Conv2d ? l.fused_pool : -1;
+    std::vector<float> &y = act_[pool_layer >= 0 ? pool_layer : static_cast<int>(i)];
+    const int64_t y_size = rows * elements(layers_[pool_layer >= 0 ? pool_layer : i].shape);
+    if (y.empty() && !keep_[pool_layer >= 0 ? pool_layer : i])
+      y = acquire(y_size);  // kept buffers are sized exactly
+    y.resize(y_size);
     if (l.kind == LayerSpec::Input) {
       std::copy(x, x + rows * out_f, y.begin());
       continue;
@@ -244,10 +264,16 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
         count_ops(static_cast<int>(i), in, rows);
         const float *w = params_[weight_of_[i]].value.data(),
                     *b = params_[bias_of_[i]].value.data();
+        FusedPool fused;
+        if (pool_layer >= 0) {
+          argmax_[pool_layer].resize(y_size);
+          fused = {layers_[pool_layer].kernel, y.data(), argmax_[pool_layer].data()};
+        }
+        const FusedPool *pool = pool_layer >= 0 ? &fused : nullptr;
         if (use_events(static_cast<int>(i), in.data(), rows, elements(src.shape)))
-          conv2d_forward_events(events_[i], w, b, y.data(), src.shape, l);
+          conv2d_forward_events(events_[i], w, b, y.data(), src.shape, l, pool);
         else
-          conv2d_forward(in.data(), w, b, y.data(), rows, src.shape, l);
+          conv2d_forward(in.data(), w, b, y.data(), rows, src.shape, l, pool);
         break;
       }
       case LayerSpec::MaxPool:
@@ -298,7 +324,9 @@ void Network::backward(const float *g_out, const float *g_state) {
   std::copy(g_out, g_out + rows * features(output_), grad_[output_].begin());
   for (int i = static_cast<int>(layers_.size()) - 1; i > 0; --i) {
     const LayerSpec &l = layers_[i];
-    if (grad_[i].empty()) continue;
+    if (fused_into_[i] >= 0) continue;  // differentiated by its conv
+    const int pool_layer = l.kind == LayerSpec::Conv2d ? l.fused_pool : -1;
+    if (grad_[pool_layer >= 0 ? pool_layer : i].empty()) continue;
     const LayerSpec &src = layers_[l.input];
     std::vector<float> &g_in = grad_[l.input];
     int64_t in_f = elements(src.shape), out_f = elements(l.shape);
@@ -327,12 +355,19 @@ void Network::backward(const float *g_out, const float *g_state) {
                         params_[bias_of_[i]].grad.data(), rows, in_f, out_f,
                         syn_[i].events ? &events_[i] : nullptr);
         break;
-      case LayerSpec::Conv2d:
-        conv2d_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(),
+      case LayerSpec::Conv2d: {
+        FusedPoolGrad fused;
+        if (pool_layer >= 0)
+          fused = {layers_[pool_layer].kernel, grad_[pool_layer].data(),
+                   argmax_[pool_layer].data()};
+        conv2d_backward(x, params_[weight_of_[i]].value.data(),
+                        pool_layer >= 0 ? nullptr : grad_[i].data(),
                         need_input_grad ? g_in.data() : nullptr, params_[weight_of_[i]].grad.data(),
                         params_[bias_of_[i]].grad.data(), rows, src.shape, l,
-                        syn_[i].events ? &events_[i] : nullptr);
+                        syn_[i].events ? &events_[i] : nullptr, pool_layer >= 0 ? &fused : nullptr);
+        if (pool_layer >= 0) release(grad_[pool_layer]);
         break;
+      }
       case LayerSpec::MaxPool:
         maxpool_backward(grad_[i].data(), g_in.data(), argmax_[i], rows, src.shape, l);
         break;

@@ -39,8 +39,9 @@ struct LayerSpec {
   int64_t states = 0;  ///< state variables per element (0: stateless cell)
   bool spiking = false;
   Synapse synapse = Synapse::Auto;  ///< Linear, Conv2d
-  double event_threshold = 0;       ///< Auto: events below this input density (the
-                                    ///< compiler's plan-synapses pass sets it)
+  int fused_pool = -1;         ///< Conv2d: the max-pool layer it computes (fuse-conv-pool), or -1
+  double event_threshold = 0;  ///< Auto: events below this input density (the
+                               ///< compiler's plan-synapses pass sets it)
 };
 
 struct Param {
@@ -129,6 +130,7 @@ class Network {
   // flatten's input) and gradients already consumed go back to spare_ and are reused
   std::vector<int> consumers_, last_use_;
   std::vector<bool> keep_;
+  std::vector<int> fused_into_;  ///< per layer: the conv that computes this max-pool, or -1
   std::vector<std::vector<float>> spare_;
   void plan_memory();
   std::vector<float> acquire(size_t size);

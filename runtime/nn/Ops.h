@@ -24,17 +24,37 @@ void linear_forward_events(const Events &ev, const float *wt, const float *b, fl
 void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
                      float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev = nullptr);
 
-/// Dense convolution: im2col of a block of samples and one GEMM per block.
+/// A max-pool (kernel = stride, no padding) fused into the conv before it: the conv writes
+/// only the pooled output and each pooled value's winner (an index into one sample's conv
+/// output, as maxpool_forward records it), so the conv output never exists in memory.
+struct FusedPool {
+  int64_t kernel = 0;
+  float *y = nullptr;         ///< [rows][Cout][PH][PW]
+  int32_t *argmax = nullptr;  ///< same shape
+};
+/// Backward of a fused conv + max-pool: the gradient w.r.t. the pooled output.
+struct FusedPoolGrad {
+  int64_t kernel = 0;
+  const float *g_y = nullptr;
+  const int32_t *argmax = nullptr;
+};
+
+/// Dense convolution: im2col of a block of samples and one GEMM per block. With `pool`,
+/// y is unused and the pooled output is written instead.
 void conv2d_forward(const float *x, const float *w, const float *b, float *y, int64_t rows,
-                    const std::vector<int64_t> &in_shape, const LayerSpec &l);
+                    const std::vector<int64_t> &in_shape, const LayerSpec &l,
+                    const FusedPool *pool = nullptr);
 /// Event-driven convolution: each nonzero input adds its value times the kernel column it
 /// meets to every output it reaches.
 void conv2d_forward_events(const Events &ev, const float *w, const float *b, float *y,
-                           const std::vector<int64_t> &in_shape, const LayerSpec &l);
-/// g_x may be null; g_w and g_b accumulate; with `ev` the weight gradient comes from events.
+                           const std::vector<int64_t> &in_shape, const LayerSpec &l,
+                           const FusedPool *pool = nullptr);
+/// g_x may be null; g_w and g_b accumulate; with `ev` the weight gradient comes from events;
+/// with `pool`, g_y is unused and the conv output's gradient is routed from the pooled one.
 void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
                      float *g_b, int64_t rows, const std::vector<int64_t> &in_shape,
-                     const LayerSpec &l, const Events *ev = nullptr);
+                     const LayerSpec &l, const Events *ev = nullptr,
+                     const FusedPoolGrad *pool = nullptr);
 
 void maxpool_forward(const float *x, float *y, std::vector<int32_t> &argmax, int64_t rows,
                      const std::vector<int64_t> &in_shape, const LayerSpec &l);

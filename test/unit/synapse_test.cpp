@@ -15,6 +15,7 @@
 #include "Rng.h"
 #include "Sema.h"
 #include "passes/Autodiff.h"
+#include "passes/FuseConvPool.h"
 #include "passes/PlanSynapses.h"
 
 using namespace snnc;
@@ -165,7 +166,7 @@ Trained step(Synapse mode, double density) {
   EXPECT_TRUE(file && frontend::check(*file, diags));
   auto model = frontend::lower_model(*file, "Net", {}, diags);
   EXPECT_TRUE(model && ir::differentiate_cells(*model, diags));
-  ir::plan_synapses(*model);
+  ir::optimize_model(*model);
   backends::CompiledModel compiled(*model);
   Network net(compiled.layers(), compiled.output());
   net.init_params(11);
@@ -198,6 +199,62 @@ TEST(NetworkSynapse, ForcedPathsAgreeAndAutoFollowsDensity) {
   EXPECT_FALSE(full.stats[1].events);
   // the 5-output readout never pays for events under the plan
   EXPECT_FALSE(sparse.stats.back().events || sparse.stats[sparse.stats.size() - 2].events);
+}
+
+const char *kPoolNet = R"(
+neuron Leaky(beta: real = 0.9, threshold: real = 1.0) {
+  state mem: real = 0
+  update { mem = beta * mem + I - spiked * threshold }
+  spike when mem > threshold surrogate fast_sigmoid(slope = 25)
+}
+network Net {
+  input x: [2, 13, 13]
+  a = x |> conv2d(6, kernel = 3, padding = 1) |> maxpool(2) |> Leaky(threshold = 0.2)
+  b = a |> conv2d(5, kernel = 2) |> maxpool(3) |> Leaky(threshold = 0.2)
+  output y = b |> flatten |> linear(4) |> Leaky(threshold = 0.2)
+}
+)";
+
+Trained pool_step(bool fuse, Synapse mode) {
+  auto buf = std::make_shared<SourceBuffer>("pool.snn", kPoolNet);
+  DiagnosticEngine diags(buf);
+  auto file = frontend::parse_file(*buf, diags);
+  EXPECT_TRUE(file && frontend::check(*file, diags));
+  auto model = frontend::lower_model(*file, "Net", {}, diags);
+  EXPECT_TRUE(model && ir::differentiate_cells(*model, diags));
+  if (fuse) {
+    ir::optimize_model(*model);
+    EXPECT_EQ(model->layers[1].fused_pool, 2);  // a.conv2d computes a.maxpool
+    EXPECT_EQ(model->layers[4].fused_pool, 5);  // b.conv2d (9 -> 5 x 5, remainder unpooled)
+  } else {
+    ir::plan_synapses(*model);
+  }
+  backends::CompiledModel compiled(*model);
+  Network net(compiled.layers(), compiled.output());
+  net.init_params(21);
+  net.force_synapse(mode);
+  const int64_t T = 5, B = 4;
+  auto x = sparse_input(T * B * net.features(0), 0.2, true, 13);
+  Trained t;
+  t.out = net.forward(x.data(), T, B);
+  auto c = uniform(static_cast<int64_t>(t.out.size()), 14);
+  net.zero_grad();
+  net.backward(c.data());
+  for (const auto &p : net.params()) t.grads.push_back(p.grad);
+  return t;
+}
+
+TEST(FuseConvPool, SameOutputsAndGradientsAsSeparateLayers) {
+  for (Synapse mode : {Synapse::Dense, Synapse::Event}) {
+    Trained separate = pool_step(false, mode), fused = pool_step(true, mode);
+    EXPECT_EQ(fused.out, separate.out) << synapse_name(mode);
+    double spikes = 0;
+    for (float v : fused.out) spikes += v;
+    EXPECT_GT(spikes, 0) << "the test needs output spikes to mean anything";
+    ASSERT_EQ(fused.grads.size(), separate.grads.size());
+    for (size_t p = 0; p < fused.grads.size(); ++p)
+      EXPECT_EQ(fused.grads[p], separate.grads[p]) << synapse_name(mode) << " parameter " << p;
+  }
 }
 
 TEST(PlanSynapses, WideLayersGetHigherThresholds) {

@@ -57,6 +57,7 @@ nlohmann::json plan_of(const ir::Model &m, const ir::TrainSpec &t, uint64_t seed
                       {"padding", l.padding},
                       {"rate", l.rate},
                       {"synapse", ir::synapse_name(l.synapse)},
+                      {"fused_pool", l.fused_pool},
                       {"event_threshold",
                        l.event_threshold >= 0 ? l.event_threshold : ir::event_threshold(m, l)},
                       {"cell", c ? c->name : ""},

@@ -22,6 +22,7 @@
 #include "TrainCommand.h"
 #include "Verifier.h"
 #include "passes/Autodiff.h"
+#include "passes/FuseConvPool.h"
 #include "passes/PlanSynapses.h"
 
 using namespace snnc;
@@ -58,7 +59,7 @@ int emit_grad(const SourceBuffer &buffer, DiagnosticEngine &diags, const std::st
     if (net.layers.empty()) continue;
     auto model = frontend::lower_model(*file, net.name, {}, diags, net.loc);
     if (!model || !ir::differentiate_cells(*model, diags)) return 1;
-    ir::plan_synapses(*model);
+    ir::optimize_model(*model);
     std::cout << ir::print(*model);
     any = true;
   }
