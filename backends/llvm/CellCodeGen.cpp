@@ -56,6 +56,18 @@ class CellCodeGen {
     Value *g_post = f->getArg(4), *g_I = f->getArg(5), *carry = f->getArg(6), *T = f->getArg(7),
           *N = f->getArg(8);
     Value *LD = f->getArg(9);
+    // a null g_post (no loss on the state, the usual case) selects a loop nest without it
+    auto *with = BasicBlock::Create(m_.getContext(), "with_g_post", f);
+    auto *without = BasicBlock::Create(m_.getContext(), "without_g_post", f);
+    b_.CreateCondBr(b_.CreateIsNull(g_post), without, with);
+    b_.SetInsertPoint(with);
+    backward_loops(I, out, post, g_out, g_post, g_I, carry, T, N, LD);
+    b_.SetInsertPoint(without);
+    backward_loops(I, out, post, g_out, nullptr, g_I, carry, T, N, LD);
+  }
+
+  void backward_loops(Value *I, Value *out, Value *post, Value *g_out, Value *g_post, Value *g_I,
+                      Value *carry, Value *T, Value *N, Value *LD) {
     auto [t, t_exit] = loop(b_.CreateSub(T, b_.getInt64(1)), b_.getInt64(-1), "t", true);
     auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
     ExprEnv env = constants();
@@ -69,8 +81,9 @@ class CellCodeGen {
         env.vars["_post_" + c_.states[j].name] = load(post, state_index(t, j, n, LD));
         carry_slot.push_back(b_.CreateAdd(b_.CreateMul(b_.getInt64(j), LD), n));
         // the adjoint of s[t] from later steps plus any loss on the state itself
+        Value *a = load(carry, carry_slot.back());
         env.vars["_a_" + c_.states[j].name] =
-            b_.CreateFAdd(load(carry, carry_slot.back()), load(g_post, state_index(t, j, n, LD)));
+            g_post ? b_.CreateFAdd(a, load(g_post, state_index(t, j, n, LD))) : a;
       }
     }
     ExprEmitter e(b_, rt_, nullptr, f32_);

@@ -7,8 +7,8 @@
 //                   ld)
 // Arrays are time-major with row length ld: I, out, g_out, g_I are [T][ld]; post (the state
 // after each step, what backward needs) is [T][S][ld], and so is g_post, the gradient of the
-// loss w.r.t. the state itself (membrane losses; zeros otherwise); carry is [S][ld], zeroed by the
-// caller. A call handles elements [0, N) of the rows, so callers split the elements of a
+// loss w.r.t. the state itself (membrane losses; may be null: none); carry is [S][ld],
+// zeroed by the caller. A call handles elements [0, N) of the rows, so callers split the elements of a
 // layer between threads by offsetting the pointers. The time loop
 // is outside and the loop over the N = batch x features elements inside, branch-free, so it
 // vectorizes; the whole recurrence of a layer is one call.

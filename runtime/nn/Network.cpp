@@ -153,8 +153,7 @@ size_t Network::buffer_bytes() const {
   for (const auto &a : argmax_) bytes += a.capacity() * sizeof(int32_t);
   for (const auto &e : events_)
     bytes += e.index.capacity() * 4 + e.value.capacity() * 4 + e.start.capacity() * 8;
-  bytes += (scratch_.capacity() + carry_.capacity() + zeros_.capacity() + weight_t_.capacity()) *
-           sizeof(float);
+  bytes += (scratch_.capacity() + carry_.capacity() + weight_t_.capacity()) * sizeof(float);
   return bytes;
 }
 
@@ -392,15 +391,11 @@ void Network::backward(const float *g_out, const float *g_state) {
         carry_.assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * n), 0.f);
         float *g = overwrite ? g_in.data() : scratch_.data();
         const float *g_post = i == output_ && g_state ? g_state : nullptr;
-        if (!g_post) {  // read-only zeros, grown when needed
-          if (zeros_.size() < post_[i].size()) zeros_.assign(post_[i].size(), 0.f);
-          g_post = zeros_.data();
-        }
         const float *out = act_[i].data(), *post = post_[i].data(), *g_out = grad_[i].data();
         float *carry = carry_.data(), *gi = g_in.data();
         split_elements(n, [&](int64_t n0, int64_t n1) {
-          l.backward(x + n0, out + n0, post + n0, g_out + n0, g_post + n0, g + n0, carry + n0, T_,
-                     n1 - n0, n);
+          l.backward(x + n0, out + n0, post + n0, g_out + n0, g_post ? g_post + n0 : nullptr,
+                     g + n0, carry + n0, T_, n1 - n0, n);
           if (!overwrite)
             for (int64_t t = 0; t < T_; ++t)
               for (int64_t k = t * n + n0; k < t * n + n1; ++k) gi[k] += g[k];

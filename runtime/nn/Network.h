@@ -17,6 +17,7 @@ namespace snnc::rt::nn {
 /// Cell scan kernels (see backends/llvm/CellCodeGen.h): elements [0, N) of rows of length ld.
 using CellForward = void (*)(const float *I, float *out, float *post, int64_t T, int64_t N,
                              int64_t ld);
+/// (g_post may be null: no loss on the state.)
 using CellBackward = void (*)(const float *I, const float *out, const float *post,
                               const float *g_out, const float *g_post, float *g_I, float *carry,
                               int64_t T, int64_t N, int64_t ld);
@@ -119,7 +120,7 @@ class Network {
   std::vector<std::vector<float>> act_, post_;  ///< per layer
   std::vector<std::vector<float>> grad_;        ///< per layer: d loss / d activation
   std::vector<std::vector<int32_t>> argmax_;    ///< max-pool winners
-  std::vector<float> scratch_, carry_, zeros_;  ///< reused by backward
+  std::vector<float> scratch_, carry_;          ///< reused by backward
   std::vector<double> fwd_s_, bwd_s_;
   std::vector<std::vector<float>> mask_;  ///< dropout masks of the last forward
   std::vector<Events> events_;            ///< per layer: its input's events (event path)
