@@ -104,6 +104,7 @@ void Network::plan_memory() {
   keep_[0] = true;
   // conv + max-pool fusion, where the compiler asked for it and the shapes allow it
   fused_into_.assign(n, -1);
+  recompute_.assign(n, false);
   for (int i = 0; i < n; ++i) {
     LayerSpec &l = layers_[i];
     if (l.kind != LayerSpec::Conv2d || l.fused_pool < 0) continue;
@@ -230,8 +231,7 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
     const int pool_layer = l.kind == LayerSpec::Conv2d ? l.fused_pool : -1;
     std::vector<float> &y = act_[pool_layer >= 0 ? pool_layer : static_cast<int>(i)];
     const int64_t y_size = rows * elements(layers_[pool_layer >= 0 ? pool_layer : i].shape);
-    if (y.empty() && !keep_[pool_layer >= 0 ? pool_layer : i])
-      y = acquire(y_size);  // kept buffers are sized exactly
+    if (y.empty()) y = acquire(y_size);
     y.resize(y_size);
     if (l.kind == LayerSpec::Input) {
       std::copy(x, x + rows * out_f, y.begin());
@@ -300,6 +300,7 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
         break;
       case LayerSpec::Cell: {
         const int64_t n = B * out_f;
+        if (post_[i].empty()) post_[i] = acquire(static_cast<size_t>(T * l.states * n));
         post_[i].resize(static_cast<size_t>(T * l.states * n));
         float *out = y.data(), *post = post_[i].data();
         split_elements(n, [&](int64_t n0, int64_t n1) {
@@ -313,7 +314,29 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
     fwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (last_use_[l.input] == static_cast<int>(i) && !keep_[l.input]) release(act_[l.input]);
   }
+  if (training_) plan_recompute();
   return act_[output_];
+}
+
+void Network::plan_recompute() {
+  // A cell's output and states are read again only by its own backward (which can rerun the
+  // forward scan from the kept input) unless a consumer's backward reads them: another cell
+  // (its I) or a synaptic op that took the dense path (its weight gradient).
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    recompute_[i] = false;
+    if (layers_[i].kind != LayerSpec::Cell || static_cast<int>(i) == output_) continue;
+    bool needed = false;
+    for (size_t j = i + 1; j < layers_.size(); ++j) {
+      const LayerSpec &c = layers_[j];
+      if (c.input != static_cast<int>(i)) continue;
+      bool synaptic = c.kind == LayerSpec::Linear || c.kind == LayerSpec::Conv2d;
+      needed |= c.kind == LayerSpec::Cell || (synaptic && !syn_[j].events);
+    }
+    if (needed) continue;
+    release(act_[i]);
+    release(post_[i]);
+    recompute_[i] = true;
+  }
 }
 
 void Network::backward(const float *g_out, const float *g_state) {
@@ -391,6 +414,14 @@ void Network::backward(const float *g_out, const float *g_state) {
         carry_.assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * n), 0.f);
         float *g = overwrite ? g_in.data() : scratch_.data();
         const float *g_post = i == output_ && g_state ? g_state : nullptr;
+        if (recompute_[i]) {  // rerun the forward scan for the output and states
+          act_[i] = acquire(static_cast<size_t>(rows * out_f));
+          post_[i] = acquire(static_cast<size_t>(T_ * l.states * n));
+          float *o = act_[i].data(), *p = post_[i].data();
+          split_elements(n, [&](int64_t n0, int64_t n1) {
+            l.forward(x + n0, o + n0, p + n0, T_, n1 - n0, n);
+          });
+        }
         const float *out = act_[i].data(), *post = post_[i].data(), *g_out = grad_[i].data();
         float *carry = carry_.data(), *gi = g_in.data();
         split_elements(n, [&](int64_t n0, int64_t n1) {
@@ -407,6 +438,10 @@ void Network::backward(const float *g_out, const float *g_state) {
     }
     bwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     release(grad_[i]);
+    if (recompute_[i]) {
+      release(act_[i]);
+      release(post_[i]);
+    }
   }
 }
 

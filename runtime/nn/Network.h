@@ -77,7 +77,8 @@ class Network {
   void zero_grad();
 
   /// After forward: the output of a cell layer, the input or the output layer. (Outputs of
-  /// other ops that backward does not read are recycled by the memory plan and empty.)
+  /// other ops that backward does not read are recycled by the memory plan and empty; in
+  /// training mode, so are the outputs and states of cells that backward recomputes.)
   const std::vector<float> &activation(int layer) const { return act_[layer]; }
   /// Bytes held in activation, state, gradient and scratch buffers (the memory plan's size).
   size_t buffer_bytes() const;
@@ -131,7 +132,9 @@ class Network {
   // flatten's input) and gradients already consumed go back to spare_ and are reused
   std::vector<int> consumers_, last_use_;
   std::vector<bool> keep_;
-  std::vector<int> fused_into_;  ///< per layer: the conv that computes this max-pool, or -1
+  std::vector<int> fused_into_;
+  std::vector<bool> recompute_;  ///< cells whose output/states backward regenerates
+  void plan_recompute();         ///< per layer: the conv that computes this max-pool, or -1
   std::vector<std::vector<float>> spare_;
   void plan_memory();
   std::vector<float> acquire(size_t size);

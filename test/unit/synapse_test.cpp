@@ -157,9 +157,10 @@ struct Trained {
   std::vector<float> out;
   std::vector<std::vector<float>> grads;
   std::vector<Network::SynapseStats> stats;
+  bool first_cell_kept = true, second_cell_kept = true;
 };
 
-Trained step(Synapse mode, double density) {
+Trained step(Synapse mode, double density, bool training = false) {
   auto buf = std::make_shared<SourceBuffer>("syn.snn", kNet);
   DiagnosticEngine diags(buf);
   auto file = frontend::parse_file(*buf, diags);
@@ -171,6 +172,7 @@ Trained step(Synapse mode, double density) {
   Network net(compiled.layers(), compiled.output());
   net.init_params(11);
   net.force_synapse(mode);
+  net.set_training(training, 1);
   const int64_t T = 4, B = 3;
   auto x = sparse_input(T * B * net.features(0), density, true, 9);
   Trained t;
@@ -180,6 +182,8 @@ Trained step(Synapse mode, double density) {
   net.backward(c.data());
   for (const auto &p : net.params()) t.grads.push_back(p.grad);
   t.stats = net.synapse_stats();
+  t.first_cell_kept = !net.activation(3).empty();   // c: feeds flatten
+  t.second_cell_kept = !net.activation(6).empty();  // y: feeds linear(5)
   return t;
 }
 
@@ -255,6 +259,21 @@ TEST(FuseConvPool, SameOutputsAndGradientsAsSeparateLayers) {
     for (size_t p = 0; p < fused.grads.size(); ++p)
       EXPECT_EQ(fused.grads[p], separate.grads[p]) << synapse_name(mode) << " parameter " << p;
   }
+}
+
+TEST(MemoryPlan, RecomputedCellsGiveIdenticalGradients) {
+  // in training mode a cell whose output feeds only a flatten or an event-driven synaptic op
+  // is dropped after forward, and backward recomputes its output and states
+  Trained stored = step(Synapse::Event, 0.1, false), recomputed = step(Synapse::Event, 0.1, true);
+  EXPECT_TRUE(stored.first_cell_kept && stored.second_cell_kept);
+  EXPECT_FALSE(recomputed.first_cell_kept || recomputed.second_cell_kept);
+  EXPECT_EQ(recomputed.out, stored.out);
+  for (size_t p = 0; p < stored.grads.size(); ++p)
+    EXPECT_EQ(recomputed.grads[p], stored.grads[p]) << "parameter " << p;
+  // a dense synaptic op reads its input cell's output in backward: that one is kept
+  Trained dense = step(Synapse::Dense, 0.1, true);
+  EXPECT_FALSE(dense.first_cell_kept);
+  EXPECT_TRUE(dense.second_cell_kept);
 }
 
 TEST(PlanSynapses, WideLayersGetHigherThresholds) {
