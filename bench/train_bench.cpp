@@ -4,7 +4,8 @@
 // backward, Adam), inference at batch 128, batch-1 latency. Prints JSON: median, min, max.
 //
 // usage: snnc_bench_train [--repeats N] [--case csnn|fc|all] [--T N] [--batch N]
-//                         [--synapse auto|dense|event] [--train-only] [--sgemm]
+//                         [--micro-batch N] [--synapse auto|dense|event] [--train-only]
+//                         [--sgemm]
 // Peak RSS is per process: bench/run_all.py runs one case per process.
 #include <sys/resource.h>
 
@@ -24,6 +25,7 @@
 #include "Parser.h"
 #include "Rng.h"
 #include "Sema.h"
+#include "TrainStep.h"
 #include "passes/Autodiff.h"
 #include "passes/FuseConvPool.h"
 #include "passes/PlanSynapses.h"
@@ -56,7 +58,7 @@ nlohmann::json to_json(const Stats &s) {
 }
 
 rt::nn::Synapse g_synapse = rt::nn::Synapse::Auto;
-int64_t g_T = 25, g_B = 128;
+int64_t g_T = 25, g_B = 128, g_micro_batch = 0;
 bool g_train_only = false;
 
 double peak_rss_mib() {
@@ -126,10 +128,10 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
     refs.push_back({p.name, p.value.data(), p.grad.data(), static_cast<int64_t>(p.value.size())});
   net.set_training(true, 1);  // as snnc run trains (the memory plan recomputes in this mode)
   Stats train = time_it(repeats, [&] {
-    const auto &out = net.forward(xB.data(), T, B);
-    auto loss = rt::nn::mse_count_loss(out, labels.data(), T, B, K, 0.8, 0.2);
-    net.zero_grad();
-    net.backward(loss.grad.data());
+    rt::nn::train_step(net, xB.data(), labels.data(), T, B, g_micro_batch,
+                       [&](const std::vector<float> &out, const int32_t *l, int64_t n) {
+                         return rt::nn::mse_count_loss(out, l, T, n, K, 0.8, 0.2);
+                       });
     opt->step(refs);
   });
   const double train_buffers_mib = static_cast<double>(net.buffer_bytes()) / (1 << 20);
@@ -139,6 +141,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
                            {"file", file},
                            {"T", T},
                            {"batch", B},
+                           {"micro_batch", g_micro_batch},
                            {"synapse", rt::nn::synapse_name(g_synapse)},
                            {"threads", rt::nn::thread_count()},
                            {"train_step", to_json(train)},
@@ -204,6 +207,8 @@ int main(int argc, char **argv) {
       g_T = std::max(1, std::atoi(value().c_str()));
     else if (a == "--batch")
       g_B = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--micro-batch")
+      g_micro_batch = std::max(0, std::atoi(value().c_str()));
     else if (a == "--train-only")
       g_train_only = true;
     else if (a == "--sgemm")
@@ -217,7 +222,8 @@ int main(int argc, char **argv) {
       }
     } else {
       std::cerr << "usage: snnc_bench_train [--repeats N] [--case csnn|fc|all] [--T N] "
-                   "[--batch N] [--synapse auto|dense|event] [--train-only] [--sgemm]\n";
+                   "[--batch N] [--micro-batch N] [--synapse auto|dense|event] [--train-only] "
+                   "[--sgemm]\n";
       return 2;
     }
   }

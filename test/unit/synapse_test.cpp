@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "Events.h"
+#include "Loss.h"
 #include "LowerModel.h"
 #include "ModelCompiler.h"
 #include "Network.h"
@@ -14,6 +15,7 @@
 #include "Parser.h"
 #include "Rng.h"
 #include "Sema.h"
+#include "TrainStep.h"
 #include "passes/Autodiff.h"
 #include "passes/FuseConvPool.h"
 #include "passes/PlanSynapses.h"
@@ -274,6 +276,40 @@ TEST(MemoryPlan, RecomputedCellsGiveIdenticalGradients) {
   Trained dense = step(Synapse::Dense, 0.1, true);
   EXPECT_FALSE(dense.first_cell_kept);
   EXPECT_TRUE(dense.second_cell_kept);
+}
+
+TEST(TrainStep, MicroBatchesMatchTheWholeBatch) {
+  auto buf = std::make_shared<SourceBuffer>("syn.snn", kNet);
+  DiagnosticEngine diags(buf);
+  auto file = frontend::parse_file(*buf, diags);
+  ASSERT_TRUE(file && frontend::check(*file, diags));
+  auto model = frontend::lower_model(*file, "Net", {}, diags);
+  ASSERT_TRUE(model && ir::differentiate_cells(*model, diags));
+  ir::optimize_model(*model);
+  backends::CompiledModel compiled(*model);
+  const int64_t T = 4, B = 7;
+  std::vector<int32_t> labels = {0, 1, 2, 3, 4, 0, 1};
+  auto run = [&](int64_t micro) {
+    Network net(compiled.layers(), compiled.output());
+    net.init_params(5);
+    net.set_training(true, 1);
+    auto x = sparse_input(T * B * net.features(0), 0.15, true, 17);
+    auto r = train_step(net, x.data(), labels.data(), T, B, micro,
+                        [&](const std::vector<float> &out, const int32_t *l, int64_t n) {
+                          return mse_count_loss(out, l, T, n, 5, 0.8, 0.2);
+                        });
+    std::vector<std::vector<float>> grads;
+    for (const auto &p : net.params()) grads.push_back(p.grad);
+    return std::make_pair(r, grads);
+  };
+  auto [whole, g_whole] = run(0);
+  for (int64_t micro : {1, 3}) {  // 7 = 3 + 3 + 1: uneven micro-batches too
+    auto [part, g_part] = run(micro);
+    EXPECT_NEAR(part.loss, whole.loss, 1e-6 * std::abs(whole.loss)) << micro;
+    EXPECT_EQ(part.correct, whole.correct);
+    for (size_t p = 0; p < g_whole.size(); ++p)
+      expect_close(g_part[p], g_whole[p], "micro-batched gradient");
+  }
 }
 
 TEST(PlanSynapses, WideLayersGetHigherThresholds) {

@@ -21,9 +21,11 @@
 #include "LowerExperiment.h"
 #include "ModelCompiler.h"
 #include "Network.h"
+#include "Parallel.h"
 #include "Report.h"
 #include "Rng.h"
 #include "Simulation.h"
+#include "TrainStep.h"
 #include "Weights.h"
 #include "train/Dataset.h"
 #include "train/Optimizer.h"
@@ -251,10 +253,11 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
     int64_t correct = 0, seen = 0, done_batches = 0;
     while (loader.next(batch)) {
       encode(batch.images, batch.size, F, t, rng, x);
-      const auto &out = net.forward(x.data(), t.steps, batch.size);
-      auto loss = compute_loss(net, out, batch.labels.data(), batch.size, K, t);
-      net.zero_grad();
-      net.backward(loss.grad.data(), loss.state_grad.empty() ? nullptr : loss.state_grad.data());
+      auto loss =
+          rt::nn::train_step(net, x.data(), batch.labels.data(), t.steps, batch.size, o.micro_batch,
+                             [&](const std::vector<float> &out, const int32_t *labels, int64_t n) {
+                               return compute_loss(net, out, labels, n, K, t);
+                             });
       if (spec.clip > 0) rt::clip_grad_norm(refs, spec.clip);
       opt->step(refs);
       loss_sum += loss.loss * batch.size;
@@ -437,6 +440,9 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
     {
       nlohmann::json config = resolved_config(*spec);
       config["data_dir"] = dir;
+      config["micro_batch"] = o.micro_batch;
+      config["synapse"] = o.synapse.empty() ? "as planned" : o.synapse;
+      config["threads"] = rt::nn::thread_count();
       rt::write_file_atomic(out_dir + "/config.json", config.dump(2) + "\n");
       std::ifstream src(o.file);
       std::stringstream text;

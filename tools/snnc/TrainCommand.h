@@ -19,7 +19,8 @@ struct TrainOptions {
   bool no_compare = false;
   std::string resume_dir;  ///< continue the run saved in this directory
   bool quiet = false, progress = true;
-  std::string synapse;  ///< "" = as planned; auto, dense or event for every linear/conv layer
+  std::string synapse;      ///< "" = as planned; auto, dense or event for every linear/conv layer
+  int64_t micro_batch = 0;  ///< > 0: forward/backward this many samples at a time
 };
 
 /// Returns the process exit code.

@@ -224,6 +224,11 @@ int main(int argc, char **argv) {
                   "Training: propagate every linear/conv layer densely, by events, or choose per "
                   "pass from the input density (auto, dense, event; default: as the file says)")
       ->check(CLI::IsMember({"auto", "dense", "event"}));
+  run->add_option("--micro-batch", train_opts.micro_batch,
+                  "Training: run forward and backward on this many samples at a time and sum "
+                  "their gradients (same loss and update up to float rounding; activation "
+                  "memory for this many samples only; default: the whole batch)")
+      ->check(CLI::NonNegativeNumber);
   run->add_flag("--no-compare", train_opts.no_compare,
                 "Experiments: do not train the `compare` twin");
   run->add_option("--resume", train_opts.resume_dir,
