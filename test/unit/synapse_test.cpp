@@ -109,8 +109,10 @@ INSTANTIATE_TEST_SUITE_P(Geometries, ConvEvents,
                                            ConvCase{4, 6, 6, 3, 3, 1, 2, false}));
 
 TEST(LinearEvents, MatchDense) {
-  for (bool binary : {true, false}) {
-    const int64_t rows = 41, in = 300, out = 517;
+  // output widths that exercise every vector block size of the AVX-512 path and the tail
+  for (auto [binary, out] : {std::pair{true, int64_t{517}}, std::pair{false, int64_t{517}},
+                             std::pair{true, int64_t{1000}}, std::pair{false, int64_t{37}}}) {
+    const int64_t rows = 41, in = 300;
     auto x = sparse_input(rows * in, 0.1, binary, 5);
     auto w = uniform(out * in, 6), b = uniform(out, 7), g_y = uniform(rows * out, 8);
     Events ev = events_of(x, rows, in);
