@@ -4,7 +4,9 @@
 // and that forcing either path gives the same training step.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "Events.h"
 #include "Loss.h"
@@ -142,6 +144,31 @@ TEST(Events, ListsNonzerosInOrder) {
   EXPECT_EQ(ev.index, (std::vector<int32_t>{1, 3, 0, 3}));
   EXPECT_EQ(ev.value, (std::vector<float>{1, 2, 3, 4}));
   EXPECT_DOUBLE_EQ(ev.density(), 4.0 / 12.0);
+}
+
+TEST(Events, VectorPathMatchesPlainListing) {
+  // widths around the 16-lane blocks; -0 is zero, NaN is an event (x != 0), as in C++
+  for (int64_t width : {15, 16, 37, 1728}) {
+    auto x = sparse_input(9 * width, 0.3, false, 31);
+    x[3] = -0.f;
+    x[5] = std::numeric_limits<float>::quiet_NaN();
+    Events ev = events_of(x, 9, width);
+    std::vector<int64_t> start = {0};
+    std::vector<int32_t> index;
+    for (int64_t r = 0; r < 9; ++r) {
+      for (int64_t k = 0; k < width; ++k)
+        if (x[r * width + k] != 0.f) index.push_back(static_cast<int32_t>(k));
+      start.push_back(static_cast<int64_t>(index.size()));
+    }
+    EXPECT_EQ(ev.start, start) << width;
+    EXPECT_EQ(ev.index, index) << width;
+    for (size_t e = 0; e < index.size(); ++e) {
+      int64_t r = std::upper_bound(start.begin(), start.end(), static_cast<int64_t>(e)) -
+                  start.begin() - 1;
+      float want = x[r * width + index[e]];
+      EXPECT_TRUE(ev.value[e] == want || (std::isnan(want) && std::isnan(ev.value[e])));
+    }
+  }
 }
 
 const char *kNet = R"(
