@@ -2,6 +2,7 @@
 #include "TrainCommand.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -97,6 +98,7 @@ struct Evaluation {
   double accuracy = 0;
   double accumulates = 0, macs = 0;           ///< per inference
   std::map<std::string, double> spike_rates;  ///< per cell layer: spikes per neuron per step
+  std::vector<int32_t> predictions;           ///< per test sample
 };
 
 Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::TrainSpec &t,
@@ -116,6 +118,7 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
   int64_t correct = 0;
   for (int64_t k = 0; k < test.count; ++k) correct += pred[k] == test.labels[k];
   e.accuracy = test.count ? static_cast<double>(correct) / test.count : 0;
+  e.predictions = pred;
   const auto &ops = net.op_counts();
   e.accumulates = ops.samples ? ops.accumulates / ops.samples : 0;
   e.macs = ops.samples ? ops.macs / ops.samples : 0;
@@ -172,6 +175,13 @@ void save(rt::nn::Network &net, const rt::Optimizer &opt, const std::string &dir
   for (auto &[name, v] : opt.state()) state.push_back({name, {static_cast<int64_t>(v.size())}, v});
   rt::write_safetensors(dir + "/" + role + ".optim.safetensors", state, meta);
   rt::write_safetensors(dir + "/" + role + ".safetensors", checkpoint_tensors(net), meta);
+}
+
+/// Peak resident memory of this process so far (the data set included).
+double peak_rss_mib() {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // kilobytes on Linux
 }
 
 /// Per linear/conv layer: the path its last pass took and the input density it measured.
@@ -285,9 +295,16 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
         {"spike_rate", ev.spike_rates},
         {"ops_per_inference", efficiency(ev)},
         {"synapse", synapse_report(net)},
+        {"peak_rss_mib", peak_rss_mib()},
         {"lr", opt->lr()}};
     epochs.push_back(rec);
     save(net, *opt, out_dir, role, model.name, epoch + 1);
+    {  // the latest evaluation, sample by sample (what `snnc build` binaries must reproduce)
+      std::string csv = "index,label,predicted\n";
+      for (size_t k = 0; k < ev.predictions.size(); ++k)
+        csv += fmt::format("{},{},{}\n", k, test.labels[k], ev.predictions[k]);
+      rt::write_file_atomic(out_dir + "/" + role + "_predictions.csv", csv);
+    }
     on_epoch(record(epoch + 1 == spec.epochs));
     log.line(fmt::format(
         "{} ({}) epoch {}/{}: train loss {:.4f} acc {:.2f}% | test acc {:.2f}% | {:.1f} s, "
