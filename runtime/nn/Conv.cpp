@@ -5,7 +5,6 @@
 // work on position-major scratch ([OH*OW][Cout]) and the transposed weight [C*K*K][Cout],
 // so the innermost loop runs over output channels, contiguous in both.
 #include <cblas.h>
-#include <immintrin.h>
 
 #include <algorithm>
 #include <limits>
@@ -121,61 +120,6 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void gather_events(
   }
 }
 
-/// The taps (and output positions) through which input element idx reaches the output;
-/// returns how many (at most K*K).
-inline int64_t list_taps(int64_t idx, const Geometry &g, int32_t *taps, int32_t *positions) {
-  int64_t n = 0;
-  for_each_tap(idx, g, [&](int64_t tap, int64_t pos) {
-    taps[n] = static_cast<int32_t>(tap);
-    positions[n++] = static_cast<int32_t>(pos);
-  });
-  return n;
-}
-
-/// dst[0, Cout) += v * src[0, Cout) in 16-lane vectors, the last one masked.
-__attribute__((target("avx512f"))) inline void fma_row(__m512 v, const float *src, float *dst,
-                                                      int64_t full, __mmask16 tail) {
-  for (int64_t k = 0; k < full; ++k)
-    _mm512_storeu_ps(dst + 16 * k, _mm512_fmadd_ps(v, _mm512_loadu_ps(src + 16 * k),
-                                                   _mm512_loadu_ps(dst + 16 * k)));
-  if (tail) {
-    float *d = dst + 16 * full;
-    _mm512_mask_storeu_ps(d, tail,
-                          _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(tail, src + 16 * full),
-                                          _mm512_maskz_loadu_ps(tail, d)));
-  }
-}
-
-/// AVX-512 versions of scatter_events (into_taps = false: acc[pos] += v * wt[tap]) and
-/// gather_events (into_taps = true: g_wt[tap] += v * g_t[pos]).
-__attribute__((target("avx512f"))) void events_avx512(const int32_t *index, const float *value,
-                                                      int64_t count, const float *src,
-                                                      float *dst, const Geometry &g,
-                                                      bool into_taps) {
-  const int64_t n = g.Cout, full = n / 16;
-  const __mmask16 tail = static_cast<__mmask16>((1u << (n % 16)) - 1);
-  int32_t taps[1024], positions[1024];
-  const bool listable = g.K * g.K <= 1024;
-  for (int64_t e = 0; e < count; ++e) {
-    const __m512 v = _mm512_set1_ps(value[e]);
-    if (!listable) {  // huge kernels: the generic loop
-      if (into_taps)
-        gather_events(index + e, value + e, 1, src, dst, g);
-      else
-        scatter_events(index + e, value + e, 1, src, dst, g);
-      continue;
-    }
-    const int64_t m = list_taps(index[e], g, taps, positions);
-    for (int64_t k = 0; k < m; ++k) {
-      const int64_t from = into_taps ? positions[k] : taps[k];
-      const int64_t to = into_taps ? taps[k] : positions[k];
-      fma_row(v, src + from * n, dst + to * n, full, tail);
-    }
-  }
-}
-
-const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
-
 /// Writes sample r's conv output, whose value at (channel o, position p) before the bias is
 /// src[o*so + p*sp]: all of it into y, or only its max-pool into `pool`. The pooled value
 /// is the largest of b + v over the window, the first in window order on ties, exactly as
@@ -244,13 +188,8 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
     acc.resize(hw * g.Cout);
     for (int64_t r = r0; r < r1; ++r) {
       std::fill(acc.begin(), acc.end(), 0.f);
-      const int32_t *index = ev.index.data() + ev.start[r];
-      const float *value = ev.value.data() + ev.start[r];
-      const int64_t count = ev.start[r + 1] - ev.start[r];
-      if (kHasAvx512)
-        events_avx512(index, value, count, wt, acc.data(), g, false);
-      else
-        scatter_events(index, value, count, wt, acc.data(), g);
+      scatter_events(ev.index.data() + ev.start[r], ev.value.data() + ev.start[r],
+                     ev.start[r + 1] - ev.start[r], wt, acc.data(), g);
       emit_sample(acc.data(), 1, g.Cout, b, g, y, pool, r);
     }
   });
@@ -306,13 +245,8 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
           int64_t r = r0 + j;
           for (int64_t o = 0; o < Cout; ++o)
             for (int64_t p = 0; p < hw; ++p) g_t[p * Cout + o] = G[o * N + j * hw + p];
-          const int32_t *index = ev->index.data() + ev->start[r];
-          const float *value = ev->value.data() + ev->start[r];
-          const int64_t count = ev->start[r + 1] - ev->start[r];
-          if (kHasAvx512)
-            events_avx512(index, value, count, g_t.data(), pw, g, true);
-          else
-            gather_events(index, value, count, g_t.data(), pw, g);
+          gather_events(ev->index.data() + ev->start[r], ev->value.data() + ev->start[r],
+                        ev->start[r + 1] - ev->start[r], g_t.data(), pw, g);
         }
       }
       if (g_x) {
