@@ -121,35 +121,23 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void gather_events(
 }
 
 /// Writes sample r's conv output, whose value at (channel o, position p) before the bias is
-/// src[o*so + p*sp]: all of it into y, or only its max-pool into `pool`. The pooled value
-/// is the largest of b + v over the window, the first in window order on ties, exactly as
-/// maxpool_forward on the stored output.
+/// src[o*so + p*sp]: all of it into y, or only its max-pool into `pool` (through a
+/// cache-resident buffer and the same pooling code as a separate max-pool layer, so the
+/// results are identical to the unfused pair).
 void emit_sample(const float *src, int64_t so, int64_t sp, const float *b, const Geometry &g,
                  float *y, const FusedPool *pool, int64_t r) {
   const int64_t hw = g.hw();
-  if (!pool) {
-    float *yr = y + r * g.Cout * hw;
-    for (int64_t o = 0; o < g.Cout; ++o)
-      for (int64_t p = 0; p < hw; ++p) yr[o * hw + p] = b[o] + src[o * so + p * sp];
-    return;
+  thread_local std::vector<float> sample;
+  float *yr = y + r * g.Cout * hw;
+  if (pool) {
+    sample.resize(g.Cout * hw);
+    yr = sample.data();
   }
-  const int64_t K = pool->kernel, PH = (g.OH - K) / K + 1, PW = (g.OW - K) / K + 1;
-  float *yp = pool->y + r * g.Cout * PH * PW;
-  int32_t *am = pool->argmax + r * g.Cout * PH * PW;
   for (int64_t o = 0; o < g.Cout; ++o)
-    for (int64_t py = 0; py < PH; ++py)
-      for (int64_t px = 0; px < PW; ++px) {
-        float best = -std::numeric_limits<float>::infinity();
-        int32_t where = -1;
-        for (int64_t ky = 0; ky < K; ++ky)
-          for (int64_t kx = 0; kx < K; ++kx) {
-            int64_t p = (py * K + ky) * g.OW + px * K + kx;
-            float v = b[o] + src[o * so + p * sp];
-            if (v > best) best = v, where = static_cast<int32_t>(o * hw + p);
-          }
-        yp[(o * PH + py) * PW + px] = best;
-        am[(o * PH + py) * PW + px] = where;
-      }
+    for (int64_t p = 0; p < hw; ++p) yr[o * hw + p] = b[o] + src[o * so + p * sp];
+  if (!pool) return;
+  const int64_t K = pool->kernel, pooled = g.Cout * ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1);
+  maxpool_sample(yr, pool->y + r * pooled, pool->argmax + r * pooled, g.Cout, g.OH, g.OW, K, K, 0);
 }
 
 }  // namespace
@@ -211,8 +199,14 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
     for (int64_t ch = ch0; ch < ch1; ++ch) {
       int64_t r0 = ch * kRowChunk, n = std::min(kRowChunk, rows - r0), N = n * hw;
       float *pw = partials + ch * (wsize + Cout), *pb = pw + wsize;
-      G.resize(Cout * N);  // G[o][j*hw + p] = d loss / d conv output [r0 + j][o][p]
-      if (!pool) {
+      // G[o][j*hw + p] = d loss / d conv output [r0 + j][o][p], needed by the GEMMs; the
+      // event-driven weight gradient alone works from position-major rows built directly
+      const bool need_G = !ev || g_x;
+      const int64_t K = pool ? pool->kernel : 0;
+      const int64_t pooled = pool ? Cout * ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1) : 0;
+      if (need_G) G.resize(Cout * N);
+      if (!need_G) {
+      } else if (!pool) {
         for (int64_t j = 0; j < n; ++j)
           for (int64_t o = 0; o < Cout; ++o) {
             const float *src = g_y + ((r0 + j) * Cout + o) * hw;
@@ -220,8 +214,6 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
           }
       } else {  // each pooled gradient goes to its window's winner
         std::fill(G.begin(), G.end(), 0.f);
-        const int64_t K = pool->kernel;
-        const int64_t pooled = Cout * ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1);
         for (int64_t j = 0; j < n; ++j) {
           const float *gp = pool->g_y + (r0 + j) * pooled;
           const int32_t *am = pool->argmax + (r0 + j) * pooled;
@@ -229,7 +221,7 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
             if (am[k] >= 0) G[(am[k] / hw) * N + j * hw + am[k] % hw] += gp[k];
         }
       }
-      for (int64_t o = 0; o < Cout; ++o) {
+      for (int64_t o = 0; o < Cout && need_G; ++o) {
         float s = 0.f;
         for (int64_t k = 0; k < N; ++k) s += G[o * N + k];
         pb[o] = s;
@@ -243,8 +235,20 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
         g_t.resize(hw * Cout);
         for (int64_t j = 0; j < n; ++j) {
           int64_t r = r0 + j;
-          for (int64_t o = 0; o < Cout; ++o)
-            for (int64_t p = 0; p < hw; ++p) g_t[p * Cout + o] = G[o * N + j * hw + p];
+          if (pool) {  // route the pooled gradients straight to their winners
+            std::fill(g_t.begin(), g_t.end(), 0.f);
+            const float *gp = pool->g_y + r * pooled;
+            const int32_t *am = pool->argmax + r * pooled;
+            for (int64_t k = 0; k < pooled; ++k)
+              if (am[k] >= 0) g_t[(am[k] % hw) * Cout + am[k] / hw] += gp[k];
+          } else {
+            for (int64_t o = 0; o < Cout; ++o)
+              for (int64_t p = 0; p < hw; ++p)
+                g_t[p * Cout + o] = need_G ? G[o * N + j * hw + p] : g_y[(r * Cout + o) * hw + p];
+          }
+          if (!need_G)  // the bias gradient in the same order as the sums over G
+            for (int64_t o = 0; o < Cout; ++o)
+              for (int64_t p = 0; p < hw; ++p) pb[o] += g_t[p * Cout + o];
           gather_events(ev->index.data() + ev->start[r], ev->value.data() + ev->start[r],
                         ev->start[r + 1] - ev->start[r], g_t.data(), pw, g);
         }

@@ -67,8 +67,8 @@ int64_t count_events(const float *x, int64_t rows, int64_t width, Events &ev) {
   ev.start.assign(rows + 1, 0);
   parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
-      ev.start[r + 1] = kHasAvx512 ? count_row_avx512(x + r * width, width)
-                                   : count_row(x + r * width, width);
+      ev.start[r + 1] =
+          kHasAvx512 ? count_row_avx512(x + r * width, width) : count_row(x + r * width, width);
   });
   for (int64_t r = 0; r < rows; ++r) ev.start[r + 1] += ev.start[r];
   return ev.start[rows];

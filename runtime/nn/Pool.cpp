@@ -45,39 +45,41 @@ void maxpool_2x2(const float *x, float *y, int32_t *argmax, const Window &g) {
 
 }  // namespace
 
+void maxpool_sample(const float *x, float *y, int32_t *argmax, int64_t C, int64_t H, int64_t W,
+                    int64_t k, int64_t s, int64_t p) {
+  Window g{C, H, W, k, s, p, (H + 2 * p - k) / s + 1, (W + 2 * p - k) / s + 1};
+  if (g.K == 2 && g.S == 2 && g.P == 0) {
+    maxpool_2x2(x, y, argmax, g);
+    return;
+  }
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t oy = 0; oy < g.OH; ++oy)
+      for (int64_t ox = 0; ox < g.OW; ++ox) {
+        float best = -std::numeric_limits<float>::infinity();
+        int32_t where = -1;
+        for (int64_t ky = 0; ky < g.K; ++ky)
+          for (int64_t kx = 0; kx < g.K; ++kx) {
+            int64_t iy = oy * g.S - g.P + ky, ix = ox * g.S - g.P + kx;
+            if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+            int32_t at = static_cast<int32_t>((c * g.H + iy) * g.W + ix);
+            if (x[at] > best) best = x[at], where = at;
+          }
+        int64_t o = (c * g.OH + oy) * g.OW + ox;
+        y[o] = best;
+        argmax[o] = where;
+      }
+}
+
 void maxpool_forward(const float *x, float *y, std::vector<int32_t> &argmax, int64_t rows,
                      const std::vector<int64_t> &in, const LayerSpec &l) {
   const Window g = window(in, l);
   const int64_t out_size = g.out_size(), in_size = g.in_size();
   argmax.resize(rows * out_size);
   int32_t *arg_all = argmax.data();
-  const bool fast = g.K == 2 && g.S == 2 && g.P == 0;
   parallel_for(rows, 8, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float *xr = x + r * in_size;
-      float *yr = y + r * out_size;
-      int32_t *ar = arg_all + r * out_size;
-      if (fast) {
-        maxpool_2x2(xr, yr, ar, g);
-        continue;
-      }
-      for (int64_t c = 0; c < g.C; ++c)
-        for (int64_t oy = 0; oy < g.OH; ++oy)
-          for (int64_t ox = 0; ox < g.OW; ++ox) {
-            float best = -std::numeric_limits<float>::infinity();
-            int32_t where = -1;
-            for (int64_t ky = 0; ky < g.K; ++ky)
-              for (int64_t kx = 0; kx < g.K; ++kx) {
-                int64_t iy = oy * g.S - g.P + ky, ix = ox * g.S - g.P + kx;
-                if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
-                int32_t at = static_cast<int32_t>((c * g.H + iy) * g.W + ix);
-                if (xr[at] > best) best = xr[at], where = at;
-              }
-            int64_t o = (c * g.OH + oy) * g.OW + ox;
-            yr[o] = best;
-            ar[o] = where;
-          }
-    }
+    for (int64_t r = r0; r < r1; ++r)
+      maxpool_sample(x + r * in_size, y + r * out_size, arg_all + r * out_size, g.C, g.H, g.W, g.K,
+                     g.S, g.P);
   });
 }
 
