@@ -137,7 +137,8 @@ void emit_sample(const float *src, int64_t so, int64_t sp, const float *b, const
     for (int64_t p = 0; p < hw; ++p) yr[o * hw + p] = b[o] + src[o * so + p * sp];
   if (!pool) return;
   const int64_t K = pool->kernel, pooled = g.Cout * ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1);
-  maxpool_sample(yr, pool->y + r * pooled, pool->argmax + r * pooled, g.Cout, g.OH, g.OW, K, K, 0);
+  maxpool_sample(yr, pool->y + r * pooled, pool->argmax ? pool->argmax + r * pooled : nullptr,
+                 g.Cout, g.OH, g.OW, K, K, 0);
 }
 
 }  // namespace

@@ -35,8 +35,19 @@ std::vector<int32_t> predict(Network &net, const float *images, int64_t count, c
   Rng rng(seed, 9001);
   std::vector<float> x;
   std::vector<int32_t> out;
-  for (int64_t begin = 0; begin < count; begin += 500) {
-    int64_t b = std::min<int64_t>(500, count - begin);
+  struct ForwardOnly {  // no backward follows prediction: recycle what it would need
+    Network &net;
+    explicit ForwardOnly(Network &n) : net(n) {
+      net.set_forward_only(true);
+      net.trim();
+    }
+    ~ForwardOnly() {
+      net.set_forward_only(false);
+      net.trim();
+    }
+  } forward_only(net);
+  for (int64_t begin = 0; begin < count; begin += kPredictBatch) {
+    int64_t b = std::min<int64_t>(kPredictBatch, count - begin);
     encode(images + begin * F, b, F, e, rng, x);
     const auto &y = net.forward(x.data(), e.steps, b);
     auto pred = by_membrane ? predict_by_max_membrane(net.post_state(net.output()), e.steps, b, K,

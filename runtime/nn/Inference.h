@@ -21,7 +21,12 @@ struct EncoderSpec {
 void encode(const float *images, int64_t B, int64_t F, const EncoderSpec &e, Rng &rng,
             std::vector<float> &x);
 
-/// Predicts `count` images [count][F] in batches of 500, encoding with the stream (seed, 9001).
+/// Images per prediction batch (forward-only memory grows with it; 128 keeps the seed CSNN's
+/// evaluation under ~100 MiB of activations).
+constexpr int64_t kPredictBatch = 128;
+
+/// Predicts `count` images [count][F] in batches of kPredictBatch, encoding with the stream
+/// (seed, 9001).
 /// `by_membrane` decodes by the largest output membrane, else by the most output spikes.
 /// `after_batch` (optional) sees the network after each batch's forward pass.
 std::vector<int32_t> predict(Network &net, const float *images, int64_t count, const EncoderSpec &e,

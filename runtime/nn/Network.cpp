@@ -136,6 +136,11 @@ std::vector<float> Network::acquire(size_t size) {
   return v;
 }
 
+void Network::trim() {
+  spare_.clear();
+  spare_.shrink_to_fit();
+}
+
 void Network::release(std::vector<float> &v) {
   if (v.capacity() > 0) spare_.push_back(std::move(v));
   v = std::vector<float>();
@@ -265,8 +270,9 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
                     *b = params_[bias_of_[i]].value.data();
         FusedPool fused;
         if (pool_layer >= 0) {
-          argmax_[pool_layer].resize(y_size);
-          fused = {layers_[pool_layer].kernel, y.data(), argmax_[pool_layer].data()};
+          if (!forward_only_) argmax_[pool_layer].resize(y_size);
+          fused = {layers_[pool_layer].kernel, y.data(),
+                   forward_only_ ? nullptr : argmax_[pool_layer].data()};
         }
         const FusedPool *pool = pool_layer >= 0 ? &fused : nullptr;
         if (use_events(static_cast<int>(i), in.data(), rows, elements(src.shape)))
@@ -276,7 +282,9 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
         break;
       }
       case LayerSpec::MaxPool:
-        maxpool_forward(in.data(), y.data(), argmax_[i], rows, src.shape, l);
+        if (!forward_only_) argmax_[i].resize(rows * out_f);
+        maxpool_forward(in.data(), y.data(), forward_only_ ? nullptr : argmax_[i].data(), rows,
+                        src.shape, l);
         break;
       case LayerSpec::AvgPool:
         avgpool_forward(in.data(), y.data(), rows, src.shape, l);
@@ -312,7 +320,14 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
         throw std::logic_error("unknown layer kind");
     }
     fwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (last_use_[l.input] == static_cast<int>(i) && !keep_[l.input]) release(act_[l.input]);
+    // forward-only passes (no backward follows): only cell outputs and the output are read
+    const bool inference = forward_only_;
+    const int src_layer = l.input;
+    if (last_use_[src_layer] == static_cast<int>(i) &&
+        (!keep_[src_layer] ||
+         (inference && layers_[src_layer].kind != LayerSpec::Cell && src_layer != output_)))
+      release(act_[src_layer]);
+    if (inference && l.kind == LayerSpec::Cell && static_cast<int>(i) != output_) release(post_[i]);
   }
   if (training_) plan_recompute();
   return act_[output_];

@@ -78,7 +78,8 @@ class Network {
 
   /// After forward: the output of a cell layer, the input or the output layer. (Outputs of
   /// other ops that backward does not read are recycled by the memory plan and empty; in
-  /// training mode, so are the outputs and states of cells that backward recomputes.)
+  /// training mode, so are the outputs and states of cells that backward recomputes; in
+  /// forward-only mode, everything but cell outputs and the output.)
   const std::vector<float> &activation(int layer) const { return act_[layer]; }
   /// Bytes held in activation, state, gradient and scratch buffers (the memory plan's size).
   size_t buffer_bytes() const;
@@ -107,6 +108,13 @@ class Network {
     int64_t event_passes = 0, dense_passes = 0;
   };
   const std::vector<SynapseStats> &synapse_stats() const { return syn_; }
+  /// Forward-only passes (prediction): no backward follows, so only cell outputs and the
+  /// output layer's activation and state are kept; the rest is recycled as soon as it has
+  /// been read. Off by default (backward may follow any forward).
+  void set_forward_only(bool on) { forward_only_ = on; }
+  /// Frees the spare buffers of the memory plan (between phases with different batch sizes,
+  /// e.g. training at 128 and prediction at 500, so their buffers do not add up).
+  void trim();
   /// Overrides every linear/conv layer's choice (the command line's --synapse).
   void force_synapse(Synapse s) {
     for (auto &l : layers_) l.synapse = s;
@@ -133,8 +141,9 @@ class Network {
   std::vector<int> consumers_, last_use_;
   std::vector<bool> keep_;
   std::vector<int> fused_into_;
-  std::vector<bool> recompute_;  ///< cells whose output/states backward regenerates
-  void plan_recompute();         ///< per layer: the conv that computes this max-pool, or -1
+  std::vector<bool> recompute_;
+  bool forward_only_ = false;  ///< cells whose output/states backward regenerates
+  void plan_recompute();       ///< per layer: the conv that computes this max-pool, or -1
   std::vector<std::vector<float>> spare_;
   void plan_memory();
   std::vector<float> acquire(size_t size);

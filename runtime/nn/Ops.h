@@ -30,7 +30,7 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
 struct FusedPool {
   int64_t kernel = 0;
   float *y = nullptr;         ///< [rows][Cout][PH][PW]
-  int32_t *argmax = nullptr;  ///< same shape
+  int32_t *argmax = nullptr;  ///< same shape; null: not recorded (forward only)
 };
 /// Backward of a fused conv + max-pool: the gradient w.r.t. the pooled output.
 struct FusedPoolGrad {
@@ -57,10 +57,12 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
                      const FusedPoolGrad *pool = nullptr);
 
 /// Max-pools one sample x [C][H][W] (kernel k, stride s, padding p) into y, recording each
-/// output's winner (an index into x; the first maximum in window order; -1 if none).
+/// output's winner (an index into x; the first maximum in window order; -1 if none) unless
+/// argmax is null.
 void maxpool_sample(const float *x, float *y, int32_t *argmax, int64_t C, int64_t H, int64_t W,
                     int64_t k, int64_t s, int64_t p);
-void maxpool_forward(const float *x, float *y, std::vector<int32_t> &argmax, int64_t rows,
+/// argmax: [rows][outputs] winners for the backward pass, or null (forward only).
+void maxpool_forward(const float *x, float *y, int32_t *argmax, int64_t rows,
                      const std::vector<int64_t> &in_shape, const LayerSpec &l);
 void maxpool_backward(const float *g_y, float *g_x, const std::vector<int32_t> &argmax,
                       int64_t rows, const std::vector<int64_t> &in_shape, const LayerSpec &l);

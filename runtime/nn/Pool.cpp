@@ -48,6 +48,11 @@ void maxpool_2x2(const float *x, float *y, int32_t *argmax, const Window &g) {
 void maxpool_sample(const float *x, float *y, int32_t *argmax, int64_t C, int64_t H, int64_t W,
                     int64_t k, int64_t s, int64_t p) {
   Window g{C, H, W, k, s, p, (H + 2 * p - k) / s + 1, (W + 2 * p - k) / s + 1};
+  thread_local std::vector<int32_t> unused;  // winners nobody will read (forward-only)
+  if (!argmax) {
+    unused.resize(g.out_size());
+    argmax = unused.data();
+  }
   if (g.K == 2 && g.S == 2 && g.P == 0) {
     maxpool_2x2(x, y, argmax, g);
     return;
@@ -70,16 +75,14 @@ void maxpool_sample(const float *x, float *y, int32_t *argmax, int64_t C, int64_
       }
 }
 
-void maxpool_forward(const float *x, float *y, std::vector<int32_t> &argmax, int64_t rows,
+void maxpool_forward(const float *x, float *y, int32_t *arg_all, int64_t rows,
                      const std::vector<int64_t> &in, const LayerSpec &l) {
   const Window g = window(in, l);
   const int64_t out_size = g.out_size(), in_size = g.in_size();
-  argmax.resize(rows * out_size);
-  int32_t *arg_all = argmax.data();
   parallel_for(rows, 8, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
-      maxpool_sample(x + r * in_size, y + r * out_size, arg_all + r * out_size, g.C, g.H, g.W, g.K,
-                     g.S, g.P);
+      maxpool_sample(x + r * in_size, y + r * out_size, arg_all ? arg_all + r * out_size : nullptr,
+                     g.C, g.H, g.W, g.K, g.S, g.P);
   });
 }
 
