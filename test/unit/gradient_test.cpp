@@ -15,6 +15,7 @@
 #include "Rng.h"
 #include "Sema.h"
 #include "passes/Autodiff.h"
+#include "passes/FuseConvPool.h"
 
 using namespace snnc;
 
@@ -25,13 +26,14 @@ struct Built {
   std::unique_ptr<rt::nn::Network> net;
 };
 
-Built build(const std::string &text, const std::string &network) {
+Built build(const std::string &text, const std::string &network, bool optimize = false) {
   auto buf = std::make_shared<SourceBuffer>("grad.snn", text);
   DiagnosticEngine diags(buf);
   auto file = frontend::parse_file(*buf, diags);
   EXPECT_TRUE(file && frontend::check(*file, diags)) << text;
   auto model = frontend::lower_model(*file, network, {}, diags);
   EXPECT_TRUE(model && ir::differentiate_cells(*model, diags));
+  if (optimize) ir::optimize_model(*model);  // fuse-conv-pool and plan-synapses
   Built b;
   b.compiled = std::make_unique<backends::CompiledModel>(*model);
   b.net = std::make_unique<rt::nn::Network>(b.compiled->layers(), b.compiled->output());
@@ -46,8 +48,9 @@ double weighted_sum(const std::vector<float> &y, const std::vector<float> &c) {
   return s;
 }
 
-void check_network(const std::string &text, const std::string &network, int64_t T, int64_t B) {
-  Built b = build(text, network);
+void check_network(const std::string &text, const std::string &network, int64_t T, int64_t B,
+                   bool optimize = false) {
+  Built b = build(text, network, optimize);
   rt::nn::Network &net = *b.net;
   int64_t F = net.features(0);
   rt::Rng rng(5, 1);
@@ -93,6 +96,18 @@ TEST(Gradients, ConvolutionPoolingFlatten) {
                     " d = c |> conv2d(2, kernel = 2, stride = 1) |> avgpool(2) |> Soft\n"
                     " output y = d |> flatten |> linear(4) |> Soft }",
                 "N", 1, 2);
+}
+
+TEST(Gradients, FusedConvPoolByFiniteDifferences) {
+  // both convs compute their max-pool (fuse-conv-pool); the second one routes the pooled
+  // gradients to their winners for its weight and input gradients (padding 1, pooled
+  // output smaller than the conv output's floor)
+  check_network(std::string(kSmooth) +
+                    "network N { input x: [2, 9, 9]\n"
+                    " c = x |> conv2d(3, kernel = 3, padding = 1) |> maxpool(2) |> Soft\n"
+                    " d = c |> conv2d(4, kernel = 2, padding = 1) |> maxpool(2) |> Soft\n"
+                    " output y = d |> flatten |> linear(3) |> Soft }",
+                "N", 2, 2, true);
 }
 
 TEST(Gradients, AdaptiveCellMatchesHandWrittenBptt) {

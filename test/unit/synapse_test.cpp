@@ -245,7 +245,7 @@ neuron Leaky(beta: real = 0.9, threshold: real = 1.0) {
 network Net {
   input x: [2, 13, 13]
   a = x |> conv2d(6, kernel = 3, padding = 1) |> maxpool(2) |> Leaky(threshold = 0.2)
-  b = a |> conv2d(5, kernel = 2) |> maxpool(3) |> Leaky(threshold = 0.2)
+  b = a |> conv2d(5, kernel = 3, padding = 1) |> maxpool(3) |> Leaky(threshold = 0.2)
   output y = b |> flatten |> linear(4) |> Leaky(threshold = 0.2)
 }
 )";
@@ -260,7 +260,7 @@ Trained pool_step(bool fuse, Synapse mode) {
   if (fuse) {
     ir::optimize_model(*model);
     EXPECT_EQ(model->layers[1].fused_pool, 2);  // a.conv2d computes a.maxpool
-    EXPECT_EQ(model->layers[4].fused_pool, 5);  // b.conv2d (9 -> 5 x 5, remainder unpooled)
+    EXPECT_EQ(model->layers[4].fused_pool, 5);  // b.conv2d (6 x 6 -> 2 x 2)
   } else {
     ir::plan_synapses(*model);
   }
