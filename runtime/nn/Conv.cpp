@@ -223,8 +223,15 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
         }
       }
       for (int64_t o = 0; o < Cout && need_G; ++o) {
+        // 16 interleaved partial sums (vectorizes, no long dependency chain), then in order
+        float part[16] = {};
+        const float *row = G.data() + o * N;
+        int64_t k = 0;
+        for (; k + 16 <= N; k += 16)
+          for (int q = 0; q < 16; ++q) part[q] += row[k + q];
         float s = 0.f;
-        for (int64_t k = 0; k < N; ++k) s += G[o * N + k];
+        for (int q = 0; q < 16; ++q) s += part[q];
+        for (; k < N; ++k) s += row[k];
         pb[o] = s;
       }
       if (!ev) {
@@ -247,9 +254,9 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
               for (int64_t p = 0; p < hw; ++p)
                 g_t[p * Cout + o] = need_G ? G[o * N + j * hw + p] : g_y[(r * Cout + o) * hw + p];
           }
-          if (!need_G)  // the bias gradient in the same order as the sums over G
-            for (int64_t o = 0; o < Cout; ++o)
-              for (int64_t p = 0; p < hw; ++p) pb[o] += g_t[p * Cout + o];
+          if (!need_G)  // the bias gradient, each channel summed in position order
+            for (int64_t p = 0; p < hw; ++p)
+              for (int64_t o = 0; o < Cout; ++o) pb[o] += g_t[p * Cout + o];
           gather_events(ev->index.data() + ev->start[r], ev->value.data() + ev->start[r],
                         ev->start[r + 1] - ev->start[r], g_t.data(), pw, g);
         }
