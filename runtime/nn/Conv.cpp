@@ -76,6 +76,17 @@ template <typename Fn>
 inline void for_each_tap(int64_t idx, const Geometry &g, Fn &&fn) {
   int64_t c = idx / (g.H * g.W), rem = idx % (g.H * g.W);
   int64_t iy = rem / g.W, ix = rem % g.W;
+  if (g.S == 1) {  // the common case, without divisions: taps form a clipped K x K block
+    const int64_t ky0 = std::max<int64_t>(0, iy + g.P - (g.OH - 1));
+    const int64_t ky1 = std::min<int64_t>(g.K - 1, iy + g.P);
+    const int64_t kx0 = std::max<int64_t>(0, ix + g.P - (g.OW - 1));
+    const int64_t kx1 = std::min<int64_t>(g.K - 1, ix + g.P);
+    for (int64_t ky = ky0; ky <= ky1; ++ky) {
+      const int64_t row = (iy + g.P - ky) * g.OW + ix + g.P, tap = (c * g.K + ky) * g.K;
+      for (int64_t kx = kx0; kx <= kx1; ++kx) fn(tap + kx, row - kx);
+    }
+    return;
+  }
   for (int64_t ky = 0; ky < g.K; ++ky) {
     int64_t ty = iy + g.P - ky;
     if (ty < 0) break;
