@@ -6,6 +6,7 @@
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
+#include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/raw_ostream.h>
@@ -37,6 +38,13 @@ std::unique_ptr<llvm::TargetMachine> object_target_machine(const std::string &cp
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target) throw std::runtime_error("no target for " + triple + ": " + error);
   std::string cpu = cpu_name == "native" ? llvm::sys::getHostCPUName().str() : cpu_name;
+  if (cpu_name != "native") {  // LLVM aborts on some unknown names: check first
+    std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(triple, "", ""));
+    if (!sti || !sti->isCPUStringValid(cpu))
+      throw std::runtime_error("unknown CPU '" + cpu + "' for " + triple +
+                               " (use native, or an LLVM CPU name such as x86-64-v3, "
+                               "skylake-avx512 or znver4)");
+  }
   std::string features;
   if (cpu_name == "native")
     for (const auto &[feature, on] : llvm::sys::getHostCPUFeatures())

@@ -8,6 +8,7 @@
 
 #include "BuildCommand.h"
 #include "CudaSimPrinter.h"
+#include "CudaTarget.h"
 #include "Driver.h"
 #include "IRParser.h"
 #include "IRPrinter.h"
@@ -69,6 +70,19 @@ int emit_grad(const SourceBuffer &buffer, DiagnosticEngine &diags, const std::st
     return 1;
   }
   return 0;
+}
+
+/// `--target cuda`: says which of toolkit, driver and GPU is missing; with all present, that
+/// running generated CUDA code from snnc is not implemented yet (issue 6).
+int cuda_target_error(const std::string &command) {
+  std::string missing = driver::cuda_unavailable();
+  if (!missing.empty())
+    std::cerr << "snnc: error: " << command << " --target cuda: " << missing << "\n";
+  else
+    std::cerr << "snnc: error: " << command
+              << " --target cuda: running on the GPU is not implemented yet; `snnc emit --cuda "
+                 "FILE` prints the CUDA source of a simulation\n";
+  return 1;
 }
 
 int cmd_emit(const EmitOptions &o) {
@@ -239,6 +253,11 @@ int main(int argc, char **argv) {
                   "Seed for connectivity, initial values and Poisson draws (default: the file's)")
       ->check(CLI::NonNegativeNumber);
   run->add_flag("--quiet", run_opts.quiet, "Print nothing on success");
+  std::string run_target = "cpu";
+  run->add_option(
+         "--target", run_target,
+         "Where to run: cpu (default, LLVM JIT) or cuda (needs the CUDA toolkit and a GPU)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   run->add_flag("--no-progress", no_progress, "No progress bar on stderr");
 
   driver::TraceOptions trace_opts;
@@ -276,7 +295,8 @@ int main(int argc, char **argv) {
       ->required();
   build->add_option("-o,--output", build_opts.output, "The executable to write")->required();
   build->add_option("--target", build_opts.target,
-                    "CPU to compile for: native (default) or an LLVM CPU name, e.g. x86-64-v3");
+                    "CPU to compile for: native (default) or an LLVM CPU name, e.g. x86-64-v3 "
+                    "(cuda: needs the CUDA toolkit and a GPU)");
   build->add_option("--sim", build_opts.experiment, "Which experiment (default: the first)");
   build->add_flag("--compare", build_opts.compare, "Build the experiment's `compare` twin");
 
@@ -296,6 +316,8 @@ int main(int argc, char **argv) {
     if (*check) return cmd_check(check_file);
     if (*emit) return cmd_emit(emit_opts);
     if (*opt) return cmd_opt(opt_file, opt_passes);
+    if (*run && run_target == "cuda") return cuda_target_error("snnc run");
+    if (*build && build_opts.target == "cuda") return cuda_target_error("snnc build");
     // commands that need the checked file first
     auto with_file = [](const std::string &path, const auto &command) {
       auto buffer = driver::read_source(path);
