@@ -265,6 +265,7 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
   float *partials = partial_buffer.data();
   parallel_for(chunks, 1, [&](int64_t ch0, int64_t ch1) {
     thread_local std::vector<float> G, cols, g_t;
+    thread_local std::vector<int32_t> winners;
     for (int64_t ch = ch0; ch < ch1; ++ch) {
       int64_t r0 = ch * kRowChunk, n = std::min(kRowChunk, rows - r0), N = n * hw;
       float *pw = partials + ch * (wsize + Cout), *pb = pw + wsize;
@@ -273,6 +274,11 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
       const bool need_G = !ev || g_x;
       const int64_t K = pool ? pool->kernel : 0;
       const int64_t pooled = pool ? Cout * ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1) : 0;
+      auto sample_winners = [&](int64_t r) {  // one sample's winners as conv output indices
+        winners.resize(pooled);
+        winner_indices(pool->argmax + r * pooled, winners.data(), Cout, g.OH, g.OW, K, K, 0);
+        return winners.data();
+      };
       if (need_G) G.resize(Cout * N);
       if (!need_G) {
       } else if (!pool) {
@@ -285,7 +291,7 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
         std::fill(G.begin(), G.end(), 0.f);
         for (int64_t j = 0; j < n; ++j) {
           const float *gp = pool->g_y + (r0 + j) * pooled;
-          const int32_t *am = pool->argmax + (r0 + j) * pooled;
+          const int32_t *am = sample_winners(r0 + j);
           for (int64_t k = 0; k < pooled; ++k)
             if (am[k] >= 0) G[(am[k] / hw) * N + j * hw + am[k] % hw] += gp[k];
         }
@@ -314,7 +320,7 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
           if (pool) {  // route the pooled gradients straight to their winners
             std::fill(g_t.begin(), g_t.end(), 0.f);
             const float *gp = pool->g_y + r * pooled;
-            const int32_t *am = pool->argmax + r * pooled;
+            const int32_t *am = sample_winners(r);
             for (int64_t k = 0; k < pooled; ++k)
               if (am[k] >= 0) g_t[(am[k] % hw) * Cout + am[k] / hw] += gp[k];
           } else {

@@ -156,7 +156,7 @@ size_t Network::buffer_bytes() const {
   add(grad_);
   add(spare_);
   add(mask_);
-  for (const auto &a : argmax_) bytes += a.capacity() * sizeof(int32_t);
+  for (const auto &a : argmax_) bytes += a.capacity() * sizeof(Winner);
   for (const auto &e : events_)
     bytes += e.index.capacity() * 4 + e.value.capacity() * 4 + e.start.capacity() * 8;
   bytes += (scratch_.capacity() + carry_.capacity() + weight_t_.capacity()) * sizeof(float);
@@ -228,6 +228,7 @@ void Network::count_ops(int i, const std::vector<float> &in, int64_t rows) {
 const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B) {
   T_ = T;
   B_ = B;
+  std::fill(recompute_.begin(), recompute_.end(), false);
   if (counting_) ops_.samples += B;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec &l = layers_[i];
@@ -320,38 +321,40 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
         throw std::logic_error("unknown layer kind");
     }
     fwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    // forward-only passes (no backward follows): only cell outputs and the output are read
-    const bool inference = forward_only_;
     const int src_layer = l.input;
-    if (last_use_[src_layer] == static_cast<int>(i) &&
-        (!keep_[src_layer] ||
-         (inference && layers_[src_layer].kind != LayerSpec::Cell && src_layer != output_)))
+    if (last_use_[src_layer] != static_cast<int>(i)) continue;
+    // the input's last consumer has run: drop what no backward will read
+    if (forward_only_) {  // no backward follows: only cell outputs and the output are read
+      if (layers_[src_layer].kind != LayerSpec::Cell && src_layer != output_)
+        release(act_[src_layer]);
+    } else if (!keep_[src_layer] || (training_ && recomputable(src_layer))) {
       release(act_[src_layer]);
-    if (inference && l.kind == LayerSpec::Cell && static_cast<int>(i) != output_) release(post_[i]);
+      if (layers_[src_layer].kind == LayerSpec::Cell) {
+        release(post_[src_layer]);
+        recompute_[src_layer] = true;
+      }
+    }
+    if (forward_only_ && l.kind == LayerSpec::Cell && static_cast<int>(i) != output_)
+      release(post_[i]);
   }
-  if (training_) plan_recompute();
   return act_[output_];
 }
 
-void Network::plan_recompute() {
-  // A cell's output and states are read again only by its own backward (which can rerun the
-  // forward scan from the kept input) unless a consumer's backward reads them: another cell
-  // (its I) or a synaptic op that took the dense path (its weight gradient).
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    recompute_[i] = false;
-    if (layers_[i].kind != LayerSpec::Cell || static_cast<int>(i) == output_) continue;
-    bool needed = false;
-    for (size_t j = i + 1; j < layers_.size(); ++j) {
-      const LayerSpec &c = layers_[j];
-      if (c.input != static_cast<int>(i)) continue;
-      bool synaptic = c.kind == LayerSpec::Linear || c.kind == LayerSpec::Conv2d;
-      needed |= c.kind == LayerSpec::Cell || (synaptic && !syn_[j].events);
-    }
-    if (needed) continue;
-    release(act_[i]);
-    release(post_[i]);
-    recompute_[i] = true;
+bool Network::recomputable(int i) const {
+  // Once its consumers have run forward, a cell's output and states are read again only by
+  // its own backward (which can rerun the forward scan from the kept input) unless a
+  // consumer's backward reads them: another cell (its I) or a synaptic op that took the
+  // dense path (its weight gradient); pooling, flatten and dropout read only their own
+  // records. The same holds for the network input.
+  const LayerSpec &l = layers_[i];
+  if (i == output_ || (l.kind != LayerSpec::Cell && l.kind != LayerSpec::Input)) return false;
+  for (size_t j = i + 1; j < layers_.size(); ++j) {
+    const LayerSpec &c = layers_[j];
+    if (c.input != i) continue;
+    const bool synaptic = c.kind == LayerSpec::Linear || c.kind == LayerSpec::Conv2d;
+    if (c.kind == LayerSpec::Cell || (synaptic && !syn_[j].events)) return false;
   }
+  return true;
 }
 
 void Network::backward(const float *g_out, const float *g_state) {

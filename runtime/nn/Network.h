@@ -28,6 +28,12 @@ enum class Synapse { Auto, Dense, Event };
 const char *synapse_name(Synapse s);
 Synapse synapse_from_name(const std::string &name);  ///< throws on an unknown name
 
+/// A max-pool's winner for one output: the offset ky*K + kx of the chosen input in its K x K
+/// window (one byte per pooled value instead of a 4-byte index), or kNoWinner (the window
+/// lies in the padding). Pool kernels are limited to K*K < 255.
+using Winner = uint8_t;
+constexpr Winner kNoWinner = 255;
+
 struct LayerSpec {
   enum Kind { Input, Linear, Conv2d, MaxPool, AvgPool, Flatten, Dropout, Cell } kind = Input;
   std::string name;
@@ -128,7 +134,7 @@ class Network {
   std::vector<int> weight_of_, bias_of_;        ///< per layer: param index or -1
   std::vector<std::vector<float>> act_, post_;  ///< per layer
   std::vector<std::vector<float>> grad_;        ///< per layer: d loss / d activation
-  std::vector<std::vector<int32_t>> argmax_;    ///< max-pool winners
+  std::vector<std::vector<Winner>> argmax_;     ///< max-pool winners (window offsets)
   std::vector<float> scratch_, carry_;          ///< reused by backward
   std::vector<double> fwd_s_, bwd_s_;
   std::vector<std::vector<float>> mask_;  ///< dropout masks of the last forward
@@ -140,10 +146,12 @@ class Network {
   // flatten's input) and gradients already consumed go back to spare_ and are reused
   std::vector<int> consumers_, last_use_;
   std::vector<bool> keep_;
-  std::vector<int> fused_into_;
-  std::vector<bool> recompute_;
-  bool forward_only_ = false;  ///< cells whose output/states backward regenerates
-  void plan_recompute();       ///< per layer: the conv that computes this max-pool, or -1
+  std::vector<int> fused_into_;   ///< per layer: the conv that computes this max-pool, or -1
+  std::vector<bool> recompute_;  ///< cells whose output/states backward regenerates
+  bool forward_only_ = false;
+  /// After its consumers' forward: whether backward can do without a layer's output (a
+  /// cell's is then recomputed by its own backward; the input's is not needed at all).
+  bool recomputable(int layer) const;
   std::vector<std::vector<float>> spare_;
   void plan_memory();
   std::vector<float> acquire(size_t size);

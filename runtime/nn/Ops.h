@@ -24,19 +24,23 @@ void linear_forward_events(const Events &ev, const float *wt, const float *b, fl
 void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
                      float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev = nullptr);
 
+/// Expands one sample's winners [C][OH][OW] into indices into its input [C][H][W] (-1: none).
+void winner_indices(const Winner *winners, int32_t *index, int64_t C, int64_t H, int64_t W,
+                    int64_t k, int64_t s, int64_t p);
+
 /// A max-pool (kernel = stride, no padding) fused into the conv before it: the conv writes
 /// only the pooled output and each pooled value's winner (an index into one sample's conv
 /// output, as maxpool_forward records it), so the conv output never exists in memory.
 struct FusedPool {
   int64_t kernel = 0;
   float *y = nullptr;         ///< [rows][Cout][PH][PW]
-  int32_t *argmax = nullptr;  ///< same shape; null: not recorded (forward only)
+  Winner *argmax = nullptr;  ///< same shape; null: not recorded (forward only)
 };
 /// Backward of a fused conv + max-pool: the gradient w.r.t. the pooled output.
 struct FusedPoolGrad {
   int64_t kernel = 0;
   const float *g_y = nullptr;
-  const int32_t *argmax = nullptr;
+  const Winner *argmax = nullptr;
 };
 
 /// Dense convolution: im2col of a block of samples and one GEMM per block. With `pool`,
@@ -57,14 +61,13 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
                      const FusedPoolGrad *pool = nullptr);
 
 /// Max-pools one sample x [C][H][W] (kernel k, stride s, padding p) into y, recording each
-/// output's winner (an index into x; the first maximum in window order; -1 if none) unless
-/// argmax is null.
-void maxpool_sample(const float *x, float *y, int32_t *argmax, int64_t C, int64_t H, int64_t W,
+/// output's winner (the first maximum in window order) unless argmax is null.
+void maxpool_sample(const float *x, float *y, Winner *argmax, int64_t C, int64_t H, int64_t W,
                     int64_t k, int64_t s, int64_t p);
 /// argmax: [rows][outputs] winners for the backward pass, or null (forward only).
-void maxpool_forward(const float *x, float *y, int32_t *argmax, int64_t rows,
+void maxpool_forward(const float *x, float *y, Winner *argmax, int64_t rows,
                      const std::vector<int64_t> &in_shape, const LayerSpec &l);
-void maxpool_backward(const float *g_y, float *g_x, const std::vector<int32_t> &argmax,
+void maxpool_backward(const float *g_y, float *g_x, const std::vector<Winner> &argmax,
                       int64_t rows, const std::vector<int64_t> &in_shape, const LayerSpec &l);
 void avgpool_forward(const float *x, float *y, int64_t rows, const std::vector<int64_t> &in_shape,
                      const LayerSpec &l);

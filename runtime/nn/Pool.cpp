@@ -1,8 +1,9 @@
 // Pool.cpp — max and average pooling, forward and backward, rows split between threads.
 // Max pooling records each output's winning input (the first maximum in window order) for
-// the backward pass.
+// the backward pass, as a one-byte offset in its window.
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 #include "Ops.h"
 #include "Parallel.h"
@@ -24,19 +25,18 @@ Window window(const std::vector<int64_t> &in, const LayerSpec &l) {
 }
 
 /// The common 2x2, stride 2, no padding case without bounds checks.
-void maxpool_2x2(const float *x, float *y, int32_t *argmax, const Window &g) {
+void maxpool_2x2(const float *x, float *y, Winner *argmax, const Window &g) {
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t oy = 0; oy < g.OH; ++oy) {
       const float *top = x + (c * g.H + 2 * oy) * g.W, *bottom = top + g.W;
-      int32_t base = static_cast<int32_t>((c * g.H + 2 * oy) * g.W);
       float *out = y + (c * g.OH + oy) * g.OW;
-      int32_t *arg = argmax + (c * g.OH + oy) * g.OW;
+      Winner *arg = argmax + (c * g.OH + oy) * g.OW;
       for (int64_t ox = 0; ox < g.OW; ++ox) {
         float best = top[2 * ox];
-        int32_t at = base + static_cast<int32_t>(2 * ox);
-        if (top[2 * ox + 1] > best) best = top[2 * ox + 1], at = base + 2 * ox + 1;
-        if (bottom[2 * ox] > best) best = bottom[2 * ox], at = base + g.W + 2 * ox;
-        if (bottom[2 * ox + 1] > best) best = bottom[2 * ox + 1], at = base + g.W + 2 * ox + 1;
+        Winner at = 0;
+        if (top[2 * ox + 1] > best) best = top[2 * ox + 1], at = 1;
+        if (bottom[2 * ox] > best) best = bottom[2 * ox], at = 2;
+        if (bottom[2 * ox + 1] > best) best = bottom[2 * ox + 1], at = 3;
         out[ox] = best;
         arg[ox] = at;
       }
@@ -45,10 +45,25 @@ void maxpool_2x2(const float *x, float *y, int32_t *argmax, const Window &g) {
 
 }  // namespace
 
-void maxpool_sample(const float *x, float *y, int32_t *argmax, int64_t C, int64_t H, int64_t W,
+void winner_indices(const Winner *winners, int32_t *index, int64_t C, int64_t H, int64_t W,
                     int64_t k, int64_t s, int64_t p) {
+  const int64_t OH = (H + 2 * p - k) / s + 1, OW = (W + 2 * p - k) / s + 1;
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t oy = 0; oy < OH; ++oy)
+      for (int64_t ox = 0; ox < OW; ++ox) {
+        const int64_t o = (c * OH + oy) * OW + ox;
+        const Winner w = winners[o];
+        index[o] = w == kNoWinner ? -1
+                                  : static_cast<int32_t>((c * H + oy * s - p + w / k) * W +
+                                                         ox * s - p + w % k);
+      }
+}
+
+void maxpool_sample(const float *x, float *y, Winner *argmax, int64_t C, int64_t H, int64_t W,
+                    int64_t k, int64_t s, int64_t p) {
+  if (k * k >= kNoWinner) throw std::invalid_argument("max-pool kernel too large (K*K >= 255)");
   Window g{C, H, W, k, s, p, (H + 2 * p - k) / s + 1, (W + 2 * p - k) / s + 1};
-  thread_local std::vector<int32_t> unused;  // winners nobody will read (forward-only)
+  thread_local std::vector<Winner> unused;  // winners nobody will read (forward-only)
   if (!argmax) {
     unused.resize(g.out_size());
     argmax = unused.data();
@@ -61,13 +76,13 @@ void maxpool_sample(const float *x, float *y, int32_t *argmax, int64_t C, int64_
     for (int64_t oy = 0; oy < g.OH; ++oy)
       for (int64_t ox = 0; ox < g.OW; ++ox) {
         float best = -std::numeric_limits<float>::infinity();
-        int32_t where = -1;
+        Winner where = kNoWinner;
         for (int64_t ky = 0; ky < g.K; ++ky)
           for (int64_t kx = 0; kx < g.K; ++kx) {
             int64_t iy = oy * g.S - g.P + ky, ix = ox * g.S - g.P + kx;
             if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
-            int32_t at = static_cast<int32_t>((c * g.H + iy) * g.W + ix);
-            if (x[at] > best) best = x[at], where = at;
+            const float v = x[(c * g.H + iy) * g.W + ix];
+            if (v > best) best = v, where = static_cast<Winner>(ky * g.K + kx);
           }
         int64_t o = (c * g.OH + oy) * g.OW + ox;
         y[o] = best;
@@ -75,7 +90,7 @@ void maxpool_sample(const float *x, float *y, int32_t *argmax, int64_t C, int64_
       }
 }
 
-void maxpool_forward(const float *x, float *y, int32_t *arg_all, int64_t rows,
+void maxpool_forward(const float *x, float *y, Winner *arg_all, int64_t rows,
                      const std::vector<int64_t> &in, const LayerSpec &l) {
   const Window g = window(in, l);
   const int64_t out_size = g.out_size(), in_size = g.in_size();
@@ -86,15 +101,18 @@ void maxpool_forward(const float *x, float *y, int32_t *arg_all, int64_t rows,
   });
 }
 
-void maxpool_backward(const float *g_y, float *g_x, const std::vector<int32_t> &argmax,
+void maxpool_backward(const float *g_y, float *g_x, const std::vector<Winner> &argmax,
                       int64_t rows, const std::vector<int64_t> &in, const LayerSpec &l) {
   const Window g = window(in, l);
   const int64_t out_size = g.out_size(), in_size = g.in_size();
   parallel_for(rows, 8, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r)
+    thread_local std::vector<int32_t> index;
+    index.resize(out_size);
+    for (int64_t r = r0; r < r1; ++r) {
+      winner_indices(argmax.data() + r * out_size, index.data(), g.C, g.H, g.W, g.K, g.S, g.P);
       for (int64_t k = 0; k < out_size; ++k)
-        if (argmax[r * out_size + k] >= 0)
-          g_x[r * in_size + argmax[r * out_size + k]] += g_y[r * out_size + k];
+        if (index[k] >= 0) g_x[r * in_size + index[k]] += g_y[r * out_size + k];
+    }
   });
 }
 
