@@ -146,7 +146,7 @@ class Network {
   // flatten's input) and gradients already consumed go back to spare_ and are reused
   std::vector<int> consumers_, last_use_;
   std::vector<bool> keep_;
-  std::vector<int> fused_into_;   ///< per layer: the conv that computes this max-pool, or -1
+  std::vector<int> fused_into_;  ///< per layer: the conv that computes this max-pool, or -1
   std::vector<bool> recompute_;  ///< cells whose output/states backward regenerates
   bool forward_only_ = false;
   /// After its consumers' forward: whether backward can do without a layer's output (a

@@ -33,7 +33,7 @@ void winner_indices(const Winner *winners, int32_t *index, int64_t C, int64_t H,
 /// output, as maxpool_forward records it), so the conv output never exists in memory.
 struct FusedPool {
   int64_t kernel = 0;
-  float *y = nullptr;         ///< [rows][Cout][PH][PW]
+  float *y = nullptr;        ///< [rows][Cout][PH][PW]
   Winner *argmax = nullptr;  ///< same shape; null: not recorded (forward only)
 };
 /// Backward of a fused conv + max-pool: the gradient w.r.t. the pooled output.
@@ -67,8 +67,8 @@ void maxpool_sample(const float *x, float *y, Winner *argmax, int64_t C, int64_t
 /// argmax: [rows][outputs] winners for the backward pass, or null (forward only).
 void maxpool_forward(const float *x, float *y, Winner *argmax, int64_t rows,
                      const std::vector<int64_t> &in_shape, const LayerSpec &l);
-void maxpool_backward(const float *g_y, float *g_x, const std::vector<Winner> &argmax,
-                      int64_t rows, const std::vector<int64_t> &in_shape, const LayerSpec &l);
+void maxpool_backward(const float *g_y, float *g_x, const std::vector<Winner> &argmax, int64_t rows,
+                      const std::vector<int64_t> &in_shape, const LayerSpec &l);
 void avgpool_forward(const float *x, float *y, int64_t rows, const std::vector<int64_t> &in_shape,
                      const LayerSpec &l);
 void avgpool_backward(const float *g_y, float *g_x, int64_t rows,

@@ -53,9 +53,10 @@ void winner_indices(const Winner *winners, int32_t *index, int64_t C, int64_t H,
       for (int64_t ox = 0; ox < OW; ++ox) {
         const int64_t o = (c * OH + oy) * OW + ox;
         const Winner w = winners[o];
-        index[o] = w == kNoWinner ? -1
-                                  : static_cast<int32_t>((c * H + oy * s - p + w / k) * W +
-                                                         ox * s - p + w % k);
+        index[o] =
+            w == kNoWinner
+                ? -1
+                : static_cast<int32_t>((c * H + oy * s - p + w / k) * W + ox * s - p + w % k);
       }
 }
 
@@ -101,8 +102,8 @@ void maxpool_forward(const float *x, float *y, Winner *arg_all, int64_t rows,
   });
 }
 
-void maxpool_backward(const float *g_y, float *g_x, const std::vector<Winner> &argmax,
-                      int64_t rows, const std::vector<int64_t> &in, const LayerSpec &l) {
+void maxpool_backward(const float *g_y, float *g_x, const std::vector<Winner> &argmax, int64_t rows,
+                      const std::vector<int64_t> &in, const LayerSpec &l) {
   const Window g = window(in, l);
   const int64_t out_size = g.out_size(), in_size = g.in_size();
   parallel_for(rows, 8, [&](int64_t r0, int64_t r1) {
