@@ -3,112 +3,12 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
 #include <map>
 #include <stdexcept>
 
+#include "CudaExpr.h"
+
 namespace snnc::backends {
-namespace {
-
-/// C++ spelling of a double that reads back exactly.
-std::string literal(double v) {
-  if (std::isinf(v)) return v > 0 ? "INFINITY" : "(-INFINITY)";
-  std::string s = ir::format_number(v);
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
-  return v < 0 ? "(" + s + ")" : s;
-}
-
-class ExprPrinter {
- public:
-  /// names: IR name -> C++ expression; matrices: propagator name -> (offset, columns)
-  std::map<std::string, std::string> names;
-  std::map<std::string, std::pair<int, int>> matrices;
-
-  std::string print(const ir::ExprPtr &e) const {
-    using ir::ExprKind;
-    using ir::Op;
-    switch (e->kind) {
-      case ExprKind::Number:
-        return literal(e->value);
-      case ExprKind::Var: {
-        auto it = names.find(e->name);
-        if (it == names.end()) throw std::logic_error("cuda: unbound name '" + e->name + "'");
-        return it->second;
-      }
-      case ExprKind::Index: {
-        auto [offset, cols] = matrices.at(e->name);
-        return fmt::format("derived[{}]", offset + e->row * cols + e->col);
-      }
-      case ExprKind::Unary:
-        return e->op == Op::Neg ? "(-" + print(e->args[0]) + ")"
-                                : "(double)(" + print(e->args[0]) + " == 0.0)";
-      case ExprKind::Select:
-        return "(" + print(e->args[0]) + " != 0.0 ? " + print(e->args[1]) + " : " +
-               print(e->args[2]) + ")";
-      case ExprKind::Call:
-        return call(*e);
-      case ExprKind::Binary:
-        break;
-    }
-    std::string a = print(e->args[0]), b = print(e->args[1]);
-    switch (e->op) {
-      case Op::Add:
-        return "(" + a + " + " + b + ")";
-      case Op::Sub:
-        return "(" + a + " - " + b + ")";
-      case Op::Mul:
-        return "(" + a + " * " + b + ")";
-      case Op::Div:
-        return "(" + a + " / " + b + ")";
-      case Op::Pow:
-        return "pow(" + a + ", " + b + ")";
-      case Op::Lt:
-        return "(double)(" + a + " < " + b + ")";
-      case Op::Le:
-        return "(double)(" + a + " <= " + b + ")";
-      case Op::Gt:
-        return "(double)(" + a + " > " + b + ")";
-      case Op::Ge:
-        return "(double)(" + a + " >= " + b + ")";
-      case Op::Eq:
-        return "(double)(" + a + " == " + b + ")";
-      case Op::Ne:
-        return "(double)(" + a + " != " + b + ")";
-      case Op::And:
-        return "(double)(" + a + " != 0.0 && " + b + " != 0.0)";
-      case Op::Or:
-        return "(double)(" + a + " != 0.0 || " + b + " != 0.0)";
-      default:
-        throw std::logic_error("cuda: bad operator");
-    }
-  }
-
- private:
-  std::string call(const ir::Expr &e) const {
-    std::vector<std::string> a;
-    for (const auto &x : e.args) a.push_back(print(x));
-    const std::string &f = e.name;
-    if (f == "abs") return "fabs(" + a[0] + ")";
-    if (f == "min") return "fmin(" + a[0] + ", " + a[1] + ")";
-    if (f == "max") return "fmax(" + a[0] + ", " + a[1] + ")";
-    if (f == "clip") return "fmin(fmax(" + a[0] + ", " + a[1] + "), " + a[2] + ")";
-    if (f == "heaviside") return "(double)(" + a[0] + " > 0.0)";
-    if (f == "sigmoid") return "(1.0 / (1.0 + exp(-" + a[0] + ")))";
-    if (f == "uniform" || f == "normal")
-      throw std::runtime_error("cuda: random values are drawn on the host");
-    std::string s = f + "(";
-    for (size_t i = 0; i < a.size(); ++i) s += (i ? ", " : "") + a[i];
-    return s + ")";
-  }
-};
-
-std::string ident(const std::string &s) {
-  std::string out;
-  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-  return out;
-}
-
-}  // namespace
 
 std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
                                   const std::string &source) {
@@ -138,22 +38,22 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
     std::vector<std::string> arrays;
     for (const auto &st : p.states) arrays.push_back(st.name);
     for (const auto &in : p.inputs) arrays.push_back(in.name);
-    for (const auto &a : arrays) args += ", double *__restrict__ " + ident(a) + "_array";
+    for (const auto &a : arrays) args += ", double *__restrict__ " + cuda_ident(a) + "_array";
     args +=
         ", uint8_t *__restrict__ spiked_flags, int32_t *__restrict__ spike_index, "
         "unsigned long long *__restrict__ spike_count, double t";
     out += fmt::format("// population {}: {} neurons of {}\n__global__ void kernel_{}({}) {{\n",
-                       p.name, p.size, p.neuron, ident(p.name), args);
+                       p.name, p.size, p.neuron, cuda_ident(p.name), args);
     out += fmt::format(
         "  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;\n  if (i >= {}) "
         "return;\n",
         p.size);
-    ExprPrinter e;
+    CudaExprPrinter e;
     for (size_t k = 0; k < l.params.size(); ++k)
       if (l.params[k].owner == p.name) {
         out += fmt::format("  [[maybe_unused]] const double {} = params[{}];  // {}\n",
-                           ident(l.params[k].local), k, l.params[k].name);
-        e.names[l.params[k].local] = ident(l.params[k].local);
+                           cuda_ident(l.params[k].local), k, l.params[k].name);
+        e.names[l.params[k].local] = cuda_ident(l.params[k].local);
       }
     out += fmt::format("  [[maybe_unused]] const double dt = params[{}];\n", l.dt_param);
     e.names["dt"] = "dt";
@@ -161,8 +61,8 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
     for (const auto &pr : p.propagators)
       e.matrices[pr.name] = {s.derived, static_cast<int>(pr.vars.size() * 2)};
     for (const auto &a : arrays) {
-      out += fmt::format("  double {} = {}_array[i];\n", ident(a), ident(a));
-      e.names[a] = ident(a);
+      out += fmt::format("  double {} = {}_array[i];\n", cuda_ident(a), cuda_ident(a));
+      e.names[a] = cuda_ident(a);
     }
     out += "  [[maybe_unused]] const double spiked = spiked_flags[i];\n";
     e.names["spiked"] = "spiked";
@@ -170,18 +70,19 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
     for (const auto &st : p.kernel) {
       std::string v = e.print(st.value);
       if (st.kind == ir::Stmt::Let) {
-        out += fmt::format("  const double {} = {};\n", ident(st.name), v);
-        e.names[st.name] = ident(st.name);
+        out += fmt::format("  const double {} = {};\n", cuda_ident(st.name), v);
+        e.names[st.name] = cuda_ident(st.name);
       } else if (st.kind == ir::Stmt::Set) {
-        out += fmt::format("  {} = {};\n", ident(st.name), v);
+        out += fmt::format("  {} = {};\n", cuda_ident(st.name), v);
       } else {
         out += fmt::format("  const double fire = {};\n", v);
         fire = "fire";
       }
     }
-    for (const auto &st : p.states) out += fmt::format("  {0}_array[i] = {0};\n", ident(st.name));
+    for (const auto &st : p.states)
+      out += fmt::format("  {0}_array[i] = {0};\n", cuda_ident(st.name));
     for (const auto &in : p.inputs)
-      out += fmt::format("  {}_array[i] = 0.0;  // inputs last one step\n", ident(in.name));
+      out += fmt::format("  {}_array[i] = 0.0;  // inputs last one step\n", cuda_ident(in.name));
     out += fmt::format("  spiked_flags[i] = {} != 0.0;\n", fire);
     out += fmt::format(
         "  if ({} != 0.0) spike_index[atomicAdd(spike_count, 1ULL)] = (int32_t)i;\n}}\n\n", fire);
@@ -201,7 +102,8 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
         "  const int32_t pre = spike_index[k];\n"
         "  for (int64_t j = row_ptr[pre]; j < row_ptr[pre + 1]; ++j) atomicAdd(&target[col[j]], "
         "{});\n}}\n\n",
-        c.name, c.pre, c.post, c.target, c.pre, ident(c.name), s.weight >= 0 ? "weights[j]" : "w");
+        c.name, c.pre, c.post, c.target, c.pre, cuda_ident(c.name),
+        s.weight >= 0 ? "weights[j]" : "w");
   }
   // ---- current sources ----
   out +=
@@ -256,7 +158,7 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
                         s.flags, s.spikes, counter);
     out += fmt::format("    cudaMemset(counters + {}, 0, sizeof(unsigned long long));\n", counter);
     out += fmt::format("    SNNC_LAUNCH(kernel_{}, ({} + threads - 1) / threads, threads, {});\n",
-                       ident(p.name), p.size, args);
+                       cuda_ident(p.name), p.size, args);
     ++counter;
   }
   out += "    if ((err = cudaGetLastError()) != cudaSuccess) return (int)err;\n";
@@ -271,7 +173,7 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
         "*)buffers[{}], (const int32_t "
         "*)buffers[{}], (double *)buffers[{}], (const int32_t *)buffers[{}], counters + {}, {}, "
         "{});\n",
-        ident(c.name), m.find_population(c.pre)->size, s.row_ptr, s.col,
+        cuda_ident(c.name), m.find_population(c.pre)->size, s.row_ptr, s.col,
         l.populations.at(c.post).vars.at(c.target), l.populations.at(c.pre).spikes, pre, w,
         weights);
   }

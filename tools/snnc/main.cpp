@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "BuildCommand.h"
+#include "CudaCellPrinter.h"
 #include "CudaSimPrinter.h"
 #include "CudaTarget.h"
 #include "Driver.h"
@@ -45,31 +46,57 @@ struct EmitOptions {
 
 /// The trainable models of a file after the autodiff pass: the experiment's model and
 /// twin, or, without an experiment, every layer network with its default arguments.
+/// Empty (with a diagnostic) on error.
+std::vector<ir::Model> differentiated_models(const ast::File &file, const SourceBuffer &buffer,
+                                             DiagnosticEngine &diags, const std::string &name) {
+  std::vector<ir::Model> models;
+  if (!file.experiments.empty()) {
+    auto spec = frontend::lower_experiment(file, name, diags);
+    if (!spec) return {};
+    models.push_back(spec->model);
+    if (spec->compare) models.push_back(*spec->compare);
+    return models;
+  }
+  for (const auto &net : file.networks) {
+    if (net.layers.empty()) continue;
+    auto model = frontend::lower_model(file, net.name, {}, diags, net.loc);
+    if (!model || !ir::differentiate_cells(*model, diags)) return {};
+    ir::optimize_model(*model);
+    models.push_back(std::move(*model));
+  }
+  if (models.empty() && !diags.has_errors())
+    std::cerr << "snnc: error: '" << buffer.name()
+              << "' has no layer network or experiment to differentiate\n";
+  return models;
+}
+
 int emit_grad(const SourceBuffer &buffer, DiagnosticEngine &diags, const std::string &name) {
   auto file = driver::load_checked(buffer, diags);
   if (!file) return 1;
-  if (!file->experiments.empty()) {
-    auto spec = frontend::lower_experiment(*file, name, diags);
-    if (!spec) return 1;
-    std::cout << ir::print(spec->model);
-    if (spec->compare) std::cout << ir::print(*spec->compare);
-    return 0;
-  }
-  bool any = false;
-  for (const auto &net : file->networks) {
-    if (net.layers.empty()) continue;
-    auto model = frontend::lower_model(*file, net.name, {}, diags, net.loc);
-    if (!model || !ir::differentiate_cells(*model, diags)) return 1;
-    ir::optimize_model(*model);
-    std::cout << ir::print(*model);
-    any = true;
-  }
-  if (!any) {
-    std::cerr << "snnc: error: '" << buffer.name()
-              << "' has no layer network or experiment to differentiate\n";
+  auto models = differentiated_models(*file, buffer, diags, name);
+  for (const auto &m : models) std::cout << ir::print(m);
+  return models.empty() ? 1 : 0;
+}
+
+/// `snnc emit --cuda` of a file without a simulation: the cell kernels of its models.
+int emit_cuda_models(const ast::File &file, const SourceBuffer &buffer, DiagnosticEngine &diags,
+                     const std::string &name) {
+  auto models = differentiated_models(file, buffer, diags, name);
+  try {
+    // symbol prefixes: an experiment's twin gets compare_; several networks, their names
+    std::vector<backends::CudaCellModel> list;
+    const bool experiment = !file.experiments.empty();
+    for (size_t i = 0; i < models.size(); ++i) {
+      std::string prefix = experiment ? (i == 0 ? "" : "compare_")
+                                      : (models.size() == 1 ? "" : models[i].name + "_");
+      list.push_back({&models[i], prefix});
+    }
+    if (!models.empty()) std::cout << backends::print_cuda_cells(list, buffer.name());
+  } catch (const std::exception &e) {
+    std::cerr << "snnc: error: " << e.what() << "\n";
     return 1;
   }
-  return 0;
+  return models.empty() ? 1 : 0;
 }
 
 /// `--target cuda`: says which of toolkit, driver and GPU is missing; with all present, that
@@ -96,6 +123,12 @@ int cmd_emit(const EmitOptions &o) {
     return 0;
   }
   if (o.ir_grad) return emit_grad(*buffer, diags, o.sim);
+  if (o.cuda) {  // a file of trainable models (no simulation): their cell kernels
+    auto file = driver::load_checked(*buffer, diags);
+    if (!file) return 1;
+    if (file->simulations.empty() && (!file->experiments.empty() || !file->networks.empty()))
+      return emit_cuda_models(*file, *buffer, diags, o.sim);
+  }
   auto module = driver::load_module(*buffer, diags, o.sim);
   if (!module) return 1;
   if (o.ir) {

@@ -1,0 +1,215 @@
+// The CUDA backend's cell kernels checked without a GPU: the CUDA source `snnc emit --cuda`
+// prints for a small CSNN (conv + pool, three kinds of spiking cells with different
+// surrogates, one with two states) and for its ReLU twin is compiled with the host compiler
+// against backends/cuda/snnc_cuda_shim.h (each grid runs thread after thread) and its
+// launchers replace the LLVM scan kernels in the executor. One training step (forward,
+// spike-count and membrane losses, backward) must give the same outputs, loss and parameter
+// gradients as the LLVM kernels.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "CudaCellPrinter.h"
+#include "Loss.h"
+#include "LowerModel.h"
+#include "ModelCompiler.h"
+#include "Network.h"
+#include "Parser.h"
+#include "Rng.h"
+#include "Sema.h"
+#include "passes/Autodiff.h"
+#include "passes/FuseConvPool.h"
+
+using namespace snnc;
+using namespace snnc::rt::nn;
+
+namespace {
+
+const char *kSource = R"(
+neuron Leaky(beta: real = 0.9, threshold: real = 1.0) {
+  state mem: real = 0
+  update { mem = beta * mem + I - spiked * threshold }
+  spike when mem > threshold surrogate fast_sigmoid(slope = 25)
+}
+neuron ALIF(beta: real = 0.95, rho: real = 0.9, b0: real = 0.2, gamma: real = 1.8) {
+  state mem: real = 0
+  state a: real = 0
+  update { a = rho * a + (1 - rho) * spiked
+           mem = beta * mem + (1 - beta) * I - spiked * (b0 + gamma * a) }
+  spike when mem > b0 + gamma * a surrogate triangle(width = 0.5)
+}
+neuron Soft(beta: real = 0.85, threshold: real = 0.4) {
+  state mem: real = 0
+  update { mem = beta * mem + I - spiked * threshold }
+  spike when mem > threshold surrogate arctan(alpha = 2)
+}
+neuron ReLU { output = max(I, 0) }
+neuron Identity { output = I }
+network Net {
+  input x: [1, 12, 12]
+  c = x |> conv2d(4, kernel = 3) |> maxpool(2) |> Leaky(beta = 0.8, threshold = 0.3)
+  h = c |> flatten |> linear(24) |> ALIF
+  output y = h |> linear(4) |> Soft
+}
+network Twin {
+  input x: [1, 12, 12]
+  c = x |> conv2d(4, kernel = 3) |> maxpool(2) |> ReLU
+  h = c |> flatten |> linear(24) |> ReLU
+  output y = h |> linear(4) |> Identity
+}
+)";
+
+using CudaForward = int (*)(const float *, float *, float *, int64_t, int64_t, int64_t);
+using CudaBackward = int (*)(const float *, const float *, const float *, const float *,
+                             const float *, float *, float *, int64_t, int64_t, int64_t);
+
+// The executor takes plain function pointers; these adapters call the launcher of slot K
+// and record any CUDA error (they run on the executor's threads).
+CudaForward g_forward[4];
+CudaBackward g_backward[4];
+std::atomic<int> g_error{0};
+
+template <int K>
+void forward_adapter(const float *I, float *out, float *post, int64_t T, int64_t N, int64_t ld) {
+  if (int e = g_forward[K](I, out, post, T, N, ld)) g_error = e;
+}
+template <int K>
+void backward_adapter(const float *I, const float *out, const float *post, const float *g_out,
+                      const float *g_post, float *g_I, float *carry, int64_t T, int64_t N,
+                      int64_t ld) {
+  if (int e = g_backward[K](I, out, post, g_out, g_post, g_I, carry, T, N, ld)) g_error = e;
+}
+constexpr CellForward kForwardAdapters[] = {forward_adapter<0>, forward_adapter<1>,
+                                            forward_adapter<2>, forward_adapter<3>};
+constexpr CellBackward kBackwardAdapters[] = {backward_adapter<0>, backward_adapter<1>,
+                                              backward_adapter<2>, backward_adapter<3>};
+
+ir::Model lower(const std::string &network) {
+  auto buf = std::make_shared<SourceBuffer>("cells.snn", kSource);
+  DiagnosticEngine diags(buf);
+  auto file = frontend::parse_file(*buf, diags);
+  EXPECT_TRUE(file && frontend::check(*file, diags));
+  auto model = frontend::lower_model(*file, network, {}, diags);
+  EXPECT_TRUE(model && ir::differentiate_cells(*model, diags));
+  ir::optimize_model(*model);
+  return *model;
+}
+
+struct Step {
+  std::vector<float> out, post;
+  double loss = 0;
+  std::vector<std::vector<float>> grads;
+};
+
+/// One training step; with `cuda_library`, its launchers (symbols prefixed `prefix`) replace
+/// the LLVM kernels of the cell layers.
+Step train_step(const backends::CompiledModel &compiled, void *cuda_library,
+                const std::string &prefix, bool membrane_loss) {
+  std::vector<LayerSpec> layers = compiled.layers();
+  int slot = 0;
+  if (cuda_library)
+    for (auto &l : layers) {
+      if (l.kind != LayerSpec::Cell) continue;
+      const std::string id = prefix + l.name;
+      g_forward[slot] =
+          reinterpret_cast<CudaForward>(dlsym(cuda_library, ("snnc_cuda_cell_fwd_" + id).c_str()));
+      g_backward[slot] =
+          reinterpret_cast<CudaBackward>(dlsym(cuda_library, ("snnc_cuda_cell_bwd_" + id).c_str()));
+      EXPECT_TRUE(g_forward[slot] && g_backward[slot]) << id;
+      l.forward = kForwardAdapters[slot];
+      l.backward = kBackwardAdapters[slot];
+      ++slot;
+    }
+  Network net(layers, compiled.output());
+  net.init_params(5);
+  net.set_training(true, 1);
+  const int64_t T = 6, B = 3, K = net.features(net.output());
+  std::vector<float> x(T * B * net.features(0));
+  rt::Rng rng(3, 1);
+  for (float &v : x) v = rng.uniform() < 0.3 ? 1.f : 0.f;
+  const int32_t labels[B] = {0, 3, 1};
+  Step s;
+  s.out = net.forward(x.data(), T, B);
+  s.post = net.post_state(net.output());
+  const int64_t S = layers[net.output()].states;
+  LossResult r = membrane_loss ? membrane_mse_loss(s.post, labels, T, B, K, S, 1.0, 0.0)
+                               : mse_count_loss(s.out, labels, T, B, K, 0.8, 0.2);
+  s.loss = r.loss;
+  net.zero_grad();
+  net.backward(r.grad.data(), membrane_loss ? r.state_grad.data() : nullptr);
+  for (const auto &p : net.params()) s.grads.push_back(p.grad);
+  return s;
+}
+
+/// Largest difference relative to the tensor's largest magnitude.
+double relative_error(const std::vector<float> &a, const std::vector<float> &b) {
+  EXPECT_EQ(a.size(), b.size());
+  double scale = 1e-12, worst = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    scale = std::max(scale, std::abs(static_cast<double>(b[i])));
+    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - b[i]));
+  }
+  return worst / scale;
+}
+
+class CudaCells : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    models_ = {lower("Net"), lower("Twin")};
+    dir_ = std::filesystem::temp_directory_path() / ("snnc_cuda_cells_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    const std::string cu = (dir_ / "cells.cu").string(), so = (dir_ / "cells.so").string();
+    std::ofstream(cu) << backends::print_cuda_cells({{&models_[0], ""}, {&models_[1], "twin_"}},
+                                                    "cells.snn");
+    const std::string cmd = std::string("c++") +
+                            " -std=c++17 -O1 -ffp-contract=off -fPIC -shared -DSNNC_CUDA_SHIM "
+                            "-I" SNNC_SOURCE_DIR "/backends/cuda -x c++ " +
+                            cu + " -o " + so;
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    library_ = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+    ASSERT_TRUE(library_) << dlerror();
+  }
+  void TearDown() override {
+    if (library_) dlclose(library_);
+    std::filesystem::remove_all(dir_);
+  }
+  std::vector<ir::Model> models_;
+  std::filesystem::path dir_;
+  void *library_ = nullptr;
+};
+
+void expect_same_step(const Step &cuda, const Step &cpu) {
+  EXPECT_EQ(g_error.load(), 0);
+  double activity = 0;
+  for (float v : cpu.out) activity += std::abs(v);
+  EXPECT_GT(activity, 0) << "the comparison needs output activity";
+  EXPECT_LE(relative_error(cuda.out, cpu.out), 1e-6);
+  EXPECT_LE(relative_error(cuda.post, cpu.post), 1e-5);
+  EXPECT_NEAR(cuda.loss, cpu.loss, 1e-6 * std::max(1.0, std::abs(cpu.loss)));
+  ASSERT_EQ(cuda.grads.size(), cpu.grads.size());
+  for (size_t p = 0; p < cpu.grads.size(); ++p)
+    EXPECT_LE(relative_error(cuda.grads[p], cpu.grads[p]), 1e-4) << "parameter " << p;
+}
+
+TEST_F(CudaCells, SpikingTrainingStepMatchesTheLLVMKernels) {
+  backends::CompiledModel compiled(models_[0]);
+  for (bool membrane : {false, true}) {
+    Step cpu = train_step(compiled, nullptr, "", membrane);
+    Step cuda = train_step(compiled, library_, "", membrane);
+    SCOPED_TRACE(membrane ? "membrane MSE loss (gradient on the state)" : "spike-count MSE");
+    expect_same_step(cuda, cpu);
+  }
+}
+
+TEST_F(CudaCells, ReLUTwinTrainingStepMatchesTheLLVMKernels) {
+  backends::CompiledModel compiled(models_[1]);
+  Step cpu = train_step(compiled, nullptr, "", false);
+  Step cuda = train_step(compiled, library_, "twin_", false);
+  expect_same_step(cuda, cpu);
+}
+
+}  // namespace
