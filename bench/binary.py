@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Standalone-binary benchmark: builds the seed CSNN from a checkpoint with `snnc build` and
 reports the binary's size, its cold start to the first prediction (one PGM image: process
-start, weights, one inference) and its throughput on the MNIST test set. Prints JSON with
+start, weights, one inference), its batch-1 latency (--batch 1, 200 images) and its
+throughput on the MNIST test set (batches of 128). Prints JSON with
 median, min and max over --repeats runs.
 
 usage: python3 bench/binary.py --weights CKPT.safetensors [--snnc build/bin/snnc] [--repeats 5]
@@ -53,9 +54,15 @@ def main():
             j = json.loads(out)
             per_image.append(j["seconds"] / 1000)
             accuracy = j["accuracy"]
+        latency = []  # one image per forward pass (the process start is not counted)
+        for _ in range(args.repeats):
+            out = subprocess.run([exe, "--json", "--batch", "1", "--limit", "200", images], check=True,
+                                 capture_output=True, text=True).stdout
+            latency.append(json.loads(out)["seconds"] / 200)
         result = {"benchmark": "standalone binary (seed CSNN)", "size_bytes": os.path.getsize(exe),
                   "cold_start_to_first_prediction_s": stats(cold),
                   "seconds_per_image_batched": stats(per_image),
+                  "latency_batch1_s": stats(latency),
                   "accuracy_first_1000": accuracy, "repeats": args.repeats}
     json.dump(result, sys.stdout, indent=2)
     print()

@@ -205,6 +205,21 @@ bool is_pgm(const std::string &path) {
   return m[0] == 'P' && m[1] == '5';
 }
 
+/// A whole number of at least `least` given to `option`, or a clear error.
+int64_t count_option(const std::string &option, const std::string &text, int64_t least) {
+  size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception &) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || v < least)
+    throw std::runtime_error("option " + option + " needs a whole number >= " +
+                             std::to_string(least) + ", not '" + text + "'");
+  return v;
+}
+
 void usage(const char *argv0, const json &plan) {
   std::printf(
       "%s — a spiking network compiled by snnc (network %s, %s encoding over %lld steps).\n\n"
@@ -219,6 +234,8 @@ void usage(const char *argv0, const json &plan) {
       "  --json            print one JSON object instead of text\n"
       "  --weights FILE    use these weights (safetensors) instead of the embedded ones\n"
       "  --limit N         use at most N images\n"
+      "  --batch N         images per forward pass (default 128, as snnc run evaluates; with\n"
+      "                    rate encoding another size draws other spike trains)\n"
       "  --help            this text\n",
       argv0, plan["network"].get<std::string>().c_str(), plan["encoder"].get<std::string>().c_str(),
       static_cast<long long>(plan["steps"].get<int64_t>()), argv0,
@@ -233,7 +250,7 @@ int main(int argc, char **argv) {
     std::vector<std::string> inputs;
     std::string labels_path, weights_path;
     bool counts = false, as_json = false;
-    int64_t limit = -1;
+    int64_t limit = -1, batch = nn::kPredictBatch;
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
       auto value = [&]() -> std::string {
@@ -252,7 +269,9 @@ int main(int argc, char **argv) {
       else if (a == "--json")
         as_json = true;
       else if (a == "--limit")
-        limit = std::stoll(value());
+        limit = count_option(a, value(), 0);
+      else if (a == "--batch")
+        batch = count_option(a, value(), 1);
       else if (a.rfind("--", 0) == 0)
         throw std::runtime_error("unknown option " + a + " (see --help)");
       else
@@ -311,7 +330,8 @@ int main(int argc, char **argv) {
                                     s += y[(t * b + k) * K + c];
                                   class_counts.push_back(s);
                                 }
-                            });
+                            },
+                            batch);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::vector<int32_t> labels;
     if (!labels_path.empty()) {

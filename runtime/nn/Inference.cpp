@@ -1,6 +1,7 @@
 // Inference.cpp — encoders and the batched prediction loop.
 #include "Inference.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "Loss.h"
@@ -30,7 +31,7 @@ void encode(const float *images, int64_t B, int64_t F, const EncoderSpec &e, Rng
 
 std::vector<int32_t> predict(Network &net, const float *images, int64_t count, const EncoderSpec &e,
                              uint64_t seed, bool by_membrane,
-                             const std::function<void(int64_t)> &after_batch) {
+                             const std::function<void(int64_t)> &after_batch, int64_t batch) {
   int64_t F = net.features(0), K = net.features(net.output());
   Rng rng(seed, 9001);
   std::vector<float> x;
@@ -46,8 +47,9 @@ std::vector<int32_t> predict(Network &net, const float *images, int64_t count, c
       net.trim();
     }
   } forward_only(net);
-  for (int64_t begin = 0; begin < count; begin += kPredictBatch) {
-    int64_t b = std::min<int64_t>(kPredictBatch, count - begin);
+  batch = std::max<int64_t>(batch, 1);
+  for (int64_t begin = 0; begin < count; begin += batch) {
+    int64_t b = std::min<int64_t>(batch, count - begin);
     encode(images + begin * F, b, F, e, rng, x);
     const auto &y = net.forward(x.data(), e.steps, b);
     auto pred = by_membrane ? predict_by_max_membrane(net.post_state(net.output()), e.steps, b, K,

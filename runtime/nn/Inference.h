@@ -25,12 +25,14 @@ void encode(const float *images, int64_t B, int64_t F, const EncoderSpec &e, Rng
 /// evaluation under ~100 MiB of activations).
 constexpr int64_t kPredictBatch = 128;
 
-/// Predicts `count` images [count][F] in batches of kPredictBatch, encoding with the stream
-/// (seed, 9001).
+/// Predicts `count` images [count][F] in batches of `batch` (kPredictBatch by default: what
+/// `snnc run` evaluates with; a rate encoder's draws depend on the batch size), encoding with
+/// the stream (seed, 9001).
 /// `by_membrane` decodes by the largest output membrane, else by the most output spikes.
 /// `after_batch` (optional) sees the network after each batch's forward pass.
 std::vector<int32_t> predict(Network &net, const float *images, int64_t count, const EncoderSpec &e,
                              uint64_t seed, bool by_membrane,
-                             const std::function<void(int64_t batch_size)> &after_batch = {});
+                             const std::function<void(int64_t batch_size)> &after_batch = {},
+                             int64_t batch = kPredictBatch);
 
 }  // namespace snnc::rt::nn
