@@ -115,12 +115,15 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
   out +=
       "// Advances the network by `count` steps from `first`. `buffers` are device pointers in "
       "the\n"
-      "// SimLayout order; `host_index` is a host array as large as the largest population.\n"
+      "// SimLayout order; `host_index` (int32) and `host_values` (double) are host arrays as "
+      "large\n"
+      "// as the largest population; `params`, `derived` and `counters` live on the device.\n"
       "extern \"C\" int snnc_cuda_run(const double *params, const double *host_params, const "
       "double *derived,\n"
       "                              void **buffers, snnc_rt_ctx *rt, int64_t first, int64_t "
       "count,\n"
-      "                              int32_t *host_index, unsigned long long *counters) {\n"
+      "                              int32_t *host_index, unsigned long long *counters,\n"
+      "                              double *host_values) {\n"
       "  const int threads = 256;\n"
       "  cudaError_t err = cudaSuccess;\n";
   out += fmt::format("  const double dt = host_params[{}];\n", l.dt_param);
@@ -156,12 +159,25 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
       args += fmt::format(", (double *)buffers[{}]", s.vars.at(in.name));
     args += fmt::format(", (uint8_t *)buffers[{}], (int32_t *)buffers[{}], counters + {}, t",
                         s.flags, s.spikes, counter);
-    out += fmt::format("    cudaMemset(counters + {}, 0, sizeof(unsigned long long));\n", counter);
+    out += fmt::format(
+        "    if ((err = cudaMemset(counters + {}, 0, sizeof(unsigned long long))) != cudaSuccess) "
+        "return (int)err;\n",
+        counter);
     out += fmt::format("    SNNC_LAUNCH(kernel_{}, ({} + threads - 1) / threads, threads, {});\n",
                        cuda_ident(p.name), p.size, args);
     ++counter;
   }
   out += "    if ((err = cudaGetLastError()) != cudaSuccess) return (int)err;\n";
+  int trace = 0;  // recorded states, read before this step's propagation as on the CPU
+  for (const auto &r : m.records) {
+    if (r.kind != ir::Record::Trace) continue;
+    const int64_t n = m.find_population(r.group)->size;
+    out += fmt::format(
+        "    if ((err = cudaMemcpy(host_values, buffers[{}], {} * sizeof(double), "
+        "cudaMemcpyDeviceToHost)) != cudaSuccess) return (int)err;  // record {}.{}\n"
+        "    snnc_rt_trace(rt, {}, step, host_values);\n",
+        l.populations.at(r.group).vars.at(r.var), n, r.group, r.var, trace++);
+  }
   for (const auto &c : m.connections) {
     const ConnectionSlots &s = l.connections.at(c.name);
     int pre = counter_of.at(c.pre);
@@ -197,7 +213,18 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
         "      snnc_rt_spikes(rt, {}, step, host_index, (int64_t)n);\n    }}\n",
         p.name, k, s.spikes, s.group);
   }
-  out += "  }\n  return (int)cudaDeviceSynchronize();\n}\n";
+  out += "  }\n  return (int)cudaDeviceSynchronize();\n}\n\n";
+  out +=
+      "// Device memory for the driver (snnc run --target cuda): allocation, copies, release.\n"
+      "extern \"C\" int snnc_cuda_malloc(void **p, int64_t bytes) {\n"
+      "  *p = nullptr;\n"
+      "  return bytes > 0 ? (int)cudaMalloc(p, (size_t)bytes) : 0;\n}\n"
+      "extern \"C\" int snnc_cuda_upload(void *device, const void *host, int64_t bytes) {\n"
+      "  return bytes > 0 ? (int)cudaMemcpy(device, host, (size_t)bytes, cudaMemcpyHostToDevice) "
+      ": 0;\n}\n"
+      "extern \"C\" int snnc_cuda_free(void *p) { return p ? (int)cudaFree(p) : 0; }\n"
+      "extern \"C\" const char *snnc_cuda_error(int err) { return "
+      "cudaGetErrorString((cudaError_t)err); }\n";
   return out;
 }
 

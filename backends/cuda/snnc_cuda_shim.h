@@ -4,6 +4,7 @@
 // a machine without a GPU. Device memory is host memory here.
 #pragma once
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 #define __global__
@@ -35,6 +36,17 @@ inline cudaError_t cudaMemcpy(void *dst, const void *src, size_t n, cudaMemcpyKi
 inline cudaError_t cudaMemset(void *p, int v, size_t n) {
   std::memset(p, v, n);
   return cudaSuccess;
+}
+inline cudaError_t cudaMalloc(void **p, size_t n) {
+  *p = std::malloc(n);
+  return *p ? cudaSuccess : 2;  // cudaErrorMemoryAllocation
+}
+inline cudaError_t cudaFree(void *p) {
+  std::free(p);
+  return cudaSuccess;
+}
+inline const char *cudaGetErrorString(cudaError_t err) {
+  return err == cudaSuccess ? "no error" : "error (CUDA host shim)";
 }
 inline cudaError_t cudaGetLastError() {
   return cudaSuccess;

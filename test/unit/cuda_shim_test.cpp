@@ -24,18 +24,19 @@ using namespace snnc;
 namespace {
 
 using CudaRun = int (*)(const double *, const double *, const double *, void **, snnc_rt_ctx *,
-                        int64_t, int64_t, int32_t *, unsigned long long *);
+                        int64_t, int64_t, int32_t *, unsigned long long *, double *);
 
 // the adapter below has the signature of a generated run function, so state is global
 CudaRun g_cuda_run = nullptr;
 const double *g_host_params = nullptr;
 std::vector<int32_t> g_index;
+std::vector<double> g_values;
 std::vector<unsigned long long> g_counters;
 
 void run_through_cuda(const double *params, const double *derived, void **buffers, snnc_rt_ctx *rt,
                       int64_t first, int64_t count) {
   int err = g_cuda_run(params, g_host_params, derived, buffers, rt, first, count, g_index.data(),
-                       g_counters.data());
+                       g_counters.data(), g_values.data());
   if (err != 0) throw std::runtime_error("snnc_cuda_run failed: " + std::to_string(err));
 }
 
@@ -77,6 +78,7 @@ void compare_backends(const std::string &example, int64_t steps) {
   int64_t largest = 1;
   for (const auto &g : spec.groups) largest = std::max(largest, g.size);
   g_index.assign(largest, 0);
+  g_values.assign(largest, 0.0);
   g_counters.assign(spec.groups.size(), 0);
   rt::SimFunctions fns = jit.functions();
   fns.run = run_through_cuda;
@@ -92,6 +94,13 @@ void compare_backends(const std::string &example, int64_t steps) {
     total += cpu.spike_counts[g];
   }
   EXPECT_GT(total, 0) << example << ": the comparison needs some spikes";
+  ASSERT_EQ(cpu.traces.size(), gpu_shim.traces.size()) << example;
+  for (size_t r = 0; r < cpu.traces.size(); ++r) {  // recorded states, step by step
+    ASSERT_EQ(cpu.traces[r].size(), gpu_shim.traces[r].size()) << example << " record " << r;
+    for (size_t k = 0; k < cpu.traces[r].size(); ++k)
+      ASSERT_NEAR(gpu_shim.traces[r][k], cpu.traces[r][k], 1e-9 * (1 + std::abs(cpu.traces[r][k])))
+          << example << " record " << r << " value " << k;
+  }
 }
 
 }  // namespace

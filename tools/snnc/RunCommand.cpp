@@ -12,6 +12,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "CudaSimPrinter.h"
+#include "CudaSimRun.h"
 #include "Driver.h"
 #include "LLVMCodeGen.h"
 #include "Optimize.h"
@@ -94,14 +96,25 @@ int run_simulation(const RunOptions &o) {
     auto tm = backends::host_target_machine();
     backends::optimize_module(*llvm_module, *tm);
     backends::SimJIT jit(std::move(llvm_module), std::move(context));
+    // --target cuda: set-up and initial values from the JIT on the host, the time loop on
+    // the GPU from the CUDA backend's source
+    std::unique_ptr<CudaSimulation> cuda;
+    rt::SimFunctions functions = jit.functions();
+    if (o.target == "cuda") {
+      cuda = std::make_unique<CudaSimulation>(
+          backends::print_cuda_simulation(*module, layout, o.file), spec);
+      functions = cuda->functions(functions, static_cast<int64_t>(params.size()));
+    }
     double compile_s = seconds_since(t0);
 
     bool show = o.progress && !o.quiet && isatty(2) && spec.steps >= 1000;
-    rt::SimResult result = rt::simulate(spec, params, jit.functions(),
+    rt::SimResult result = rt::simulate(spec, params, functions,
                                         show ? rt::ProgressFn(print_progress) : rt::ProgressFn());
     std::string out_dir = o.out_dir.empty() ? "out/" + module->name : o.out_dir;
     rt::write_sim_outputs(spec, result, out_dir);
     nlohmann::json j = summary(*module, spec, result, o.file, compile_s, out_dir);
+    j["target"] = o.target;
+    if (cuda) j["cuda_compiler"] = cuda->compiler();
     std::string json_path = o.summary_json.empty() ? out_dir + "/summary.json" : o.summary_json;
     rt::write_file_atomic(json_path, j.dump(2) + "\n");
 
@@ -109,9 +122,12 @@ int run_simulation(const RunOptions &o) {
       double sim_time = spec.dt * spec.steps;
       std::cout << fmt::format(
           "snnc: simulated '{}' for {:g} s ({} steps of {:g} ms) in {:.3f} s "
-          "(compile {:.3f} s, connectivity {:.3f} s)\n",
+          "(compile {:.3f} s, connectivity {:.3f} s){}\n",
           module->name, sim_time, spec.steps, spec.dt * 1e3, result.run_seconds, compile_s,
-          result.build_seconds);
+          result.build_seconds,
+          !cuda                        ? ""
+          : cuda->compiler() == "nvcc" ? " on the GPU (CUDA, nvcc)"
+                                       : " on the CPU through the CUDA host shim (SNNC_CUDA_SHIM)");
       for (size_t g = 0; g < spec.groups.size(); ++g)
         std::cout << fmt::format("  {:<12} {:>8} neurons {:>10} spikes {:>9.3f} Hz\n",
                                  spec.groups[g].name, spec.groups[g].size, result.spike_counts[g],

@@ -14,6 +14,7 @@ struct RunOptions {
   long long seed = -1;            ///< overrides the simulation's seed when >= 0
   bool quiet = false;
   bool progress = true;
+  std::string target = "cpu";  ///< cpu (LLVM JIT) or cuda (nvcc, GPU; see CudaSimRun.h)
 };
 
 /// Returns the process exit code.

@@ -9,6 +9,7 @@
 #include "BuildCommand.h"
 #include "CudaCellPrinter.h"
 #include "CudaSimPrinter.h"
+#include "CudaSimRun.h"
 #include "CudaTarget.h"
 #include "Driver.h"
 #include "IRParser.h"
@@ -99,16 +100,12 @@ int emit_cuda_models(const ast::File &file, const SourceBuffer &buffer, Diagnost
   return models.empty() ? 1 : 0;
 }
 
-/// `--target cuda`: says which of toolkit, driver and GPU is missing; with all present, that
-/// running generated CUDA code from snnc is not implemented yet (issue 6).
-int cuda_target_error(const std::string &command) {
-  std::string missing = driver::cuda_unavailable();
-  if (!missing.empty())
-    std::cerr << "snnc: error: " << command << " --target cuda: " << missing << "\n";
-  else
-    std::cerr << "snnc: error: " << command
-              << " --target cuda: running on the GPU is not implemented yet; `snnc emit --cuda "
-                 "FILE` prints the CUDA source of a simulation\n";
+/// `--target cuda` where it cannot work: says which of toolkit, driver and GPU is missing,
+/// else `not_yet` (what is not implemented for this command). Exit code 1.
+int cuda_target_error(const std::string &command, const std::string &not_yet) {
+  std::string missing = driver::cuda_shim_requested() ? "" : driver::cuda_unavailable();
+  std::cerr << "snnc: error: " << command
+            << " --target cuda: " << (missing.empty() ? not_yet : missing) << "\n";
   return 1;
 }
 
@@ -349,8 +346,13 @@ int main(int argc, char **argv) {
     if (*check) return cmd_check(check_file);
     if (*emit) return cmd_emit(emit_opts);
     if (*opt) return cmd_opt(opt_file, opt_passes);
-    if (*run && run_target == "cuda") return cuda_target_error("snnc run");
-    if (*build && build_opts.target == "cuda") return cuda_target_error("snnc build");
+    const bool run_cuda = *run && run_target == "cuda";
+    if (run_cuda && !driver::cuda_shim_requested() && !driver::cuda_unavailable().empty())
+      return cuda_target_error("snnc run", "");
+    if (*build && build_opts.target == "cuda")
+      return cuda_target_error("snnc build",
+                               "standalone GPU binaries are not implemented yet; `snnc emit "
+                               "--cuda FILE` prints the model's CUDA cell kernels");
     // commands that need the checked file first
     auto with_file = [](const std::string &path, const auto &command) {
       auto buffer = driver::read_source(path);
@@ -379,7 +381,12 @@ int main(int argc, char **argv) {
         experiment = false;
         for (const auto &e : file->experiments) experiment |= e.name == run_opts.sim;
       }
+      run_opts.target = run_target;
       if (!experiment) return driver::run_simulation(run_opts);
+      if (run_cuda)
+        return cuda_target_error("snnc run",
+                                 "training on the GPU is not implemented yet (simulations run "
+                                 "there); `snnc emit --cuda FILE` prints the cells' CUDA kernels");
       train_opts.file = run_opts.file;
       train_opts.experiment = run_opts.sim;
       train_opts.out_dir = run_opts.out_dir;
