@@ -1,7 +1,8 @@
 // The CUDA backend's cell kernels checked without a GPU: the CUDA source `snnc emit --cuda`
 // prints for a small CSNN (conv + pool, three kinds of spiking cells with different
-// surrogates, one with two states) and for its ReLU twin is compiled with the host compiler
-// against backends/cuda/snnc_cuda_shim.h (each grid runs thread after thread) and its
+// surrogates, one with two states; max and average pooling, padding and stride) and for its
+// ReLU twin is compiled with the host compiler
+// against runtime/cuda/snnc_cuda_shim.h (each grid runs thread after thread) and its
 // launchers replace the LLVM scan kernels in the executor. One training step (forward,
 // spike-count and membrane losses, backward) must give the same outputs, loss and parameter
 // gradients as the LLVM kernels.
@@ -14,6 +15,7 @@
 #include <fstream>
 
 #include "CudaCellPrinter.h"
+#include "DeviceNetwork.h"
 #include "Loss.h"
 #include "LowerModel.h"
 #include "ModelCompiler.h"
@@ -52,13 +54,15 @@ neuron Identity { output = I }
 network Net {
   input x: [1, 12, 12]
   c = x |> conv2d(4, kernel = 3) |> maxpool(2) |> Leaky(beta = 0.8, threshold = 0.3)
-  h = c |> flatten |> linear(24) |> ALIF
+  d = c |> conv2d(6, kernel = 3, padding = 1, stride = 2) |> avgpool(2) |> Leaky(threshold = 0.2)
+  h = d |> flatten |> linear(24) |> ALIF
   output y = h |> linear(4) |> Soft
 }
 network Twin {
   input x: [1, 12, 12]
   c = x |> conv2d(4, kernel = 3) |> maxpool(2) |> ReLU
-  h = c |> flatten |> linear(24) |> ReLU
+  d = c |> conv2d(6, kernel = 3, padding = 1, stride = 2) |> avgpool(2) |> ReLU
+  h = d |> flatten |> linear(24) |> ReLU
   output y = h |> linear(4) |> Identity
 }
 )";
@@ -156,6 +160,45 @@ double relative_error(const std::vector<float> &a, const std::vector<float> &b) 
   return worst / scale;
 }
 
+/// The same step on the device executor (runtime/cuda/DeviceNetwork.cu, built against the
+/// shim) with the shim-compiled cell launchers: every op of the step in CUDA form.
+Step device_step(const backends::CompiledModel &compiled, void *cuda_library,
+                 const std::string &prefix, bool membrane_loss) {
+  const std::vector<LayerSpec> &layers = compiled.layers();
+  std::vector<rt::cuda::DeviceCell> cells(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i].kind != LayerSpec::Cell) continue;
+    const std::string id = prefix + layers[i].name;
+    cells[i].forward = reinterpret_cast<rt::cuda::DeviceCellForward>(
+        dlsym(cuda_library, ("snnc_cuda_cell_fwd_" + id).c_str()));
+    cells[i].backward = reinterpret_cast<rt::cuda::DeviceCellBackward>(
+        dlsym(cuda_library, ("snnc_cuda_cell_bwd_" + id).c_str()));
+  }
+  Network host(layers, compiled.output());  // the parameters, initialised as on the CPU
+  host.init_params(5);
+  rt::cuda::DeviceNetwork device(layers, compiled.output(), cells);
+  device.set_params(host.params());
+  device.set_training(true);
+  const int64_t T = 6, B = 3, K = host.features(host.output());
+  std::vector<float> x(T * B * host.features(0));
+  rt::Rng rng(3, 1);
+  for (float &v : x) v = rng.uniform() < 0.3 ? 1.f : 0.f;
+  const int32_t labels[B] = {0, 3, 1};
+  Step s;
+  s.out = device.forward(x.data(), T, B);
+  s.post = device.output_state();
+  const int64_t S = layers[host.output()].states;
+  LossResult r = membrane_loss ? membrane_mse_loss(s.post, labels, T, B, K, S, 1.0, 0.0)
+                               : mse_count_loss(s.out, labels, T, B, K, 0.8, 0.2);
+  s.loss = r.loss;
+  device.zero_grad();
+  device.backward(r.grad.data(), membrane_loss ? r.state_grad.data() : nullptr);
+  device.get_grads(host.params());
+  for (const auto &p : host.params()) s.grads.push_back(p.grad);
+  EXPECT_GT(device.device_bytes(), 0u);
+  return s;
+}
+
 class CudaCells : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -167,7 +210,7 @@ class CudaCells : public ::testing::Test {
                                                     "cells.snn");
     const std::string cmd = std::string("c++") +
                             " -std=c++17 -O1 -ffp-contract=off -fPIC -shared -DSNNC_CUDA_SHIM "
-                            "-I" SNNC_SOURCE_DIR "/backends/cuda -x c++ " +
+                            "-I" SNNC_SOURCE_DIR "/runtime/cuda -x c++ " +
                             cu + " -o " + so;
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     library_ = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -213,3 +256,17 @@ TEST_F(CudaCells, ReLUTwinTrainingStepMatchesTheLLVMKernels) {
 }
 
 }  // namespace
+
+TEST_F(CudaCells, DeviceExecutorTrainingStepMatchesTheCPU) {
+  // conv (im2col + GEMM), pooling, linear layers, bias and cell kernels all in CUDA form
+  backends::CompiledModel compiled(models_[0]);
+  for (bool membrane : {false, true}) {
+    Step cpu = train_step(compiled, nullptr, "", membrane);
+    Step device = device_step(compiled, library_, "", membrane);
+    SCOPED_TRACE(membrane ? "membrane MSE loss" : "spike-count MSE");
+    expect_same_step(device, cpu);
+  }
+  backends::CompiledModel twin(models_[1]);
+  expect_same_step(device_step(twin, library_, "twin_", false),
+                   train_step(twin, nullptr, "", false));
+}

@@ -1,5 +1,5 @@
 // The CUDA backend checked without a GPU: the emitted CUDA source of each simulation
-// example is compiled with the host compiler against backends/cuda/snnc_cuda_shim.h (the
+// example is compiled with the host compiler against runtime/cuda/snnc_cuda_shim.h (the
 // grid runs as a loop, thread after thread) and run in place of the LLVM backend's time
 // loop, from the same set-up and initial state. Spikes must be identical.
 #include <dlfcn.h>
@@ -67,7 +67,7 @@ void compare_backends(const std::string &example, int64_t steps) {
   std::ofstream(cu) << backends::print_cuda_simulation(*module, layout, path);
   std::string cmd =
       "c++ -std=c++17 -O1 -ffp-contract=off -fPIC -shared -DSNNC_CUDA_SHIM -I" SNNC_SOURCE_DIR
-      "/runtime -I" SNNC_SOURCE_DIR "/backends/cuda -x c++ " +
+      "/runtime -I" SNNC_SOURCE_DIR "/runtime/cuda -x c++ " +
       cu + " -o " + so;
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   void *lib = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -5,7 +5,7 @@
 // and recorded states come back through the runtime's C ABI each step.
 //
 // With the environment variable SNNC_CUDA_SHIM=1 the same source is compiled with the host
-// C++ compiler against backends/cuda/snnc_cuda_shim.h instead (each grid runs as a loop on
+// C++ compiler against runtime/cuda/snnc_cuda_shim.h instead (each grid runs as a loop on
 // the CPU): how the tests run this whole path on machines without a GPU.
 #pragma once
 #include <memory>

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #define __global__
+#define __device__
 #define __restrict__ __restrict
 
 struct snnc_dim3 {
@@ -17,6 +18,11 @@ inline thread_local snnc_dim3 blockIdx, threadIdx, blockDim;
 
 inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v) {
   unsigned long long old = *p;
+  *p += v;
+  return old;
+}
+inline float atomicAdd(float *p, float v) {
+  float old = *p;
   *p += v;
   return old;
 }

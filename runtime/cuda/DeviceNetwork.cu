@@ -1,0 +1,518 @@
+// DeviceNetwork.cu — the device executor's kernels and host orchestration (see
+// DeviceNetwork.h). Compiled by nvcc, or as C++ with -DSNNC_CUDA_SHIM for the tests.
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "DeviceNetwork.h"
+
+#ifdef SNNC_CUDA_SHIM
+#include "snnc_cublas_shim.h"
+#include "snnc_cuda_shim.h"
+#else
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#define SNNC_LAUNCH(kernel, blocks, threads, ...) kernel<<<(blocks), (threads)>>>(__VA_ARGS__)
+#endif
+
+namespace snnc::rt::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int64_t kRowChunk = 64;  ///< samples per im2col block
+
+int64_t blocks_for(int64_t n) {
+  return (n + kThreads - 1) / kThreads;
+}
+
+void check(cudaError_t err, const char *what) {
+  if (err != cudaSuccess)
+    throw std::runtime_error(std::string("CUDA: ") + what + ": " + cudaGetErrorString(err));
+}
+void check_launch(const char *what) {
+  check(cudaGetLastError(), what);
+}
+void check_blas(cublasStatus_t status, const char *what) {
+  if (status != CUBLAS_STATUS_SUCCESS)
+    throw std::runtime_error(std::string("cuBLAS: ") + what + " failed (status " +
+                             std::to_string(static_cast<int>(status)) + ")");
+}
+
+/// A device array that grows on demand and is freed with its owner.
+template <typename T>
+struct DeviceArray {
+  T *data = nullptr;
+  size_t size = 0, capacity = 0;
+  DeviceArray() = default;
+  DeviceArray(const DeviceArray &) = delete;
+  DeviceArray &operator=(const DeviceArray &) = delete;
+  ~DeviceArray() {
+    if (data) cudaFree(data);
+  }
+  void resize(size_t n) {
+    if (n > capacity) {
+      if (data) check(cudaFree(data), "free");
+      data = nullptr;
+      void *p = nullptr;
+      check(cudaMalloc(&p, n * sizeof(T)), "allocation");
+      data = static_cast<T *>(p);
+      capacity = n;
+    }
+    size = n;
+  }
+  void zero() {
+    if (size) check(cudaMemset(data, 0, size * sizeof(T)), "memset");
+  }
+  void upload(const T *host, size_t n) {
+    resize(n);
+    if (n) check(cudaMemcpy(data, host, n * sizeof(T), cudaMemcpyHostToDevice), "upload");
+  }
+  std::vector<T> download() const {
+    std::vector<T> host(size);
+    if (size)
+      check(cudaMemcpy(host.data(), data, size * sizeof(T), cudaMemcpyDeviceToHost), "download");
+    return host;
+  }
+};
+
+// ---- kernels (one thread per output element unless noted) ----
+
+__global__ void add_bias_rows(float *y, const float *b, int64_t rows, int64_t out) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i < rows * out) y[i] += b[i % out];
+}
+
+/// one thread per output feature: g_b[o] += sum over rows of g_y[r][o], in row order
+__global__ void bias_grad_rows(const float *g_y, float *g_b, int64_t rows, int64_t out) {
+  const int64_t o = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (o >= out) return;
+  float s = 0.f;
+  for (int64_t r = 0; r < rows; ++r) s += g_y[r * out + o];
+  g_b[o] += s;
+}
+
+__global__ void axpy(float *y, const float *x, int64_t n) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i < n) y[i] += x[i];
+}
+
+struct ConvShape {
+  int64_t C, H, W, Cout, K, S, P, OH, OW;
+};
+
+/// cols[(c*K + ky)*K + kx][j*OH*OW + oy*OW + ox] for samples j of the block
+__global__ void im2col(const float *x, float *cols, int64_t n, ConvShape g) {
+  const int64_t hw = g.OH * g.OW, N = n * hw;
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i >= g.C * g.K * g.K * N) return;
+  const int64_t tap = i / N, col = i % N, j = col / hw, p = col % hw;
+  const int64_t c = tap / (g.K * g.K), ky = tap / g.K % g.K, kx = tap % g.K;
+  const int64_t iy = p / g.OW * g.S - g.P + ky, ix = p % g.OW * g.S - g.P + kx;
+  cols[i] =
+      iy >= 0 && iy < g.H && ix >= 0 && ix < g.W ? x[((j * g.C + c) * g.H + iy) * g.W + ix] : 0.f;
+}
+
+/// y[j][o][p] = out[o][j*hw + p] + b[o]
+__global__ void scatter_conv_output(const float *out, const float *b, float *y, int64_t n,
+                                    int64_t Cout, int64_t hw) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i >= n * Cout * hw) return;
+  const int64_t j = i / (Cout * hw), o = i / hw % Cout, p = i % hw;
+  y[i] = out[o * n * hw + j * hw + p] + b[o];
+}
+
+/// G[o][j*hw + p] = g_y[j][o][p]
+__global__ void gather_conv_grad(const float *g_y, float *G, int64_t n, int64_t Cout, int64_t hw) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i >= n * Cout * hw) return;
+  const int64_t j = i / (Cout * hw), o = i / hw % Cout, p = i % hw;
+  G[o * n * hw + j * hw + p] = g_y[i];
+}
+
+/// one thread per channel: g_b[o] += sum of G[o][:]
+__global__ void bias_grad_channels(const float *G, float *g_b, int64_t Cout, int64_t N) {
+  const int64_t o = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (o >= Cout) return;
+  float s = 0.f;
+  for (int64_t k = 0; k < N; ++k) s += G[o * N + k];
+  g_b[o] += s;
+}
+
+/// one thread per input element of the block: g_x += the column entries that read it
+__global__ void col2im(const float *cols, float *g_x, int64_t n, ConvShape g) {
+  const int64_t hw = g.OH * g.OW, N = n * hw;
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i >= n * g.C * g.H * g.W) return;
+  const int64_t j = i / (g.C * g.H * g.W), c = i / (g.H * g.W) % g.C, y = i / g.W % g.H,
+                x = i % g.W;
+  float s = 0.f;
+  for (int64_t ky = 0; ky < g.K; ++ky)
+    for (int64_t kx = 0; kx < g.K; ++kx) {
+      const int64_t ty = y + g.P - ky, tx = x + g.P - kx;
+      if (ty < 0 || tx < 0 || ty % g.S || tx % g.S) continue;
+      const int64_t oy = ty / g.S, ox = tx / g.S;
+      if (oy >= g.OH || ox >= g.OW) continue;
+      s += cols[((c * g.K + ky) * g.K + kx) * N + j * hw + oy * g.OW + ox];
+    }
+  g_x[i] += s;
+}
+
+struct PoolShape {
+  int64_t C, H, W, K, S, P, OH, OW;
+};
+
+/// the first maximum in window order, as the CPU executor; argmax indexes the sample's input
+__global__ void maxpool_forward(const float *x, float *y, int32_t *argmax, int64_t rows,
+                                PoolShape g) {
+  const int64_t out = g.C * g.OH * g.OW;
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i >= rows * out) return;
+  const int64_t r = i / out, c = i / (g.OH * g.OW) % g.C, oy = i / g.OW % g.OH, ox = i % g.OW;
+  const float *xs = x + r * g.C * g.H * g.W;
+  float best = -INFINITY;
+  int32_t where = -1;
+  for (int64_t ky = 0; ky < g.K; ++ky)
+    for (int64_t kx = 0; kx < g.K; ++kx) {
+      const int64_t iy = oy * g.S - g.P + ky, ix = ox * g.S - g.P + kx;
+      if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+      const int32_t at = (int32_t)((c * g.H + iy) * g.W + ix);
+      if (xs[at] > best) best = xs[at], where = at;
+    }
+  y[i] = best;
+  if (argmax) argmax[i] = where;
+}
+
+__global__ void maxpool_backward(const float *g_y, float *g_x, const int32_t *argmax, int64_t rows,
+                                 int64_t out, int64_t in) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i >= rows * out || argmax[i] < 0) return;
+  atomicAdd(&g_x[i / out * in + argmax[i]], g_y[i]);
+}
+
+__global__ void avgpool_forward(const float *x, float *y, int64_t rows, PoolShape g) {
+  const int64_t out = g.C * g.OH * g.OW;
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i >= rows * out) return;
+  const int64_t r = i / out, c = i / (g.OH * g.OW) % g.C, oy = i / g.OW % g.OH, ox = i % g.OW;
+  float s = 0.f;
+  for (int64_t ky = 0; ky < g.K; ++ky)
+    for (int64_t kx = 0; kx < g.K; ++kx) {
+      const int64_t iy = oy * g.S - g.P + ky, ix = ox * g.S - g.P + kx;
+      if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) s += x[((r * g.C + c) * g.H + iy) * g.W + ix];
+    }
+  y[i] = s * (1.f / (float)(g.K * g.K));
+}
+
+__global__ void avgpool_backward(const float *g_y, float *g_x, int64_t rows, PoolShape g) {
+  const int64_t out = g.C * g.OH * g.OW;
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i >= rows * out) return;
+  const int64_t r = i / out, c = i / (g.OH * g.OW) % g.C, oy = i / g.OW % g.OH, ox = i % g.OW;
+  const float v = g_y[i] * (1.f / (float)(g.K * g.K));
+  for (int64_t ky = 0; ky < g.K; ++ky)
+    for (int64_t kx = 0; kx < g.K; ++kx) {
+      const int64_t iy = oy * g.S - g.P + ky, ix = ox * g.S - g.P + kx;
+      if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W)
+        atomicAdd(&g_x[((r * g.C + c) * g.H + iy) * g.W + ix], v);
+    }
+}
+
+}  // namespace
+
+struct DeviceNetwork::Impl {
+  std::vector<nn::LayerSpec> layers;
+  int output;
+  std::vector<DeviceCell> cells;
+  cublasHandle_t blas = nullptr;
+  std::vector<int> weight_of, bias_of, consumers;
+  std::vector<std::unique_ptr<DeviceArray<float>>> act, post, grad, value, gradient;
+  std::vector<std::unique_ptr<DeviceArray<int32_t>>> argmax;
+  DeviceArray<float> cols, out, G, scratch, carry, g_state;
+  int64_t T = 0, B = 0;
+
+  int64_t features(int i) const { return nn::elements(layers[i].shape); }
+
+  /// Row-major C[M][N] = alpha op(A) op(B) + beta C through column-major cuBLAS (C^T = B^T A^T).
+  void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+            const float *Bm, int64_t ldb, float beta, float *C, int64_t ldc) {
+    const float alpha = 1.f;
+    check_blas(
+        cublasSgemm(blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, (int)N,
+                    (int)M, (int)K, &alpha, Bm, (int)ldb, A, (int)lda, &beta, C, (int)ldc),
+        "sgemm");
+  }
+
+  ConvShape conv_shape(int i) const {
+    const nn::LayerSpec &l = layers[i];
+    const auto &in = layers[l.input].shape;
+    return {in[0], in[1], in[2], l.channels, l.kernel, l.stride, l.padding, l.shape[1], l.shape[2]};
+  }
+  PoolShape pool_shape(int i) const {
+    const nn::LayerSpec &l = layers[i];
+    const auto &in = layers[l.input].shape;
+    return {in[0], in[1], in[2], l.kernel, l.stride, l.padding, l.shape[1], l.shape[2]};
+  }
+
+  void forward_layer(int i) {
+    const nn::LayerSpec &l = layers[i];
+    const int64_t rows = T * B, n_out = rows * features(i);
+    DeviceArray<float> &y = *act[i];
+    y.resize(n_out);
+    const float *x = act[l.input]->data;
+    switch (l.kind) {
+      case nn::LayerSpec::Linear: {
+        const int64_t in = features(l.input);
+        gemm(false, true, rows, l.out_features, in, x, in, value[weight_of[i]]->data, in, 0.f,
+             y.data, l.out_features);
+        SNNC_LAUNCH(add_bias_rows, blocks_for(n_out), kThreads, y.data, value[bias_of[i]]->data,
+                    rows, l.out_features);
+        check_launch("bias");
+        break;
+      }
+      case nn::LayerSpec::Conv2d: {
+        const ConvShape g = conv_shape(i);
+        const int64_t hw = g.OH * g.OW, ckk = g.C * g.K * g.K, in = g.C * g.H * g.W;
+        for (int64_t r0 = 0; r0 < rows; r0 += kRowChunk) {
+          const int64_t n = std::min(kRowChunk, rows - r0), N = n * hw;
+          cols.resize(ckk * N);
+          out.resize(g.Cout * N);
+          SNNC_LAUNCH(im2col, blocks_for(ckk * N), kThreads, x + r0 * in, cols.data, n, g);
+          gemm(false, false, g.Cout, N, ckk, value[weight_of[i]]->data, ckk, cols.data, N, 0.f,
+               out.data, N);
+          SNNC_LAUNCH(scatter_conv_output, blocks_for(g.Cout * N), kThreads, out.data,
+                      value[bias_of[i]]->data, y.data + r0 * g.Cout * hw, n, g.Cout, hw);
+          check_launch("conv2d");
+        }
+        break;
+      }
+      case nn::LayerSpec::MaxPool:
+        argmax[i]->resize(n_out);
+        SNNC_LAUNCH(maxpool_forward, blocks_for(n_out), kThreads, x, y.data, argmax[i]->data, rows,
+                    pool_shape(i));
+        check_launch("maxpool");
+        break;
+      case nn::LayerSpec::AvgPool:
+        SNNC_LAUNCH(avgpool_forward, blocks_for(n_out), kThreads, x, y.data, rows, pool_shape(i));
+        check_launch("avgpool");
+        break;
+      case nn::LayerSpec::Flatten:
+      case nn::LayerSpec::Dropout:  // evaluation only (see set_training)
+        check(cudaMemcpy(y.data, x, n_out * sizeof(float), cudaMemcpyDeviceToDevice), "copy");
+        break;
+      case nn::LayerSpec::Cell: {
+        const int64_t N = B * features(i);
+        post[i]->resize(T * std::max<int64_t>(l.states, 0) * N);
+        check(static_cast<cudaError_t>(cells[i].forward(x, y.data, post[i]->data, T, N, N)),
+              ("cell " + l.name + " forward").c_str());
+        break;
+      }
+      default:
+        throw std::logic_error("device executor: unknown layer kind");
+    }
+  }
+
+  void backward_layer(int i, const float *g_state_device) {
+    const nn::LayerSpec &l = layers[i];
+    const int64_t rows = T * B;
+    const bool input_grad = l.input > 0;
+    float *g_x = input_grad ? grad[l.input]->data : nullptr;
+    const float *g_y = grad[i]->data, *x = act[l.input]->data;
+    switch (l.kind) {
+      case nn::LayerSpec::Linear: {
+        const int64_t in = features(l.input), out_f = l.out_features;
+        if (g_x)
+          gemm(false, false, rows, in, out_f, g_y, out_f, value[weight_of[i]]->data, in, 1.f, g_x,
+               in);
+        gemm(true, false, out_f, in, rows, g_y, out_f, x, in, 1.f, gradient[weight_of[i]]->data,
+             in);
+        SNNC_LAUNCH(bias_grad_rows, blocks_for(out_f), kThreads, g_y, gradient[bias_of[i]]->data,
+                    rows, out_f);
+        check_launch("linear backward");
+        break;
+      }
+      case nn::LayerSpec::Conv2d: {
+        const ConvShape g = conv_shape(i);
+        const int64_t hw = g.OH * g.OW, ckk = g.C * g.K * g.K, in = g.C * g.H * g.W;
+        for (int64_t r0 = 0; r0 < rows; r0 += kRowChunk) {
+          const int64_t n = std::min(kRowChunk, rows - r0), N = n * hw;
+          G.resize(g.Cout * N);
+          cols.resize(ckk * N);
+          SNNC_LAUNCH(gather_conv_grad, blocks_for(g.Cout * N), kThreads, g_y + r0 * g.Cout * hw,
+                      G.data, n, g.Cout, hw);
+          SNNC_LAUNCH(bias_grad_channels, blocks_for(g.Cout), kThreads, G.data,
+                      gradient[bias_of[i]]->data, g.Cout, N);
+          SNNC_LAUNCH(im2col, blocks_for(ckk * N), kThreads, x + r0 * in, cols.data, n, g);
+          check_launch("conv2d backward");
+          gemm(false, true, g.Cout, ckk, N, G.data, N, cols.data, N, 1.f,
+               gradient[weight_of[i]]->data, ckk);
+          if (!g_x) continue;
+          gemm(true, false, ckk, N, g.Cout, value[weight_of[i]]->data, ckk, G.data, N, 0.f,
+               cols.data, N);
+          SNNC_LAUNCH(col2im, blocks_for(n * in), kThreads, cols.data, g_x + r0 * in, n, g);
+          check_launch("conv2d input gradient");
+        }
+        break;
+      }
+      case nn::LayerSpec::MaxPool:
+        if (!g_x) break;
+        SNNC_LAUNCH(maxpool_backward, blocks_for(rows * features(i)), kThreads, g_y, g_x,
+                    argmax[i]->data, rows, features(i), features(l.input));
+        check_launch("maxpool backward");
+        break;
+      case nn::LayerSpec::AvgPool:
+        if (!g_x) break;
+        SNNC_LAUNCH(avgpool_backward, blocks_for(rows * features(i)), kThreads, g_y, g_x, rows,
+                    pool_shape(i));
+        check_launch("avgpool backward");
+        break;
+      case nn::LayerSpec::Flatten:
+      case nn::LayerSpec::Dropout:
+        if (!g_x) break;
+        SNNC_LAUNCH(axpy, blocks_for(rows * features(i)), kThreads, g_x, g_y, rows * features(i));
+        check_launch("flatten backward");
+        break;
+      case nn::LayerSpec::Cell: {
+        if (!g_x) break;
+        const int64_t N = B * features(i);
+        scratch.resize(rows * features(i));
+        carry.resize(std::max<int64_t>(l.states, 1) * N);
+        carry.zero();
+        check(static_cast<cudaError_t>(cells[i].backward(x, act[i]->data, post[i]->data, g_y,
+                                                         g_state_device, scratch.data, carry.data,
+                                                         T, N, N)),
+              ("cell " + l.name + " backward").c_str());
+        SNNC_LAUNCH(axpy, blocks_for(rows * features(i)), kThreads, g_x, scratch.data,
+                    rows * features(i));
+        check_launch("cell backward");
+        break;
+      }
+      default:
+        throw std::logic_error("device executor: unknown layer kind");
+    }
+  }
+};
+
+DeviceNetwork::DeviceNetwork(std::vector<nn::LayerSpec> layers, int output,
+                             std::vector<DeviceCell> cells)
+    : impl_(std::make_unique<Impl>()) {
+  Impl &m = *impl_;
+  m.layers = std::move(layers);
+  m.output = output;
+  m.cells = std::move(cells);
+  m.cells.resize(m.layers.size());
+  const size_t n = m.layers.size();
+  m.weight_of.assign(n, -1);
+  m.bias_of.assign(n, -1);
+  m.consumers.assign(n, 0);
+  int params = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const nn::LayerSpec &l = m.layers[i];
+    if (l.input >= 0) ++m.consumers[l.input];
+    if (l.kind == nn::LayerSpec::Linear || l.kind == nn::LayerSpec::Conv2d) {
+      m.weight_of[i] = params++;
+      m.bias_of[i] = params++;
+    }
+    if (l.kind == nn::LayerSpec::Cell && (!m.cells[i].forward || !m.cells[i].backward))
+      throw std::invalid_argument("device executor: no kernels for cell '" + l.name + "'");
+  }
+  for (size_t i = 0; i < n; ++i) {
+    m.act.push_back(std::make_unique<DeviceArray<float>>());
+    m.post.push_back(std::make_unique<DeviceArray<float>>());
+    m.grad.push_back(std::make_unique<DeviceArray<float>>());
+    m.argmax.push_back(std::make_unique<DeviceArray<int32_t>>());
+  }
+  for (int k = 0; k < params; ++k) {
+    m.value.push_back(std::make_unique<DeviceArray<float>>());
+    m.gradient.push_back(std::make_unique<DeviceArray<float>>());
+  }
+  check_blas(cublasCreate(&m.blas), "cublasCreate");
+}
+
+DeviceNetwork::~DeviceNetwork() {
+  if (impl_->blas) cublasDestroy(impl_->blas);
+}
+
+void DeviceNetwork::set_params(const std::vector<nn::Param> &params) {
+  if (params.size() != impl_->value.size())
+    throw std::invalid_argument("device executor: " + std::to_string(params.size()) +
+                                " parameters for " + std::to_string(impl_->value.size()));
+  for (size_t k = 0; k < params.size(); ++k) {
+    impl_->value[k]->upload(params[k].value.data(), params[k].value.size());
+    if (impl_->gradient[k]->size != params[k].value.size()) {
+      impl_->gradient[k]->resize(params[k].value.size());
+      impl_->gradient[k]->zero();
+    }
+  }
+}
+
+void DeviceNetwork::get_grads(std::vector<nn::Param> &params) const {
+  for (size_t k = 0; k < params.size() && k < impl_->gradient.size(); ++k)
+    params[k].grad = impl_->gradient[k]->download();
+}
+
+void DeviceNetwork::set_training(bool on) {
+  if (!on) return;
+  for (const auto &l : impl_->layers)
+    if (l.kind == nn::LayerSpec::Dropout && l.rate > 0)
+      throw std::invalid_argument("device executor: dropout ('" + l.name +
+                                  "') in training is not supported yet");
+}
+
+void DeviceNetwork::zero_grad() {
+  for (auto &g : impl_->gradient) g->zero();
+}
+
+std::vector<float> DeviceNetwork::forward(const float *x, int64_t T, int64_t B) {
+  Impl &m = *impl_;
+  m.T = T;
+  m.B = B;
+  for (size_t i = 0; i < m.layers.size(); ++i)
+    if (m.layers[i].kind == nn::LayerSpec::Input)
+      m.act[i]->upload(x, static_cast<size_t>(T * B * m.features(static_cast<int>(i))));
+    else
+      m.forward_layer(static_cast<int>(i));
+  return m.act[m.output]->download();
+}
+
+std::vector<float> DeviceNetwork::output_state() const {
+  return impl_->post[impl_->output]->download();
+}
+
+void DeviceNetwork::backward(const float *g_out, const float *g_state) {
+  Impl &m = *impl_;
+  const int64_t rows = m.T * m.B;
+  for (size_t i = 1; i < m.layers.size(); ++i) {
+    m.grad[i]->resize(rows * m.features(static_cast<int>(i)));
+    m.grad[i]->zero();
+  }
+  m.grad[m.output]->upload(g_out, static_cast<size_t>(rows * m.features(m.output)));
+  const float *g_state_device = nullptr;
+  if (g_state) {
+    m.g_state.upload(g_state, m.post[m.output]->size);
+    g_state_device = m.g_state.data;
+  }
+  for (int i = static_cast<int>(m.layers.size()) - 1; i > 0; --i)
+    m.backward_layer(i, i == m.output ? g_state_device : nullptr);
+  check(cudaDeviceSynchronize(), "backward");
+}
+
+size_t DeviceNetwork::device_bytes() const {
+  size_t bytes = 0;
+  auto add = [&](const auto &arrays) {
+    for (const auto &a : arrays) bytes += a->capacity * sizeof(*a->data);
+  };
+  add(impl_->act);
+  add(impl_->post);
+  add(impl_->grad);
+  add(impl_->value);
+  add(impl_->gradient);
+  add(impl_->argmax);
+  for (const DeviceArray<float> *a :
+       {&impl_->cols, &impl_->out, &impl_->G, &impl_->scratch, &impl_->carry, &impl_->g_state})
+    bytes += a->capacity * sizeof(float);
+  return bytes;
+}
+
+}  // namespace snnc::rt::cuda

@@ -1,0 +1,66 @@
+// DeviceNetwork.h — executes a trainable layer network on a CUDA device: the same layers,
+// time-major layout [T][B][features] and results as runtime/nn/Network (the CPU executor),
+// with activations, states and gradients kept in device memory across the layers of a
+// step. Synaptic ops run as cuBLAS GEMMs (convolution as im2col + GEMM over blocks of
+// samples), pooling and bias as small kernels, and each cell's recurrence as the kernels the
+// CUDA backend generates (backends/cuda/CudaCellPrinter.h), passed in as launchers.
+//
+// No CUDA headers here: DeviceNetwork.cu is compiled by nvcc where the toolkit exists, and
+// with the host compiler against runtime/cuda/snnc_cuda_shim.h and snnc_cublas_shim.h
+// (kernels run as loops on the CPU) for the tests. Dense paths only (no event-driven ops);
+// dropout is supported in evaluation only.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "Network.h"
+
+namespace snnc::rt::cuda {
+
+/// Launchers of a cell's generated kernels (device pointers; return a cudaError_t).
+using DeviceCellForward = int (*)(const float *I, float *out, float *post, int64_t T, int64_t N,
+                                  int64_t ld);
+using DeviceCellBackward = int (*)(const float *I, const float *out, const float *post,
+                                   const float *g_out, const float *g_post, float *g_I,
+                                   float *carry, int64_t T, int64_t N, int64_t ld);
+struct DeviceCell {
+  DeviceCellForward forward = nullptr;
+  DeviceCellBackward backward = nullptr;
+};
+
+class DeviceNetwork {
+ public:
+  /// `cells[i]`: the launchers of layer i when it is a cell (ignored otherwise). Throws
+  /// std::runtime_error on a CUDA failure (with the error's text) or an unsupported layer.
+  DeviceNetwork(std::vector<nn::LayerSpec> layers, int output, std::vector<DeviceCell> cells);
+  ~DeviceNetwork();
+  DeviceNetwork(const DeviceNetwork &) = delete;
+  DeviceNetwork &operator=(const DeviceNetwork &) = delete;
+
+  /// Uploads parameter values (in the order and shapes of nn::Network::params()).
+  void set_params(const std::vector<nn::Param> &params);
+  /// Downloads the accumulated gradients into `params[k].grad`.
+  void get_grads(std::vector<nn::Param> &params) const;
+  void zero_grad();
+  /// Training needs every layer's training behaviour: throws for dropout (not yet on the
+  /// device). Evaluation (the default) treats dropout as the identity, as the CPU does.
+  void set_training(bool on);
+
+  /// x: host [T][B][input features]. Returns the output layer's activation (host copy).
+  std::vector<float> forward(const float *x, int64_t T, int64_t B);
+  /// The output cell's states after forward, [T][S][B*K] (host copy).
+  std::vector<float> output_state() const;
+  /// g_out, g_state (optional): host gradients of the loss w.r.t. the output activation and
+  /// the output cell's states. Accumulates parameter gradients on the device.
+  void backward(const float *g_out, const float *g_state = nullptr);
+  /// Bytes of device memory held (activations, states, gradients, parameters, scratch).
+  size_t device_bytes() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace snnc::rt::cuda
