@@ -448,8 +448,11 @@ void DeviceNetwork::set_params(const std::vector<nn::Param> &params) {
 }
 
 void DeviceNetwork::get_grads(std::vector<nn::Param> &params) const {
-  for (size_t k = 0; k < params.size() && k < impl_->gradient.size(); ++k)
-    params[k].grad = impl_->gradient[k]->download();
+  for (size_t k = 0; k < params.size() && k < impl_->gradient.size(); ++k) {
+    const std::vector<float> g = impl_->gradient[k]->download();  // into the existing buffer:
+    params[k].grad.resize(g.size());                              // optimizers hold pointers to it
+    std::copy(g.begin(), g.end(), params[k].grad.begin());
+  }
 }
 
 void DeviceNetwork::set_training(bool on) {
@@ -474,6 +477,10 @@ std::vector<float> DeviceNetwork::forward(const float *x, int64_t T, int64_t B) 
     else
       m.forward_layer(static_cast<int>(i));
   return m.act[m.output]->download();
+}
+
+std::vector<float> DeviceNetwork::activation(int layer) const {
+  return impl_->act.at(layer)->download();
 }
 
 std::vector<float> DeviceNetwork::output_state() const {
@@ -516,3 +523,14 @@ size_t DeviceNetwork::device_bytes() const {
 }
 
 }  // namespace snnc::rt::cuda
+
+extern "C" snnc::rt::cuda::DeviceNetwork *snnc_device_network_create(
+    const std::vector<snnc::rt::nn::LayerSpec> *layers, int output,
+    const std::vector<snnc::rt::cuda::DeviceCell> *cells, std::string *error) {
+  try {
+    return new snnc::rt::cuda::DeviceNetwork(*layers, output, *cells);
+  } catch (const std::exception &e) {
+    if (error) *error = e.what();
+    return nullptr;
+  }
+}

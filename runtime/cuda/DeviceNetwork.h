@@ -12,6 +12,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "Network.h"
@@ -29,33 +30,38 @@ struct DeviceCell {
   DeviceCellBackward backward = nullptr;
 };
 
+/// Methods are virtual so that a program can drive an executor compiled at run time into a
+/// shared library (snnc run --target cuda) without linking it: it obtains one from
+/// snnc_device_network_create (below) and calls through the vtable.
 class DeviceNetwork {
  public:
   /// `cells[i]`: the launchers of layer i when it is a cell (ignored otherwise). Throws
   /// std::runtime_error on a CUDA failure (with the error's text) or an unsupported layer.
   DeviceNetwork(std::vector<nn::LayerSpec> layers, int output, std::vector<DeviceCell> cells);
-  ~DeviceNetwork();
+  virtual ~DeviceNetwork();
   DeviceNetwork(const DeviceNetwork &) = delete;
   DeviceNetwork &operator=(const DeviceNetwork &) = delete;
 
   /// Uploads parameter values (in the order and shapes of nn::Network::params()).
-  void set_params(const std::vector<nn::Param> &params);
+  virtual void set_params(const std::vector<nn::Param> &params);
   /// Downloads the accumulated gradients into `params[k].grad`.
-  void get_grads(std::vector<nn::Param> &params) const;
-  void zero_grad();
+  virtual void get_grads(std::vector<nn::Param> &params) const;
+  virtual void zero_grad();
   /// Training needs every layer's training behaviour: throws for dropout (not yet on the
   /// device). Evaluation (the default) treats dropout as the identity, as the CPU does.
-  void set_training(bool on);
+  virtual void set_training(bool on);
 
   /// x: host [T][B][input features]. Returns the output layer's activation (host copy).
-  std::vector<float> forward(const float *x, int64_t T, int64_t B);
+  virtual std::vector<float> forward(const float *x, int64_t T, int64_t B);
+  /// After forward: a layer's activation [T][B][features] (host copy).
+  virtual std::vector<float> activation(int layer) const;
   /// The output cell's states after forward, [T][S][B*K] (host copy).
-  std::vector<float> output_state() const;
+  virtual std::vector<float> output_state() const;
   /// g_out, g_state (optional): host gradients of the loss w.r.t. the output activation and
   /// the output cell's states. Accumulates parameter gradients on the device.
-  void backward(const float *g_out, const float *g_state = nullptr);
+  virtual void backward(const float *g_out, const float *g_state = nullptr);
   /// Bytes of device memory held (activations, states, gradients, parameters, scratch).
-  size_t device_bytes() const;
+  virtual size_t device_bytes() const;
 
   struct Impl;
 
@@ -64,3 +70,9 @@ class DeviceNetwork {
 };
 
 }  // namespace snnc::rt::cuda
+
+/// Creates an executor (the entry point of a run-time compiled library); on failure returns
+/// null and sets *error.
+extern "C" snnc::rt::cuda::DeviceNetwork *snnc_device_network_create(
+    const std::vector<snnc::rt::nn::LayerSpec> *layers, int output,
+    const std::vector<snnc::rt::cuda::DeviceCell> *cells, std::string *error);

@@ -203,8 +203,12 @@ void Network::zero_grad() {
 
 void Network::count_ops(int i, const std::vector<float> &in, int64_t rows) {
   if (!counting_) return;
-  const LayerSpec &l = layers_[i];
-  const LayerSpec &src = layers_[l.input];
+  count_synaptic_ops(layers_[i], layers_[layers_[i].input], in.data(),
+                     static_cast<int64_t>(in.size()), rows, &ops_.accumulates, &ops_.macs);
+}
+
+void count_synaptic_ops(const LayerSpec &l, const LayerSpec &src, const float *in, int64_t n,
+                        int64_t rows, double *accumulates, double *macs) {
   double dense;  // multiply-accumulates of one row (one sample at one step)
   if (l.kind == LayerSpec::Linear) {
     dense = static_cast<double>(elements(src.shape)) * l.out_features;
@@ -214,15 +218,14 @@ void Network::count_ops(int i, const std::vector<float> &in, int64_t rows) {
   }
   bool binary = true;
   int64_t nonzero = 0;
-  for (float v : in) {
-    binary &= v == 0.f || v == 1.f;
-    nonzero += v != 0.f;
+  for (int64_t k = 0; k < n; ++k) {
+    binary &= in[k] == 0.f || in[k] == 1.f;
+    nonzero += in[k] != 0.f;
   }
   if (binary)  // each active input drives its share of the layer's connections
-    ops_.accumulates +=
-        dense * static_cast<double>(nonzero) / static_cast<double>(elements(src.shape));
+    *accumulates += dense * static_cast<double>(nonzero) / static_cast<double>(elements(src.shape));
   else
-    ops_.macs += dense * static_cast<double>(rows);
+    *macs += dense * static_cast<double>(rows);
 }
 
 const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B) {

@@ -59,6 +59,12 @@ struct Param {
 
 int64_t elements(const std::vector<int64_t> &shape);
 
+/// Synaptic operations of a linear/conv `layer` over `rows` rows of its input `in` (n values,
+/// from `source`): a binary (spike) input adds one accumulate per active input and target,
+/// a real-valued one every multiply-accumulate of the layer. Adds to *accumulates / *macs.
+void count_synaptic_ops(const LayerSpec &layer, const LayerSpec &source, const float *in, int64_t n,
+                        int64_t rows, double *accumulates, double *macs);
+
 class Network {
  public:
   Network(std::vector<LayerSpec> layers, int output);

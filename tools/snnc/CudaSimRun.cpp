@@ -36,30 +36,11 @@ int64_t element_bytes(rt::ElemType t) {
   }
 }
 
-std::string shell_quote(const std::string &s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string read_text(const std::string &path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
-
-bool cuda_shim_requested() {
-  const char *v = std::getenv("SNNC_CUDA_SHIM");
-  return v && *v && std::string(v) != "0";
-}
 
 struct CudaSimulation::Impl {
   const rt::SimSpec &spec;
-  std::filesystem::path dir;
-  void *library = nullptr;
+  std::unique_ptr<CudaLibrary> library;
   RunFn run = nullptr;
   MallocFn device_malloc = nullptr;
   UploadFn upload = nullptr;
@@ -79,9 +60,6 @@ struct CudaSimulation::Impl {
       device_free(derived);
       device_free(counters);
     }
-    if (library) dlclose(library);
-    std::error_code ignored;
-    if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
   }
 
   void check(int err, const std::string &what) const {
@@ -144,49 +122,18 @@ void run_on_device(const double *params, const double *derived, void **buffers, 
 
 CudaSimulation::CudaSimulation(const std::string &source, const rt::SimSpec &spec)
     : impl_(std::make_unique<Impl>(spec)) {
-  auto t0 = std::chrono::steady_clock::now();
-  std::string pattern = (std::filesystem::temp_directory_path() / "snnc-cuda-XXXXXX").string();
-  if (!mkdtemp(pattern.data()))
-    throw std::runtime_error("cannot create a temporary directory under " +
-                             std::filesystem::temp_directory_path().string());
-  impl_->dir = pattern;
-  const std::filesystem::path cu = impl_->dir / "sim.cu", so = impl_->dir / "sim.so",
-                              log = impl_->dir / "compile.log";
-  std::ofstream(impl_->dir / "snnc_rt.h") << kSnncRtHeader;
-  std::ofstream(impl_->dir / "snnc_cuda_shim.h") << kCudaShimHeader;
-  std::ofstream(cu) << source;
-  std::string command;
-  if (cuda_shim_requested()) {
-    compiler_ = "host shim";
-    const char *cxx = std::getenv("CXX");
-    command = std::string(cxx && *cxx ? cxx : "c++") +
-              " -std=c++17 -O2 -fPIC -shared -DSNNC_CUDA_SHIM -x c++";
-  } else {
-    compiler_ = "nvcc";
-    const std::string nvcc = find_nvcc();
-    if (nvcc.empty()) throw std::runtime_error("the CUDA toolkit is missing (no nvcc)");
-    // the GPU of this machine; cudart linked statically, so the library needs no CUDA paths
-    command = shell_quote(nvcc) + " -O3 -std=c++17 -shared -Xcompiler -fPIC -arch=native";
-  }
-  command += " -I" + shell_quote(impl_->dir.string()) + " " + shell_quote(cu.string()) + " -o " +
-             shell_quote(so.string()) + " > " + shell_quote(log.string()) + " 2>&1";
-  if (std::system(command.c_str()) != 0)
-    throw std::runtime_error("compiling the generated CUDA source with " + compiler_ +
-                             " failed:\n" + read_text(log.string()));
-  impl_->library = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!impl_->library)
-    throw std::runtime_error(std::string("cannot load the compiled simulation: ") + dlerror());
-  auto symbol = [&](const char *name) {
-    void *p = dlsym(impl_->library, name);
-    if (!p) throw std::runtime_error(std::string("the compiled simulation lacks ") + name);
-    return p;
-  };
+  impl_->library = std::make_unique<CudaLibrary>(
+      std::map<std::string, std::string>{
+          {"sim.cu", source}, {"snnc_rt.h", kSnncRtHeader}, {"snnc_cuda_shim.h", kCudaShimHeader}},
+      std::vector<std::string>{"sim.cu"}, std::vector<std::string>{});
+  compiler_ = impl_->library->compiler();
+  compile_s_ = impl_->library->compile_seconds();
+  auto symbol = [&](const char *name) { return impl_->library->symbol(name); };
   impl_->run = reinterpret_cast<RunFn>(symbol("snnc_cuda_run"));
   impl_->device_malloc = reinterpret_cast<MallocFn>(symbol("snnc_cuda_malloc"));
   impl_->upload = reinterpret_cast<UploadFn>(symbol("snnc_cuda_upload"));
   impl_->device_free = reinterpret_cast<FreeFn>(symbol("snnc_cuda_free"));
   impl_->error_text = reinterpret_cast<ErrorFn>(symbol("snnc_cuda_error"));
-  compile_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 CudaSimulation::~CudaSimulation() {

@@ -11,15 +11,10 @@
 #include <memory>
 #include <string>
 
+#include "CudaLibrary.h"
 #include "Simulation.h"
 
 namespace snnc::driver {
-
-extern const char *const kSnncRtHeader;
-extern const char *const kCudaShimHeader;
-
-/// Whether SNNC_CUDA_SHIM asks for the host shim instead of nvcc and a GPU.
-bool cuda_shim_requested();
 
 class CudaSimulation {
  public:

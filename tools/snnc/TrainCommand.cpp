@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "CudaTrain.h"
 #include "Inference.h"
 #include "Loss.h"
 #include "LowerExperiment.h"
@@ -67,14 +68,14 @@ bool membrane_loss(const ir::TrainSpec &t) {
   return t.loss == "cross_entropy_membrane" || t.loss == "mse_membrane";
 }
 
+/// `post`: the output cell's states after forward (membrane losses).
 rt::nn::LossResult compute_loss(const rt::nn::Network &net, const std::vector<float> &out,
-                                const int32_t *labels, int64_t B, int64_t K,
-                                const ir::TrainSpec &t) {
+                                const std::vector<float> &post, const int32_t *labels, int64_t B,
+                                int64_t K, const ir::TrainSpec &t) {
   const auto &out_layer = net.layers()[net.output()];
   if (membrane_loss(t)) {
     if (out_layer.states == 0)
       throw std::runtime_error("loss '" + t.loss + "' needs a stateful (membrane) output cell");
-    const auto &post = net.post_state(net.output());
     if (t.loss == "mse_membrane")
       return rt::nn::membrane_mse_loss(post, labels, t.steps, B, K, out_layer.states, t.correct,
                                        t.incorrect);
@@ -127,6 +128,57 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
     int64_t per_sample = 0;
     for (size_t i = 0; i < net.layers().size(); ++i)
       if (net.layers()[i].name == name) per_sample = net.features(static_cast<int>(i));
+    e.spike_rates[name] =
+        s / (static_cast<double>(std::max<int64_t>(test.count, 1)) * per_sample * t.steps);
+  }
+  return e;
+}
+
+/// The same evaluation on the GPU (snnc run --target cuda): the same encoder stream and
+/// batches as rt::nn::predict; spikes and synaptic operations counted from the activations
+/// copied back from the device.
+Evaluation evaluate_on_device(rt::cuda::DeviceNetwork &device, const rt::nn::Network &net,
+                              const rt::Dataset &test, const ir::TrainSpec &t, uint64_t seed) {
+  Evaluation e;
+  const auto &layers = net.layers();
+  const int64_t F = net.features(0), K = net.features(net.output());
+  rt::Rng rng(seed, 9001);
+  std::vector<float> x;
+  std::map<std::string, double> spikes;
+  double accumulates = 0, macs = 0;
+  device.set_training(false);
+  for (int64_t begin = 0; begin < test.count; begin += rt::nn::kPredictBatch) {
+    const int64_t b = std::min<int64_t>(rt::nn::kPredictBatch, test.count - begin);
+    rt::nn::encode(test.images.data() + begin * F, b, F, encoder_of(t), rng, x);
+    const std::vector<float> y = device.forward(x.data(), t.steps, b);
+    auto pred = membrane_loss(t)
+                    ? rt::nn::predict_by_max_membrane(device.output_state(), t.steps, b, K,
+                                                      layers[net.output()].states)
+                    : rt::nn::predict_by_count(y, t.steps, b, K);
+    e.predictions.insert(e.predictions.end(), pred.begin(), pred.end());
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const auto &l = layers[i];
+      if (l.spiking) {
+        double s = 0;
+        for (float v : device.activation(static_cast<int>(i))) s += v;
+        spikes[l.name] += s;
+      }
+      if (l.kind == rt::nn::LayerSpec::Linear || l.kind == rt::nn::LayerSpec::Conv2d) {
+        const std::vector<float> in = l.input == 0 ? x : device.activation(l.input);
+        rt::nn::count_synaptic_ops(l, layers[l.input], in.data(), static_cast<int64_t>(in.size()),
+                                   t.steps * b, &accumulates, &macs);
+      }
+    }
+  }
+  int64_t correct = 0;
+  for (int64_t k = 0; k < test.count; ++k) correct += e.predictions[k] == test.labels[k];
+  e.accuracy = test.count ? static_cast<double>(correct) / test.count : 0;
+  e.accumulates = test.count ? accumulates / test.count : 0;
+  e.macs = test.count ? macs / test.count : 0;
+  for (auto &[name, s] : spikes) {
+    int64_t per_sample = 0;
+    for (size_t i = 0; i < layers.size(); ++i)
+      if (layers[i].name == name) per_sample = net.features(static_cast<int>(i));
     e.spike_rates[name] =
         s / (static_cast<double>(std::max<int64_t>(test.count, 1)) * per_sample * t.steps);
   }
@@ -210,6 +262,16 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
   rt::nn::Network net(compiled.layers(), compiled.output());
   net.init_params(spec.seed);
   if (!o.synapse.empty()) net.force_synapse(rt::nn::synapse_from_name(o.synapse));
+  std::unique_ptr<DeviceModel> device;  // --target cuda: the step and evaluation run there
+  if (o.target == "cuda") {
+    device = std::make_unique<DeviceModel>(model, compiled.layers(), compiled.output(), o.file);
+    compile_s += device->compile_seconds();
+    log.line(fmt::format("{} ({}): runs {} (CUDA compiled in {:.1f} s)\n", role, model.name,
+                         device->compiler() == "nvcc"
+                             ? "on the GPU"
+                             : "on the CPU through the CUDA host shim (SNNC_CUDA_SHIM)",
+                         device->compile_seconds()));
+  }
   int64_t F = net.features(0), K = net.features(net.output());
   if (F != static_cast<int64_t>(train.images.size() / std::max<int64_t>(train.count, 1)))
     throw std::runtime_error(
@@ -263,11 +325,26 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
     int64_t correct = 0, seen = 0, done_batches = 0;
     while (loader.next(batch)) {
       encode(batch.images, batch.size, F, t, rng, x);
-      auto loss =
-          rt::nn::train_step(net, x.data(), batch.labels.data(), t.steps, batch.size, o.micro_batch,
-                             [&](const std::vector<float> &out, const int32_t *labels, int64_t n) {
-                               return compute_loss(net, out, labels, n, K, t);
-                             });
+      rt::nn::StepResult loss;
+      if (device) {  // parameters to the device, the step there, gradients back
+        rt::cuda::DeviceNetwork &d = device->net();
+        d.set_params(net.params());
+        d.set_training(true);
+        const std::vector<float> out = d.forward(x.data(), t.steps, batch.size);
+        rt::nn::LossResult r =
+            compute_loss(net, out, membrane_loss(t) ? d.output_state() : std::vector<float>(),
+                         batch.labels.data(), batch.size, K, t);
+        d.zero_grad();
+        d.backward(r.grad.data(), r.state_grad.empty() ? nullptr : r.state_grad.data());
+        d.get_grads(net.params());
+        loss = {r.loss, r.correct};
+      } else {
+        loss = rt::nn::train_step(
+            net, x.data(), batch.labels.data(), t.steps, batch.size, o.micro_batch,
+            [&](const std::vector<float> &out, const int32_t *labels, int64_t n) {
+              return compute_loss(net, out, net.post_state(net.output()), labels, n, K, t);
+            });
+      }
       if (spec.clip > 0) rt::clip_grad_norm(refs, spec.clip);
       opt->step(refs);
       loss_sum += loss.loss * batch.size;
@@ -282,7 +359,9 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
     double train_s = seconds_since(t0);
     if (tty) std::fprintf(stderr, "\n");
     net.set_training(false);
-    Evaluation ev = evaluate(net, test, t, spec.seed);
+    if (device) device->net().set_params(net.params());
+    Evaluation ev = device ? evaluate_on_device(device->net(), net, test, t, spec.seed)
+                           : evaluate(net, test, t, spec.seed);
     double wall = seconds_since(t0);
     nlohmann::json rec = {
         {"epoch", epoch + 1},
@@ -458,6 +537,7 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
       nlohmann::json config = resolved_config(*spec);
       config["data_dir"] = dir;
       config["micro_batch"] = o.micro_batch;
+      config["target"] = o.target;
       config["synapse"] = o.synapse.empty() ? "as planned" : o.synapse;
       config["threads"] = rt::nn::thread_count();
       rt::write_file_atomic(out_dir + "/config.json", config.dump(2) + "\n");

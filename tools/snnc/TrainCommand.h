@@ -21,6 +21,7 @@ struct TrainOptions {
   bool quiet = false, progress = true;
   std::string synapse;      ///< "" = as planned; auto, dense or event for every linear/conv layer
   int64_t micro_batch = 0;  ///< > 0: forward/backward this many samples at a time
+  std::string target = "cpu";  ///< cpu, or cuda (the device executor, CudaTrain.h)
 };
 
 /// Returns the process exit code.

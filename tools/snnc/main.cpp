@@ -383,10 +383,17 @@ int main(int argc, char **argv) {
       }
       run_opts.target = run_target;
       if (!experiment) return driver::run_simulation(run_opts);
-      if (run_cuda)
-        return cuda_target_error("snnc run",
-                                 "training on the GPU is not implemented yet (simulations run "
-                                 "there); `snnc emit --cuda FILE` prints the cells' CUDA kernels");
+      if (run_cuda && train_opts.micro_batch > 0) {
+        std::cerr << "snnc: error: snnc run --target cuda: --micro-batch runs on the CPU only\n";
+        return 1;
+      }
+      if (run_cuda && !train_opts.synapse.empty() && train_opts.synapse != "dense") {
+        std::cerr << "snnc: error: snnc run --target cuda: the GPU executor is dense only (no "
+                     "--synapse "
+                  << train_opts.synapse << ")\n";
+        return 1;
+      }
+      train_opts.target = run_target;
       train_opts.file = run_opts.file;
       train_opts.experiment = run_opts.sim;
       train_opts.out_dir = run_opts.out_dir;

@@ -1,0 +1,50 @@
+// CudaLibrary.h — compiles CUDA source written by snnc into a shared library and loads it:
+// with nvcc for this machine's GPU, or, when SNNC_CUDA_SHIM=1, with the host C++ compiler
+// against runtime/cuda/snnc_cuda_shim.h (grids run as loops on the CPU; how the tests run
+// the GPU paths without a GPU). The files live in a temporary directory removed with the
+// library; the headers generated code includes are embedded in snnc.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+namespace snnc::driver {
+
+extern const char *const kSnncRtHeader;         ///< runtime/snnc_rt.h
+extern const char *const kCudaShimHeader;       ///< runtime/cuda/snnc_cuda_shim.h
+extern const char *const kCublasShimHeader;     ///< runtime/cuda/snnc_cublas_shim.h
+extern const char *const kNetworkHeader;        ///< runtime/nn/Network.h
+extern const char *const kEventsHeader;         ///< runtime/nn/Events.h
+extern const char *const kDeviceNetworkHeader;  ///< runtime/cuda/DeviceNetwork.h
+extern const char *const kDeviceNetworkSource;  ///< runtime/cuda/DeviceNetwork.cu
+
+/// Whether SNNC_CUDA_SHIM asks for the host shim instead of nvcc and a GPU.
+bool cuda_shim_requested();
+
+class CudaLibrary {
+ public:
+  /// `files`: name -> text, written side by side (headers included); `sources`: the names
+  /// to compile and link; `libraries`: e.g. {"cublas"} (linked from the toolkit with nvcc,
+  /// mapped to OpenBLAS under the shim). Throws std::runtime_error with the compiler's
+  /// output when compiling fails.
+  CudaLibrary(const std::map<std::string, std::string> &files,
+              const std::vector<std::string> &sources, const std::vector<std::string> &libraries);
+  ~CudaLibrary();
+  CudaLibrary(const CudaLibrary &) = delete;
+  CudaLibrary &operator=(const CudaLibrary &) = delete;
+
+  /// Throws std::runtime_error when the library lacks `name`.
+  void *symbol(const std::string &name) const;
+  /// Null when the library lacks `name`.
+  void *find(const std::string &name) const;
+  /// "nvcc" or "host shim".
+  const std::string &compiler() const { return compiler_; }
+  double compile_seconds() const { return compile_s_; }
+
+ private:
+  std::string dir_, compiler_;
+  void *handle_ = nullptr;
+  double compile_s_ = 0;
+};
+
+}  // namespace snnc::driver
