@@ -427,6 +427,9 @@ DeviceNetwork::DeviceNetwork(std::vector<nn::LayerSpec> layers, int output,
     m.value.push_back(std::make_unique<DeviceArray<float>>());
     m.gradient.push_back(std::make_unique<DeviceArray<float>>());
   }
+  int devices = 0;
+  check(cudaGetDeviceCount(&devices), "looking for a GPU (this needs an NVIDIA GPU and driver)");
+  if (devices == 0) throw std::runtime_error("CUDA: no GPU found");
   check_blas(cublasCreate(&m.blas), "cublasCreate");
 }
 

@@ -43,6 +43,10 @@ inline cudaError_t cudaMemset(void *p, int v, size_t n) {
   std::memset(p, v, n);
   return cudaSuccess;
 }
+inline cudaError_t cudaGetDeviceCount(int *n) {  // the CPU stands in for one GPU
+  *n = 1;
+  return cudaSuccess;
+}
 inline cudaError_t cudaMalloc(void **p, size_t n) {
   *p = std::malloc(n);
   return *p ? cudaSuccess : 2;  // cudaErrorMemoryAllocation

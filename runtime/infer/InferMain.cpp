@@ -11,16 +11,21 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
 #include "Inference.h"
+#include "Loss.h"
 #include "Network.h"
 #include "Weights.h"
 #include "train/Idx.h"
 #include "train/Safetensors.h"
+#ifdef SNNC_INFER_DEVICE
+#include "DeviceNetwork.h"
+#endif
 
 extern "C" {
 struct snnc_cell_entry {
@@ -35,6 +40,19 @@ extern const snnc_cell_entry snnc_model_cells[];
 extern const int64_t snnc_model_cell_count;
 }
 
+#ifdef SNNC_INFER_DEVICE
+// GPU binaries (snnc build --target cuda): the model's CUDA cell launchers, by cell name
+extern "C" {
+struct snnc_device_cell_entry {
+  const char *name;
+  snnc::rt::cuda::DeviceCellForward forward;
+  snnc::rt::cuda::DeviceCellBackward backward;
+};
+extern const snnc_device_cell_entry snnc_model_device_cells[];
+extern const int64_t snnc_model_device_cell_count;
+}
+#endif
+
 using namespace snnc::rt;
 using nlohmann::json;
 
@@ -48,6 +66,41 @@ nn::LayerSpec::Kind kind_of(const std::string &k) {
       {"dropout", nn::LayerSpec::Dropout}, {"cell", nn::LayerSpec::Cell}};
   return kinds.at(k);
 }
+
+#ifdef SNNC_INFER_DEVICE
+/// The same prediction as nn::predict (same encoder stream and batches) on the GPU.
+std::vector<int32_t> predict_on_device(
+    const json &plan, nn::Network &net, const float *images, int64_t count,
+    const nn::EncoderSpec &e, uint64_t seed, bool by_membrane,
+    const std::function<void(const std::vector<float> &, int64_t)> &after_batch, int64_t batch) {
+  std::vector<cuda::DeviceCell> cells(net.layers().size());
+  for (size_t i = 0; i < plan["layers"].size(); ++i) {
+    const std::string cell = plan["layers"][i]["cell"];
+    if (net.layers()[i].kind != nn::LayerSpec::Cell) continue;
+    for (int64_t c = 0; c < snnc_model_device_cell_count; ++c)
+      if (cell == snnc_model_device_cells[c].name)
+        cells[i] = {snnc_model_device_cells[c].forward, snnc_model_device_cells[c].backward};
+  }
+  cuda::DeviceNetwork device(net.layers(), net.output(), cells);
+  device.set_params(net.params());
+  const int64_t F = net.features(0), K = net.features(net.output());
+  Rng rng(seed, 9001);
+  std::vector<float> x;
+  std::vector<int32_t> out;
+  batch = std::max<int64_t>(batch, 1);
+  for (int64_t begin = 0; begin < count; begin += batch) {
+    const int64_t b = std::min<int64_t>(batch, count - begin);
+    nn::encode(images + begin * F, b, F, e, rng, x);
+    const std::vector<float> y = device.forward(x.data(), e.steps, b);
+    auto pred = by_membrane ? nn::predict_by_max_membrane(device.output_state(), e.steps, b, K,
+                                                          net.layers()[net.output()].states)
+                            : nn::predict_by_count(y, e.steps, b, K);
+    out.insert(out.end(), pred.begin(), pred.end());
+    after_batch(y, b);
+  }
+  return out;
+}
+#endif
 
 nn::Network make_network(const json &plan) {
   std::vector<nn::LayerSpec> layers;
@@ -319,19 +372,23 @@ int main(int argc, char **argv) {
     nn::EncoderSpec enc{plan["encoder"], plan["steps"]};
     int64_t K = net.features(net.output());
     std::vector<double> class_counts;
-    auto pred = nn::predict(net, images.data(), count, enc, plan["seed"], plan["by_membrane"],
-                            [&](int64_t b) {
-                              if (!counts) return;
-                              const auto &y = net.activation(net.output());
-                              for (int64_t k = 0; k < b; ++k)
-                                for (int64_t c = 0; c < K; ++c) {
-                                  double s = 0;
-                                  for (int64_t t = 0; t < enc.steps; ++t)
-                                    s += y[(t * b + k) * K + c];
-                                  class_counts.push_back(s);
-                                }
-                            },
-                            batch);
+    auto count_classes = [&](const std::vector<float> &y, int64_t b) {
+      if (!counts) return;
+      for (int64_t k = 0; k < b; ++k)
+        for (int64_t c = 0; c < K; ++c) {
+          double s = 0;
+          for (int64_t t = 0; t < enc.steps; ++t) s += y[(t * b + k) * K + c];
+          class_counts.push_back(s);
+        }
+    };
+#ifdef SNNC_INFER_DEVICE
+    auto pred = predict_on_device(plan, net, images.data(), count, enc, plan["seed"],
+                                  plan["by_membrane"], count_classes, batch);
+#else
+    auto pred = nn::predict(
+        net, images.data(), count, enc, plan["seed"], plan["by_membrane"],
+        [&](int64_t b) { count_classes(net.activation(net.output()), b); }, batch);
+#endif
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::vector<int32_t> labels;
     if (!labels_path.empty()) {

@@ -11,6 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "CudaCellPrinter.h"
+#include "CudaExpr.h"
+#include "CudaLibrary.h"
+#include "CudaTarget.h"
 #include "InferLibs.h"
 #include "LowerExperiment.h"
 #include "ObjectEmitter.h"
@@ -107,6 +111,78 @@ std::string quote(const std::string &s) {
   return out + "'";
 }
 
+/// The model's CUDA cells with a table of their launchers by cell name (what the GPU
+/// inference main looks up).
+std::string device_cells_source(const ir::Model &model, const std::string &file) {
+  std::string s = backends::print_cuda_cells({{&model, ""}}, file);
+  s += "// the launchers by cell name, for the inference main\n"
+       "extern \"C\" {\n"
+       "struct snnc_device_cell_entry {\n"
+       "  const char *name;\n"
+       "  int (*forward)(const float *, float *, float *, int64_t, int64_t, int64_t);\n"
+       "  int (*backward)(const float *, const float *, const float *, const float *, const float "
+       "*,\n"
+       "                  float *, float *, int64_t, int64_t, int64_t);\n"
+       "};\n"
+       "extern const snnc_device_cell_entry snnc_model_device_cells[] = {\n";
+  for (const auto &c : model.cells) {
+    const std::string id = backends::cuda_ident(c.name);
+    s +=
+        "    {\"" + c.name + "\", snnc_cuda_cell_fwd_" + id + ", snnc_cuda_cell_bwd_" + id + "},\n";
+  }
+  s += "};\nextern const int64_t snnc_model_device_cell_count = " +
+       std::to_string(model.cells.size()) + ";\n}\n";
+  return s;
+}
+
+/// Links a GPU binary: the model object (plan, weights), the device executor and the cells
+/// compiled by nvcc for sm_80 and sm_90 (plus PTX for later GPUs), or by the host compiler
+/// against the CUDA shim under SNNC_CUDA_SHIM=1. Returns the command's exit code.
+int link_device_binary(const ir::Model &model, const std::string &file, const std::string &object,
+                       const std::string &output, std::string &command) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "snnc-build-XXXXXX").string();
+  if (!mkdtemp(pattern.data()))
+    throw std::runtime_error("cannot create a temporary directory under " +
+                             std::filesystem::temp_directory_path().string());
+  const std::filesystem::path dir(pattern);
+  const std::map<std::string, std::string> files = {{"cells.cu", device_cells_source(model, file)},
+                                                    {"device.cu", kDeviceNetworkSource},
+                                                    {"DeviceNetwork.h", kDeviceNetworkHeader},
+                                                    {"Network.h", kNetworkHeader},
+                                                    {"Events.h", kEventsHeader},
+                                                    {"snnc_cuda_shim.h", kCudaShimHeader},
+                                                    {"snnc_cublas_shim.h", kCublasShimHeader}};
+  for (const auto &[name, text] : files) std::ofstream(dir / name) << text;
+  const std::string sources =
+      quote((dir / "device.cu").string()) + " " + quote((dir / "cells.cu").string());
+  std::string libs;
+  std::stringstream list(SNNC_INFER_DEVICE_LIBS);
+  for (std::string lib; std::getline(list, lib, ';');) libs += " " + quote(lib);
+  if (cuda_shim_requested()) {
+    command = "c++ -std=c++17 -O2 -DSNNC_CUDA_SHIM -I" + quote(dir.string()) + " -x c++ " +
+              sources + " -x none " + quote(object) + " -Wl,--start-group" + libs +
+              " -Wl,--end-group -lopenblas -lz -lpthread -lm -o " + quote(output);
+  } else {
+    const std::string nvcc = find_nvcc();
+    if (nvcc.empty())
+      throw std::runtime_error(
+          "--target cuda: the CUDA toolkit is missing (no nvcc on PATH, in $CUDA_HOME/bin or "
+          "/usr/local/cuda/bin)");
+    const std::string lib64 = std::filesystem::path(nvcc).parent_path().parent_path() / "lib64";
+    command = quote(nvcc) +
+              " -O3 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode "
+              "arch=compute_90,code=[sm_90,compute_90] -I" +
+              quote(dir.string()) + " " + sources + " " + quote(object) +
+              " -Xlinker --start-group" + libs +
+              " -Xlinker --end-group -lcublas -lopenblas -lz -lpthread -lm -Xlinker -rpath," +
+              quote(lib64) + " -o " + quote(output);
+  }
+  const int rc = std::system(command.c_str());
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  return rc;
+}
+
 }  // namespace
 
 int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &diags) {
@@ -125,9 +201,21 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
       throw std::runtime_error(o.weights + " holds weights of network '" + meta["snnc_network"] +
                                "', not '" + model.name + "'");
     check_weights(model, tensors, o.weights);
-    std::string object = o.output + ".o.tmp." + std::to_string(getpid());
+    std::string object = o.output + ".tmp." + std::to_string(getpid()) + ".o";
+    const bool gpu = o.target == "cuda";  // the object then holds plan and weights for the
     backends::emit_model_object(model, plan_of(model, t, spec->seed).dump(), weights, object,
-                                o.target);
+                                gpu ? "x86-64" : o.target);  // GPU main (its CPU cells unused)
+    if (gpu) {
+      std::string cmd;
+      int rc = link_device_binary(model, o.file, object, o.output, cmd);
+      std::filesystem::remove(object);
+      if (rc != 0) throw std::runtime_error("building the GPU binary failed (" + cmd + ")");
+      std::cout << "snnc: built " << o.output << " (network " << model.name << ", "
+                << tensors.size() << " weight tensors embedded, CUDA "
+                << (cuda_shim_requested() ? "host shim" : "sm_80/sm_90") << "); try: " << o.output
+                << " --help\n";
+      return 0;
+    }
     std::string cmd = "c++ -o " + quote(o.output) + " " + quote(object) + " -Wl,--start-group";
     std::stringstream libs(SNNC_INFER_LIBS);
     for (std::string lib; std::getline(libs, lib, ';');) cmd += " " + quote(lib);

@@ -325,8 +325,8 @@ int main(int argc, char **argv) {
       ->required();
   build->add_option("-o,--output", build_opts.output, "The executable to write")->required();
   build->add_option("--target", build_opts.target,
-                    "CPU to compile for: native (default) or an LLVM CPU name, e.g. x86-64-v3 "
-                    "(cuda: needs the CUDA toolkit and a GPU)");
+                    "CPU to compile for: native (default) or an LLVM CPU name, e.g. x86-64-v3; "
+                    "or cuda: a GPU binary (needs the CUDA toolkit to build, a GPU to run)");
   build->add_option("--sim", build_opts.experiment, "Which experiment (default: the first)");
   build->add_flag("--compare", build_opts.compare, "Build the experiment's `compare` twin");
 
@@ -349,10 +349,6 @@ int main(int argc, char **argv) {
     const bool run_cuda = *run && run_target == "cuda";
     if (run_cuda && !driver::cuda_shim_requested() && !driver::cuda_unavailable().empty())
       return cuda_target_error("snnc run", "");
-    if (*build && build_opts.target == "cuda")
-      return cuda_target_error("snnc build",
-                               "standalone GPU binaries are not implemented yet; `snnc emit "
-                               "--cuda FILE` prints the model's CUDA cell kernels");
     // commands that need the checked file first
     auto with_file = [](const std::string &path, const auto &command) {
       auto buffer = driver::read_source(path);
