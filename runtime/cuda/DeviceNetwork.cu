@@ -219,6 +219,138 @@ __global__ void avgpool_backward(const float *g_y, float *g_x, int64_t rows, Poo
     }
 }
 
+__global__ void expand_bytes(const uint8_t *x, float *y, int64_t n) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i < n) y[i] = (float)x[i];
+}
+
+__global__ void broadcast_steps(const float *images, float *y, int64_t per_step, int64_t T) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i < per_step * T) y[i] = images[i % per_step];
+}
+
+/// counts[b*K + k] = sum over t of out[t][b][k], in double as the CPU's losses
+__global__ void output_counts(const float *out, double *counts, int64_t T, int64_t BK) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i >= BK) return;
+  double c = 0;
+  for (int64_t t = 0; t < T; ++t) c += out[t * BK + i];
+  counts[i] = c;
+}
+
+/// one thread per sample: the first class with the largest count
+__global__ void argmax_counts(const double *counts, int32_t *pred, int64_t B, int64_t K) {
+  const int64_t b = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (b >= B) return;
+  int32_t best = 0;
+  for (int64_t k = 1; k < K; ++k)
+    if (counts[b * K + k] > counts[b * K + best]) best = (int32_t)k;
+  pred[b] = best;
+}
+
+/// one thread per sample: the class of the largest membrane over all steps (state 0)
+__global__ void argmax_membrane(const float *post, int32_t *pred, int64_t T, int64_t B, int64_t K,
+                                int64_t S) {
+  const int64_t b = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (b >= B) return;
+  float best = -INFINITY;
+  int32_t at = 0;
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t k = 0; k < K; ++k) {
+      const float m = post[(t * S) * B * K + b * K + k];
+      if (m > best) best = m, at = (int32_t)k;
+    }
+  pred[b] = at;
+}
+
+/// one thread per sample: spike-count MSE (Loss.h), its gradient for every step
+__global__ void mse_count_loss(const double *counts, const int32_t *labels, float *grad,
+                               double *loss, int64_t T, int64_t B, int64_t K, double on,
+                               double off) {
+  const int64_t b = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (b >= B) return;
+  double sum = 0;
+  for (int64_t k = 0; k < K; ++k) {
+    const double d = counts[b * K + k] - (k == labels[b] ? on : off);
+    sum += d * d;
+    const float g = (float)(2 * d / ((double)B * K * T));
+    for (int64_t t = 0; t < T; ++t) grad[t * B * K + b * K + k] = g;
+  }
+  loss[b] = sum;
+}
+
+/// one thread per sample: cross-entropy of softmax(counts)
+__global__ void cross_entropy_count_loss(const double *counts, const int32_t *labels, float *grad,
+                                         double *loss, int64_t T, int64_t B, int64_t K) {
+  const int64_t b = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (b >= B) return;
+  const double *c = counts + b * K;
+  double m = c[0];
+  for (int64_t k = 1; k < K; ++k) m = fmax(m, c[k]);
+  double z = 0;
+  for (int64_t k = 0; k < K; ++k) z += exp(c[k] - m);
+  loss[b] = -(c[labels[b]] - m - log(z));
+  for (int64_t k = 0; k < K; ++k) {
+    const float g = (float)((exp(c[k] - m) / z - (k == labels[b])) / B);
+    for (int64_t t = 0; t < T; ++t) grad[t * B * K + b * K + k] = g;
+  }
+}
+
+/// one thread per (step, sample): cross-entropy of softmax(membrane), gradient on the state
+__global__ void membrane_cross_entropy_loss(const float *post, const int32_t *labels,
+                                            float *g_state, double *loss, int64_t T, int64_t B,
+                                            int64_t K, int64_t S) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i >= T * B) return;
+  const int64_t t = i / B, b = i % B;
+  const float *m = post + (t * S) * B * K + b * K;
+  double mx = m[0];
+  for (int64_t k = 1; k < K; ++k) mx = fmax(mx, (double)m[k]);
+  double z = 0;
+  for (int64_t k = 0; k < K; ++k) z += exp(m[k] - mx);
+  loss[i] = -(m[labels[b]] - mx - log(z));
+  for (int64_t k = 0; k < K; ++k)
+    g_state[(t * S) * B * K + b * K + k] =
+        (float)((exp(m[k] - mx) / z - (k == labels[b])) / ((double)B * T));
+}
+
+/// one thread per (step, sample): membrane MSE against on/off, gradient on the state
+__global__ void membrane_mse_loss(const float *post, const int32_t *labels, float *g_state,
+                                  double *loss, int64_t T, int64_t B, int64_t K, int64_t S,
+                                  double on, double off) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i >= T * B) return;
+  const int64_t t = i / B, b = i % B;
+  const double n = (double)T * B * K;
+  double sum = 0;
+  for (int64_t k = 0; k < K; ++k) {
+    const int64_t at = (t * S) * B * K + b * K + k;
+    const double d = post[at] - (k == labels[b] ? on : off);
+    sum += d * d;
+    g_state[at] = (float)(2 * d / n);
+  }
+  loss[i] = sum;
+}
+
+/// each thread a stretch of `chunk` values: sum, nonzero and non-binary counts (integers
+/// summed atomically are exact, whatever the order)
+__global__ void count_activity(const float *x, int64_t n, int64_t chunk, double *sum,
+                               unsigned long long *nonzero, unsigned long long *non_binary) {
+  const int64_t first = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) * chunk;
+  if (first >= n) return;
+  const int64_t last = first + chunk < n ? first + chunk : n;
+  double s = 0;
+  unsigned long long nz = 0, nb = 0;
+  for (int64_t i = first; i < last; ++i) {
+    s += x[i];
+    nz += x[i] != 0.f;
+    nb += x[i] != 0.f && x[i] != 1.f;
+  }
+  atomicAdd(sum, s);
+  atomicAdd(nonzero, nz);
+  atomicAdd(non_binary, nb);
+}
+
 }  // namespace
 
 struct DeviceNetwork::Impl {
@@ -229,7 +361,12 @@ struct DeviceNetwork::Impl {
   std::vector<int> weight_of, bias_of, consumers;
   std::vector<std::unique_ptr<DeviceArray<float>>> act, post, grad, value, gradient;
   std::vector<std::unique_ptr<DeviceArray<int32_t>>> argmax;
-  DeviceArray<float> cols, out, G, scratch, carry, g_state;
+  DeviceArray<float> cols, out, G, scratch, carry, g_state, staging;
+  DeviceArray<uint8_t> bytes;
+  DeviceArray<int32_t> labels, predictions;
+  DeviceArray<double> counts, losses, sum;
+  DeviceArray<unsigned long long> tallies;
+  bool loss_on_state = false;  ///< the last device loss was on the output cell's state
   int64_t T = 0, B = 0;
 
   int64_t features(int i) const { return nn::elements(layers[i].shape); }
@@ -311,6 +448,20 @@ struct DeviceNetwork::Impl {
       default:
         throw std::logic_error("device executor: unknown layer kind");
     }
+  }
+
+  /// Backward through every layer from grad[output] (already in place): the other
+  /// gradients start at zero.
+  void run_backward(const float *g_state_device) {
+    const int64_t rows = T * B;
+    for (size_t i = 1; i < layers.size(); ++i) {
+      if (static_cast<int>(i) == output) continue;
+      grad[i]->resize(rows * features(static_cast<int>(i)));
+      grad[i]->zero();
+    }
+    for (int i = static_cast<int>(layers.size()) - 1; i > 0; --i)
+      backward_layer(i, i == output ? g_state_device : nullptr);
+    check(cudaDeviceSynchronize(), "backward");
   }
 
   void backward_layer(int i, const float *g_state_device) {
@@ -492,20 +643,156 @@ std::vector<float> DeviceNetwork::output_state() const {
 
 void DeviceNetwork::backward(const float *g_out, const float *g_state) {
   Impl &m = *impl_;
-  const int64_t rows = m.T * m.B;
-  for (size_t i = 1; i < m.layers.size(); ++i) {
-    m.grad[i]->resize(rows * m.features(static_cast<int>(i)));
-    m.grad[i]->zero();
-  }
-  m.grad[m.output]->upload(g_out, static_cast<size_t>(rows * m.features(m.output)));
+  m.grad[m.output]->upload(g_out, static_cast<size_t>(m.T * m.B * m.features(m.output)));
   const float *g_state_device = nullptr;
   if (g_state) {
     m.g_state.upload(g_state, m.post[m.output]->size);
     g_state_device = m.g_state.data;
   }
-  for (int i = static_cast<int>(m.layers.size()) - 1; i > 0; --i)
-    m.backward_layer(i, i == m.output ? g_state_device : nullptr);
-  check(cudaDeviceSynchronize(), "backward");
+  m.run_backward(g_state_device);
+}
+
+namespace {
+/// The layers after the input, forward, once the input activation is in place.
+void forward_rest(DeviceNetwork::Impl &m) {
+  for (size_t i = 0; i < m.layers.size(); ++i)
+    if (m.layers[i].kind != nn::LayerSpec::Input) m.forward_layer(static_cast<int>(i));
+}
+int input_layer(const DeviceNetwork::Impl &m) {
+  for (size_t i = 0; i < m.layers.size(); ++i)
+    if (m.layers[i].kind == nn::LayerSpec::Input) return static_cast<int>(i);
+  throw std::logic_error("device executor: no input layer");
+}
+}  // namespace
+
+void DeviceNetwork::forward_spikes(const uint8_t *x, int64_t T, int64_t B) {
+  Impl &m = *impl_;
+  m.T = T;
+  m.B = B;
+  const int in = input_layer(m);
+  const int64_t n = T * B * m.features(in);
+  m.bytes.upload(x, static_cast<size_t>(n));
+  m.act[in]->resize(n);
+  SNNC_LAUNCH(expand_bytes, blocks_for(n), kThreads, m.bytes.data, m.act[in]->data, n);
+  check_launch("input");
+  forward_rest(m);
+}
+
+void DeviceNetwork::forward_direct(const float *images, int64_t T, int64_t B) {
+  Impl &m = *impl_;
+  m.T = T;
+  m.B = B;
+  const int in = input_layer(m);
+  const int64_t per_step = B * m.features(in);
+  m.staging.upload(images, static_cast<size_t>(per_step));
+  m.act[in]->resize(T * per_step);
+  SNNC_LAUNCH(broadcast_steps, blocks_for(T * per_step), kThreads, m.staging.data, m.act[in]->data,
+              per_step, T);
+  check_launch("input");
+  forward_rest(m);
+}
+
+DeviceNetwork::LossValue DeviceNetwork::loss(const int32_t *labels, const Loss &l) {
+  Impl &m = *impl_;
+  const int64_t T = m.T, B = m.B, K = m.features(m.output), S = m.layers[m.output].states;
+  m.labels.upload(labels, static_cast<size_t>(B));
+  const bool membrane = l.kind == Loss::MembraneCrossEntropy || l.kind == Loss::MembraneMse;
+  if (membrane && S == 0)
+    throw std::invalid_argument("device executor: a membrane loss needs a stateful output cell");
+  m.grad[m.output]->resize(T * B * K);
+  m.predictions.resize(B);
+  LossValue v;
+  if (membrane) {
+    m.grad[m.output]->zero();
+    m.g_state.resize(m.post[m.output]->size);
+    m.g_state.zero();
+    m.losses.resize(T * B);
+    if (l.kind == Loss::MembraneCrossEntropy)
+      SNNC_LAUNCH(membrane_cross_entropy_loss, blocks_for(T * B), kThreads, m.post[m.output]->data,
+                  m.labels.data, m.g_state.data, m.losses.data, T, B, K, S);
+    else
+      SNNC_LAUNCH(membrane_mse_loss, blocks_for(T * B), kThreads, m.post[m.output]->data,
+                  m.labels.data, m.g_state.data, m.losses.data, T, B, K, S, l.on, l.off);
+    SNNC_LAUNCH(argmax_membrane, blocks_for(B), kThreads, m.post[m.output]->data,
+                m.predictions.data, T, B, K, S);
+  } else {
+    m.counts.resize(B * K);
+    m.losses.resize(B);
+    SNNC_LAUNCH(output_counts, blocks_for(B * K), kThreads, m.act[m.output]->data, m.counts.data, T,
+                B * K);
+    if (l.kind == Loss::CrossEntropyCount)
+      SNNC_LAUNCH(cross_entropy_count_loss, blocks_for(B), kThreads, m.counts.data, m.labels.data,
+                  m.grad[m.output]->data, m.losses.data, T, B, K);
+    else
+      SNNC_LAUNCH(mse_count_loss, blocks_for(B), kThreads, m.counts.data, m.labels.data,
+                  m.grad[m.output]->data, m.losses.data, T, B, K, std::trunc(T * l.on),
+                  std::trunc(T * l.off));
+    SNNC_LAUNCH(argmax_counts, blocks_for(B), kThreads, m.counts.data, m.predictions.data, B, K);
+  }
+  check_launch("loss");
+  m.loss_on_state = membrane;
+  double sum = 0;
+  for (double x : m.losses.download()) sum += x;
+  switch (l.kind) {
+    case Loss::MseCount:
+      v.loss = sum / (static_cast<double>(B) * K) / T;
+      break;
+    case Loss::CrossEntropyCount:
+      v.loss = sum / B;
+      break;
+    case Loss::MembraneCrossEntropy:
+      v.loss = sum / (static_cast<double>(B) * T);
+      break;
+    case Loss::MembraneMse:
+      v.loss = sum / (static_cast<double>(T) * B * K);
+      break;
+  }
+  const std::vector<int32_t> pred = m.predictions.download();
+  for (int64_t b = 0; b < B; ++b) v.correct += pred[b] == labels[b];
+  return v;
+}
+
+void DeviceNetwork::backward_loss() {
+  Impl &m = *impl_;  // the loss left grad[output] (and g_state) on the device
+  m.run_backward(m.loss_on_state ? m.g_state.data : nullptr);
+}
+
+std::vector<int32_t> DeviceNetwork::predict(bool by_membrane) {
+  Impl &m = *impl_;
+  const int64_t T = m.T, B = m.B, K = m.features(m.output);
+  m.predictions.resize(B);
+  if (by_membrane) {
+    SNNC_LAUNCH(argmax_membrane, blocks_for(B), kThreads, m.post[m.output]->data,
+                m.predictions.data, T, B, K, m.layers[m.output].states);
+  } else {
+    m.counts.resize(B * K);
+    SNNC_LAUNCH(output_counts, blocks_for(B * K), kThreads, m.act[m.output]->data, m.counts.data, T,
+                B * K);
+    SNNC_LAUNCH(argmax_counts, blocks_for(B), kThreads, m.counts.data, m.predictions.data, B, K);
+  }
+  check_launch("predict");
+  return m.predictions.download();
+}
+
+DeviceNetwork::Activity DeviceNetwork::activity(int layer) {
+  Impl &m = *impl_;
+  const DeviceArray<float> &a = *m.act.at(layer);
+  const int64_t n = static_cast<int64_t>(a.size), chunk = 4096;
+  m.sum.resize(1);
+  m.sum.zero();
+  m.tallies.resize(2);
+  m.tallies.zero();
+  const int64_t threads = (n + chunk - 1) / chunk;
+  if (threads > 0)
+    SNNC_LAUNCH(count_activity, blocks_for(threads), kThreads, a.data, n, chunk, m.sum.data,
+                m.tallies.data, m.tallies.data + 1);
+  check_launch("activity");
+  Activity v;
+  v.sum = m.sum.download()[0];
+  const auto t = m.tallies.download();
+  v.nonzero = static_cast<int64_t>(t[0]);
+  v.non_binary = static_cast<int64_t>(t[1]);
+  return v;
 }
 
 size_t DeviceNetwork::device_bytes() const {

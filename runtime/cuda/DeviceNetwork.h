@@ -60,6 +60,35 @@ class DeviceNetwork {
   /// g_out, g_state (optional): host gradients of the loss w.r.t. the output activation and
   /// the output cell's states. Accumulates parameter gradients on the device.
   virtual void backward(const float *g_out, const float *g_state = nullptr);
+
+  // ---- the same step with little traffic: compact inputs, loss and statistics on the device
+  /// A binary (spike) input [T][B][F] as bytes (0 or 1), expanded on the device.
+  virtual void forward_spikes(const uint8_t *x, int64_t T, int64_t B);
+  /// Direct input: images [B][F], the same at every one of T steps (broadcast on the device).
+  virtual void forward_direct(const float *images, int64_t T, int64_t B);
+  /// The losses of runtime/nn/Loss.h, computed on the device after forward (labels [B]; on,
+  /// off: target rates for mse_count, targets for mse_membrane); their gradient stays there
+  /// for backward_loss().
+  struct Loss {
+    enum Kind { MseCount, CrossEntropyCount, MembraneCrossEntropy, MembraneMse } kind = MseCount;
+    double on = 0, off = 0;
+  };
+  struct LossValue {
+    double loss = 0;  ///< mean over the batch, as Loss.h
+    int64_t correct = 0;
+  };
+  virtual LossValue loss(const int32_t *labels, const Loss &loss);
+  /// Backward from the gradient the last loss() left on the device.
+  virtual void backward_loss();
+  /// After forward: predicted class per sample, by spike count or by largest membrane.
+  virtual std::vector<int32_t> predict(bool by_membrane);
+  /// After forward: a layer's activation summed, its nonzero and its non-binary (not 0 or 1)
+  /// values counted on the device (spike rates and synaptic operation counts).
+  struct Activity {
+    double sum = 0;
+    int64_t nonzero = 0, non_binary = 0;
+  };
+  virtual Activity activity(int layer);
   /// Bytes of device memory held (activations, states, gradients, parameters, scratch).
   virtual size_t device_bytes() const;
 

@@ -64,6 +64,9 @@ int64_t elements(const std::vector<int64_t> &shape);
 /// a real-valued one every multiply-accumulate of the layer. Adds to *accumulates / *macs.
 void count_synaptic_ops(const LayerSpec &layer, const LayerSpec &source, const float *in, int64_t n,
                         int64_t rows, double *accumulates, double *macs);
+/// The same from the input's counts: `nonzero` values, `binary` when all are 0 or 1.
+void count_synaptic_ops(const LayerSpec &layer, const LayerSpec &source, int64_t nonzero,
+                        bool binary, int64_t rows, double *accumulates, double *macs);
 
 class Network {
  public:

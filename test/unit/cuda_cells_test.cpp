@@ -270,3 +270,83 @@ TEST_F(CudaCells, DeviceExecutorTrainingStepMatchesTheCPU) {
   expect_same_step(device_step(twin, library_, "twin_", false),
                    train_step(twin, nullptr, "", false));
 }
+
+TEST_F(CudaCells, DeviceLossesPredictionsAndCountsMatchTheHost) {
+  // the low-traffic path: compact inputs, losses, predictions and activity counts computed on
+  // the device give what the host computes from copied-back activations
+  backends::CompiledModel compiled(models_[0]);
+  const std::vector<LayerSpec> &layers = compiled.layers();
+  std::vector<rt::cuda::DeviceCell> cells(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].kind == LayerSpec::Cell) {
+      cells[i].forward = reinterpret_cast<rt::cuda::DeviceCellForward>(
+          dlsym(library_, ("snnc_cuda_cell_fwd_" + layers[i].name).c_str()));
+      cells[i].backward = reinterpret_cast<rt::cuda::DeviceCellBackward>(
+          dlsym(library_, ("snnc_cuda_cell_bwd_" + layers[i].name).c_str()));
+    }
+  Network host(layers, compiled.output());
+  host.init_params(5);
+  rt::cuda::DeviceNetwork device(layers, compiled.output(), cells);
+  device.set_params(host.params());
+  const int64_t T = 6, B = 3, F = host.features(0), K = host.features(host.output());
+  const int64_t S = layers[host.output()].states;
+  std::vector<float> x(T * B * F);
+  std::vector<uint8_t> bytes(x.size());
+  rt::Rng rng(3, 1);
+  for (size_t i = 0; i < x.size(); ++i) bytes[i] = x[i] = rng.uniform() < 0.3 ? 1.f : 0.f;
+  const int32_t labels[B] = {2, 0, 1};
+  const std::vector<float> out = device.forward(x.data(), T, B), post = device.output_state();
+  device.forward_spikes(bytes.data(), T, B);
+  EXPECT_EQ(device.activation(host.output()), out);
+  using DL = rt::cuda::DeviceNetwork::Loss;
+  struct Case {
+    DL device;
+    LossResult host;
+  };
+  const Case cases[] = {
+      {{DL::MseCount, 0.8, 0.2}, mse_count_loss(out, labels, T, B, K, 0.8, 0.2)},
+      {{DL::CrossEntropyCount}, cross_entropy_count_loss(out, labels, T, B, K)},
+      {{DL::MembraneCrossEntropy}, membrane_cross_entropy_loss(post, labels, T, B, K, S)},
+      {{DL::MembraneMse, 1.0, 0.0}, membrane_mse_loss(post, labels, T, B, K, S, 1.0, 0.0)}};
+  for (const Case &c : cases) {
+    SCOPED_TRACE(static_cast<int>(c.device.kind));
+    auto v = device.loss(labels, c.device);
+    EXPECT_NEAR(v.loss, c.host.loss, 1e-9 * std::max(1.0, std::abs(c.host.loss)));
+    EXPECT_EQ(v.correct, c.host.correct);
+    device.zero_grad();
+    device.backward_loss();
+    device.get_grads(host.params());
+    std::vector<std::vector<float>> on_device;
+    for (const auto &p : host.params()) on_device.push_back(p.grad);
+    device.zero_grad();
+    device.backward(c.host.grad.data(),
+                    c.host.state_grad.empty() ? nullptr : c.host.state_grad.data());
+    device.get_grads(host.params());
+    for (size_t p = 0; p < on_device.size(); ++p)
+      EXPECT_LE(relative_error(on_device[p], host.params()[p].grad), 1e-6) << "parameter " << p;
+  }
+  EXPECT_EQ(device.predict(false), predict_by_count(out, T, B, K));
+  EXPECT_EQ(device.predict(true), predict_by_max_membrane(post, T, B, K, S));
+  for (size_t i = 0; i < layers.size(); ++i) {  // sums, nonzero and non-binary counts
+    const std::vector<float> a = device.activation(static_cast<int>(i));
+    double sum = 0;
+    int64_t nonzero = 0, non_binary = 0;
+    for (float v : a) {
+      sum += v;
+      nonzero += v != 0.f;
+      non_binary += v != 0.f && v != 1.f;
+    }
+    const auto act = device.activity(static_cast<int>(i));
+    EXPECT_NEAR(act.sum, sum, 1e-6 * std::max(1.0, std::abs(sum))) << layers[i].name;
+    EXPECT_EQ(act.nonzero, nonzero) << layers[i].name;
+    EXPECT_EQ(act.non_binary, non_binary) << layers[i].name;
+  }
+  // direct input: the images broadcast over the steps
+  std::vector<float> images(B * F), repeated(T * B * F);
+  for (size_t i = 0; i < images.size(); ++i) images[i] = static_cast<float>(rng.uniform());
+  for (int64_t t = 0; t < T; ++t)
+    std::copy(images.begin(), images.end(), repeated.begin() + t * B * F);
+  const std::vector<float> direct = device.forward(repeated.data(), T, B);
+  device.forward_direct(images.data(), T, B);
+  EXPECT_EQ(device.activation(host.output()), direct);
+}

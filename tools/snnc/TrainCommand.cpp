@@ -134,9 +134,31 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
   return e;
 }
 
+/// The device loss of an experiment's loss (Loss.h's definitions).
+rt::cuda::DeviceNetwork::Loss device_loss(const ir::TrainSpec &t) {
+  using L = rt::cuda::DeviceNetwork::Loss;
+  if (t.loss == "cross_entropy") return {L::CrossEntropyCount};
+  if (t.loss == "cross_entropy_membrane") return {L::MembraneCrossEntropy};
+  if (t.loss == "mse_membrane") return {L::MembraneMse, t.correct, t.incorrect};
+  return {L::MseCount, t.correct, t.incorrect};
+}
+
+/// Runs the device forward on a batch encoded on the host (the CPU's encoder stream, so both
+/// targets see the same spikes): spike trains go over as bytes, direct input as the images.
+void device_forward(rt::cuda::DeviceNetwork &d, const std::vector<float> &x, const float *images,
+                    int64_t B, const ir::TrainSpec &t, std::vector<uint8_t> &bytes) {
+  if (t.encoder == "direct") {
+    d.forward_direct(images, t.steps, B);
+    return;
+  }
+  bytes.resize(x.size());
+  for (size_t i = 0; i < x.size(); ++i) bytes[i] = x[i] != 0.f;
+  d.forward_spikes(bytes.data(), t.steps, B);
+}
+
 /// The same evaluation on the GPU (snnc run --target cuda): the same encoder stream and
-/// batches as rt::nn::predict; spikes and synaptic operations counted from the activations
-/// copied back from the device.
+/// batches as rt::nn::predict; predictions, spike sums and the counts behind synaptic
+/// operations computed on the device.
 Evaluation evaluate_on_device(rt::cuda::DeviceNetwork &device, const rt::nn::Network &net,
                               const rt::Dataset &test, const ir::TrainSpec &t, uint64_t seed) {
   Evaluation e;
@@ -144,29 +166,23 @@ Evaluation evaluate_on_device(rt::cuda::DeviceNetwork &device, const rt::nn::Net
   const int64_t F = net.features(0), K = net.features(net.output());
   rt::Rng rng(seed, 9001);
   std::vector<float> x;
+  std::vector<uint8_t> bytes;
   std::map<std::string, double> spikes;
   double accumulates = 0, macs = 0;
   device.set_training(false);
   for (int64_t begin = 0; begin < test.count; begin += rt::nn::kPredictBatch) {
     const int64_t b = std::min<int64_t>(rt::nn::kPredictBatch, test.count - begin);
     rt::nn::encode(test.images.data() + begin * F, b, F, encoder_of(t), rng, x);
-    const std::vector<float> y = device.forward(x.data(), t.steps, b);
-    auto pred = membrane_loss(t)
-                    ? rt::nn::predict_by_max_membrane(device.output_state(), t.steps, b, K,
-                                                      layers[net.output()].states)
-                    : rt::nn::predict_by_count(y, t.steps, b, K);
+    device_forward(device, x, test.images.data() + begin * F, b, t, bytes);
+    auto pred = device.predict(membrane_loss(t));
     e.predictions.insert(e.predictions.end(), pred.begin(), pred.end());
     for (size_t i = 0; i < layers.size(); ++i) {
       const auto &l = layers[i];
-      if (l.spiking) {
-        double s = 0;
-        for (float v : device.activation(static_cast<int>(i))) s += v;
-        spikes[l.name] += s;
-      }
+      if (l.spiking) spikes[l.name] += device.activity(static_cast<int>(i)).sum;
       if (l.kind == rt::nn::LayerSpec::Linear || l.kind == rt::nn::LayerSpec::Conv2d) {
-        const std::vector<float> in = l.input == 0 ? x : device.activation(l.input);
-        rt::nn::count_synaptic_ops(l, layers[l.input], in.data(), static_cast<int64_t>(in.size()),
-                                   t.steps * b, &accumulates, &macs);
+        const auto in = device.activity(l.input);
+        rt::nn::count_synaptic_ops(l, layers[l.input], in.nonzero, in.non_binary == 0, t.steps * b,
+                                   &accumulates, &macs);
       }
     }
   }
@@ -314,6 +330,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
   bool tty = o.progress && !o.quiet && isatty(2);
   rt::BatchLoader loader(train, spec.batch, true, spec.seed);
   std::vector<float> x;
+  std::vector<uint8_t> bytes;  // --target cuda: spike input as bytes
   for (int64_t epoch = first_epoch; epoch < spec.epochs; ++epoch) {
     opt->set_lr(rt::scheduled_lr(spec.schedule, t.lr, epoch, spec.epochs));
     auto t0 = Clock::now();
@@ -330,12 +347,10 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
         rt::cuda::DeviceNetwork &d = device->net();
         d.set_params(net.params());
         d.set_training(true);
-        const std::vector<float> out = d.forward(x.data(), t.steps, batch.size);
-        rt::nn::LossResult r =
-            compute_loss(net, out, membrane_loss(t) ? d.output_state() : std::vector<float>(),
-                         batch.labels.data(), batch.size, K, t);
+        device_forward(d, x, batch.images.data(), batch.size, t, bytes);
+        const auto r = d.loss(batch.labels.data(), device_loss(t));
         d.zero_grad();
-        d.backward(r.grad.data(), r.state_grad.empty() ? nullptr : r.state_grad.data());
+        d.backward_loss();
         d.get_grads(net.params());
         loss = {r.loss, r.correct};
       } else {
