@@ -163,7 +163,7 @@ Evaluation evaluate_on_device(rt::cuda::DeviceNetwork &device, const rt::nn::Net
                               const rt::Dataset &test, const ir::TrainSpec &t, uint64_t seed) {
   Evaluation e;
   const auto &layers = net.layers();
-  const int64_t F = net.features(0), K = net.features(net.output());
+  const int64_t F = net.features(0);
   rt::Rng rng(seed, 9001);
   std::vector<float> x;
   std::vector<uint8_t> bytes;
