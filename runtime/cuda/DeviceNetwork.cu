@@ -219,6 +219,56 @@ __global__ void avgpool_backward(const float *g_y, float *g_x, int64_t rows, Poo
     }
 }
 
+// ---- event-driven linear layers (a layer forced to `synapse = event`) ----
+
+/// one thread per row: the row's nonzero inputs in order, at idx/val[r*in ...], count[r]
+__global__ void list_events(const float *x, int32_t *idx, float *val, int32_t *count, int64_t rows,
+                            int64_t in) {
+  const int64_t r = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (r >= rows) return;
+  int32_t n = 0;
+  for (int64_t i = 0; i < in; ++i) {
+    const float v = x[r * in + i];
+    if (v != 0.f) {
+      idx[r * in + n] = (int32_t)i;
+      val[r * in + n] = v;
+      ++n;
+    }
+  }
+  count[r] = n;
+}
+
+/// wt[i][o] = w[o][i]
+__global__ void transpose(const float *w, float *wt, int64_t out, int64_t in) {
+  const int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (k < out * in) wt[(k % in) * out + k / in] = w[k];
+}
+
+/// one thread per (row, output): the bias plus the weights of the row's events
+__global__ void linear_events_forward(const int32_t *idx, const float *val, const int32_t *count,
+                                      const float *wt, const float *b, float *y, int64_t rows,
+                                      int64_t in, int64_t out) {
+  const int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (k >= rows * out) return;
+  const int64_t r = k / out, o = k % out;
+  float s = b[o];
+  for (int32_t e = 0; e < count[r]; ++e)
+    s += val[r * in + e] * wt[(int64_t)idx[r * in + e] * out + o];
+  y[k] = s;
+}
+
+/// one thread per output: its weight row's gradient from every event, rows in order
+__global__ void linear_events_weight_grad(const int32_t *idx, const float *val,
+                                          const int32_t *count, const float *g_y, float *g_w,
+                                          int64_t rows, int64_t in, int64_t out) {
+  const int64_t o = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (o >= out) return;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float g = g_y[r * out + o];
+    for (int32_t e = 0; e < count[r]; ++e) g_w[o * in + idx[r * in + e]] += val[r * in + e] * g;
+  }
+}
+
 __global__ void expand_bytes(const uint8_t *x, float *y, int64_t n) {
   const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
   if (i < n) y[i] = (float)x[i];
@@ -361,6 +411,10 @@ struct DeviceNetwork::Impl {
   std::vector<int> weight_of, bias_of, consumers;
   std::vector<std::unique_ptr<DeviceArray<float>>> act, post, grad, value, gradient;
   std::vector<std::unique_ptr<DeviceArray<int32_t>>> argmax;
+  /// per event-driven linear layer: its input's events (index, value, count per row)
+  std::vector<std::unique_ptr<DeviceArray<int32_t>>> event_index, event_count;
+  std::vector<std::unique_ptr<DeviceArray<float>>> event_value;
+  DeviceArray<float> transposed;
   DeviceArray<float> cols, out, G, scratch, carry, g_state, staging;
   DeviceArray<uint8_t> bytes;
   DeviceArray<int32_t> labels, predictions;
@@ -401,6 +455,21 @@ struct DeviceNetwork::Impl {
     switch (l.kind) {
       case nn::LayerSpec::Linear: {
         const int64_t in = features(l.input);
+        if (l.synapse == nn::Synapse::Event) {  // forced in the file or on the command line
+          event_index[i]->resize(rows * in);
+          event_value[i]->resize(rows * in);
+          event_count[i]->resize(rows);
+          transposed.resize(in * l.out_features);
+          SNNC_LAUNCH(list_events, blocks_for(rows), kThreads, x, event_index[i]->data,
+                      event_value[i]->data, event_count[i]->data, rows, in);
+          SNNC_LAUNCH(transpose, blocks_for(in * l.out_features), kThreads,
+                      value[weight_of[i]]->data, transposed.data, l.out_features, in);
+          SNNC_LAUNCH(linear_events_forward, blocks_for(n_out), kThreads, event_index[i]->data,
+                      event_value[i]->data, event_count[i]->data, transposed.data,
+                      value[bias_of[i]]->data, y.data, rows, in, l.out_features);
+          check_launch("linear (events)");
+          break;
+        }
         gemm(false, true, rows, l.out_features, in, x, in, value[weight_of[i]]->data, in, 0.f,
              y.data, l.out_features);
         SNNC_LAUNCH(add_bias_rows, blocks_for(n_out), kThreads, y.data, value[bias_of[i]]->data,
@@ -476,8 +545,13 @@ struct DeviceNetwork::Impl {
         if (g_x)
           gemm(false, false, rows, in, out_f, g_y, out_f, value[weight_of[i]]->data, in, 1.f, g_x,
                in);
-        gemm(true, false, out_f, in, rows, g_y, out_f, x, in, 1.f, gradient[weight_of[i]]->data,
-             in);
+        if (l.synapse == nn::Synapse::Event)
+          SNNC_LAUNCH(linear_events_weight_grad, blocks_for(out_f), kThreads, event_index[i]->data,
+                      event_value[i]->data, event_count[i]->data, g_y, gradient[weight_of[i]]->data,
+                      rows, in, out_f);
+        else
+          gemm(true, false, out_f, in, rows, g_y, out_f, x, in, 1.f, gradient[weight_of[i]]->data,
+               in);
         SNNC_LAUNCH(bias_grad_rows, blocks_for(out_f), kThreads, g_y, gradient[bias_of[i]]->data,
                     rows, out_f);
         check_launch("linear backward");
@@ -573,6 +647,9 @@ DeviceNetwork::DeviceNetwork(std::vector<nn::LayerSpec> layers, int output,
     m.post.push_back(std::make_unique<DeviceArray<float>>());
     m.grad.push_back(std::make_unique<DeviceArray<float>>());
     m.argmax.push_back(std::make_unique<DeviceArray<int32_t>>());
+    m.event_index.push_back(std::make_unique<DeviceArray<int32_t>>());
+    m.event_count.push_back(std::make_unique<DeviceArray<int32_t>>());
+    m.event_value.push_back(std::make_unique<DeviceArray<float>>());
   }
   for (int k = 0; k < params; ++k) {
     m.value.push_back(std::make_unique<DeviceArray<float>>());

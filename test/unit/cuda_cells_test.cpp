@@ -163,8 +163,11 @@ double relative_error(const std::vector<float> &a, const std::vector<float> &b) 
 /// The same step on the device executor (runtime/cuda/DeviceNetwork.cu, built against the
 /// shim) with the shim-compiled cell launchers: every op of the step in CUDA form.
 Step device_step(const backends::CompiledModel &compiled, void *cuda_library,
-                 const std::string &prefix, bool membrane_loss) {
-  const std::vector<LayerSpec> &layers = compiled.layers();
+                 const std::string &prefix, bool membrane_loss, bool linear_events = false) {
+  std::vector<LayerSpec> layers = compiled.layers();
+  if (linear_events)  // the event-driven linear kernels instead of cuBLAS
+    for (auto &l : layers)
+      if (l.kind == LayerSpec::Linear) l.synapse = Synapse::Event;
   std::vector<rt::cuda::DeviceCell> cells(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     if (layers[i].kind != LayerSpec::Cell) continue;
@@ -269,6 +272,11 @@ TEST_F(CudaCells, DeviceExecutorTrainingStepMatchesTheCPU) {
   backends::CompiledModel twin(models_[1]);
   expect_same_step(device_step(twin, library_, "twin_", false),
                    train_step(twin, nullptr, "", false));
+  {
+    SCOPED_TRACE("event-driven linear layers");
+    expect_same_step(device_step(compiled, library_, "", false, true),
+                     train_step(compiled, nullptr, "", false));
+  }
 }
 
 TEST_F(CudaCells, DeviceLossesPredictionsAndCountsMatchTheHost) {

@@ -383,12 +383,6 @@ int main(int argc, char **argv) {
         std::cerr << "snnc: error: snnc run --target cuda: --micro-batch runs on the CPU only\n";
         return 1;
       }
-      if (run_cuda && !train_opts.synapse.empty() && train_opts.synapse != "dense") {
-        std::cerr << "snnc: error: snnc run --target cuda: the GPU executor is dense only (no "
-                     "--synapse "
-                  << train_opts.synapse << ")\n";
-        return 1;
-      }
       train_opts.target = run_target;
       train_opts.file = run_opts.file;
       train_opts.experiment = run_opts.sim;
