@@ -99,6 +99,17 @@ std::string CudaExprPrinter::call(const ir::Expr &e) const {
   return s + ")";
 }
 
+std::string cuda_prologue(const std::string &extra) {
+  return "#include <cmath>\n#include <cstdint>\n" + extra +
+         "#ifdef SNNC_CUDA_SHIM  // runs the kernels on the CPU, one thread after another "
+         "(testing)\n"
+         "#include \"snnc_cuda_shim.h\"\n"
+         "#else\n#include <cuda_runtime.h>\n"
+         "#define SNNC_LAUNCH(kernel, blocks, threads, ...) kernel<<<(blocks), "
+         "(threads)>>>(__VA_ARGS__)\n"
+         "#endif\n\n";
+}
+
 std::string cuda_ident(const std::string &s) {
   std::string out;
   for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';

@@ -33,6 +33,11 @@ class CudaExprPrinter {
   std::string math(const std::string &name) const { return single_ ? name + "f" : name; }
 };
 
+/// The includes every generated CUDA file starts with (after its header comment): the
+/// standard headers, `extra` (e.g. "#include \"snnc_rt.h\"\n"), and either the CUDA runtime
+/// with SNNC_LAUNCH as a kernel launch, or, under SNNC_CUDA_SHIM, the host shim.
+std::string cuda_prologue(const std::string &extra = "");
+
 /// `s` with every character that cannot appear in a C identifier replaced by '_'.
 std::string cuda_ident(const std::string &s);
 

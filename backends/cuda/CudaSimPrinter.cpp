@@ -18,15 +18,9 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
       "thread\n"
       "// per neuron), one per connection (CSR propagation, one thread per spiking neuron), and a "
       "host\n"
-      "// time loop that reports spikes through the runtime's C ABI (snnc_rt.h).\n"
-      "#include <cmath>\n#include <cstdint>\n#include \"snnc_rt.h\"\n"
-      "#ifdef SNNC_CUDA_SHIM  // runs the kernels on the CPU, one thread after another (testing)\n"
-      "#include \"snnc_cuda_shim.h\"\n"
-      "#else\n#include <cuda_runtime.h>\n"
-      "#define SNNC_LAUNCH(kernel, blocks, threads, ...) kernel<<<(blocks), "
-      "(threads)>>>(__VA_ARGS__)\n"
-      "#endif\n\n",
+      "// time loop that reports spikes through the runtime's C ABI (snnc_rt.h).\n",
       source, m.name);
+  out += cuda_prologue("#include \"snnc_rt.h\"\n");
   // ---- population kernels ----
   for (const auto &p : m.populations) {
     const PopulationSlots &s = l.populations.at(p.name);

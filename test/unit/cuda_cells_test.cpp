@@ -103,6 +103,24 @@ ir::Model lower(const std::string &network) {
   return *model;
 }
 
+/// The batch every step of these tests trains on: T = 6 steps of 3 samples, 30 % spikes.
+struct Batch {
+  static constexpr int64_t T = 6, B = 3;
+  std::vector<float> x;
+  int32_t labels[B] = {0, 3, 1};
+  explicit Batch(int64_t features) : x(T * B * features) {
+    rt::Rng rng(3, 1);
+    for (float &v : x) v = rng.uniform() < 0.3 ? 1.f : 0.f;
+  }
+};
+
+/// The host loss of a step's output (spike-count MSE) or output state (membrane MSE).
+LossResult batch_loss(const std::vector<float> &out, const std::vector<float> &post, const Batch &b,
+                      int64_t K, int64_t S, bool membrane_loss) {
+  return membrane_loss ? membrane_mse_loss(post, b.labels, Batch::T, Batch::B, K, S, 1.0, 0.0)
+                       : mse_count_loss(out, b.labels, Batch::T, Batch::B, K, 0.8, 0.2);
+}
+
 struct Step {
   std::vector<float> out, post;
   double loss = 0;
@@ -131,17 +149,12 @@ Step train_step(const backends::CompiledModel &compiled, void *cuda_library,
   Network net(layers, compiled.output());
   net.init_params(5);
   net.set_training(true, 1);
-  const int64_t T = 6, B = 3, K = net.features(net.output());
-  std::vector<float> x(T * B * net.features(0));
-  rt::Rng rng(3, 1);
-  for (float &v : x) v = rng.uniform() < 0.3 ? 1.f : 0.f;
-  const int32_t labels[B] = {0, 3, 1};
+  const Batch batch(net.features(0));
   Step s;
-  s.out = net.forward(x.data(), T, B);
+  s.out = net.forward(batch.x.data(), Batch::T, Batch::B);
   s.post = net.post_state(net.output());
-  const int64_t S = layers[net.output()].states;
-  LossResult r = membrane_loss ? membrane_mse_loss(s.post, labels, T, B, K, S, 1.0, 0.0)
-                               : mse_count_loss(s.out, labels, T, B, K, 0.8, 0.2);
+  LossResult r = batch_loss(s.out, s.post, batch, net.features(net.output()),
+                            layers[net.output()].states, membrane_loss);
   s.loss = r.loss;
   net.zero_grad();
   net.backward(r.grad.data(), membrane_loss ? r.state_grad.data() : nullptr);
@@ -182,17 +195,12 @@ Step device_step(const backends::CompiledModel &compiled, void *cuda_library,
   rt::cuda::DeviceNetwork device(layers, compiled.output(), cells);
   device.set_params(host.params());
   device.set_training(true);
-  const int64_t T = 6, B = 3, K = host.features(host.output());
-  std::vector<float> x(T * B * host.features(0));
-  rt::Rng rng(3, 1);
-  for (float &v : x) v = rng.uniform() < 0.3 ? 1.f : 0.f;
-  const int32_t labels[B] = {0, 3, 1};
+  const Batch batch(host.features(0));
   Step s;
-  s.out = device.forward(x.data(), T, B);
+  s.out = device.forward(batch.x.data(), Batch::T, Batch::B);
   s.post = device.output_state();
-  const int64_t S = layers[host.output()].states;
-  LossResult r = membrane_loss ? membrane_mse_loss(s.post, labels, T, B, K, S, 1.0, 0.0)
-                               : mse_count_loss(s.out, labels, T, B, K, 0.8, 0.2);
+  LossResult r = batch_loss(s.out, s.post, batch, host.features(host.output()),
+                            layers[host.output()].states, membrane_loss);
   s.loss = r.loss;
   device.zero_grad();
   device.backward(r.grad.data(), membrane_loss ? r.state_grad.data() : nullptr);
