@@ -5,7 +5,8 @@
 //
 // usage: snnc_bench_train [--repeats N] [--case csnn|fc|all] [--T N] [--batch N]
 //                         [--micro-batch N] [--synapse auto|dense|event] [--train-only]
-//                         [--sgemm]
+//                         [--sparsity P] [--sgemm]
+// (--sparsity P: every linear layer but the readout keeps a random 1 - P of its connections)
 // Peak RSS is per process: bench/run_all.py runs one case per process.
 #include <sys/resource.h>
 
@@ -59,6 +60,7 @@ nlohmann::json to_json(const Stats &s) {
 
 rt::nn::Synapse g_synapse = rt::nn::Synapse::Auto;
 int64_t g_T = 25, g_B = 128, g_micro_batch = 0;
+double g_sparsity = 0;  ///< --sparsity: of every linear layer but the readout
 bool g_train_only = false;
 
 double peak_rss_mib() {
@@ -107,6 +109,12 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
   auto model = frontend::lower_model(*ast, network, {}, diags);
   if (!model || !ir::differentiate_cells(*model, diags))
     throw std::runtime_error("cannot lower " + network);
+  int readout = -1;  // --sparsity: every linear layer but the readout, planned as in a file
+  for (size_t i = 0; i < model->layers.size(); ++i)
+    if (model->layers[i].kind == ir::Layer::Linear) readout = static_cast<int>(i);
+  for (size_t i = 0; i < model->layers.size(); ++i)
+    if (model->layers[i].kind == ir::Layer::Linear && static_cast<int>(i) != readout)
+      model->layers[i].sparsity = g_sparsity;
   ir::optimize_model(*model);
   backends::CompiledModel compiled(*model);
   rt::nn::Network net(compiled.layers(), compiled.output());
@@ -143,6 +151,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
                            {"batch", B},
                            {"micro_batch", g_micro_batch},
                            {"synapse", rt::nn::synapse_name(g_synapse)},
+                           {"sparsity", g_sparsity},
                            {"threads", rt::nn::thread_count()},
                            {"train_step", to_json(train)},
                            {"train_buffers_mib", train_buffers_mib},
@@ -209,6 +218,8 @@ int main(int argc, char **argv) {
       g_B = std::max(1, std::atoi(value().c_str()));
     else if (a == "--micro-batch")
       g_micro_batch = std::max(0, std::atoi(value().c_str()));
+    else if (a == "--sparsity")
+      g_sparsity = std::atof(value().c_str());
     else if (a == "--train-only")
       g_train_only = true;
     else if (a == "--sgemm")
@@ -223,7 +234,7 @@ int main(int argc, char **argv) {
     } else {
       std::cerr << "usage: snnc_bench_train [--repeats N] [--case csnn|fc|all] [--T N] "
                    "[--batch N] [--micro-batch N] [--synapse auto|dense|event] [--train-only] "
-                   "[--sgemm]\n";
+                   "[--sparsity P] [--sgemm]\n";
       return 2;
     }
   }

@@ -194,7 +194,19 @@ class ModelLowering {
     l.loc = s.loc;
     l.name = layer_name + "." + s.name;
     if (s.name == "linear") {
-      if (!check_args(s, {"out", "synapse"}) || !synapse_arg(s, l)) return -1;
+      if (!check_args(s, {"out", "synapse", "sparsity"}) || !synapse_arg(s, l)) return -1;
+      if (const Value *sp = arg(s, "sparsity", -1)) {
+        auto fraction = constant(*sp, "linear's sparsity");
+        if (!fraction) return -1;
+        if (*fraction < 0 || *fraction >= 1) {
+          diags_.error(sp->loc,
+                       "linear's sparsity (the fraction of absent connections) must be in "
+                       "[0, 1), got " +
+                           ir::format_number(*fraction));
+          return -1;
+        }
+        l.sparsity = *fraction;
+      }
       const Value *n = arg(s, "out", 0);
       if (!n) {
         diags_.error(s.loc, "linear needs the number of outputs, e.g. linear(10)");

@@ -53,6 +53,12 @@ struct Layer {
   enum class Synapse { Auto, Dense, Event } synapse = Synapse::Auto;
   double event_threshold = -1;  ///< -1: not planned yet
   int fused_pool = -1;  ///< Conv2d: the max-pool layer computed inside it (`fuse-conv-pool`)
+  /// Linear: the fraction of connections absent (a fixed random mask drawn at
+  /// initialisation; the layer is computed from the kept connections only). 0: dense.
+  double sparsity = 0;
+  /// Linear with sparsity: computed over the kept connections only (compressed), else as a
+  /// dense or event-driven layer whose absent weights are zero (set by `plan-synapses`).
+  bool compressed = false;
   SourceLoc loc;
 };
 

@@ -60,7 +60,13 @@ std::string print(const Model &m) {
       add("kernel = " + std::to_string(l.kernel));
     if (l.kind == Layer::Conv2d || l.kind == Layer::MaxPool || l.kind == Layer::AvgPool)
       add("stride = " + std::to_string(l.stride) + ", padding = " + std::to_string(l.padding));
-    if (l.kind == Layer::Linear || l.kind == Layer::Conv2d) {
+    if (l.kind == Layer::Linear && l.sparsity > 0)
+      add("sparsity = " + format_number(l.sparsity) +
+          (l.compressed ? " (compressed: kept connections only, from events)"
+                        : " (absent weights zero)"));
+    if (l.compressed) {
+      // always event-driven over the kept connections
+    } else if (l.kind == Layer::Linear || l.kind == Layer::Conv2d) {
       if (l.synapse != Layer::Synapse::Auto)
         add(std::string("synapse = ") + synapse_name(l.synapse));
       else if (l.event_threshold >= 0) {

@@ -70,6 +70,8 @@ CompiledModel::CompiledModel(const ir::Model &model, std::string *llvm_text)
     s.synapse = rt::nn::synapse_from_name(ir::synapse_name(l.synapse));
     s.event_threshold = l.event_threshold >= 0 ? l.event_threshold : ir::event_threshold(model, l);
     s.fused_pool = l.fused_pool;
+    s.sparsity = l.sparsity;
+    s.compressed = l.compressed;
     if (l.kind == ir::Layer::CellOp) {
       const ir::Cell &c = model.cells[l.cell];
       s.forward = reinterpret_cast<rt::nn::CellForward>(jit_->lookup("cell_fwd." + c.name));

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "Network.h"
+#include "Layers.h"
 
 namespace snnc::rt::cuda {
 

@@ -121,6 +121,8 @@ nn::Network make_network(const json &plan) {
     s.synapse = nn::synapse_from_name(l.value("synapse", "auto"));
     s.event_threshold = l.value("event_threshold", 0.0);
     s.fused_pool = l.value("fused_pool", -1);
+    s.sparsity = l.value("sparsity", 0.0);
+    s.compressed = l.value("compressed", false);
     if (s.kind == nn::LayerSpec::Cell) {
       std::string cell = l["cell"];
       for (int64_t c = 0; c < snnc_model_cell_count; ++c)

@@ -77,13 +77,17 @@ void linear_forward_events(const Events &ev, const float *wt, const float *b, fl
   });
 }
 
+void linear_input_grad(const float *g_y, const float *w, float *g_x, int64_t rows, int64_t in,
+                       int64_t out) {
+  parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, in, out, 1.f, g_y + r0 * out,
+                out, w, in, 0.f, g_x + r0 * in, in);
+  });
+}
+
 void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
                      float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev) {
-  if (g_x)
-    parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, in, out, 1.f, g_y + r0 * out,
-                  out, w, in, 0.f, g_x + r0 * in, in);
-    });
+  if (g_x) linear_input_grad(g_y, w, g_x, rows, in, out);
   // bias: each output summed over rows in row order
   parallel_for(out, 16, [&](int64_t o0, int64_t o1) {
     for (int64_t r = 0; r < rows; ++r)

@@ -42,12 +42,6 @@ void split_elements(int64_t n, Fn &&fn) {
 
 }  // namespace
 
-int64_t elements(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
-
 Network::Network(std::vector<LayerSpec> layers, int output)
     : layers_(std::move(layers)), output_(output) {
   weight_of_.assign(layers_.size(), -1);
@@ -167,13 +161,13 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width)
   const LayerSpec &l = layers_[i];
   SynapseStats &st = syn_[i];
   st.events = false;
-  if (l.synapse == Synapse::Dense) {
+  if (l.synapse == Synapse::Dense && !l.compressed) {
     st.density = -1;
   } else {
     int64_t nonzero = count_events(input, rows, width, events_[i]);
     st.density =
         static_cast<double>(nonzero) / static_cast<double>(std::max<int64_t>(rows * width, 1));
-    st.events = l.synapse == Synapse::Event || st.density < l.event_threshold;
+    st.events = l.synapse == Synapse::Event || l.compressed || st.density < l.event_threshold;
   }
   if (st.events) {
     fill_events(input, events_[i]);
@@ -190,10 +184,50 @@ void Network::init_params(uint64_t seed) {
     if (weight_of_[i] < 0) continue;
     Param &w = params_[weight_of_[i]];
     int64_t fan_in = elements(w.shape) / w.shape[0];
+    const double sparsity = layers_[i].kind == LayerSpec::Linear ? layers_[i].sparsity : 0.0;
+    if (sparsity > 0) {  // each connection kept with probability 1 - sparsity; the bound
+      // follows the expected number of kept inputs, as PyTorch's follows fan_in
+      double bound = 1.0 / std::sqrt(std::max(1.0, (1 - sparsity) * static_cast<double>(fan_in)));
+      for (float &v : w.value) {
+        const bool keep = rng.uniform() >= sparsity;
+        const double u = rng.uniform();
+        v = keep ? static_cast<float>((2 * u - 1) * bound) : 0.f;
+        if (keep && v == 0.f) v = static_cast<float>(bound * 1e-6);  // kept means nonzero
+      }
+      for (float &v : params_[bias_of_[i]].value)
+        v = static_cast<float>((2 * rng.uniform() - 1) * bound);
+      continue;
+    }
     double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
     for (float &v : w.value) v = static_cast<float>((2 * rng.uniform() - 1) * bound);
     for (float &v : params_[bias_of_[i]].value)
       v = static_cast<float>((2 * rng.uniform() - 1) * bound);
+  }
+  refresh_sparsity();
+}
+
+void Network::refresh_sparsity() {
+  sparse_.assign(layers_.size(), SparseConnections());
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if (layers_[i].kind == LayerSpec::Linear && layers_[i].sparsity > 0) {
+      const Param &w = params_[weight_of_[i]];
+      sparse_[i] = sparse_connections(w.value.data(), w.shape[0], w.shape[1]);
+    }
+}
+
+void Network::mask_gradients() {
+  for (size_t i = 0; i < layers_.size(); ++i) mask_gradient(static_cast<int>(i));
+}
+
+void Network::mask_gradient(int i) {
+  {
+    if (layers_[i].kind != LayerSpec::Linear || layers_[i].sparsity <= 0) return;
+    if (sparse_.size() != layers_.size()) refresh_sparsity();
+    std::vector<float> &g = params_[weight_of_[i]].grad;
+    std::vector<float> kept(sparse_[i].kept());
+    for (int64_t j = 0; j < sparse_[i].kept(); ++j) kept[j] = g[sparse_[i].weight[j]];
+    std::fill(g.begin(), g.end(), 0.f);
+    for (int64_t j = 0; j < sparse_[i].kept(); ++j) g[sparse_[i].weight[j]] = kept[j];
   }
 }
 
@@ -220,9 +254,9 @@ void count_synaptic_ops(const LayerSpec &l, const LayerSpec &src, const float *i
 
 void count_synaptic_ops(const LayerSpec &l, const LayerSpec &src, int64_t nonzero, bool binary,
                         int64_t rows, double *accumulates, double *macs) {
-  double dense;  // multiply-accumulates of one row (one sample at one step)
-  if (l.kind == LayerSpec::Linear) {
-    dense = static_cast<double>(elements(src.shape)) * l.out_features;
+  double dense;                       // multiply-accumulates of one row (one sample at one step)
+  if (l.kind == LayerSpec::Linear) {  // (sparse: the expected kept connections)
+    dense = static_cast<double>(elements(src.shape)) * l.out_features * (1 - l.sparsity);
   } else {
     int64_t ckk = src.shape[0] * l.kernel * l.kernel;
     dense = static_cast<double>(ckk) * l.channels * l.shape[1] * l.shape[2];
@@ -260,7 +294,12 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
         const int64_t in_f = elements(src.shape), out = l.out_features;
         const float *w = params_[weight_of_[i]].value.data(),
                     *b = params_[bias_of_[i]].value.data();
-        if (use_events(static_cast<int>(i), in.data(), rows, in_f)) {
+        if (l.compressed) {  // the kept connections only, from the input's events
+          if (sparse_.size() != layers_.size() || sparse_[i].in != in_f) refresh_sparsity();
+          gather_weights(sparse_[i], w);
+          use_events(static_cast<int>(i), in.data(), rows, in_f);
+          sparse_linear_forward(sparse_[i], events_[i], b, y.data());
+        } else if (use_events(static_cast<int>(i), in.data(), rows, in_f)) {
           weight_t_.resize(in_f * out);
           float *wt = weight_t_.data();
           parallel_for(in_f, 64, [&](int64_t k0, int64_t k1) {
@@ -398,10 +437,20 @@ void Network::backward(const float *g_out, const float *g_state) {
     auto t0 = std::chrono::steady_clock::now();
     switch (l.kind) {
       case LayerSpec::Linear:
+        if (l.compressed) {  // the input gradient by GEMM with the zero-filled dense weight
+          sparse_linear_backward(sparse_[i], events_[i], grad_[i].data(), nullptr,
+                                 params_[weight_of_[i]].grad.data(),
+                                 params_[bias_of_[i]].grad.data());
+          if (need_input_grad)
+            linear_input_grad(grad_[i].data(), params_[weight_of_[i]].value.data(), g_in.data(),
+                              rows, in_f, out_f);
+          break;
+        }
         linear_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(),
                         need_input_grad ? g_in.data() : nullptr, params_[weight_of_[i]].grad.data(),
                         params_[bias_of_[i]].grad.data(), rows, in_f, out_f,
                         syn_[i].events ? &events_[i] : nullptr);
+        if (l.sparsity > 0) mask_gradient(static_cast<int>(i));  // absent stay absent
         break;
       case LayerSpec::Conv2d: {
         FusedPoolGrad fused;

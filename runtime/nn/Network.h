@@ -11,53 +11,10 @@
 #include <vector>
 
 #include "Events.h"
+#include "Layers.h"
+#include "SparseLinear.h"
 
 namespace snnc::rt::nn {
-
-/// Cell scan kernels (see backends/llvm/CellCodeGen.h): elements [0, N) of rows of length ld.
-using CellForward = void (*)(const float *I, float *out, float *post, int64_t T, int64_t N,
-                             int64_t ld);
-/// (g_post may be null: no loss on the state.)
-using CellBackward = void (*)(const float *I, const float *out, const float *post,
-                              const float *g_out, const float *g_post, float *g_I, float *carry,
-                              int64_t T, int64_t N, int64_t ld);
-
-/// How a linear/conv layer propagates its input: dense (GEMM), event-driven (only the
-/// nonzero inputs, see Events.h), or chosen per forward pass from the measured input density.
-enum class Synapse { Auto, Dense, Event };
-const char *synapse_name(Synapse s);
-Synapse synapse_from_name(const std::string &name);  ///< throws on an unknown name
-
-/// A max-pool's winner for one output: the offset ky*K + kx of the chosen input in its K x K
-/// window (one byte per pooled value instead of a 4-byte index), or kNoWinner (the window
-/// lies in the padding). Pool kernels are limited to K*K < 255.
-using Winner = uint8_t;
-constexpr Winner kNoWinner = 255;
-
-struct LayerSpec {
-  enum Kind { Input, Linear, Conv2d, MaxPool, AvgPool, Flatten, Dropout, Cell } kind = Input;
-  std::string name;
-  int input = -1;
-  std::vector<int64_t> shape;  ///< output shape of one sample
-  int64_t out_features = 0, channels = 0, kernel = 0, stride = 1, padding = 0;
-  double rate = 0;
-  CellForward forward = nullptr;
-  CellBackward backward = nullptr;
-  int64_t states = 0;  ///< state variables per element (0: stateless cell)
-  bool spiking = false;
-  Synapse synapse = Synapse::Auto;  ///< Linear, Conv2d
-  int fused_pool = -1;         ///< Conv2d: the max-pool layer it computes (fuse-conv-pool), or -1
-  double event_threshold = 0;  ///< Auto: events below this input density (the
-                               ///< compiler's plan-synapses pass sets it)
-};
-
-struct Param {
-  std::string name;  ///< e.g. "y.linear.weight"
-  std::vector<int64_t> shape;
-  std::vector<float> value, grad;
-};
-
-int64_t elements(const std::vector<int64_t> &shape);
 
 /// Synaptic operations of a linear/conv `layer` over `rows` rows of its input `in` (n values,
 /// from `source`): a binary (spike) input adds one accumulate per active input and target,
@@ -75,6 +32,13 @@ class Network {
   /// for weights and biases), from the given seed.
   void init_params(uint64_t seed);
   std::vector<Param> &params() { return params_; }
+  /// After loading weights: the kept connections of sparse linear layers (`sparsity`), read
+  /// from the nonzero entries of their weights.
+  void refresh_sparsity();
+  /// Zeroes the gradients of absent connections (for gradients computed densely elsewhere,
+  /// e.g. on a GPU), so that they stay absent.
+  void mask_gradients();
+  void mask_gradient(int layer);  ///< the same for one layer
   const std::vector<LayerSpec> &layers() const { return layers_; }
   int output() const { return output_; }
 
@@ -149,7 +113,8 @@ class Network {
   std::vector<std::vector<float>> mask_;  ///< dropout masks of the last forward
   std::vector<Events> events_;            ///< per layer: its input's events (event path)
   std::vector<SynapseStats> syn_;
-  std::vector<float> weight_t_;  ///< transposed linear weight for the event path
+  std::vector<float> weight_t_;            ///< transposed linear weight for the event path
+  std::vector<SparseConnections> sparse_;  ///< per sparse linear layer: kept connections
   bool use_events(int layer, const float *input, int64_t rows, int64_t width);
   // memory plan: activations that backward does not read (a conv output feeding a pool, a
   // flatten's input) and gradients already consumed go back to spare_ and are reused

@@ -19,6 +19,9 @@ void linear_forward(const float *x, const float *w, const float *b, float *y, in
 /// the transposed weight [in][out].
 void linear_forward_events(const Events &ev, const float *wt, const float *b, float *y,
                            int64_t out);
+/// g_x = g_y w (written, not accumulated), one GEMM per row block.
+void linear_input_grad(const float *g_y, const float *w, float *g_x, int64_t rows, int64_t in,
+                       int64_t out);
 /// g_x may be null (no input gradient needed); g_w and g_b accumulate. With `ev` (the
 /// input's events), the weight gradient is accumulated from events instead of a GEMM.
 void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,

@@ -23,6 +23,7 @@ inline void load_weights(Network &net, const std::vector<NamedTensor> &tensors,
       throw std::runtime_error(source + ": tensor '" + p.name + "' has the wrong shape");
     p.value = t->data;
   }
+  net.refresh_sparsity();
 }
 
 }  // namespace snnc::rt::nn

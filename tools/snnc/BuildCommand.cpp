@@ -62,6 +62,8 @@ nlohmann::json plan_of(const ir::Model &m, const ir::TrainSpec &t, uint64_t seed
                       {"rate", l.rate},
                       {"synapse", ir::synapse_name(l.synapse)},
                       {"fused_pool", l.fused_pool},
+                      {"sparsity", l.sparsity},
+                      {"compressed", l.compressed},
                       {"event_threshold",
                        l.event_threshold >= 0 ? l.event_threshold : ir::event_threshold(m, l)},
                       {"cell", c ? c->name : ""},
@@ -145,13 +147,10 @@ int link_device_binary(const ir::Model &model, const std::string &file, const st
     throw std::runtime_error("cannot create a temporary directory under " +
                              std::filesystem::temp_directory_path().string());
   const std::filesystem::path dir(pattern);
-  const std::map<std::string, std::string> files = {{"cells.cu", device_cells_source(model, file)},
-                                                    {"device.cu", kDeviceNetworkSource},
-                                                    {"DeviceNetwork.h", kDeviceNetworkHeader},
-                                                    {"Network.h", kNetworkHeader},
-                                                    {"Events.h", kEventsHeader},
-                                                    {"snnc_cuda_shim.h", kCudaShimHeader},
-                                                    {"snnc_cublas_shim.h", kCublasShimHeader}};
+  const std::map<std::string, std::string> files = {
+      {"cells.cu", device_cells_source(model, file)}, {"device.cu", kDeviceNetworkSource},
+      {"DeviceNetwork.h", kDeviceNetworkHeader},      {"Layers.h", kLayersHeader},
+      {"snnc_cuda_shim.h", kCudaShimHeader},          {"snnc_cublas_shim.h", kCublasShimHeader}};
   for (const auto &[name, text] : files) std::ofstream(dir / name) << text;
   const std::string sources =
       quote((dir / "device.cu").string()) + " " + quote((dir / "cells.cu").string());

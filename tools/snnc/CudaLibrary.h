@@ -13,8 +13,7 @@ namespace snnc::driver {
 extern const char *const kSnncRtHeader;         ///< runtime/snnc_rt.h
 extern const char *const kCudaShimHeader;       ///< runtime/cuda/snnc_cuda_shim.h
 extern const char *const kCublasShimHeader;     ///< runtime/cuda/snnc_cublas_shim.h
-extern const char *const kNetworkHeader;        ///< runtime/nn/Network.h
-extern const char *const kEventsHeader;         ///< runtime/nn/Events.h
+extern const char *const kLayersHeader;         ///< runtime/nn/Layers.h
 extern const char *const kDeviceNetworkHeader;  ///< runtime/cuda/DeviceNetwork.h
 extern const char *const kDeviceNetworkSource;  ///< runtime/cuda/DeviceNetwork.cu
 

@@ -15,8 +15,7 @@ DeviceModel::DeviceModel(const ir::Model &model, const std::vector<rt::nn::Layer
       std::map<std::string, std::string>{{"cells.cu", cells},
                                          {"device.cu", kDeviceNetworkSource},
                                          {"DeviceNetwork.h", kDeviceNetworkHeader},
-                                         {"Network.h", kNetworkHeader},
-                                         {"Events.h", kEventsHeader},
+                                         {"Layers.h", kLayersHeader},
                                          {"snnc_cuda_shim.h", kCudaShimHeader},
                                          {"snnc_cublas_shim.h", kCublasShimHeader}},
       std::vector<std::string>{"device.cu", "cells.cu"}, std::vector<std::string>{"cublas"});

@@ -352,6 +352,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
         d.zero_grad();
         d.backward_loss();
         d.get_grads(net.params());
+        net.mask_gradients();  // sparse layers run dense on the GPU: keep absent ones absent
         loss = {r.loss, r.correct};
       } else {
         loss = rt::nn::train_step(

@@ -1,0 +1,66 @@
+// Layers.h — the description of a trainable network's layers that every executor shares
+// (runtime/nn/Network, runtime/cuda/DeviceNetwork, the standalone binaries): layer kinds and
+// shapes, cell kernel signatures, parameters. Self-contained (standard headers only), so that
+// run-time compiled CUDA code can include it.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace snnc::rt::nn {
+
+/// Cell scan kernels (see backends/llvm/CellCodeGen.h): elements [0, N) of rows of length ld.
+using CellForward = void (*)(const float *I, float *out, float *post, int64_t T, int64_t N,
+                             int64_t ld);
+/// (g_post may be null: no loss on the state.)
+using CellBackward = void (*)(const float *I, const float *out, const float *post,
+                              const float *g_out, const float *g_post, float *g_I, float *carry,
+                              int64_t T, int64_t N, int64_t ld);
+
+/// How a linear/conv layer propagates its input: dense (GEMM), event-driven (only the
+/// nonzero inputs, see Events.h), or chosen per forward pass from the measured input density.
+enum class Synapse { Auto, Dense, Event };
+const char *synapse_name(Synapse s);
+Synapse synapse_from_name(const std::string &name);  ///< throws on an unknown name
+
+/// A max-pool's winner for one output: the offset ky*K + kx of the chosen input in its K x K
+/// window (one byte per pooled value instead of a 4-byte index), or kNoWinner (the window
+/// lies in the padding). Pool kernels are limited to K*K < 255.
+using Winner = uint8_t;
+constexpr Winner kNoWinner = 255;
+
+struct LayerSpec {
+  enum Kind { Input, Linear, Conv2d, MaxPool, AvgPool, Flatten, Dropout, Cell } kind = Input;
+  std::string name;
+  int input = -1;
+  std::vector<int64_t> shape;  ///< output shape of one sample
+  int64_t out_features = 0, channels = 0, kernel = 0, stride = 1, padding = 0;
+  double rate = 0;
+  CellForward forward = nullptr;
+  CellBackward backward = nullptr;
+  int64_t states = 0;  ///< state variables per element (0: stateless cell)
+  bool spiking = false;
+  Synapse synapse = Synapse::Auto;  ///< Linear, Conv2d
+  int fused_pool = -1;         ///< Conv2d: the max-pool layer it computes (fuse-conv-pool), or -1
+  double event_threshold = 0;  ///< Auto: events below this input density (the
+                               ///< compiler's plan-synapses pass sets it)
+  double sparsity = 0;
+  bool compressed =
+      false;  ///< Linear with sparsity: kept connections only (else dense/events)         ///<
+              ///< Linear: fraction of connections absent (fixed mask; see Network)
+};
+
+struct Param {
+  std::string name;  ///< e.g. "y.linear.weight"
+  std::vector<int64_t> shape;
+  std::vector<float> value, grad;
+};
+
+/// The number of values of a tensor of this shape.
+inline int64_t elements(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+}  // namespace snnc::rt::nn
