@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -182,13 +183,55 @@ int link_device_binary(const ir::Model &model, const std::string &file, const st
   return rc;
 }
 
+/// Magnitude pruning for inference: in every linear layer but the last (the readout), the
+/// `fraction` of weights smallest in magnitude become zero (ties: lower index first); the
+/// layer is then sparse, planned as `linear(N, sparsity = ...)` (compressed past the
+/// crossover). Returns the new checkpoint bytes.
+std::string prune_weights(ir::Model &model, std::vector<rt::NamedTensor> &tensors, double fraction,
+                          const std::string &output) {
+  int readout = -1;
+  for (size_t i = 0; i < model.layers.size(); ++i)
+    if (model.layers[i].kind == ir::Layer::Linear) readout = static_cast<int>(i);
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    ir::Layer &l = model.layers[i];
+    if (l.kind != ir::Layer::Linear || static_cast<int>(i) == readout) continue;
+    auto t = std::find_if(tensors.begin(), tensors.end(),
+                          [&](const rt::NamedTensor &x) { return x.name == l.name + ".weight"; });
+    std::vector<float> &w = t->data;
+    std::vector<int64_t> order(w.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int64_t>(k);
+    const auto cut = static_cast<int64_t>(fraction * static_cast<double>(w.size()));
+    std::nth_element(order.begin(), order.begin() + cut, order.end(), [&](int64_t a, int64_t b) {
+      const float x = std::abs(w[a]), y = std::abs(w[b]);
+      return x < y || (x == y && a < b);
+    });
+    for (int64_t k = 0; k < cut; ++k) w[order[k]] = 0.f;
+    const auto zeros = std::count(w.begin(), w.end(), 0.f);
+    l.sparsity = static_cast<double>(zeros) / static_cast<double>(w.size());
+    std::cout << "snnc: pruned " << l.name << ": " << zeros << " of " << w.size()
+              << " weights are zero\n";
+  }
+  ir::plan_synapses(model);
+  const std::string path = output + ".pruned." + std::to_string(getpid()) + ".safetensors";
+  rt::write_safetensors(path, tensors, {{"snnc_network", model.name}});
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  std::filesystem::remove(path);
+  return bytes.str();
+}
+
 }  // namespace
 
 int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &diags) {
   auto spec = frontend::lower_experiment(file, o.experiment, diags);
   if (!spec) return 1;
   try {
-    auto [model, t] = ir::choose(*spec, o.compare);
+    auto [chosen, t] = ir::choose(*spec, o.compare);
+    ir::Model model = chosen;
+    if (o.prune < 0 || o.prune >= 1)
+      throw std::runtime_error("--prune needs a fraction in [0, 1), not " +
+                               std::to_string(o.prune));
     std::ifstream in(o.weights, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read weights '" + o.weights + "'");
     std::stringstream bytes;
@@ -200,6 +243,7 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
       throw std::runtime_error(o.weights + " holds weights of network '" + meta["snnc_network"] +
                                "', not '" + model.name + "'");
     check_weights(model, tensors, o.weights);
+    if (o.prune > 0) weights = prune_weights(model, tensors, o.prune, o.output);
     std::string object = o.output + ".tmp." + std::to_string(getpid()) + ".o";
     const bool gpu = o.target == "cuda";  // the object then holds plan and weights for the
     backends::emit_model_object(model, plan_of(model, t, spec->seed).dump(), weights, object,

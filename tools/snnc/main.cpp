@@ -329,6 +329,11 @@ int main(int argc, char **argv) {
                     "or cuda: a GPU binary (needs the CUDA toolkit to build, a GPU to run)");
   build->add_option("--sim", build_opts.experiment, "Which experiment (default: the first)");
   build->add_flag("--compare", build_opts.compare, "Build the experiment's `compare` twin");
+  build
+      ->add_option("--prune", build_opts.prune,
+                   "Magnitude pruning: zero this fraction of the smallest weights of each "
+                   "hidden linear layer and compute those layers sparse (e.g. 0.95)")
+      ->check(CLI::Range(0.0, 0.999999));
 
   try {
     app.parse(argc, argv);
