@@ -123,7 +123,14 @@ std::vector<float> Network::acquire(size_t size) {
     size_t cap = spare_[k].capacity();
     if (cap >= size && cap <= 2 * size && (best < 0 || cap < spare_[best].capacity())) best = k;
   }
-  if (best < 0) return std::vector<float>(size);
+  if (best < 0) {
+    // large buffers get the largest size of this pass, so that any of them can later serve
+    // any other large request (a 13 MB buffer freed by one layer cannot hold a 22 MB one)
+    std::vector<float> v;
+    v.reserve(2 * size >= largest_ && size <= largest_ ? largest_ : size);
+    v.resize(size);
+    return v;
+  }
   std::vector<float> v = std::move(spare_[best]);
   spare_.erase(spare_.begin() + best);
   v.resize(size);
@@ -270,6 +277,12 @@ void count_synaptic_ops(const LayerSpec &l, const LayerSpec &src, int64_t nonzer
 const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B) {
   T_ = T;
   B_ = B;
+  largest_ = 0;  // the largest activation or state buffer of this pass
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if (layers_[i].kind != LayerSpec::Conv2d || layers_[i].fused_pool < 0)  // (fused: its pool's)
+      largest_ =
+          std::max<size_t>(largest_, static_cast<size_t>(T * B * features(static_cast<int>(i)) *
+                                                         std::max<int64_t>(1, layers_[i].states)));
   std::fill(recompute_.begin(), recompute_.end(), false);
   if (counting_) ops_.samples += B;
   for (size_t i = 0; i < layers_.size(); ++i) {

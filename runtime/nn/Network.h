@@ -127,6 +127,7 @@ class Network {
   /// cell's is then recomputed by its own backward; the input's is not needed at all).
   bool recomputable(int layer) const;
   std::vector<std::vector<float>> spare_;
+  size_t largest_ = 0;  ///< the largest buffer of the current pass (acquire's size class)
   void plan_memory();
   std::vector<float> acquire(size_t size);
   void release(std::vector<float> &v);
