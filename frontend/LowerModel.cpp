@@ -255,6 +255,11 @@ class ModelLowering {
       }
       auto kernel = positive_int(*k, "the kernel size");
       if (!kernel) return -1;
+      if (s.name == "maxpool" && *kernel > 15) {  // winners are one byte: K*K < 255
+        diags_.error(k->loc, "maxpool kernel " + std::to_string(*kernel) +
+                                 " is too large (at most 15; use avgpool for global pooling)");
+        return -1;
+      }
       l.kernel = *kernel;
       l.stride = conv ? 1 : l.kernel;
       if (const Value *st = arg(s, "stride", first + 1)) {

@@ -25,7 +25,7 @@ Synapse synapse_from_name(const std::string &name);  ///< throws on an unknown n
 
 /// A max-pool's winner for one output: the offset ky*K + kx of the chosen input in its K x K
 /// window (one byte per pooled value instead of a 4-byte index), or kNoWinner (the window
-/// lies in the padding). Pool kernels are limited to K*K < 255.
+/// lies in the padding). Max-pool kernels are limited to 15 (K*K < 255) by the frontend.
 using Winner = uint8_t;
 constexpr Winner kNoWinner = 255;
 

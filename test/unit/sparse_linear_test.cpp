@@ -17,6 +17,7 @@
 #include "Rng.h"
 #include "Sema.h"
 #include "SparseLinear.h"
+#include "Weights.h"
 #include "passes/Autodiff.h"
 #include "passes/FuseConvPool.h"
 #include "train/Optimizer.h"
@@ -188,3 +189,25 @@ TEST(SparseLinear, CompressedAndZeroFilledLayersAgree) {
 }
 
 }  // namespace
+
+TEST(SparseLinear, RefusesACheckpointWithMoreConnections) {
+  // the mask of a sparse layer is read from its weights' zeros: a dense checkpoint of the
+  // same shape is another network's, and saying so beats silently keeping every connection
+  ir::Model model = sparse_model(0.9);
+  backends::CompiledModel compiled(model);
+  Network sparse(compiled.layers(), compiled.output());
+  sparse.init_params(1);
+  std::vector<rt::NamedTensor> tensors;
+  for (const auto &p : sparse.params()) tensors.push_back({p.name, p.shape, p.value});
+  EXPECT_NO_THROW(load_weights(sparse, tensors, "own.safetensors"));
+  for (float &v : tensors[0].data) v = v == 0.f ? 0.25f : v;  // every connection present
+  try {
+    load_weights(sparse, tensors, "dense.safetensors");
+    FAIL() << "a dense checkpoint was accepted for a sparse layer";
+  } catch (const std::runtime_error &e) {
+    EXPECT_NE(std::string(e.what()).find("dense.safetensors: tensor 'h.linear.weight' has 100 % "
+                                         "nonzero weights, but the layer keeps 10 %"),
+              std::string::npos)
+        << e.what();
+  }
+}

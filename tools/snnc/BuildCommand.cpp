@@ -148,6 +148,7 @@ int link_device_binary(const ir::Model &model, const std::string &file, const st
     throw std::runtime_error("cannot create a temporary directory under " +
                              std::filesystem::temp_directory_path().string());
   const std::filesystem::path dir(pattern);
+  RemovedAtExit cleanup(pattern);
   const std::map<std::string, std::string> files = {
       {"cells.cu", device_cells_source(model, file)}, {"device.cu", kDeviceNetworkSource},
       {"DeviceNetwork.h", kDeviceNetworkHeader},      {"Layers.h", kLayersHeader},
@@ -171,16 +172,13 @@ int link_device_binary(const ir::Model &model, const std::string &file, const st
     const std::string lib64 = std::filesystem::path(nvcc).parent_path().parent_path() / "lib64";
     command = quote(nvcc) +
               " -O3 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode "
-              "arch=compute_90,code=[sm_90,compute_90] -I" +
+              "'arch=compute_90,code=[sm_90,compute_90]' -I" +
               quote(dir.string()) + " " + sources + " " + quote(object) +
               " -Xlinker --start-group" + libs +
               " -Xlinker --end-group -lcublas -lopenblas -lz -lpthread -lm -Xlinker -rpath," +
               quote(lib64) + " -o " + quote(output);
   }
-  const int rc = std::system(command.c_str());
-  std::error_code ignored;
-  std::filesystem::remove_all(dir, ignored);
-  return rc;
+  return std::system(command.c_str());
 }
 
 /// Magnitude pruning for inference: in every linear layer but the last (the readout), the
@@ -213,11 +211,11 @@ std::string prune_weights(ir::Model &model, std::vector<rt::NamedTensor> &tensor
   }
   ir::plan_synapses(model);
   const std::string path = output + ".pruned." + std::to_string(getpid()) + ".safetensors";
+  RemovedAtExit cleanup(path);
   rt::write_safetensors(path, tensors, {{"snnc_network", model.name}});
   std::ifstream in(path, std::ios::binary);
   std::stringstream bytes;
   bytes << in.rdbuf();
-  std::filesystem::remove(path);
   return bytes.str();
 }
 
@@ -245,13 +243,13 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
     check_weights(model, tensors, o.weights);
     if (o.prune > 0) weights = prune_weights(model, tensors, o.prune, o.output);
     std::string object = o.output + ".tmp." + std::to_string(getpid()) + ".o";
+    RemovedAtExit remove_object(object);
     const bool gpu = o.target == "cuda";  // the object then holds plan and weights for the
     backends::emit_model_object(model, plan_of(model, t, spec->seed).dump(), weights, object,
                                 gpu ? "x86-64" : o.target);  // GPU main (its CPU cells unused)
     if (gpu) {
       std::string cmd;
       int rc = link_device_binary(model, o.file, object, o.output, cmd);
-      std::filesystem::remove(object);
       if (rc != 0) throw std::runtime_error("building the GPU binary failed (" + cmd + ")");
       std::cout << "snnc: built " << o.output << " (network " << model.name << ", "
                 << tensors.size() << " weight tensors embedded, CUDA "
@@ -264,7 +262,6 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
     for (std::string lib; std::getline(libs, lib, ';');) cmd += " " + quote(lib);
     cmd += " -Wl,--end-group -lopenblas -lz -lpthread -lm";
     int rc = std::system(cmd.c_str());
-    std::filesystem::remove(object);
     if (rc != 0) throw std::runtime_error("linking failed (" + cmd + ")");
     std::cout << "snnc: built " << o.output << " (network " << model.name << ", " << tensors.size()
               << " weight tensors embedded, CPU " << o.target << "); try: " << o.output

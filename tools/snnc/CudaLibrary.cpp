@@ -32,6 +32,11 @@ std::string read_text(const std::string &path) {
 
 }  // namespace
 
+RemovedAtExit::~RemovedAtExit() {
+  std::error_code ignored;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+}
+
 bool cuda_shim_requested() {
   const char *v = std::getenv("SNNC_CUDA_SHIM");
   return v && *v && std::string(v) != "0";
@@ -45,6 +50,7 @@ CudaLibrary::CudaLibrary(const std::map<std::string, std::string> &files,
   if (!mkdtemp(pattern.data()))
     throw std::runtime_error("cannot create a temporary directory under " +
                              std::filesystem::temp_directory_path().string());
+  RemovedAtExit cleanup(pattern);  // until the library is loaded
   dir_ = pattern;
   const std::filesystem::path dir(dir_);
   for (const auto &[name, text] : files) {
@@ -81,6 +87,7 @@ CudaLibrary::CudaLibrary(const std::map<std::string, std::string> &files,
   if (!handle_)
     throw std::runtime_error(std::string("cannot load the compiled CUDA library: ") + dlerror());
   compile_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  cleanup.keep();  // the destructor removes it with the library
 }
 
 CudaLibrary::~CudaLibrary() {

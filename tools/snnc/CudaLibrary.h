@@ -17,6 +17,20 @@ extern const char *const kLayersHeader;         ///< runtime/nn/Layers.h
 extern const char *const kDeviceNetworkHeader;  ///< runtime/cuda/DeviceNetwork.h
 extern const char *const kDeviceNetworkSource;  ///< runtime/cuda/DeviceNetwork.cu
 
+/// Removes a temporary file or directory when it goes out of scope, on every path out
+/// (errors included), unless keep() hands it over.
+class RemovedAtExit {
+ public:
+  explicit RemovedAtExit(std::string path) : path_(std::move(path)) {}
+  ~RemovedAtExit();
+  RemovedAtExit(const RemovedAtExit &) = delete;
+  RemovedAtExit &operator=(const RemovedAtExit &) = delete;
+  void keep() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
 /// Whether SNNC_CUDA_SHIM asks for the host shim instead of nvcc and a GPU.
 bool cuda_shim_requested();
 

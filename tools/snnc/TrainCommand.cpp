@@ -280,7 +280,8 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
   if (!o.synapse.empty()) net.force_synapse(rt::nn::synapse_from_name(o.synapse));
   std::unique_ptr<DeviceModel> device;  // --target cuda: the step and evaluation run there
   if (o.target == "cuda") {
-    device = std::make_unique<DeviceModel>(model, compiled.layers(), compiled.output(), o.file);
+    // net.layers(): with --synapse applied (event-driven linear layers on the device)
+    device = std::make_unique<DeviceModel>(model, net.layers(), compiled.output(), o.file);
     compile_s += device->compile_seconds();
     log.line(fmt::format("{} ({}): runs {} (CUDA compiled in {:.1f} s)\n", role, model.name,
                          device->compiler() == "nvcc"
