@@ -17,8 +17,8 @@
 #include "CudaCellPrinter.h"
 #include "DeviceNetwork.h"
 #include "Loss.h"
-#include "LowerModel.h"
 #include "ModelCompiler.h"
+#include "ModelFromSource.h"
 #include "Network.h"
 #include "Parser.h"
 #include "Rng.h"
@@ -93,14 +93,7 @@ constexpr CellBackward kBackwardAdapters[] = {backward_adapter<0>, backward_adap
                                               backward_adapter<2>, backward_adapter<3>};
 
 ir::Model lower(const std::string &network) {
-  auto buf = std::make_shared<SourceBuffer>("cells.snn", kSource);
-  DiagnosticEngine diags(buf);
-  auto file = frontend::parse_file(*buf, diags);
-  EXPECT_TRUE(file && frontend::check(*file, diags));
-  auto model = frontend::lower_model(*file, network, {}, diags);
-  EXPECT_TRUE(model && ir::differentiate_cells(*model, diags));
-  ir::optimize_model(*model);
-  return *model;
+  return test::model_from_source(kSource, network);
 }
 
 /// The batch every step of these tests trains on: T = 6 steps of 3 samples, 30 % spikes.

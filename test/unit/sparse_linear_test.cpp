@@ -9,8 +9,8 @@
 #include <cmath>
 
 #include "Events.h"
-#include "LowerModel.h"
 #include "ModelCompiler.h"
+#include "ModelFromSource.h"
 #include "Network.h"
 #include "Ops.h"
 #include "Parser.h"
@@ -95,14 +95,7 @@ network Net {
 }
 
 ir::Model sparse_model(double sparsity) {
-  auto buf = std::make_shared<SourceBuffer>("sparse.snn", net_source(sparsity));
-  DiagnosticEngine diags(buf);
-  auto file = frontend::parse_file(*buf, diags);
-  EXPECT_TRUE(file && frontend::check(*file, diags));
-  auto model = frontend::lower_model(*file, "Net", {}, diags);
-  EXPECT_TRUE(model && ir::differentiate_cells(*model, diags));
-  ir::optimize_model(*model);
-  return *model;
+  return test::model_from_source(net_source(sparsity), "Net");
 }
 
 class SparseNetwork : public ::testing::TestWithParam<double> {};

@@ -12,6 +12,7 @@
 #include "Loss.h"
 #include "LowerModel.h"
 #include "ModelCompiler.h"
+#include "ModelFromSource.h"
 #include "Network.h"
 #include "Ops.h"
 #include "Parser.h"
@@ -163,8 +164,8 @@ TEST(Events, VectorPathMatchesPlainListing) {
     EXPECT_EQ(ev.start, start) << width;
     EXPECT_EQ(ev.index, index) << width;
     for (size_t e = 0; e < index.size(); ++e) {
-      int64_t r = std::upper_bound(start.begin(), start.end(), static_cast<int64_t>(e)) -
-                  start.begin() - 1;
+      int64_t r =
+          std::upper_bound(start.begin(), start.end(), static_cast<int64_t>(e)) - start.begin() - 1;
       float want = x[r * width + index[e]];
       EXPECT_TRUE(ev.value[e] == want || (std::isnan(want) && std::isnan(ev.value[e])));
     }
@@ -192,14 +193,8 @@ struct Trained {
 };
 
 Trained step(Synapse mode, double density, bool training = false) {
-  auto buf = std::make_shared<SourceBuffer>("syn.snn", kNet);
-  DiagnosticEngine diags(buf);
-  auto file = frontend::parse_file(*buf, diags);
-  EXPECT_TRUE(file && frontend::check(*file, diags));
-  auto model = frontend::lower_model(*file, "Net", {}, diags);
-  EXPECT_TRUE(model && ir::differentiate_cells(*model, diags));
-  ir::optimize_model(*model);
-  backends::CompiledModel compiled(*model);
+  const ir::Model model = test::model_from_source(kNet, "Net");
+  backends::CompiledModel compiled(model);
   Network net(compiled.layers(), compiled.output());
   net.init_params(11);
   net.force_synapse(mode);
@@ -308,14 +303,8 @@ TEST(MemoryPlan, RecomputedCellsGiveIdenticalGradients) {
 }
 
 TEST(TrainStep, MicroBatchesMatchTheWholeBatch) {
-  auto buf = std::make_shared<SourceBuffer>("syn.snn", kNet);
-  DiagnosticEngine diags(buf);
-  auto file = frontend::parse_file(*buf, diags);
-  ASSERT_TRUE(file && frontend::check(*file, diags));
-  auto model = frontend::lower_model(*file, "Net", {}, diags);
-  ASSERT_TRUE(model && ir::differentiate_cells(*model, diags));
-  ir::optimize_model(*model);
-  backends::CompiledModel compiled(*model);
+  const ir::Model model = test::model_from_source(kNet, "Net");
+  backends::CompiledModel compiled(model);
   const int64_t T = 4, B = 7;
   std::vector<int32_t> labels = {0, 1, 2, 3, 4, 0, 1};
   auto run = [&](int64_t micro) {
