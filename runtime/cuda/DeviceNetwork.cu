@@ -269,6 +269,12 @@ __global__ void linear_events_weight_grad(const int32_t *idx, const float *val,
   }
 }
 
+/// y = x * keep * scale (dropout in training; the backward pass applies the same mask)
+__global__ void apply_mask(const float *x, const uint8_t *keep, float scale, float *y, int64_t n) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i < n) y[i] += keep[i] ? x[i] * scale : 0.f;
+}
+
 __global__ void expand_bytes(const uint8_t *x, float *y, int64_t n) {
   const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
   if (i < n) y[i] = (float)x[i];
@@ -421,6 +427,8 @@ struct DeviceNetwork::Impl {
   DeviceArray<double> counts, losses, sum;
   DeviceArray<unsigned long long> tallies;
   bool loss_on_state = false;  ///< the last device loss was on the output cell's state
+  bool training = false;
+  std::vector<std::unique_ptr<DeviceArray<uint8_t>>> dropout_keep;  ///< per dropout layer
   int64_t T = 0, B = 0;
 
   int64_t features(int i) const { return nn::elements(layers[i].shape); }
@@ -503,8 +511,18 @@ struct DeviceNetwork::Impl {
         SNNC_LAUNCH(avgpool_forward, blocks_for(n_out), kThreads, x, y.data, rows, pool_shape(i));
         check_launch("avgpool");
         break;
+      case nn::LayerSpec::Dropout:
+        if (training && l.rate > 0) {
+          if (dropout_keep[i]->size != static_cast<size_t>(n_out))
+            throw std::logic_error("device executor: no dropout mask for '" + l.name + "'");
+          y.zero();
+          SNNC_LAUNCH(apply_mask, blocks_for(n_out), kThreads, x, dropout_keep[i]->data,
+                      static_cast<float>(1.0 / (1.0 - l.rate)), y.data, n_out);
+          check_launch("dropout");
+          break;
+        }
+        [[fallthrough]];
       case nn::LayerSpec::Flatten:
-      case nn::LayerSpec::Dropout:  // evaluation only (see set_training)
         check(cudaMemcpy(y.data, x, n_out * sizeof(float), cudaMemcpyDeviceToDevice), "copy");
         break;
       case nn::LayerSpec::Cell: {
@@ -592,8 +610,17 @@ struct DeviceNetwork::Impl {
                     pool_shape(i));
         check_launch("avgpool backward");
         break;
-      case nn::LayerSpec::Flatten:
       case nn::LayerSpec::Dropout:
+        if (!g_x) break;
+        if (training && l.rate > 0) {  // the forward pass's mask
+          SNNC_LAUNCH(apply_mask, blocks_for(rows * features(i)), kThreads, g_y,
+                      dropout_keep[i]->data, static_cast<float>(1.0 / (1.0 - l.rate)), g_x,
+                      rows * features(i));
+          check_launch("dropout backward");
+          break;
+        }
+        [[fallthrough]];
+      case nn::LayerSpec::Flatten:
         if (!g_x) break;
         SNNC_LAUNCH(axpy, blocks_for(rows * features(i)), kThreads, g_x, g_y, rows * features(i));
         check_launch("flatten backward");
@@ -650,6 +677,7 @@ DeviceNetwork::DeviceNetwork(std::vector<nn::LayerSpec> layers, int output,
     m.event_index.push_back(std::make_unique<DeviceArray<int32_t>>());
     m.event_count.push_back(std::make_unique<DeviceArray<int32_t>>());
     m.event_value.push_back(std::make_unique<DeviceArray<float>>());
+    m.dropout_keep.push_back(std::make_unique<DeviceArray<uint8_t>>());
   }
   for (int k = 0; k < params; ++k) {
     m.value.push_back(std::make_unique<DeviceArray<float>>());
@@ -687,11 +715,11 @@ void DeviceNetwork::get_grads(std::vector<nn::Param> &params) const {
 }
 
 void DeviceNetwork::set_training(bool on) {
-  if (!on) return;
-  for (const auto &l : impl_->layers)
-    if (l.kind == nn::LayerSpec::Dropout && l.rate > 0)
-      throw std::invalid_argument("device executor: dropout ('" + l.name +
-                                  "') in training is not supported yet");
+  impl_->training = on;
+}
+
+void DeviceNetwork::set_dropout_mask(int layer, const uint8_t *keep, int64_t n) {
+  impl_->dropout_keep.at(layer)->upload(keep, static_cast<size_t>(n));
 }
 
 void DeviceNetwork::zero_grad() {

@@ -49,9 +49,14 @@ class DeviceNetwork {
   /// Downloads the accumulated gradients into `params[k].grad`.
   virtual void get_grads(std::vector<nn::Param> &params) const;
   virtual void zero_grad();
-  /// Training needs every layer's training behaviour: throws for dropout (not yet on the
-  /// device). Evaluation (the default) treats dropout as the identity, as the CPU does.
+  /// Training mode: dropout layers apply the masks given by set_dropout_mask (every dropout
+  /// layer needs one before each training forward). Evaluation (the default) treats dropout
+  /// as the identity, as the CPU does.
   virtual void set_training(bool on);
+  /// keep[k] (0 or 1) for the dropout layer's next forward pass, [T][B][features]; kept
+  /// values are scaled by 1/(1-p). Drawn on the host (nn::Network::draw_dropout_mask), so
+  /// both executors drop the same units.
+  virtual void set_dropout_mask(int layer, const uint8_t *keep, int64_t n);
 
   /// x: host [T][B][input features]. Returns the output layer's activation (host copy).
   virtual std::vector<float> forward(const float *x, int64_t T, int64_t B);

@@ -238,6 +238,14 @@ void Network::mask_gradient(int i) {
   }
 }
 
+std::vector<float> Network::draw_dropout_mask(int layer, size_t n) {
+  Rng rng(dropout_seed_, 2000000 + dropout_calls_++);
+  const float keep = static_cast<float>(1.0 / (1.0 - layers_[layer].rate));
+  std::vector<float> mask(n);
+  for (float &m : mask) m = rng.uniform() < layers_[layer].rate ? 0.f : keep;
+  return mask;
+}
+
 void Network::zero_grad() {
   for (auto &p : params_) std::fill(p.grad.begin(), p.grad.end(), 0.f);
 }
@@ -358,13 +366,8 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
           std::copy(in.begin(), in.end(), y.begin());
           mask_[i].clear();
         } else {
-          Rng rng(dropout_seed_, 2000000 + dropout_calls_++);
-          float keep = static_cast<float>(1.0 / (1.0 - l.rate));
-          mask_[i].resize(in.size());
-          for (size_t k = 0; k < in.size(); ++k) {
-            mask_[i][k] = rng.uniform() < l.rate ? 0.f : keep;
-            y[k] = in[k] * mask_[i][k];
-          }
+          mask_[i] = draw_dropout_mask(static_cast<int>(i), in.size());
+          for (size_t k = 0; k < in.size(); ++k) y[k] = in[k] * mask_[i][k];
         }
         break;
       case LayerSpec::Cell: {

@@ -54,6 +54,9 @@ class Network {
   /// the output cell's state [T][S][B*K] (membrane losses). Accumulates into Param::grad.
   void backward(const float *g_out, const float *g_state = nullptr);
   void zero_grad();
+  /// The next dropout mask of `layer` (n values: 0 or 1/(1-p)), drawn from the stream the
+  /// training forward pass uses; for an executor elsewhere (the GPU) to apply the same masks.
+  std::vector<float> draw_dropout_mask(int layer, size_t n);
 
   /// After forward: the output of a cell layer, the input or the output layer. (Outputs of
   /// other ops that backward does not read are recycled by the memory plan and empty; in

@@ -348,6 +348,15 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
         rt::cuda::DeviceNetwork &d = device->net();
         d.set_params(net.params());
         d.set_training(true);
+        for (size_t i = 0; i < net.layers().size(); ++i) {  // the CPU's dropout draws
+          const auto &l = net.layers()[i];
+          if (l.kind != rt::nn::LayerSpec::Dropout || l.rate <= 0) continue;
+          const size_t n = static_cast<size_t>(t.steps * batch.size * net.features(l.input));
+          const std::vector<float> mask = net.draw_dropout_mask(static_cast<int>(i), n);
+          std::vector<uint8_t> keep(n);
+          for (size_t k = 0; k < n; ++k) keep[k] = mask[k] != 0.f;
+          d.set_dropout_mask(static_cast<int>(i), keep.data(), static_cast<int64_t>(n));
+        }
         device_forward(d, x, batch.images.data(), batch.size, t, bytes);
         const auto r = d.loss(batch.labels.data(), device_loss(t));
         d.zero_grad();
