@@ -1,11 +1,14 @@
 // Parallel.cpp — a small persistent pool: workers sleep on a condition variable between
-// jobs; the calling thread takes the first range itself.
+// jobs; the calling thread takes the first range itself. An exception thrown by the body on
+// any thread is caught, the job still completes on every thread, and the first exception is
+// rethrown on the calling thread.
 #include "Parallel.h"
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -43,11 +46,22 @@ class Pool {
     lock.unlock();
     wake_.notify_all();
     in_parallel_region = true;
-    body(0, n / parts);
+    try {
+      body(0, n / parts);
+    } catch (...) {
+      record(std::current_exception());
+    }
     in_parallel_region = false;
     lock.lock();
-    done_.wait(lock, [&] { return pending_ == 0; });
+    done_.wait(lock, [&] { return pending_ == 0; });  // the workers are done with `body`
     body_ = nullptr;
+    lock.unlock();
+    std::exception_ptr error;
+    {
+      std::lock_guard<std::mutex> guard(error_mutex_);
+      std::swap(error, error_);
+    }
+    if (error) std::rethrow_exception(error);
   }
 
  private:
@@ -63,14 +77,25 @@ class Pool {
       const auto *body = body_;
       int64_t n = n_, parts = parts_;
       lock.unlock();
-      (*body)(n * k / parts, n * (k + 1) / parts);
+      try {
+        (*body)(n * k / parts, n * (k + 1) / parts);
+      } catch (...) {
+        record(std::current_exception());
+      }
       lock.lock();
       if (--pending_ == 0) done_.notify_one();
     }
   }
 
+  void record(std::exception_ptr e) {  // keeps the first error of a job
+    std::lock_guard<std::mutex> lock(error_mutex_);
+    if (!error_) error_ = e;
+  }
+
   int threads_;
   std::vector<std::thread> workers_;
+  std::mutex error_mutex_;
+  std::exception_ptr error_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(int64_t, int64_t)> *body_ = nullptr;

@@ -15,6 +15,7 @@
 #include "ModelFromSource.h"
 #include "Network.h"
 #include "Ops.h"
+#include "Parallel.h"
 #include "Parser.h"
 #include "Rng.h"
 #include "Sema.h"
@@ -345,3 +346,19 @@ TEST(PlanSynapses, WideLayersGetHigherThresholds) {
 }
 
 }  // namespace
+
+TEST(Parallel, ExceptionsReachTheCallerAndThePoolKeepsWorking) {
+  // a body that throws on some thread: the job finishes everywhere, the caller gets the error
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    EXPECT_THROW(parallel_for(1000, 1,
+                              [](int64_t first, int64_t last) {
+                                if (first <= 900 && 900 < last) throw std::runtime_error("boom");
+                              }),
+                 std::runtime_error);
+    std::vector<int> hits(1000, 0);
+    parallel_for(1000, 1, [&](int64_t first, int64_t last) {
+      for (int64_t k = first; k < last; ++k) ++hits[k];
+    });
+    EXPECT_EQ(std::count(hits.begin(), hits.end(), 1), 1000);
+  }
+}
