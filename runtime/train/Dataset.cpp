@@ -27,8 +27,7 @@ Dataset load_idx_pair(const std::string &images_path, const std::string &labels_
   d.name = name;
   d.count = images.dims[0];
   d.sample_shape = {1, images.dims[1], images.dims[2]};
-  d.images.resize(images.data.size());
-  for (size_t i = 0; i < images.data.size(); ++i) d.images[i] = images.data[i] / 255.f;
+  d.pixels = std::move(images.data);  // converted batch by batch (copy_images)
   d.labels.resize(d.count);
   for (int64_t i = 0; i < d.count; ++i) {
     if (labels.data[i] >= d.classes)
@@ -60,6 +59,20 @@ Dataset load_mnist_like(const std::string &dir, bool train) {
   return load_idx_pair(images, labels, dir + (train ? " (train)" : " (test)"));
 }
 
+void Dataset::copy_images(int64_t first, int64_t n, float *out) const {
+  const int64_t f = features(), begin = first * f, end = (first + n) * f;
+  if (!pixels.empty())
+    for (int64_t k = begin; k < end; ++k) out[k - begin] = pixels[k] / 255.f;
+  else
+    std::copy(images.begin() + begin, images.begin() + end, out);
+}
+
+std::vector<float> Dataset::float_images() const {
+  std::vector<float> out(static_cast<size_t>(count * features()));
+  copy_images(0, count, out.data());
+  return out;
+}
+
 Dataset subset(const Dataset &d, int64_t first, int64_t count) {
   if (first < 0 || count < 0 || first > d.count - count)
     throw std::runtime_error("subset [" + std::to_string(first) + ", " +
@@ -69,7 +82,10 @@ Dataset subset(const Dataset &d, int64_t first, int64_t count) {
   int64_t f = 1;
   for (int64_t x : d.sample_shape) f *= x;
   s.count = count;
-  s.images.assign(d.images.begin() + first * f, d.images.begin() + (first + count) * f);
+  if (!d.pixels.empty())
+    s.pixels.assign(d.pixels.begin() + first * f, d.pixels.begin() + (first + count) * f);
+  else
+    s.images.assign(d.images.begin() + first * f, d.images.begin() + (first + count) * f);
   s.labels.assign(d.labels.begin() + first, d.labels.begin() + first + count);
   return s;
 }
@@ -144,8 +160,7 @@ void BatchLoader::fill(int64_t index, Batch &b) const {
   b.indices.resize(b.size);
   for (int64_t k = 0; k < b.size; ++k) {
     int64_t i = order_[begin + k];
-    std::copy(data_.images.begin() + i * f, data_.images.begin() + (i + 1) * f,
-              b.images.begin() + k * f);
+    data_.copy_images(i, 1, b.images.data() + k * f);
     b.labels[k] = data_.labels[i];
     b.indices[k] = i;
   }

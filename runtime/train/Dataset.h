@@ -14,9 +14,22 @@ struct Dataset {
   std::string name;
   std::vector<int64_t> sample_shape;
   int64_t count = 0;
-  std::vector<float> images;  ///< count * prod(sample_shape), scaled to [0, 1]
+  /// The samples, count * prod(sample_shape) values: either 8-bit pixels (what the IDX
+  /// loaders keep: a quarter of the memory of floats), read as pixel / 255, or floats.
+  std::vector<uint8_t> pixels;
+  std::vector<float> images;
   std::vector<int32_t> labels;
   int32_t classes = 10;
+
+  int64_t features() const {
+    int64_t f = 1;
+    for (int64_t x : sample_shape) f *= x;
+    return f;
+  }
+  /// Samples [first, first + n) as floats in `out` (n * features() values).
+  void copy_images(int64_t first, int64_t n, float *out) const;
+  /// Every sample as floats.
+  std::vector<float> float_images() const;
 };
 
 Dataset load_idx_pair(const std::string &images_path, const std::string &labels_path,

@@ -255,8 +255,12 @@ TEST(TrainDataset, LoadsPairScaledChannelsFirst) {
   EXPECT_EQ(d.name, "tiny");
   EXPECT_EQ(d.count, 12);
   EXPECT_EQ(d.sample_shape, (std::vector<int64_t>{1, 3, 2}));
-  ASSERT_EQ(d.images.size(), 72u);
-  EXPECT_FLOAT_EQ(d.images[6 * 5 + 4], 54.f / 255.f);
+  ASSERT_EQ(d.pixels.size(), 72u);  // kept as bytes, read as pixel / 255
+  const std::vector<float> images = d.float_images();
+  EXPECT_FLOAT_EQ(images[6 * 5 + 4], 54.f / 255.f);
+  float one[6];
+  d.copy_images(5, 1, one);
+  EXPECT_FLOAT_EQ(one[4], 54.f / 255.f);
   EXPECT_EQ(d.labels[11], 1);
   EXPECT_EQ(d.classes, 10);
 }

@@ -107,7 +107,8 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
   Evaluation e;
   std::map<std::string, double> spikes;
   net.count_ops(true);
-  auto pred = rt::nn::predict(net, test.images.data(), test.count, encoder_of(t), seed,
+  const std::vector<float> images = test.float_images();  // (the test set only, for now)
+  auto pred = rt::nn::predict(net, images.data(), test.count, encoder_of(t), seed,
                               membrane_loss(t), [&](int64_t) {
                                 for (size_t i = 0; i < net.layers().size(); ++i)
                                   if (net.layers()[i].spiking) {
@@ -165,15 +166,17 @@ Evaluation evaluate_on_device(rt::cuda::DeviceNetwork &device, const rt::nn::Net
   const auto &layers = net.layers();
   const int64_t F = net.features(0);
   rt::Rng rng(seed, 9001);
-  std::vector<float> x;
+  std::vector<float> x, images;
   std::vector<uint8_t> bytes;
   std::map<std::string, double> spikes;
   double accumulates = 0, macs = 0;
   device.set_training(false);
   for (int64_t begin = 0; begin < test.count; begin += rt::nn::kPredictBatch) {
     const int64_t b = std::min<int64_t>(rt::nn::kPredictBatch, test.count - begin);
-    rt::nn::encode(test.images.data() + begin * F, b, F, encoder_of(t), rng, x);
-    device_forward(device, x, test.images.data() + begin * F, b, t, bytes);
+    images.resize(static_cast<size_t>(b * F));
+    test.copy_images(begin, b, images.data());
+    rt::nn::encode(images.data(), b, F, encoder_of(t), rng, x);
+    device_forward(device, x, images.data(), b, t, bytes);
     auto pred = device.predict(membrane_loss(t));
     e.predictions.insert(e.predictions.end(), pred.begin(), pred.end());
     for (size_t i = 0; i < layers.size(); ++i) {
@@ -290,11 +293,10 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
                          device->compile_seconds()));
   }
   int64_t F = net.features(0), K = net.features(net.output());
-  if (F != static_cast<int64_t>(train.images.size() / std::max<int64_t>(train.count, 1)))
-    throw std::runtime_error(
-        "network '" + model.name + "' takes " + std::to_string(F) +
-        " input values per sample but the data set has " +
-        std::to_string(train.images.size() / std::max<int64_t>(train.count, 1)));
+  if (F != train.features())
+    throw std::runtime_error("network '" + model.name + "' takes " + std::to_string(F) +
+                             " input values per sample but the data set has " +
+                             std::to_string(train.features()));
   if (K < train.classes)
     throw std::runtime_error("network '" + model.name + "' has " + std::to_string(K) +
                              " outputs for " + std::to_string(train.classes) + " classes");
@@ -419,7 +421,8 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
         rec["samples_per_s"].get<double>()));
   }
   if (raster && test.count > 0) {  // the spikes of test image 0 through every spiking layer
-    std::vector<float> image(test.images.begin(), test.images.begin() + F), x1;
+    std::vector<float> image(static_cast<size_t>(F)), x1;
+    test.copy_images(0, 1, image.data());
     rt::Rng rng(spec.seed, 31337);
     encode(image, 1, F, t, rng, x1);
     net.forward(x1.data(), t.steps, 1);
