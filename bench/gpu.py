@@ -51,6 +51,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--limit", type=int, default=12800)
     args = ap.parse_args()
+    if args.repeats < 1:
+        sys.exit("bench/gpu.py: --repeats must be at least 1")
     if not os.environ.get("SNNC_CUDA_SHIM") and not os.path.exists("/dev/nvidiactl"):
         sys.exit("bench/gpu.py: no NVIDIA GPU on this machine (/dev/nvidiactl is missing)")
     result = {"benchmark": "gpu vs cpu", "repeats": args.repeats,
@@ -72,6 +74,7 @@ def main():
             for k in range(args.repeats):
                 out = os.path.join(tmp, f"csnn-{target}-{k}")
                 run([args.snnc, "run", "--target", target, os.path.join(ROOT, "examples", "mnist_csnn.snn"),
+                     "--data", os.path.join(ROOT, "data", "mnist"),
                      "--epochs", "1", "--limit", str(args.limit), "--no-compare", "--out", out,
                      "--quiet", "--no-progress"])
                 epoch = json.load(open(os.path.join(out, "summary.json")))["runs"][0]["epochs"][0]

@@ -269,7 +269,8 @@ __global__ void linear_events_weight_grad(const int32_t *idx, const float *val,
   }
 }
 
-/// y = x * keep * scale (dropout in training; the backward pass applies the same mask)
+/// y += x * keep * scale (dropout in training: forward into a zeroed y; backward adds the
+/// masked gradient into g_x)
 __global__ void apply_mask(const float *x, const uint8_t *keep, float scale, float *y, int64_t n) {
   const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
   if (i < n) y[i] += keep[i] ? x[i] * scale : 0.f;

@@ -60,6 +60,9 @@ Dataset load_mnist_like(const std::string &dir, bool train) {
 }
 
 void Dataset::copy_images(int64_t first, int64_t n, float *out) const {
+  if (first < 0 || n < 0 || first + n > count)
+    throw std::out_of_range("samples [" + std::to_string(first) + ", " + std::to_string(first + n) +
+                            ") of '" + name + "' (" + std::to_string(count) + " samples)");
   const int64_t f = features(), begin = first * f, end = (first + n) * f;
   if (!pixels.empty())
     for (int64_t k = begin; k < end; ++k) out[k - begin] = pixels[k] / 255.f;
@@ -78,9 +81,11 @@ Dataset subset(const Dataset &d, int64_t first, int64_t count) {
     throw std::runtime_error("subset [" + std::to_string(first) + ", " +
                              std::to_string(first + count) + ") is out of range for '" + d.name +
                              "' (" + std::to_string(d.count) + " samples)");
-  Dataset s = d;
-  int64_t f = 1;
-  for (int64_t x : d.sample_shape) f *= x;
+  Dataset s;  // field by field: copying d would hold the whole data set's buffers
+  s.name = d.name;
+  s.sample_shape = d.sample_shape;
+  s.classes = d.classes;
+  const int64_t f = d.features();
   s.count = count;
   if (!d.pixels.empty())
     s.pixels.assign(d.pixels.begin() + first * f, d.pixels.begin() + (first + count) * f);

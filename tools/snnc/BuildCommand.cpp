@@ -195,7 +195,11 @@ std::string prune_weights(ir::Model &model, std::vector<rt::NamedTensor> &tensor
     if (l.kind != ir::Layer::Linear || static_cast<int>(i) == readout) continue;
     auto t = std::find_if(tensors.begin(), tensors.end(),
                           [&](const rt::NamedTensor &x) { return x.name == l.name + ".weight"; });
+    if (t == tensors.end()) throw std::runtime_error("no tensor '" + l.name + ".weight' to prune");
     std::vector<float> &w = t->data;
+    for (float v : w)
+      if (!std::isfinite(v))
+        throw std::runtime_error("tensor '" + t->name + "' has non-finite weights; not pruning");
     std::vector<int64_t> order(w.size());
     for (size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int64_t>(k);
     const auto cut = static_cast<int64_t>(fraction * static_cast<double>(w.size()));
@@ -209,6 +213,11 @@ std::string prune_weights(ir::Model &model, std::vector<rt::NamedTensor> &tensor
     std::cout << "snnc: pruned " << l.name << ": " << zeros << " of " << w.size()
               << " weights are zero\n";
   }
+  int pruned = 0;
+  for (const auto &l : model.layers) pruned += l.kind == ir::Layer::Linear && l.sparsity > 0;
+  if (pruned == 0)
+    std::cout << "snnc: --prune: no hidden linear layer to prune (the last linear layer, the "
+                 "readout, is kept dense)\n";
   ir::plan_synapses(model);
   const std::string path = output + ".pruned." + std::to_string(getpid()) + ".safetensors";
   RemovedAtExit cleanup(path);
