@@ -238,11 +238,18 @@ void Network::mask_gradient(int i) {
   }
 }
 
-std::vector<float> Network::draw_dropout_mask(int layer, size_t n) {
+std::vector<uint8_t> Network::draw_dropout_keep(int layer, size_t n) {
   Rng rng(dropout_seed_, 2000000 + dropout_calls_++);
-  const float keep = static_cast<float>(1.0 / (1.0 - layers_[layer].rate));
+  std::vector<uint8_t> keep(n);
+  for (uint8_t &k : keep) k = rng.uniform() < layers_[layer].rate ? 0 : 1;
+  return keep;
+}
+
+std::vector<float> Network::draw_dropout_mask(int layer, size_t n) {
+  const float scale = static_cast<float>(1.0 / (1.0 - layers_[layer].rate));
+  const std::vector<uint8_t> keep = draw_dropout_keep(layer, n);
   std::vector<float> mask(n);
-  for (float &m : mask) m = rng.uniform() < layers_[layer].rate ? 0.f : keep;
+  for (size_t k = 0; k < n; ++k) mask[k] = keep[k] ? scale : 0.f;
   return mask;
 }
 

@@ -57,6 +57,8 @@ class Network {
   /// The next dropout mask of `layer` (n values: 0 or 1/(1-p)), drawn from the stream the
   /// training forward pass uses; for an executor elsewhere (the GPU) to apply the same masks.
   std::vector<float> draw_dropout_mask(int layer, size_t n);
+  /// The same draw as keep flags (0 or 1), for an executor that applies the scale itself.
+  std::vector<uint8_t> draw_dropout_keep(int layer, size_t n);
 
   /// After forward: the output of a cell layer, the input or the output layer. (Outputs of
   /// other ops that backward does not read are recycled by the memory plan and empty; in

@@ -108,8 +108,8 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
   std::map<std::string, double> spikes;
   net.count_ops(true);
   const std::vector<float> images = test.float_images();  // (the test set only, for now)
-  auto pred = rt::nn::predict(net, images.data(), test.count, encoder_of(t), seed,
-                              membrane_loss(t), [&](int64_t) {
+  auto pred = rt::nn::predict(net, images.data(), test.count, encoder_of(t), seed, membrane_loss(t),
+                              [&](int64_t) {
                                 for (size_t i = 0; i < net.layers().size(); ++i)
                                   if (net.layers()[i].spiking) {
                                     double s = 0;
@@ -354,9 +354,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
           const auto &l = net.layers()[i];
           if (l.kind != rt::nn::LayerSpec::Dropout || l.rate <= 0) continue;
           const size_t n = static_cast<size_t>(t.steps * batch.size * net.features(l.input));
-          const std::vector<float> mask = net.draw_dropout_mask(static_cast<int>(i), n);
-          std::vector<uint8_t> keep(n);
-          for (size_t k = 0; k < n; ++k) keep[k] = mask[k] != 0.f;
+          const std::vector<uint8_t> keep = net.draw_dropout_keep(static_cast<int>(i), n);
           d.set_dropout_mask(static_cast<int>(i), keep.data(), static_cast<int64_t>(n));
         }
         device_forward(d, x, batch.images.data(), batch.size, t, bytes);
