@@ -63,6 +63,10 @@ void plan_synapses(Model &m) {
   }
 }
 
+double compressed_sparsity() {
+  return kCompressedSparsity;
+}
+
 const char *synapse_name(Layer::Synapse s) {
   switch (s) {
     case Layer::Synapse::Dense:

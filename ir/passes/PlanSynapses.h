@@ -19,6 +19,9 @@ double event_threshold(const Model &model, const Layer &layer);
 /// Sets event_threshold on every linear/conv layer.
 void plan_synapses(Model &model);
 
+/// The sparsity from which a sparse linear layer is computed compressed (measured crossover).
+double compressed_sparsity();
+
 const char *synapse_name(Layer::Synapse s);
 
 }  // namespace snnc::ir

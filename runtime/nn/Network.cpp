@@ -253,6 +253,44 @@ std::vector<float> Network::draw_dropout_mask(int layer, size_t n) {
   return mask;
 }
 
+std::vector<std::pair<std::string, double>> Network::prune(double fraction,
+                                                           double compressed_from) {
+  int readout = -1;
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if (layers_[i].kind == LayerSpec::Linear) readout = static_cast<int>(i);
+  std::vector<std::pair<std::string, double>> pruned;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    LayerSpec &l = layers_[i];
+    if (l.kind != LayerSpec::Linear || static_cast<int>(i) == readout) continue;
+    std::vector<float> &w = params_[weight_of_[i]].value;
+    std::vector<int64_t> order(w.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int64_t>(k);
+    const auto cut = static_cast<int64_t>(fraction * static_cast<double>(w.size()));
+    std::nth_element(order.begin(), order.begin() + cut, order.end(), [&](int64_t a, int64_t b) {
+      const float x = std::abs(w[a]), y = std::abs(w[b]);
+      return x < y || (x == y && a < b);
+    });
+    for (int64_t k = 0; k < cut; ++k) w[order[k]] = 0.f;
+    const double zeros = static_cast<double>(std::count(w.begin(), w.end(), 0.f));
+    l.sparsity = zeros / static_cast<double>(w.size());
+    l.compressed = l.sparsity >= compressed_from;
+    pruned.emplace_back(l.name, 1 - l.sparsity);
+  }
+  refresh_sparsity();
+  return pruned;
+}
+
+void Network::apply_weight_masks() {
+  for (size_t i = 0; i < sparse_.size(); ++i) {
+    if (layers_[i].kind != LayerSpec::Linear || layers_[i].sparsity <= 0) continue;
+    std::vector<float> &w = params_[weight_of_[i]].value;
+    std::vector<float> kept(sparse_[i].kept());
+    for (int64_t j = 0; j < sparse_[i].kept(); ++j) kept[j] = w[sparse_[i].weight[j]];
+    std::fill(w.begin(), w.end(), 0.f);
+    for (int64_t j = 0; j < sparse_[i].kept(); ++j) w[sparse_[i].weight[j]] = kept[j];
+  }
+}
+
 void Network::zero_grad() {
   for (auto &p : params_) std::fill(p.grad.begin(), p.grad.end(), 0.f);
 }

@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "Events.h"
@@ -39,6 +40,14 @@ class Network {
   /// e.g. on a GPU), so that they stay absent.
   void mask_gradients();
   void mask_gradient(int layer);  ///< the same for one layer
+  /// Magnitude pruning during training: in every linear layer but the last (the readout),
+  /// the `fraction` of weights smallest in magnitude become zero and the layer becomes
+  /// sparse (computed compressed from `compressed_from` on). Returns, per pruned layer, its
+  /// name and kept fraction.
+  std::vector<std::pair<std::string, double>> prune(double fraction, double compressed_from);
+  /// Zeroes the absent connections' weights of sparse layers (after an optimizer step whose
+  /// state predates a pruning, which could otherwise revive them).
+  void apply_weight_masks();
   const std::vector<LayerSpec> &layers() const { return layers_; }
   int output() const { return output_; }
 

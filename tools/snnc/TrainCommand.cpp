@@ -29,6 +29,7 @@
 #include "Simulation.h"
 #include "TrainStep.h"
 #include "Weights.h"
+#include "passes/PlanSynapses.h"
 #include "train/Dataset.h"
 #include "train/Optimizer.h"
 #include "train/Safetensors.h"
@@ -334,7 +335,20 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
   rt::BatchLoader loader(train, spec.batch, true, spec.seed);
   std::vector<float> x;
   std::vector<uint8_t> bytes;  // --target cuda: spike input as bytes
+  const int64_t prune_at =
+      o.prune > 0 ? (o.prune_after >= 0 ? o.prune_after : spec.epochs / 2) : -1;
+  bool pruned = false;
+  if (prune_at >= 0 && first_epoch > prune_at) {  // resumed after the pruning: the
+    net.prune(0.0, ir::compressed_sparsity());        // checkpoint's zeros are the mask
+    pruned = true;
+  }
   for (int64_t epoch = first_epoch; epoch < spec.epochs; ++epoch) {
+    if (epoch == prune_at) {  // then train the kept connections only
+      for (const auto &[name, kept] : net.prune(o.prune, ir::compressed_sparsity()))
+        log.line(fmt::format("{} ({}): pruned {} to {:.1f} % of its connections before epoch {}\n",
+                             role, model.name, name, 100 * kept, epoch + 1));
+      pruned = true;
+    }
     opt->set_lr(rt::scheduled_lr(spec.schedule, t.lr, epoch, spec.epochs));
     auto t0 = Clock::now();
     loader.start_epoch(epoch);
@@ -373,6 +387,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
       }
       if (spec.clip > 0) rt::clip_grad_norm(refs, spec.clip);
       opt->step(refs);
+      if (pruned) net.apply_weight_masks();  // the optimizer's moments predate the pruning
       loss_sum += loss.loss * batch.size;
       correct += loss.correct;
       seen += batch.size;
@@ -565,6 +580,10 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
       config["data_dir"] = dir;
       config["micro_batch"] = o.micro_batch;
       config["target"] = o.target;
+      if (o.prune > 0) {
+        config["prune"] = o.prune;
+        config["prune_after"] = o.prune_after;
+      }
       config["synapse"] = o.synapse.empty() ? "as planned" : o.synapse;
       config["threads"] = rt::nn::thread_count();
       rt::write_file_atomic(out_dir + "/config.json", config.dump(2) + "\n");

@@ -22,6 +22,8 @@ struct TrainOptions {
   std::string synapse;      ///< "" = as planned; auto, dense or event for every linear/conv layer
   int64_t micro_batch = 0;  ///< > 0: forward/backward this many samples at a time
   std::string target = "cpu";  ///< cpu, or cuda (the device executor, CudaTrain.h)
+  double prune = 0;            ///< > 0: magnitude-prune hidden linear layers during training
+  int64_t prune_after = -1;    ///< ... after this many epochs (-1: half of them)
 };
 
 /// Returns the process exit code.

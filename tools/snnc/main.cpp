@@ -273,6 +273,13 @@ int main(int argc, char **argv) {
                   "their gradients (same loss and update up to float rounding; activation "
                   "memory for this many samples only; default: the whole batch)")
       ->check(CLI::NonNegativeNumber);
+  run->add_option("--prune", train_opts.prune,
+                  "Training: after --prune-after epochs, zero this fraction of the smallest "
+                  "weights of each hidden linear layer and train the kept connections only")
+      ->check(CLI::Range(0.0, 0.999999));
+  run->add_option("--prune-after", train_opts.prune_after,
+                  "Training: epochs before --prune (default: half of them)")
+      ->check(CLI::NonNegativeNumber);
   run->add_flag("--no-compare", train_opts.no_compare,
                 "Experiments: do not train the `compare` twin");
   run->add_option("--resume", train_opts.resume_dir,
