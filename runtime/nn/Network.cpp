@@ -263,15 +263,7 @@ std::vector<std::pair<std::string, double>> Network::prune(double fraction,
     LayerSpec &l = layers_[i];
     if (l.kind != LayerSpec::Linear || static_cast<int>(i) == readout) continue;
     std::vector<float> &w = params_[weight_of_[i]].value;
-    std::vector<int64_t> order(w.size());
-    for (size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int64_t>(k);
-    const auto cut = static_cast<int64_t>(fraction * static_cast<double>(w.size()));
-    std::nth_element(order.begin(), order.begin() + cut, order.end(), [&](int64_t a, int64_t b) {
-      const float x = std::abs(w[a]), y = std::abs(w[b]);
-      return x < y || (x == y && a < b);
-    });
-    for (int64_t k = 0; k < cut; ++k) w[order[k]] = 0.f;
-    const double zeros = static_cast<double>(std::count(w.begin(), w.end(), 0.f));
+    const double zeros = static_cast<double>(prune_smallest(w, fraction));
     l.sparsity = zeros / static_cast<double>(w.size());
     l.compressed = l.sparsity >= compressed_from;
     pruned.emplace_back(l.name, 1 - l.sparsity);

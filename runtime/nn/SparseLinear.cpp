@@ -2,10 +2,25 @@
 #include "SparseLinear.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "Parallel.h"
 
 namespace snnc::rt::nn {
+
+int64_t prune_smallest(std::vector<float> &w, double fraction) {
+  for (float v : w)
+    if (!std::isfinite(v)) throw std::runtime_error("non-finite weights cannot be pruned");
+  std::vector<int64_t> order(w.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int64_t>(k);
+  const auto cut = static_cast<int64_t>(fraction * static_cast<double>(w.size()));
+  std::nth_element(order.begin(), order.begin() + cut, order.end(), [&](int64_t a, int64_t b) {
+    const float x = std::abs(w[a]), y = std::abs(w[b]);
+    return x < y || (x == y && a < b);
+  });
+  for (int64_t k = 0; k < cut; ++k) w[order[k]] = 0.f;
+  return static_cast<int64_t>(std::count(w.begin(), w.end(), 0.f));
+}
 
 SparseConnections sparse_connections(const float *w, int64_t out, int64_t in) {
   SparseConnections c;

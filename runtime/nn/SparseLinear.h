@@ -5,6 +5,7 @@
 // PyTorch reads); the absent entries never receive a gradient, so they stay zero.
 #pragma once
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "Events.h"
@@ -19,6 +20,11 @@ struct SparseConnections {
   std::vector<float> value;     ///< its weight, gathered before each forward pass
   int64_t kept() const { return static_cast<int64_t>(target.size()); }
 };
+
+/// Magnitude pruning: the `fraction` of w's entries smallest in magnitude become zero (ties:
+/// lower index first). Returns how many entries are zero afterwards. Non-finite weights are
+/// refused (std::runtime_error): they have no order.
+int64_t prune_smallest(std::vector<float> &w, double fraction);
 
 /// The kept connections: the nonzero entries of the dense weight w [out][in].
 SparseConnections sparse_connections(const float *w, int64_t out, int64_t in);

@@ -19,6 +19,7 @@
 #include "InferLibs.h"
 #include "LowerExperiment.h"
 #include "ObjectEmitter.h"
+#include "SparseLinear.h"
 #include "passes/PlanSynapses.h"
 #include "train/Safetensors.h"
 
@@ -197,18 +198,12 @@ std::string prune_weights(ir::Model &model, std::vector<rt::NamedTensor> &tensor
                           [&](const rt::NamedTensor &x) { return x.name == l.name + ".weight"; });
     if (t == tensors.end()) throw std::runtime_error("no tensor '" + l.name + ".weight' to prune");
     std::vector<float> &w = t->data;
-    for (float v : w)
-      if (!std::isfinite(v))
-        throw std::runtime_error("tensor '" + t->name + "' has non-finite weights; not pruning");
-    std::vector<int64_t> order(w.size());
-    for (size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int64_t>(k);
-    const auto cut = static_cast<int64_t>(fraction * static_cast<double>(w.size()));
-    std::nth_element(order.begin(), order.begin() + cut, order.end(), [&](int64_t a, int64_t b) {
-      const float x = std::abs(w[a]), y = std::abs(w[b]);
-      return x < y || (x == y && a < b);
-    });
-    for (int64_t k = 0; k < cut; ++k) w[order[k]] = 0.f;
-    const auto zeros = std::count(w.begin(), w.end(), 0.f);
+    int64_t zeros = 0;
+    try {
+      zeros = rt::nn::prune_smallest(w, fraction);
+    } catch (const std::exception &e) {
+      throw std::runtime_error("tensor '" + t->name + "': " + e.what());
+    }
     l.sparsity = static_cast<double>(zeros) / static_cast<double>(w.size());
     std::cout << "snnc: pruned " << l.name << ": " << zeros << " of " << w.size()
               << " weights are zero\n";
