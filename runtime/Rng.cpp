@@ -13,26 +13,11 @@ static uint64_t splitmix64(uint64_t &x) {
   return z ^ (z >> 31);
 }
 
-static uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
 
 Rng::Rng(uint64_t seed, uint64_t stream) {
   uint64_t x = seed ^ (stream * 0xD1B54A32D192ED03ull);
   splitmix64(x);
   for (auto &s : s_) s = splitmix64(x);
-}
-
-uint64_t Rng::next() {
-  uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
 }
 
 double Rng::normal() {

@@ -11,7 +11,17 @@ namespace snnc::rt {
 class Rng {
  public:
   Rng(uint64_t seed, uint64_t stream);
-  uint64_t next();
+  uint64_t next() {  // inline: encoders and dropout draw millions per batch
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
   /// Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   /// Standard normal (Marsaglia polar method; the spare value is kept).
@@ -26,6 +36,7 @@ class Rng {
   }
 
  private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4];
   double spare_ = 0;
   bool has_spare_ = false;
