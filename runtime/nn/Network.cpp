@@ -83,6 +83,7 @@ void Network::plan_memory() {
   const int n = static_cast<int>(layers_.size());
   consumers_.assign(n, 0);
   last_use_.assign(n, -1);
+  first_consumer_.assign(n, -1);
   keep_.assign(n, false);
   for (int i = 0; i < n; ++i) {
     const LayerSpec &l = layers_[i];
@@ -90,6 +91,7 @@ void Network::plan_memory() {
     if (l.input < 0) continue;
     ++consumers_[l.input];
     last_use_[l.input] = i;
+    if (first_consumer_[l.input] < 0) first_consumer_[l.input] = i;
     // backward reads the input of a cell (its I) and of a synaptic op (weight gradient);
     // pooling keeps argmax only, flatten and dropout nothing
     if (l.kind == LayerSpec::Cell || l.kind == LayerSpec::Linear || l.kind == LayerSpec::Conv2d)
@@ -570,6 +572,15 @@ void Network::backward(const float *g_out, const float *g_state) {
       release(act_[i]);
       release(post_[i]);
     }
+    // activations no backward still to run reads go back to the pool for the layers below:
+    // a cell's output and states after its own backward (its consumers ran before it), any
+    // other layer's output after its first consumer's (which runs last)
+    if (l.kind == LayerSpec::Cell && i != output_) {
+      release(act_[i]);
+      release(post_[i]);
+    }
+    const int j = l.input;
+    if (first_consumer_[j] == i && layers_[j].kind != LayerSpec::Cell) release(act_[j]);
   }
 }
 

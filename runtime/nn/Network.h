@@ -132,7 +132,7 @@ class Network {
   bool use_events(int layer, const float *input, int64_t rows, int64_t width);
   // memory plan: activations that backward does not read (a conv output feeding a pool, a
   // flatten's input) and gradients already consumed go back to spare_ and are reused
-  std::vector<int> consumers_, last_use_;
+  std::vector<int> consumers_, last_use_, first_consumer_;
   std::vector<bool> keep_;
   std::vector<int> fused_into_;  ///< per layer: the conv that computes this max-pool, or -1
   std::vector<bool> recompute_;  ///< cells whose output/states backward regenerates

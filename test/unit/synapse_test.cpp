@@ -204,13 +204,13 @@ Trained step(Synapse mode, double density, bool training = false) {
   auto x = sparse_input(T * B * net.features(0), density, true, 9);
   Trained t;
   t.out = net.forward(x.data(), T, B);
+  t.first_cell_kept = !net.activation(3).empty();   // c: feeds flatten
+  t.second_cell_kept = !net.activation(6).empty();  // y: feeds linear(5)
   auto c = uniform(static_cast<int64_t>(t.out.size()), 10);
   net.zero_grad();
   net.backward(c.data());
   for (const auto &p : net.params()) t.grads.push_back(p.grad);
   t.stats = net.synapse_stats();
-  t.first_cell_kept = !net.activation(3).empty();   // c: feeds flatten
-  t.second_cell_kept = !net.activation(6).empty();  // y: feeds linear(5)
   return t;
 }
 
