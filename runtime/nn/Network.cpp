@@ -229,15 +229,9 @@ void Network::mask_gradients() {
 }
 
 void Network::mask_gradient(int i) {
-  {
-    if (layers_[i].kind != LayerSpec::Linear || layers_[i].sparsity <= 0) return;
-    if (sparse_.size() != layers_.size()) refresh_sparsity();
-    std::vector<float> &g = params_[weight_of_[i]].grad;
-    std::vector<float> kept(sparse_[i].kept());
-    for (int64_t j = 0; j < sparse_[i].kept(); ++j) kept[j] = g[sparse_[i].weight[j]];
-    std::fill(g.begin(), g.end(), 0.f);
-    for (int64_t j = 0; j < sparse_[i].kept(); ++j) g[sparse_[i].weight[j]] = kept[j];
-  }
+  if (layers_[i].kind != LayerSpec::Linear || layers_[i].sparsity <= 0) return;
+  if (sparse_.size() != layers_.size()) refresh_sparsity();
+  zero_absent(sparse_[i], params_[weight_of_[i]].grad);
 }
 
 std::vector<uint8_t> Network::draw_dropout_keep(int layer, size_t n) {
@@ -275,14 +269,9 @@ std::vector<std::pair<std::string, double>> Network::prune(double fraction,
 }
 
 void Network::apply_weight_masks() {
-  for (size_t i = 0; i < sparse_.size(); ++i) {
-    if (layers_[i].kind != LayerSpec::Linear || layers_[i].sparsity <= 0) continue;
-    std::vector<float> &w = params_[weight_of_[i]].value;
-    std::vector<float> kept(sparse_[i].kept());
-    for (int64_t j = 0; j < sparse_[i].kept(); ++j) kept[j] = w[sparse_[i].weight[j]];
-    std::fill(w.begin(), w.end(), 0.f);
-    for (int64_t j = 0; j < sparse_[i].kept(); ++j) w[sparse_[i].weight[j]] = kept[j];
-  }
+  for (size_t i = 0; i < sparse_.size(); ++i)
+    if (layers_[i].kind == LayerSpec::Linear && layers_[i].sparsity > 0)
+      zero_absent(sparse_[i], params_[weight_of_[i]].value);
 }
 
 void Network::zero_grad() {
@@ -568,10 +557,6 @@ void Network::backward(const float *g_out, const float *g_state) {
     }
     bwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     release(grad_[i]);
-    if (recompute_[i]) {
-      release(act_[i]);
-      release(post_[i]);
-    }
     // activations no backward still to run reads go back to the pool for the layers below:
     // a cell's output and states after its own backward (its consumers ran before it), any
     // other layer's output after its first consumer's (which runs last)

@@ -43,6 +43,13 @@ SparseConnections sparse_connections(const float *w, int64_t out, int64_t in) {
   return c;
 }
 
+void zero_absent(const SparseConnections &c, std::vector<float> &dense) {
+  std::vector<float> kept(c.kept());
+  for (int64_t j = 0; j < c.kept(); ++j) kept[j] = dense[c.weight[j]];
+  std::fill(dense.begin(), dense.end(), 0.f);
+  for (int64_t j = 0; j < c.kept(); ++j) dense[c.weight[j]] = kept[j];
+}
+
 void gather_weights(SparseConnections &c, const float *w) {
   for (int64_t j = 0; j < c.kept(); ++j) c.value[j] = w[c.weight[j]];
 }

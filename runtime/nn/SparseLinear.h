@@ -28,6 +28,9 @@ int64_t prune_smallest(std::vector<float> &w, double fraction);
 
 /// The kept connections: the nonzero entries of the dense weight w [out][in].
 SparseConnections sparse_connections(const float *w, int64_t out, int64_t in);
+/// Zeroes every entry of a dense [out][in] array (weights or their gradient) but the kept
+/// connections'.
+void zero_absent(const SparseConnections &c, std::vector<float> &dense);
 /// Gathers the current weights of the kept connections (after an optimizer step).
 void gather_weights(SparseConnections &c, const float *w);
 /// y[r] = b + sum over the events (i, v) of row r of v * (kept column i).

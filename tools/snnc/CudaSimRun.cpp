@@ -1,17 +1,7 @@
 // CudaSimRun.cpp — compiling, loading and running a simulation's CUDA source.
 #include "CudaSimRun.h"
 
-#include <dlfcn.h>
-#include <stdlib.h>
-
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
-
-#include "CudaTarget.h"
 
 namespace snnc::driver {
 

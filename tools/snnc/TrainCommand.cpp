@@ -69,14 +69,14 @@ bool membrane_loss(const ir::TrainSpec &t) {
   return t.loss == "cross_entropy_membrane" || t.loss == "mse_membrane";
 }
 
-/// `post`: the output cell's states after forward (membrane losses).
 rt::nn::LossResult compute_loss(const rt::nn::Network &net, const std::vector<float> &out,
-                                const std::vector<float> &post, const int32_t *labels, int64_t B,
-                                int64_t K, const ir::TrainSpec &t) {
+                                const int32_t *labels, int64_t B, int64_t K,
+                                const ir::TrainSpec &t) {
   const auto &out_layer = net.layers()[net.output()];
   if (membrane_loss(t)) {
     if (out_layer.states == 0)
       throw std::runtime_error("loss '" + t.loss + "' needs a stateful (membrane) output cell");
+    const auto &post = net.post_state(net.output());
     if (t.loss == "mse_membrane")
       return rt::nn::membrane_mse_loss(post, labels, t.steps, B, K, out_layer.states, t.correct,
                                        t.incorrect);
@@ -103,10 +103,22 @@ struct Evaluation {
   std::vector<int32_t> predictions;           ///< per test sample
 };
 
+/// Accuracy, predictions and spike rates (from spike sums per layer index) of an evaluation.
+void summarize(Evaluation &e, std::vector<int32_t> pred, const std::map<int, double> &spikes,
+               const rt::nn::Network &net, const rt::Dataset &test, int64_t steps) {
+  int64_t correct = 0;
+  for (int64_t k = 0; k < test.count; ++k) correct += pred[k] == test.labels[k];
+  e.accuracy = test.count ? static_cast<double>(correct) / test.count : 0;
+  e.predictions = std::move(pred);
+  for (const auto &[layer, s] : spikes)
+    e.spike_rates[net.layers()[layer].name] =
+        s / (static_cast<double>(std::max<int64_t>(test.count, 1)) * net.features(layer) * steps);
+}
+
 Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::TrainSpec &t,
                     uint64_t seed) {
   Evaluation e;
-  std::map<std::string, double> spikes;
+  std::map<int, double> spikes;
   net.count_ops(true);
   const std::vector<float> images = test.float_images();  // (the test set only, for now)
   auto pred = rt::nn::predict(net, images.data(), test.count, encoder_of(t), seed, membrane_loss(t),
@@ -115,24 +127,14 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
                                   if (net.layers()[i].spiking) {
                                     double s = 0;
                                     for (float v : net.activation(static_cast<int>(i))) s += v;
-                                    spikes[net.layers()[i].name] += s;
+                                    spikes[static_cast<int>(i)] += s;
                                   }
                               });
-  int64_t correct = 0;
-  for (int64_t k = 0; k < test.count; ++k) correct += pred[k] == test.labels[k];
-  e.accuracy = test.count ? static_cast<double>(correct) / test.count : 0;
-  e.predictions = pred;
+  summarize(e, std::move(pred), spikes, net, test, t.steps);
   const auto &ops = net.op_counts();
   e.accumulates = ops.samples ? ops.accumulates / ops.samples : 0;
   e.macs = ops.samples ? ops.macs / ops.samples : 0;
   net.count_ops(false);
-  for (auto &[name, s] : spikes) {
-    int64_t per_sample = 0;
-    for (size_t i = 0; i < net.layers().size(); ++i)
-      if (net.layers()[i].name == name) per_sample = net.features(static_cast<int>(i));
-    e.spike_rates[name] =
-        s / (static_cast<double>(std::max<int64_t>(test.count, 1)) * per_sample * t.steps);
-  }
   return e;
 }
 
@@ -158,6 +160,29 @@ void device_forward(rt::cuda::DeviceNetwork &d, const std::vector<float> &x, con
   d.forward_spikes(bytes.data(), t.steps, B);
 }
 
+/// One training step on the GPU: parameters up, the CPU network's dropout draws, forward,
+/// loss and backward there, gradients back into `net` (its optimizer steps on the host).
+rt::nn::StepResult device_train_step(rt::cuda::DeviceNetwork &d, rt::nn::Network &net,
+                                     const rt::Batch &batch, const std::vector<float> &x,
+                                     const ir::TrainSpec &t, std::vector<uint8_t> &bytes) {
+  d.set_params(net.params());
+  d.set_training(true);
+  for (size_t i = 0; i < net.layers().size(); ++i) {
+    const auto &l = net.layers()[i];
+    if (l.kind != rt::nn::LayerSpec::Dropout || l.rate <= 0) continue;
+    const size_t n = static_cast<size_t>(t.steps * batch.size * net.features(l.input));
+    const std::vector<uint8_t> keep = net.draw_dropout_keep(static_cast<int>(i), n);
+    d.set_dropout_mask(static_cast<int>(i), keep.data(), static_cast<int64_t>(n));
+  }
+  device_forward(d, x, batch.images.data(), batch.size, t, bytes);
+  const auto r = d.loss(batch.labels.data(), device_loss(t));
+  d.zero_grad();
+  d.backward_loss();
+  d.get_grads(net.params());
+  net.mask_gradients();  // sparse layers run dense on the GPU: keep absent ones absent
+  return {r.loss, r.correct};
+}
+
 /// The same evaluation on the GPU (snnc run --target cuda): the same encoder stream and
 /// batches as rt::nn::predict; predictions, spike sums and the counts behind synaptic
 /// operations computed on the device.
@@ -169,7 +194,8 @@ Evaluation evaluate_on_device(rt::cuda::DeviceNetwork &device, const rt::nn::Net
   rt::Rng rng(seed, 9001);
   std::vector<float> x, images;
   std::vector<uint8_t> bytes;
-  std::map<std::string, double> spikes;
+  std::vector<int32_t> predictions;
+  std::map<int, double> spikes;
   double accumulates = 0, macs = 0;
   device.set_training(false);
   for (int64_t begin = 0; begin < test.count; begin += rt::nn::kPredictBatch) {
@@ -179,10 +205,10 @@ Evaluation evaluate_on_device(rt::cuda::DeviceNetwork &device, const rt::nn::Net
     rt::nn::encode(images.data(), b, F, encoder_of(t), rng, x);
     device_forward(device, x, images.data(), b, t, bytes);
     auto pred = device.predict(membrane_loss(t));
-    e.predictions.insert(e.predictions.end(), pred.begin(), pred.end());
+    predictions.insert(predictions.end(), pred.begin(), pred.end());
     for (size_t i = 0; i < layers.size(); ++i) {
       const auto &l = layers[i];
-      if (l.spiking) spikes[l.name] += device.activity(static_cast<int>(i)).sum;
+      if (l.spiking) spikes[static_cast<int>(i)] += device.activity(static_cast<int>(i)).sum;
       if (l.kind == rt::nn::LayerSpec::Linear || l.kind == rt::nn::LayerSpec::Conv2d) {
         const auto in = device.activity(l.input);
         rt::nn::count_synaptic_ops(l, layers[l.input], in.nonzero, in.non_binary == 0, t.steps * b,
@@ -190,18 +216,9 @@ Evaluation evaluate_on_device(rt::cuda::DeviceNetwork &device, const rt::nn::Net
       }
     }
   }
-  int64_t correct = 0;
-  for (int64_t k = 0; k < test.count; ++k) correct += e.predictions[k] == test.labels[k];
-  e.accuracy = test.count ? static_cast<double>(correct) / test.count : 0;
+  summarize(e, std::move(predictions), spikes, net, test, t.steps);
   e.accumulates = test.count ? accumulates / test.count : 0;
   e.macs = test.count ? macs / test.count : 0;
-  for (auto &[name, s] : spikes) {
-    int64_t per_sample = 0;
-    for (size_t i = 0; i < layers.size(); ++i)
-      if (layers[i].name == name) per_sample = net.features(static_cast<int>(i));
-    e.spike_rates[name] =
-        s / (static_cast<double>(std::max<int64_t>(test.count, 1)) * per_sample * t.steps);
-  }
   return e;
 }
 
@@ -339,7 +356,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
       o.prune > 0 ? (o.prune_after >= 0 ? o.prune_after : spec.epochs / 2) : -1;
   bool pruned = false;
   if (prune_at >= 0 && first_epoch > prune_at) {  // resumed after the pruning: the
-    net.prune(0.0, ir::compressed_sparsity());        // checkpoint's zeros are the mask
+    net.prune(0.0, ir::compressed_sparsity());    // checkpoint's zeros are the mask
     pruned = true;
   }
   for (int64_t epoch = first_epoch; epoch < spec.epochs; ++epoch) {
@@ -361,28 +378,12 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
       encode(batch.images, batch.size, F, t, rng, x);
       rt::nn::StepResult loss;
       if (device) {  // parameters to the device, the step there, gradients back
-        rt::cuda::DeviceNetwork &d = device->net();
-        d.set_params(net.params());
-        d.set_training(true);
-        for (size_t i = 0; i < net.layers().size(); ++i) {  // the CPU's dropout draws
-          const auto &l = net.layers()[i];
-          if (l.kind != rt::nn::LayerSpec::Dropout || l.rate <= 0) continue;
-          const size_t n = static_cast<size_t>(t.steps * batch.size * net.features(l.input));
-          const std::vector<uint8_t> keep = net.draw_dropout_keep(static_cast<int>(i), n);
-          d.set_dropout_mask(static_cast<int>(i), keep.data(), static_cast<int64_t>(n));
-        }
-        device_forward(d, x, batch.images.data(), batch.size, t, bytes);
-        const auto r = d.loss(batch.labels.data(), device_loss(t));
-        d.zero_grad();
-        d.backward_loss();
-        d.get_grads(net.params());
-        net.mask_gradients();  // sparse layers run dense on the GPU: keep absent ones absent
-        loss = {r.loss, r.correct};
+        loss = device_train_step(device->net(), net, batch, x, t, bytes);
       } else {
         loss = rt::nn::train_step(
             net, x.data(), batch.labels.data(), t.steps, batch.size, o.micro_batch,
             [&](const std::vector<float> &out, const int32_t *labels, int64_t n) {
-              return compute_loss(net, out, net.post_state(net.output()), labels, n, K, t);
+              return compute_loss(net, out, labels, n, K, t);
             });
       }
       if (spec.clip > 0) rt::clip_grad_norm(refs, spec.clip);

@@ -100,15 +100,6 @@ int emit_cuda_models(const ast::File &file, const SourceBuffer &buffer, Diagnost
   return models.empty() ? 1 : 0;
 }
 
-/// `--target cuda` where it cannot work: says which of toolkit, driver and GPU is missing,
-/// else `not_yet` (what is not implemented for this command). Exit code 1.
-int cuda_target_error(const std::string &command, const std::string &not_yet) {
-  std::string missing = driver::cuda_shim_requested() ? "" : driver::cuda_unavailable();
-  std::cerr << "snnc: error: " << command
-            << " --target cuda: " << (missing.empty() ? not_yet : missing) << "\n";
-  return 1;
-}
-
 int cmd_emit(const EmitOptions &o) {
   auto buffer = driver::read_source(o.file);
   if (!buffer) return 1;
@@ -359,8 +350,13 @@ int main(int argc, char **argv) {
     if (*emit) return cmd_emit(emit_opts);
     if (*opt) return cmd_opt(opt_file, opt_passes);
     const bool run_cuda = *run && run_target == "cuda";
-    if (run_cuda && !driver::cuda_shim_requested() && !driver::cuda_unavailable().empty())
-      return cuda_target_error("snnc run", "");
+    if (run_cuda && !driver::cuda_shim_requested()) {  // say which of toolkit, driver, GPU
+      const std::string missing = driver::cuda_unavailable();
+      if (!missing.empty()) {
+        std::cerr << "snnc: error: snnc run --target cuda: " << missing << "\n";
+        return 1;
+      }
+    }
     // commands that need the checked file first
     auto with_file = [](const std::string &path, const auto &command) {
       auto buffer = driver::read_source(path);
