@@ -109,12 +109,6 @@ void check_weights(const ir::Model &m, const std::vector<rt::NamedTensor> &tenso
   }
 }
 
-std::string quote(const std::string &s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 /// The model's CUDA cells with a table of their launchers by cell name (what the GPU
 /// inference main looks up).
 std::string device_cells_source(const ir::Model &model, const std::string &file) {
@@ -144,41 +138,22 @@ std::string device_cells_source(const ir::Model &model, const std::string &file)
 /// against the CUDA shim under SNNC_CUDA_SHIM=1. Returns the command's exit code.
 int link_device_binary(const ir::Model &model, const std::string &file, const std::string &object,
                        const std::string &output, std::string &command) {
-  std::string pattern = (std::filesystem::temp_directory_path() / "snnc-build-XXXXXX").string();
-  if (!mkdtemp(pattern.data()))
-    throw std::runtime_error("cannot create a temporary directory under " +
-                             std::filesystem::temp_directory_path().string());
-  const std::filesystem::path dir(pattern);
-  RemovedAtExit cleanup(pattern);
-  const std::map<std::string, std::string> files = {
-      {"cells.cu", device_cells_source(model, file)}, {"device.cu", kDeviceNetworkSource},
-      {"DeviceNetwork.h", kDeviceNetworkHeader},      {"Layers.h", kLayersHeader},
-      {"snnc_cuda_shim.h", kCudaShimHeader},          {"snnc_cublas_shim.h", kCublasShimHeader}};
-  for (const auto &[name, text] : files) std::ofstream(dir / name) << text;
-  const std::string sources =
-      quote((dir / "device.cu").string()) + " " + quote((dir / "cells.cu").string());
+  const CudaSourceDir dir({{"cells.cu", device_cells_source(model, file)},
+                           {"device.cu", kDeviceNetworkSource},
+                           {"DeviceNetwork.h", kDeviceNetworkHeader},
+                           {"Layers.h", kLayersHeader},
+                           {"snnc_cuda_shim.h", kCudaShimHeader},
+                           {"snnc_cublas_shim.h", kCublasShimHeader}});
+  const CudaCompiler cc = cuda_compiler(false,
+                                        "-gencode arch=compute_80,code=sm_80 -gencode "
+                                        "'arch=compute_90,code=[sm_90,compute_90]'");
   std::string libs;
   std::stringstream list(SNNC_INFER_DEVICE_LIBS);
-  for (std::string lib; std::getline(list, lib, ';');) libs += " " + quote(lib);
-  if (cuda_shim_requested()) {
-    command = "c++ -std=c++17 -O2 -DSNNC_CUDA_SHIM -I" + quote(dir.string()) + " -x c++ " +
-              sources + " -x none " + quote(object) + " -Wl,--start-group" + libs +
-              " -Wl,--end-group -lopenblas -lz -lpthread -lm -o " + quote(output);
-  } else {
-    const std::string nvcc = find_nvcc();
-    if (nvcc.empty())
-      throw std::runtime_error(
-          "--target cuda: the CUDA toolkit is missing (no nvcc on PATH, in $CUDA_HOME/bin or "
-          "/usr/local/cuda/bin)");
-    const std::string lib64 = std::filesystem::path(nvcc).parent_path().parent_path() / "lib64";
-    command = quote(nvcc) +
-              " -O3 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode "
-              "'arch=compute_90,code=[sm_90,compute_90]' -I" +
-              quote(dir.string()) + " " + sources + " " + quote(object) +
-              " -Xlinker --start-group" + libs +
-              " -Xlinker --end-group -lcublas -lopenblas -lz -lpthread -lm -Xlinker -rpath," +
-              quote(lib64) + " -o " + quote(output);
-  }
+  for (std::string lib; std::getline(list, lib, ';');) libs += " " + shell_quote(lib);
+  command = cc.command + " -I" + shell_quote(dir.dir()) +
+            cc.sources({dir.path("device.cu"), dir.path("cells.cu")}) + " " + shell_quote(object) +
+            cc.linker("--start-group") + libs + cc.linker("--end-group") + cc.library("cublas") +
+            " -lopenblas -lz -lpthread -lm -o " + shell_quote(output);
   return std::system(command.c_str());
 }
 
@@ -261,9 +236,10 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
                 << " --help\n";
       return 0;
     }
-    std::string cmd = "c++ -o " + quote(o.output) + " " + quote(object) + " -Wl,--start-group";
+    std::string cmd =
+        "c++ -o " + shell_quote(o.output) + " " + shell_quote(object) + " -Wl,--start-group";
     std::stringstream libs(SNNC_INFER_LIBS);
-    for (std::string lib; std::getline(libs, lib, ';');) cmd += " " + quote(lib);
+    for (std::string lib; std::getline(libs, lib, ';');) cmd += " " + shell_quote(lib);
     cmd += " -Wl,--end-group -lopenblas -lz -lpthread -lm";
     int rc = std::system(cmd.c_str());
     if (rc != 0) throw std::runtime_error("linking failed (" + cmd + ")");

@@ -17,12 +17,6 @@ namespace snnc::driver {
 
 namespace {
 
-std::string shell_quote(const std::string &s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string read_text(const std::string &path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -31,6 +25,12 @@ std::string read_text(const std::string &path) {
 }
 
 }  // namespace
+
+std::string shell_quote(const std::string &s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
 
 RemovedAtExit::~RemovedAtExit() {
   std::error_code ignored;
@@ -42,43 +42,74 @@ bool cuda_shim_requested() {
   return v && *v && std::string(v) != "0";
 }
 
-CudaLibrary::CudaLibrary(const std::map<std::string, std::string> &files,
-                         const std::vector<std::string> &sources,
-                         const std::vector<std::string> &libraries) {
-  auto t0 = std::chrono::steady_clock::now();
+CudaSourceDir::CudaSourceDir(const std::map<std::string, std::string> &files) {
   std::string pattern = (std::filesystem::temp_directory_path() / "snnc-cuda-XXXXXX").string();
   if (!mkdtemp(pattern.data()))
     throw std::runtime_error("cannot create a temporary directory under " +
                              std::filesystem::temp_directory_path().string());
-  RemovedAtExit cleanup(pattern);  // until the library is loaded
   dir_ = pattern;
-  const std::filesystem::path dir(dir_);
   for (const auto &[name, text] : files) {
-    std::ofstream out(dir / name);
+    std::ofstream out(path(name));
     out << text;
-    if (!out) throw std::runtime_error("cannot write " + (dir / name).string());
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_, ignored);
+      throw std::runtime_error("cannot write " + path(name));
+    }
   }
-  const std::string so = (dir / "library.so").string(), log = (dir / "compile.log").string();
-  std::string command;
+}
+
+CudaSourceDir::~CudaSourceDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+std::string CudaCompiler::sources(const std::vector<std::string> &paths) const {
+  std::string s = shim ? " -x c++" : "";
+  for (const auto &p : paths) s += " " + shell_quote(p);
+  return s + (shim ? " -x none" : "");
+}
+
+std::string CudaCompiler::library(const std::string &lib) const {
+  if (!shim) return " -l" + lib;
+  return lib == "cublas" ? " -lopenblas" : "";
+}
+
+CudaCompiler cuda_compiler(bool shared_library, const std::string &nvcc_flags) {
+  CudaCompiler c;
   if (cuda_shim_requested()) {
-    compiler_ = "host shim";
     const char *cxx = std::getenv("CXX");
-    command = std::string(cxx && *cxx ? cxx : "c++") +
-              " -std=c++17 -O2 -fPIC -shared -DSNNC_CUDA_SHIM -x c++";
-  } else {
-    compiler_ = "nvcc";
-    const std::string nvcc = find_nvcc();
-    if (nvcc.empty()) throw std::runtime_error("the CUDA toolkit is missing (no nvcc)");
-    // for this machine's GPU; cudart linked statically, other toolkit libraries found
-    // through an rpath to the toolkit
-    const std::string lib64 = std::filesystem::path(nvcc).parent_path().parent_path() / "lib64";
-    command = shell_quote(nvcc) + " -O3 -std=c++17 -shared -Xcompiler -fPIC -arch=native -L" +
-              shell_quote(lib64) + " -Xlinker -rpath," + shell_quote(lib64);
+    c.name = "host shim";
+    c.shim = true;
+    c.command = std::string(cxx && *cxx ? cxx : "c++") + " -std=c++17 -O2 -DSNNC_CUDA_SHIM" +
+                (shared_library ? " -fPIC -shared" : "");
+    return c;
   }
-  command += " -I" + shell_quote(dir_);
-  for (const auto &s : sources) command += " " + shell_quote((dir / s).string());
-  for (const auto &l : libraries)
-    command += cuda_shim_requested() ? (l == "cublas" ? " -lopenblas" : "") : " -l" + l;
+  const std::string nvcc = find_nvcc();
+  if (nvcc.empty())
+    throw std::runtime_error(
+        "the CUDA toolkit is missing (no nvcc on PATH, in $CUDA_HOME/bin or /usr/local/cuda/bin)");
+  // cudart linked statically; other toolkit libraries found through an rpath to the toolkit
+  const std::string lib64 = std::filesystem::path(nvcc).parent_path().parent_path() / "lib64";
+  c.name = "nvcc";
+  c.command = shell_quote(nvcc) + " -O3 -std=c++17" +
+              (shared_library ? " -shared -Xcompiler -fPIC" : "") + " " + nvcc_flags + " -L" +
+              shell_quote(lib64) + c.linker("-rpath," + shell_quote(lib64));
+  return c;
+}
+
+CudaLibrary::CudaLibrary(const std::map<std::string, std::string> &files,
+                         const std::vector<std::string> &sources,
+                         const std::vector<std::string> &libraries) {
+  auto t0 = std::chrono::steady_clock::now();
+  dir_ = std::make_unique<CudaSourceDir>(files);
+  const CudaCompiler cc = cuda_compiler(true, "-arch=native");  // this machine's GPU
+  compiler_ = cc.name;
+  const std::string so = dir_->path("library.so"), log = dir_->path("compile.log");
+  std::vector<std::string> paths;
+  for (const auto &s : sources) paths.push_back(dir_->path(s));
+  std::string command = cc.command + " -I" + shell_quote(dir_->dir()) + cc.sources(paths);
+  for (const auto &l : libraries) command += cc.library(l);
   command += " -o " + shell_quote(so) + " > " + shell_quote(log) + " 2>&1";
   if (std::system(command.c_str()) != 0)
     throw std::runtime_error("compiling the generated CUDA source with " + compiler_ +
@@ -87,13 +118,10 @@ CudaLibrary::CudaLibrary(const std::map<std::string, std::string> &files,
   if (!handle_)
     throw std::runtime_error(std::string("cannot load the compiled CUDA library: ") + dlerror());
   compile_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  cleanup.keep();  // the destructor removes it with the library
 }
 
 CudaLibrary::~CudaLibrary() {
-  if (handle_) dlclose(handle_);
-  std::error_code ignored;
-  if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  if (handle_) dlclose(handle_);  // before the directory goes
 }
 
 void *CudaLibrary::find(const std::string &name) const {

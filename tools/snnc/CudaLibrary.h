@@ -5,6 +5,7 @@
 // library; the headers generated code includes are embedded in snnc.
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,14 +19,13 @@ extern const char *const kDeviceNetworkHeader;  ///< runtime/cuda/DeviceNetwork.
 extern const char *const kDeviceNetworkSource;  ///< runtime/cuda/DeviceNetwork.cu
 
 /// Removes a temporary file or directory when it goes out of scope, on every path out
-/// (errors included), unless keep() hands it over.
+/// (errors included).
 class RemovedAtExit {
  public:
   explicit RemovedAtExit(std::string path) : path_(std::move(path)) {}
   ~RemovedAtExit();
   RemovedAtExit(const RemovedAtExit &) = delete;
   RemovedAtExit &operator=(const RemovedAtExit &) = delete;
-  void keep() { path_.clear(); }
 
  private:
   std::string path_;
@@ -33,6 +33,41 @@ class RemovedAtExit {
 
 /// Whether SNNC_CUDA_SHIM asks for the host shim instead of nvcc and a GPU.
 bool cuda_shim_requested();
+
+/// `s` quoted for the shell.
+std::string shell_quote(const std::string &s);
+
+/// A fresh temporary directory holding CUDA sources and the headers they include (name ->
+/// text), removed with the object. Throws std::runtime_error when it cannot be written.
+class CudaSourceDir {
+ public:
+  explicit CudaSourceDir(const std::map<std::string, std::string> &files);
+  ~CudaSourceDir();
+  CudaSourceDir(const CudaSourceDir &) = delete;
+  CudaSourceDir &operator=(const CudaSourceDir &) = delete;
+  std::string path(const std::string &name) const { return dir_ + "/" + name; }
+  const std::string &dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+/// How CUDA sources are compiled here: nvcc (std::runtime_error when there is none) with
+/// `nvcc_flags`, or under SNNC_CUDA_SHIM the host C++ compiler against the shim.
+struct CudaCompiler {
+  std::string name;     ///< "nvcc" or "host shim"
+  std::string command;  ///< the start of the command line: compiler and common flags
+  bool shim = false;
+  /// The CUDA sources, quoted and marked as such (the host compiler needs `-x c++`).
+  std::string sources(const std::vector<std::string> &paths) const;
+  /// A toolkit library to link (under the shim cuBLAS is OpenBLAS, others are not needed).
+  std::string library(const std::string &name) const;
+  /// An option for the linker (`-Xlinker` for nvcc, `-Wl,` for the host compiler).
+  std::string linker(const std::string &option) const {
+    return shim ? " -Wl," + option : " -Xlinker " + option;
+  }
+};
+CudaCompiler cuda_compiler(bool shared_library, const std::string &nvcc_flags);
 
 class CudaLibrary {
  public:
@@ -55,7 +90,8 @@ class CudaLibrary {
   double compile_seconds() const { return compile_s_; }
 
  private:
-  std::string dir_, compiler_;
+  std::unique_ptr<CudaSourceDir> dir_;
+  std::string compiler_;
   void *handle_ = nullptr;
   double compile_s_ = 0;
 };
