@@ -84,21 +84,19 @@ std::vector<int32_t> predict_on_device(
   cuda::DeviceNetwork device(net.layers(), net.output(), cells);
   device.set_params(net.params());
   const int64_t F = net.features(0), K = net.features(net.output());
-  Rng rng(seed, 9001);
-  std::vector<float> x;
-  std::vector<int32_t> out;
-  batch = std::max<int64_t>(batch, 1);
-  for (int64_t begin = 0; begin < count; begin += batch) {
-    const int64_t b = std::min<int64_t>(batch, count - begin);
-    nn::encode(images + begin * F, b, F, e, rng, x);
-    const std::vector<float> y = device.forward(x.data(), e.steps, b);
-    auto pred = by_membrane ? nn::predict_by_max_membrane(device.output_state(), e.steps, b, K,
-                                                          net.layers()[net.output()].states)
-                            : nn::predict_by_count(y, e.steps, b, K);
-    out.insert(out.end(), pred.begin(), pred.end());
-    after_batch(y, b);
-  }
-  return out;
+  return nn::predict_batches(
+      [&](int64_t first, int64_t n, float *out) {
+        std::copy(images + first * F, images + (first + n) * F, out);
+      },
+      count, F, e, seed, batch,
+      [&](const std::vector<float> &x, const float *, int64_t b) {
+        const std::vector<float> y = device.forward(x.data(), e.steps, b);
+        auto pred = by_membrane ? nn::predict_by_max_membrane(device.output_state(), e.steps, b, K,
+                                                              net.layers()[net.output()].states)
+                                : nn::predict_by_count(y, e.steps, b, K);
+        after_batch(y, b);
+        return pred;
+      });
 }
 #endif
 

@@ -29,13 +29,40 @@ void encode(const float *images, int64_t B, int64_t F, const EncoderSpec &e, Rng
   }
 }
 
+std::vector<int32_t> predict_batches(const ImageSource &images, int64_t count, int64_t F,
+                                     const EncoderSpec &e, uint64_t seed, int64_t batch,
+                                     const BatchPredictor &run) {
+  Rng rng(seed, 9001);
+  std::vector<float> x, batch_images;
+  std::vector<int32_t> out;
+  batch = std::max<int64_t>(batch, 1);
+  for (int64_t begin = 0; begin < count; begin += batch) {
+    const int64_t b = std::min<int64_t>(batch, count - begin);
+    batch_images.resize(static_cast<size_t>(b * F));
+    images(begin, b, batch_images.data());
+    encode(batch_images.data(), b, F, e, rng, x);
+    const std::vector<int32_t> pred = run(x, batch_images.data(), b);
+    out.insert(out.end(), pred.begin(), pred.end());
+  }
+  return out;
+}
+
 std::vector<int32_t> predict(Network &net, const float *images, int64_t count, const EncoderSpec &e,
                              uint64_t seed, bool by_membrane,
                              const std::function<void(int64_t)> &after_batch, int64_t batch) {
-  int64_t F = net.features(0), K = net.features(net.output());
-  Rng rng(seed, 9001);
-  std::vector<float> x;
-  std::vector<int32_t> out;
+  const int64_t F = net.features(0);
+  return predict(
+      net,
+      [&](int64_t first, int64_t n, float *out) {
+        std::copy(images + first * F, images + (first + n) * F, out);
+      },
+      count, e, seed, by_membrane, after_batch, batch);
+}
+
+std::vector<int32_t> predict(Network &net, const ImageSource &images, int64_t count,
+                             const EncoderSpec &e, uint64_t seed, bool by_membrane,
+                             const std::function<void(int64_t)> &after_batch, int64_t batch) {
+  const int64_t F = net.features(0), K = net.features(net.output());
   struct ForwardOnly {  // no backward follows prediction: recycle what it would need
     Network &net;
     explicit ForwardOnly(Network &n) : net(n) {
@@ -47,18 +74,15 @@ std::vector<int32_t> predict(Network &net, const float *images, int64_t count, c
       net.trim();
     }
   } forward_only(net);
-  batch = std::max<int64_t>(batch, 1);
-  for (int64_t begin = 0; begin < count; begin += batch) {
-    int64_t b = std::min<int64_t>(batch, count - begin);
-    encode(images + begin * F, b, F, e, rng, x);
-    const auto &y = net.forward(x.data(), e.steps, b);
-    auto pred = by_membrane ? predict_by_max_membrane(net.post_state(net.output()), e.steps, b, K,
-                                                      net.layers()[net.output()].states)
-                            : predict_by_count(y, e.steps, b, K);
-    out.insert(out.end(), pred.begin(), pred.end());
-    if (after_batch) after_batch(b);
-  }
-  return out;
+  return predict_batches(
+      images, count, F, e, seed, batch, [&](const std::vector<float> &x, const float *, int64_t b) {
+        const auto &y = net.forward(x.data(), e.steps, b);
+        auto pred = by_membrane ? predict_by_max_membrane(net.post_state(net.output()), e.steps, b,
+                                                          K, net.layers()[net.output()].states)
+                                : predict_by_count(y, e.steps, b, K);
+        if (after_batch) after_batch(b);
+        return pred;
+      });
 }
 
 }  // namespace snnc::rt::nn

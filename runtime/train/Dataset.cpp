@@ -70,12 +70,6 @@ void Dataset::copy_images(int64_t first, int64_t n, float *out) const {
     std::copy(images.begin() + begin, images.begin() + end, out);
 }
 
-std::vector<float> Dataset::float_images() const {
-  std::vector<float> out(static_cast<size_t>(count * features()));
-  copy_images(0, count, out.data());
-  return out;
-}
-
 Dataset subset(const Dataset &d, int64_t first, int64_t count) {
   if (first < 0 || count < 0 || first > d.count - count)
     throw std::runtime_error("subset [" + std::to_string(first) + ", " +

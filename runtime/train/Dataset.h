@@ -28,8 +28,6 @@ struct Dataset {
   }
   /// Samples [first, first + n) as floats in `out` (n * features() values).
   void copy_images(int64_t first, int64_t n, float *out) const;
-  /// Every sample as floats.
-  std::vector<float> float_images() const;
 };
 
 Dataset load_idx_pair(const std::string &images_path, const std::string &labels_path,

@@ -256,7 +256,8 @@ TEST(TrainDataset, LoadsPairScaledChannelsFirst) {
   EXPECT_EQ(d.count, 12);
   EXPECT_EQ(d.sample_shape, (std::vector<int64_t>{1, 3, 2}));
   ASSERT_EQ(d.pixels.size(), 72u);  // kept as bytes, read as pixel / 255
-  const std::vector<float> images = d.float_images();
+  std::vector<float> images(d.pixels.size());
+  d.copy_images(0, d.count, images.data());
   EXPECT_FLOAT_EQ(images[6 * 5 + 4], 54.f / 255.f);
   float one[6];
   d.copy_images(5, 1, one);

@@ -120,16 +120,17 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
   Evaluation e;
   std::map<int, double> spikes;
   net.count_ops(true);
-  const std::vector<float> images = test.float_images();  // (the test set only, for now)
-  auto pred = rt::nn::predict(net, images.data(), test.count, encoder_of(t), seed, membrane_loss(t),
-                              [&](int64_t) {
-                                for (size_t i = 0; i < net.layers().size(); ++i)
-                                  if (net.layers()[i].spiking) {
-                                    double s = 0;
-                                    for (float v : net.activation(static_cast<int>(i))) s += v;
-                                    spikes[static_cast<int>(i)] += s;
-                                  }
-                              });
+  auto pred = rt::nn::predict(
+      net, [&](int64_t first, int64_t n, float *out) { test.copy_images(first, n, out); },
+      test.count, encoder_of(t), seed, membrane_loss(t),
+      [&](int64_t) {
+        for (size_t i = 0; i < net.layers().size(); ++i)
+          if (net.layers()[i].spiking) {
+            double s = 0;
+            for (float v : net.activation(static_cast<int>(i))) s += v;
+            spikes[static_cast<int>(i)] += s;
+          }
+      });
   summarize(e, std::move(pred), spikes, net, test, t.steps);
   const auto &ops = net.op_counts();
   e.accumulates = ops.samples ? ops.accumulates / ops.samples : 0;
@@ -190,32 +191,26 @@ Evaluation evaluate_on_device(rt::cuda::DeviceNetwork &device, const rt::nn::Net
                               const rt::Dataset &test, const ir::TrainSpec &t, uint64_t seed) {
   Evaluation e;
   const auto &layers = net.layers();
-  const int64_t F = net.features(0);
-  rt::Rng rng(seed, 9001);
-  std::vector<float> x, images;
   std::vector<uint8_t> bytes;
-  std::vector<int32_t> predictions;
   std::map<int, double> spikes;
   double accumulates = 0, macs = 0;
   device.set_training(false);
-  for (int64_t begin = 0; begin < test.count; begin += rt::nn::kPredictBatch) {
-    const int64_t b = std::min<int64_t>(rt::nn::kPredictBatch, test.count - begin);
-    images.resize(static_cast<size_t>(b * F));
-    test.copy_images(begin, b, images.data());
-    rt::nn::encode(images.data(), b, F, encoder_of(t), rng, x);
-    device_forward(device, x, images.data(), b, t, bytes);
-    auto pred = device.predict(membrane_loss(t));
-    predictions.insert(predictions.end(), pred.begin(), pred.end());
-    for (size_t i = 0; i < layers.size(); ++i) {
-      const auto &l = layers[i];
-      if (l.spiking) spikes[static_cast<int>(i)] += device.activity(static_cast<int>(i)).sum;
-      if (l.kind == rt::nn::LayerSpec::Linear || l.kind == rt::nn::LayerSpec::Conv2d) {
-        const auto in = device.activity(l.input);
-        rt::nn::count_synaptic_ops(l, layers[l.input], in.nonzero, in.non_binary == 0, t.steps * b,
-                                   &accumulates, &macs);
-      }
-    }
-  }
+  auto predictions = rt::nn::predict_batches(
+      [&](int64_t first, int64_t n, float *out) { test.copy_images(first, n, out); }, test.count,
+      net.features(0), encoder_of(t), seed, rt::nn::kPredictBatch,
+      [&](const std::vector<float> &x, const float *images, int64_t b) {
+        device_forward(device, x, images, b, t, bytes);
+        for (size_t i = 0; i < layers.size(); ++i) {
+          const auto &l = layers[i];
+          if (l.spiking) spikes[static_cast<int>(i)] += device.activity(static_cast<int>(i)).sum;
+          if (l.kind == rt::nn::LayerSpec::Linear || l.kind == rt::nn::LayerSpec::Conv2d) {
+            const auto in = device.activity(l.input);
+            rt::nn::count_synaptic_ops(l, layers[l.input], in.nonzero, in.non_binary == 0,
+                                       t.steps * b, &accumulates, &macs);
+          }
+        }
+        return device.predict(membrane_loss(t));
+      });
   summarize(e, std::move(predictions), spikes, net, test, t.steps);
   e.accumulates = test.count ? accumulates / test.count : 0;
   e.macs = test.count ? macs / test.count : 0;
