@@ -15,6 +15,12 @@ int SimLayout::param(const std::string &owner, const std::string &local) const {
   return it == param_index.end() ? -1 : it->second;
 }
 
+int SimLayout::group_of(const std::string &name) const {
+  for (size_t g = 0; g < groups.size(); ++g)
+    if (groups[g] == name) return static_cast<int>(g);
+  return -1;
+}
+
 namespace {
 
 int add_buffer(SimLayout &l, std::string name, rt::ElemType type, int64_t count) {
@@ -86,8 +92,7 @@ SimLayout make_layout(const ir::Module &m) {
       add_param(l, c.name, w);
       s.weight_param = l.param(c.name, "w");
     }
-    for (size_t g = 0; g < l.groups.size(); ++g)
-      if (l.groups[g] == c.pre) s.pre_group = static_cast<int>(g);
+    s.pre_group = l.group_of(c.pre);
     l.connections[c.name] = s;
   }
   return l;
@@ -164,10 +169,8 @@ rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &l,
   spec.derived_count = l.derived_count;
   for (const auto &g : l.groups) spec.groups.push_back({g, group_size(m, g), false});
   for (const auto &src : m.sources)
-    if (src.kind == ir::Source::Poisson) {
-      for (size_t g = 0; g < l.groups.size(); ++g)
-        if (l.groups[g] == src.name) spec.poisson_groups.push_back(static_cast<int32_t>(g));
-    }
+    if (int g = l.group_of(src.name); src.kind == ir::Source::Poisson && g >= 0)
+      spec.poisson_groups.push_back(static_cast<int32_t>(g));
   for (const auto &r : m.records) {
     if (r.kind == ir::Record::Spikes) {
       for (auto &g : spec.groups)

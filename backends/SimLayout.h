@@ -53,6 +53,8 @@ struct SimLayout {
 
   /// Slot of `local` owned by `owner`, or -1.
   int param(const std::string &owner, const std::string &local) const;
+  /// Spike group id of a population or Poisson source, or -1.
+  int group_of(const std::string &name) const;
 };
 
 /// Computes the layout of a module that went through the default pipeline.

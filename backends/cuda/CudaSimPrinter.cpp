@@ -160,9 +160,7 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
   out += "    if ((err = cudaGetLastError()) != cudaSuccess) return (int)err;\n";
   for (const auto &src : m.sources) {
     if (src.kind != ir::Source::Poisson) continue;
-    int group = -1;
-    for (size_t g = 0; g < l.groups.size(); ++g)
-      if (l.groups[g] == src.name) group = static_cast<int>(g);
+    const int group = l.group_of(src.name);
     if (group < 0) throw std::logic_error("cuda: Poisson source '" + src.name + "' has no group");
     counter_of[src.name] = counter;
     out += fmt::format(

@@ -311,9 +311,7 @@ class SimCodeGen {
       if (src.kind != ir::Source::Poisson) continue;
       Value *rate = load_f64(params, l_.param(src.name, "rate"), "rate");
       Value *idx = buf[l_.poisson_spikes.at(src.name)];
-      int group = 0;
-      for (size_t g = 0; g < l_.groups.size(); ++g)
-        if (l_.groups[g] == src.name) group = static_cast<int>(g);
+      const int group = std::max(0, l_.group_of(src.name));
       Value *n = b_.CreateCall(
           rt_.poisson, {rt, b_.getInt32(l_.poisson_id.at(src.name)), b_.CreateFMul(rate, dt), idx},
           "spikes." + src.name);
