@@ -37,9 +37,12 @@ __attribute__((target("avx512f"))) void fill_row_avx512(const float *row, int64_
   for (; k + 16 <= width; k += 16) {
     __m512 v = _mm512_loadu_ps(row + k);
     __mmask16 m = _mm512_cmp_ps_mask(v, zero, _CMP_NEQ_UQ);
-    _mm512_mask_compressstoreu_epi32(index, m, at);
-    _mm512_mask_compressstoreu_ps(value, m, v);
+    // compress in a register, then a masked store: a compress straight to memory is
+    // microcoded on AMD Zen 4 (tens of times slower than this pair)
     int c = __builtin_popcount(m);
+    const __mmask16 first = static_cast<__mmask16>((1u << c) - 1u);
+    _mm512_mask_storeu_epi32(index, first, _mm512_maskz_compress_epi32(m, at));
+    _mm512_mask_storeu_ps(value, first, _mm512_maskz_compress_ps(m, v));
     index += c;
     value += c;
     at = _mm512_add_epi32(at, step);
