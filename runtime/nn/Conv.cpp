@@ -53,7 +53,29 @@ void im2col(const float *x, float *cols, int64_t ld, const Geometry &g) {
       }
 }
 
+/// dst[0, n) += src[0, n) (separate buffers: vectorizes)
+inline void add_row(float *__restrict dst, const float *__restrict src, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) dst[k] += src[k];
+}
+
 void col2im(const float *cols, int64_t ld, float *x, const Geometry &g) {
+  if (g.S == 1) {  // the common case: each tap's row adds a contiguous, clipped range
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t ky = 0; ky < g.K; ++ky)
+        for (int64_t kx = 0; kx < g.K; ++kx) {
+          const float *row = cols + ((c * g.K + ky) * g.K + kx) * ld;
+          const int64_t shift = kx - g.P;  // ix = ox + shift
+          const int64_t ox0 = std::max<int64_t>(0, -shift);
+          const int64_t ox1 = std::min<int64_t>(g.OW, g.W - shift);
+          if (ox1 <= ox0) continue;
+          for (int64_t oy = 0; oy < g.OH; ++oy) {
+            const int64_t iy = oy - g.P + ky;
+            if (iy < 0 || iy >= g.H) continue;
+            add_row(x + (c * g.H + iy) * g.W + ox0 + shift, row + oy * g.OW + ox0, ox1 - ox0);
+          }
+        }
+    return;
+  }
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t ky = 0; ky < g.K; ++ky)
       for (int64_t kx = 0; kx < g.K; ++kx) {
@@ -273,7 +295,8 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
       // event-driven weight gradient alone works from position-major rows built directly
       const bool need_G = !ev || g_x;
       const int64_t K = pool ? pool->kernel : 0;
-      const int64_t pooled = pool ? Cout * ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1) : 0;
+      const int64_t per_channel = pool ? ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1) : 0;
+      const int64_t pooled = Cout * per_channel;
       auto sample_winners = [&](int64_t r) {  // one sample's winners as conv output indices
         winners.resize(pooled);
         winner_indices(pool->argmax + r * pooled, winners.data(), Cout, g.OH, g.OW, K, K, 0);
@@ -292,8 +315,9 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
         for (int64_t j = 0; j < n; ++j) {
           const float *gp = pool->g_y + (r0 + j) * pooled;
           const int32_t *am = sample_winners(r0 + j);
-          for (int64_t k = 0; k < pooled; ++k)
-            if (am[k] >= 0) G[(am[k] / hw) * N + j * hw + am[k] % hw] += gp[k];
+          for (int64_t o = 0, k = 0; o < Cout; ++o)  // winners of channel o lie in its plane
+            for (int64_t q = 0; q < per_channel; ++q, ++k)
+              if (am[k] >= 0) G[o * N + j * hw + am[k] - o * hw] += gp[k];
         }
       }
       for (int64_t o = 0; o < Cout && need_G; ++o) {
@@ -321,8 +345,9 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
             std::fill(g_t.begin(), g_t.end(), 0.f);
             const float *gp = pool->g_y + r * pooled;
             const int32_t *am = sample_winners(r);
-            for (int64_t k = 0; k < pooled; ++k)
-              if (am[k] >= 0) g_t[(am[k] % hw) * Cout + am[k] / hw] += gp[k];
+            for (int64_t o = 0, k = 0; o < Cout; ++o)
+              for (int64_t q = 0; q < per_channel; ++q, ++k)
+                if (am[k] >= 0) g_t[(am[k] - o * hw) * Cout + o] += gp[k];
           } else {
             for (int64_t o = 0; o < Cout; ++o)
               for (int64_t p = 0; p < hw; ++p)

@@ -97,16 +97,18 @@ void maxpool_2x2(const float *x, float *y, Winner *argmax, const Window &g) {
 void winner_indices(const Winner *winners, int32_t *index, int64_t C, int64_t H, int64_t W,
                     int64_t k, int64_t s, int64_t p) {
   const int64_t OH = (H + 2 * p - k) / s + 1, OW = (W + 2 * p - k) / s + 1;
+  int32_t offset[256];  // window position -> offset from the window's corner (no divisions)
+  for (int64_t w = 0; w < k * k; ++w) offset[w] = static_cast<int32_t>((w / k) * W + w % k);
   for (int64_t c = 0; c < C; ++c)
-    for (int64_t oy = 0; oy < OH; ++oy)
+    for (int64_t oy = 0; oy < OH; ++oy) {
+      const int64_t o0 = (c * OH + oy) * OW;
+      const int64_t corner = (c * H + oy * s - p) * W - p;
       for (int64_t ox = 0; ox < OW; ++ox) {
-        const int64_t o = (c * OH + oy) * OW + ox;
-        const Winner w = winners[o];
-        index[o] =
-            w == kNoWinner
-                ? -1
-                : static_cast<int32_t>((c * H + oy * s - p + w / k) * W + ox * s - p + w % k);
+        const Winner w = winners[o0 + ox];
+        index[o0 + ox] =
+            w == kNoWinner ? -1 : static_cast<int32_t>(corner + ox * s + offset[w]);
       }
+    }
 }
 
 void maxpool_sample(const float *x, float *y, Winner *argmax, int64_t C, int64_t H, int64_t W,
