@@ -92,6 +92,53 @@ void col2im(const float *cols, int64_t ld, float *x, const Geometry &g) {
       }
 }
 
+/// Adds one output position's patch [C][K][K] of input gradient into the sample's g_x
+/// (the taps that fall inside the input).
+void add_patch(const float *patch, int64_t oy, int64_t ox, float *g_x, const Geometry &g) {
+  const int64_t y0 = oy * g.S - g.P, x0 = ox * g.S - g.P;
+  const int64_t kx0 = std::max<int64_t>(0, -x0), kx1 = std::min<int64_t>(g.K, g.W - x0);
+  const int64_t ky0 = std::max<int64_t>(0, -y0), ky1 = std::min<int64_t>(g.K, g.H - y0);
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t ky = ky0; ky < ky1; ++ky)
+      add_row(g_x + (c * g.H + y0 + ky) * g.W + x0 + kx0, patch + (c * g.K + ky) * g.K + kx0,
+              kx1 - kx0);
+}
+
+/// The input gradient of a block of n samples from G ([Cout][n*hw]) when most of G is zero
+/// (a fused max-pool passes gradient to one position in each window): per output position,
+/// the weight rows of its nonzero channels summed into a patch (in channel order, in vector
+/// registers), added to g_x. Each sample's nonzeros are first sorted into per-position
+/// lists by one pass over its rows of G (contiguous reads, no branches).
+void input_grad_by_position(const float *w, const float *G, int64_t n, float *g_x,
+                            const Geometry &g) {
+  const int64_t hw = g.hw(), N = n * hw, ckk = g.ckk(), Cout = g.Cout;
+  thread_local std::vector<int32_t> index, fill;
+  thread_local std::vector<float> value, patch;
+  index.resize(hw * Cout);  // position p's list: [p*Cout, p*Cout + fill[p])
+  value.resize(hw * Cout);
+  fill.resize(hw);
+  patch.resize(ckk);
+  for (int64_t j = 0; j < n; ++j) {
+    std::fill(fill.begin(), fill.end(), 0);
+    for (int64_t o = 0; o < Cout; ++o) {
+      const float *row = G + o * N + j * hw;
+      for (int64_t p = 0; p < hw; ++p) {  // a zero is written, then overwritten by the next
+        const int64_t slot = p * Cout + fill[p];
+        index[slot] = static_cast<int32_t>(o);
+        value[slot] = row[p];
+        fill[p] += row[p] != 0.f;
+      }
+    }
+    for (int64_t oy = 0, p = 0; oy < g.OH; ++oy)
+      for (int64_t ox = 0; ox < g.OW; ++ox, ++p) {
+        if (fill[p] == 0) continue;
+        sum_rows(index.data() + p * Cout, value.data() + p * Cout, fill[p], w, ckk, nullptr,
+                 patch.data(), ckk);
+        add_patch(patch.data(), oy, ox, g_x + j * g.in_size(), g);
+      }
+  }
+}
+
 /// Calls fn(tap, position) for every kernel tap (c*K + ky)*K + kx through which input
 /// element `idx` reaches output position oy*OW + ox.
 template <typename Fn>
@@ -360,7 +407,12 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
                            ev->start[r + 1] - ev->start[r], g_t.data(), pw, g, true);
         }
       }
-      if (g_x) {
+      int64_t nonzero = 0;  // G's density picks the input gradient's algorithm (the same G,
+      for (int64_t k = 0; g_x && k < Cout * N; ++k)  // fused or not: the same result)
+        nonzero += G[k] != 0.f;
+      if (g_x && 2 * nonzero < Cout * N) {
+        input_grad_by_position(w, G.data(), n, g_x + r0 * in_size, g);
+      } else if (g_x) {
         cols.resize(ckk * N);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, N, Cout, 1.f, w, ckk, G.data(), N,
                     0.f, cols.data(), N);

@@ -20,15 +20,15 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void axpy(float a,
   for (int64_t k = 0; k < n; ++k) y[k] += a * x[k];
 }
 
-/// AVX-512: y[0, 16*NB) = b + sum over the events of value * wt[index][0, 16*NB), with the
-/// sums in NB vector registers (one load of each weight slice, no load/store of y per
-/// event). The sums run in the same order as on the generic path.
+/// AVX-512: y[0, 16*NB) = b (0 if null) + sum over the events of value * wt[index][0, 16*NB),
+/// with the sums in NB vector registers (one load of each weight slice, no load/store of y
+/// per event). The sums run in the same order as on the generic path.
 template <int NB>
 __attribute__((target("avx512f"))) void accumulate_avx512(const int32_t *index, const float *value,
                                                           int64_t count, const float *wt,
                                                           int64_t ld, const float *b, float *y) {
   __m512 acc[NB];
-  for (int k = 0; k < NB; ++k) acc[k] = _mm512_loadu_ps(b + 16 * k);
+  for (int k = 0; k < NB; ++k) acc[k] = b ? _mm512_loadu_ps(b + 16 * k) : _mm512_setzero_ps();
   for (int64_t e = 0; e < count; ++e) {
     const float *w = wt + static_cast<int64_t>(index[e]) * ld;
     const __m512 v = _mm512_set1_ps(value[e]);
@@ -37,9 +37,47 @@ __attribute__((target("avx512f"))) void accumulate_avx512(const int32_t *index, 
   for (int k = 0; k < NB; ++k) _mm512_storeu_ps(y + 16 * k, acc[k]);
 }
 
+/// The last, partial vector of a row: `lanes` of 16, by masked loads (sums in a register).
+__attribute__((target("avx512f"))) void accumulate_tail_avx512(const int32_t *index,
+                                                               const float *value, int64_t count,
+                                                               const float *wt, int64_t ld,
+                                                               const float *b, float *y,
+                                                               int64_t lanes) {
+  const auto mask = static_cast<__mmask16>((1u << lanes) - 1u);
+  __m512 acc = b ? _mm512_maskz_loadu_ps(mask, b) : _mm512_setzero_ps();
+  for (int64_t e = 0; e < count; ++e)
+    acc =
+        _mm512_fmadd_ps(_mm512_set1_ps(value[e]),
+                        _mm512_maskz_loadu_ps(mask, wt + static_cast<int64_t>(index[e]) * ld), acc);
+  _mm512_mask_storeu_ps(y, mask, acc);
+}
+
 const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
 
 }  // namespace
+
+void sum_rows(const int32_t *index, const float *value, int64_t count, const float *rows,
+              int64_t ld, const float *init, float *y, int64_t width) {
+  int64_t k = 0;
+  if (kHasAvx512) {
+    for (; k + 256 <= width; k += 256)
+      accumulate_avx512<16>(index, value, count, rows + k, ld, init ? init + k : nullptr, y + k);
+    for (; k + 64 <= width; k += 64)
+      accumulate_avx512<4>(index, value, count, rows + k, ld, init ? init + k : nullptr, y + k);
+    for (; k + 16 <= width; k += 16)
+      accumulate_avx512<1>(index, value, count, rows + k, ld, init ? init + k : nullptr, y + k);
+    if (k < width)
+      accumulate_tail_avx512(index, value, count, rows + k, ld, init ? init + k : nullptr, y + k,
+                             width - k);
+    return;
+  }
+  if (init)
+    std::copy(init + k, init + width, y + k);
+  else
+    std::fill(y + k, y + width, 0.f);
+  for (int64_t e = 0; e < count && k < width; ++e)
+    axpy(value[e], rows + static_cast<int64_t>(index[e]) * ld + k, y + k, width - k);
+}
 
 void linear_forward(const float *x, const float *w, const float *b, float *y, int64_t rows,
                     int64_t in, int64_t out) {
@@ -55,24 +93,9 @@ void linear_forward_events(const Events &ev, const float *wt, const float *b, fl
   parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
     for (int64_t o0 = 0; o0 < out; o0 += kOutBlock) {
       int64_t n = std::min(kOutBlock, out - o0);
-      for (int64_t r = r0; r < r1; ++r) {
-        float *yr = y + r * out + o0;
-        const int32_t *index = ev.index.data() + ev.start[r];
-        const float *value = ev.value.data() + ev.start[r];
-        const int64_t count = ev.start[r + 1] - ev.start[r];
-        int64_t k = 0;
-        if (kHasAvx512) {
-          for (; k + 256 <= n; k += 256)
-            accumulate_avx512<16>(index, value, count, wt + o0 + k, out, b + o0 + k, yr + k);
-          for (; k + 64 <= n; k += 64)
-            accumulate_avx512<4>(index, value, count, wt + o0 + k, out, b + o0 + k, yr + k);
-          for (; k + 16 <= n; k += 16)
-            accumulate_avx512<1>(index, value, count, wt + o0 + k, out, b + o0 + k, yr + k);
-        }
-        std::copy(b + o0 + k, b + o0 + n, yr + k);
-        for (int64_t e = 0; e < count && k < n; ++e)
-          axpy(value[e], wt + static_cast<int64_t>(index[e]) * out + o0 + k, yr + k, n - k);
-      }
+      for (int64_t r = r0; r < r1; ++r)
+        sum_rows(ev.index.data() + ev.start[r], ev.value.data() + ev.start[r],
+                 ev.start[r + 1] - ev.start[r], wt + o0, out, b + o0, y + r * out + o0, n);
     }
   });
 }

@@ -19,6 +19,12 @@ void linear_forward(const float *x, const float *w, const float *b, float *y, in
 /// the transposed weight [in][out].
 void linear_forward_events(const Events &ev, const float *wt, const float *b, float *y,
                            int64_t out);
+/// y[0, width) = init (zeros if null) + the sum, in event order, of value[e] times
+/// rows[index[e] * ld + (0, width)]: the kernel of event-driven propagation (vector
+/// registers hold the sums on AVX-512 machines).
+void sum_rows(const int32_t *index, const float *value, int64_t count, const float *rows,
+              int64_t ld, const float *init, float *y, int64_t width);
+
 /// g_x = g_y w (written, not accumulated), one GEMM per row block.
 void linear_input_grad(const float *g_y, const float *w, float *g_x, int64_t rows, int64_t in,
                        int64_t out);
