@@ -7,9 +7,11 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
+#include <set>
 #include <stdexcept>
 
 #include "CellCodeGen.h"
+#include "ExprUtils.h"
 #include "Jit.h"
 #include "Optimize.h"
 #include "passes/PlanSynapses.h"
@@ -78,6 +80,11 @@ CompiledModel::CompiledModel(const ir::Model &model, std::string *llvm_text)
       s.backward = reinterpret_cast<rt::nn::CellBackward>(jit_->lookup("cell_bwd." + c.name));
       s.states = c.output ? 0 : static_cast<int64_t>(c.states.size());
       s.spiking = !c.output;
+      std::set<std::string> read;  // what the backward step reads besides states/adjoints
+      for (const auto &st : c.backward)
+        for (const auto &v : ir::free_vars(st.value)) read.insert(v);
+      s.backward_reads_input = read.count("I") > 0;
+      s.backward_reads_output = read.count("spiked") > 0;
     }
     layers_.push_back(std::move(s));
   }

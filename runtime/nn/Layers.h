@@ -44,10 +44,11 @@ struct LayerSpec {
   int fused_pool = -1;         ///< Conv2d: the max-pool layer it computes (fuse-conv-pool), or -1
   double event_threshold = 0;  ///< Auto: events below this input density (the
                                ///< compiler's plan-synapses pass sets it)
-  double sparsity = 0;
-  bool compressed =
-      false;  ///< Linear with sparsity: kept connections only (else dense/events)         ///<
-              ///< Linear: fraction of connections absent (fixed mask; see Network)
+  double sparsity = 0;         ///< Linear: fraction of connections absent (fixed mask; see Network)
+  bool compressed = false;     ///< Linear with sparsity: kept connections only (else dense/events)
+  /// Cell: whether the backward kernel reads the input current / the spikes (the compiler
+  /// knows from the derived backward step); when not, the memory plan frees them early.
+  bool backward_reads_input = true, backward_reads_output = true;
 };
 
 struct Param {

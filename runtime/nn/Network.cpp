@@ -540,12 +540,22 @@ void Network::backward(const float *g_out, const float *g_state) {
           split_elements(n, [&](int64_t n0, int64_t n1) {
             l.forward(x + n0, o + n0, p + n0, T_, n1 - n0, n);
           });
+          // what the backward kernel does not read goes back to the pool before it runs
+          // (null pointers then: the kernel has no load of them)
+          if (!l.backward_reads_output) release(act_[i]);
+          const int j = l.input;
+          if (!l.backward_reads_input && first_consumer_[j] == i &&
+              layers_[j].kind != LayerSpec::Cell && j != output_) {
+            release(act_[j]);
+            x = nullptr;
+          }
         }
-        const float *out = act_[i].data(), *post = post_[i].data(), *g_out = grad_[i].data();
+        const float *out = act_[i].empty() ? nullptr : act_[i].data();
+        const float *post = post_[i].data(), *g_out = grad_[i].data();
         float *carry = carry_.data(), *gi = g_in.data();
         split_elements(n, [&](int64_t n0, int64_t n1) {
-          l.backward(x + n0, out + n0, post + n0, g_out + n0, g_post ? g_post + n0 : nullptr,
-                     g + n0, carry + n0, T_, n1 - n0, n);
+          l.backward(x ? x + n0 : nullptr, out ? out + n0 : nullptr, post + n0, g_out + n0,
+                     g_post ? g_post + n0 : nullptr, g + n0, carry + n0, T_, n1 - n0, n);
           if (!overwrite)
             for (int64_t t = 0; t < T_; ++t)
               for (int64_t k = t * n + n0; k < t * n + n1; ++k) gi[k] += g[k];
