@@ -278,10 +278,10 @@ void Network::zero_grad() {
   for (auto &p : params_) std::fill(p.grad.begin(), p.grad.end(), 0.f);
 }
 
-void Network::count_ops(int i, const std::vector<float> &in, int64_t rows) {
+void Network::count_ops(int i, const float *in, int64_t n, int64_t rows) {
   if (!counting_) return;
-  count_synaptic_ops(layers_[i], layers_[layers_[i].input], in.data(),
-                     static_cast<int64_t>(in.size()), rows, &ops_.accumulates, &ops_.macs);
+  count_synaptic_ops(layers_[i], layers_[layers_[i].input], in, n, rows, &ops_.accumulates,
+                     &ops_.macs);
 }
 
 void count_synaptic_ops(const LayerSpec &l, const LayerSpec &src, const float *in, int64_t n,
@@ -325,30 +325,31 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
     const LayerSpec &l = layers_[i];
     int64_t rows = T * B, out_f = elements(l.shape);
     if (fused_into_[i] >= 0) continue;  // a max-pool its conv computes
+    if (l.kind == LayerSpec::Input) {   // read in place (no copy): x outlives backward
+      input_ = x;
+      continue;
+    }
     const int pool_layer = l.kind == LayerSpec::Conv2d ? l.fused_pool : -1;
     std::vector<float> &y = act_[pool_layer >= 0 ? pool_layer : static_cast<int>(i)];
     const int64_t y_size = rows * elements(layers_[pool_layer >= 0 ? pool_layer : i].shape);
     if (y.empty()) y = acquire(y_size);
     y.resize(y_size);
-    if (l.kind == LayerSpec::Input) {
-      std::copy(x, x + rows * out_f, y.begin());
-      continue;
-    }
-    const std::vector<float> &in = act_[l.input];
     const LayerSpec &src = layers_[l.input];
+    const float *in = data_of(l.input);
+    const int64_t in_n = rows * elements(src.shape);
     auto t0 = std::chrono::steady_clock::now();
     switch (l.kind) {
       case LayerSpec::Linear: {
-        count_ops(static_cast<int>(i), in, rows);
+        count_ops(static_cast<int>(i), in, in_n, rows);
         const int64_t in_f = elements(src.shape), out = l.out_features;
         const float *w = params_[weight_of_[i]].value.data(),
                     *b = params_[bias_of_[i]].value.data();
         if (l.compressed) {  // the kept connections only, from the input's events
           if (sparse_.size() != layers_.size() || sparse_[i].in != in_f) refresh_sparsity();
           gather_weights(sparse_[i], w);
-          use_events(static_cast<int>(i), in.data(), rows, in_f);
+          use_events(static_cast<int>(i), in, rows, in_f);
           sparse_linear_forward(sparse_[i], events_[i], b, y.data());
-        } else if (use_events(static_cast<int>(i), in.data(), rows, in_f)) {
+        } else if (use_events(static_cast<int>(i), in, rows, in_f)) {
           weight_t_.resize(in_f * out);
           float *wt = weight_t_.data();
           parallel_for(in_f, 64, [&](int64_t k0, int64_t k1) {
@@ -357,12 +358,12 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
           });
           linear_forward_events(events_[i], wt, b, y.data(), out);
         } else {
-          linear_forward(in.data(), w, b, y.data(), rows, in_f, out);
+          linear_forward(in, w, b, y.data(), rows, in_f, out);
         }
         break;
       }
       case LayerSpec::Conv2d: {
-        count_ops(static_cast<int>(i), in, rows);
+        count_ops(static_cast<int>(i), in, in_n, rows);
         const float *w = params_[weight_of_[i]].value.data(),
                     *b = params_[bias_of_[i]].value.data();
         FusedPool fused;
@@ -372,30 +373,30 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
                    forward_only_ ? nullptr : argmax_[pool_layer].data()};
         }
         const FusedPool *pool = pool_layer >= 0 ? &fused : nullptr;
-        if (use_events(static_cast<int>(i), in.data(), rows, elements(src.shape)))
+        if (use_events(static_cast<int>(i), in, rows, elements(src.shape)))
           conv2d_forward_events(events_[i], w, b, y.data(), src.shape, l, pool);
         else
-          conv2d_forward(in.data(), w, b, y.data(), rows, src.shape, l, pool);
+          conv2d_forward(in, w, b, y.data(), rows, src.shape, l, pool);
         break;
       }
       case LayerSpec::MaxPool:
         if (!forward_only_) argmax_[i].resize(rows * out_f);
-        maxpool_forward(in.data(), y.data(), forward_only_ ? nullptr : argmax_[i].data(), rows,
-                        src.shape, l);
+        maxpool_forward(in, y.data(), forward_only_ ? nullptr : argmax_[i].data(), rows, src.shape,
+                        l);
         break;
       case LayerSpec::AvgPool:
-        avgpool_forward(in.data(), y.data(), rows, src.shape, l);
+        avgpool_forward(in, y.data(), rows, src.shape, l);
         break;
       case LayerSpec::Flatten:
-        std::copy(in.begin(), in.end(), y.begin());
+        std::copy(in, in + in_n, y.begin());
         break;
       case LayerSpec::Dropout:
         if (!training_ || l.rate <= 0) {
-          std::copy(in.begin(), in.end(), y.begin());
+          std::copy(in, in + in_n, y.begin());
           mask_[i].clear();
         } else {
-          mask_[i] = draw_dropout_mask(static_cast<int>(i), in.size());
-          for (size_t k = 0; k < in.size(); ++k) y[k] = in[k] * mask_[i][k];
+          mask_[i] = draw_dropout_mask(static_cast<int>(i), static_cast<size_t>(in_n));
+          for (int64_t k = 0; k < in_n; ++k) y[k] = in[k] * mask_[i][k];
         }
         break;
       case LayerSpec::Cell: {
@@ -404,7 +405,7 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
         post_[i].resize(static_cast<size_t>(T * l.states * n));
         float *out = y.data(), *post = post_[i].data();
         split_elements(n, [&](int64_t n0, int64_t n1) {
-          l.forward(in.data() + n0, out + n0, post + n0, T, n1 - n0, n);
+          l.forward(in + n0, out + n0, post + n0, T, n1 - n0, n);
         });
         break;
       }
@@ -477,7 +478,7 @@ void Network::backward(const float *g_out, const float *g_state) {
                      [&](int64_t k0, int64_t k1) { std::fill(gi + k0, gi + k1, 0.f); });
       }
     }
-    const float *x = act_[l.input].data();
+    const float *x = data_of(l.input);
     auto t0 = std::chrono::steady_clock::now();
     switch (l.kind) {
       case LayerSpec::Linear:

@@ -57,7 +57,8 @@ class Network {
     training_ = training;
     dropout_seed_ = seed;
   }
-  /// x: [T][B][input features]. Returns the output layer's activation [T][B][out features].
+  /// x: [T][B][input features], read in place (keep it until backward has run). Returns
+  /// the output layer's activation [T][B][out features].
   const std::vector<float> &forward(const float *x, int64_t T, int64_t B);
   /// g_out: gradient of the loss w.r.t. the output activation; g_state (optional): w.r.t.
   /// the output cell's state [T][S][B*K] (membrane losses). Accumulates into Param::grad.
@@ -69,7 +70,9 @@ class Network {
   /// The same draw as keep flags (0 or 1), for an executor that applies the scale itself.
   std::vector<uint8_t> draw_dropout_keep(int layer, size_t n);
 
-  /// After forward: the output of a cell layer, the input or the output layer. (Outputs of
+  /// After forward: the output of a cell layer or the output layer (the input layer's is
+  /// empty: forward reads the caller's x in place, which must stay valid until backward
+  /// has run). (Outputs of
   /// other ops that backward does not read are recycled by the memory plan and empty; in
   /// training mode, so are the outputs and states of cells that backward recomputes; in
   /// forward-only mode, everything but cell outputs and the output.)
@@ -120,6 +123,7 @@ class Network {
   std::vector<Param> params_;
   std::vector<int> weight_of_, bias_of_;        ///< per layer: param index or -1
   std::vector<std::vector<float>> act_, post_;  ///< per layer
+  const float *input_ = nullptr;                ///< forward's x (layer 0)
   std::vector<std::vector<float>> grad_;        ///< per layer: d loss / d activation
   std::vector<std::vector<Winner>> argmax_;     ///< max-pool winners (window offsets)
   std::vector<float> scratch_, carry_;          ///< reused by backward
@@ -147,7 +151,9 @@ class Network {
   void release(std::vector<float> &v);
   OpCounts ops_;
   bool counting_ = false;
-  void count_ops(int layer, const std::vector<float> &input, int64_t rows);
+  void count_ops(int layer, const float *input, int64_t n, int64_t rows);
+  /// A layer's output: the caller's x for the input layer (never copied), else its buffer.
+  const float *data_of(int layer) const { return layer == 0 ? input_ : act_[layer].data(); }
   bool training_ = false;
   uint64_t dropout_seed_ = 0, dropout_calls_ = 0;
   int64_t T_ = 0, B_ = 0;
