@@ -56,14 +56,22 @@ class CellCodeGen {
     Value *g_post = f->getArg(4), *g_I = f->getArg(5), *carry = f->getArg(6), *T = f->getArg(7),
           *N = f->getArg(8);
     Value *LD = f->getArg(9);
-    // a null g_post (no loss on the state, the usual case) selects a loop nest without it
-    auto *with = BasicBlock::Create(m_.getContext(), "with_g_post", f);
-    auto *without = BasicBlock::Create(m_.getContext(), "without_g_post", f);
-    b_.CreateCondBr(b_.CreateIsNull(g_post), without, with);
-    b_.SetInsertPoint(with);
-    backward_loops(I, out, post, g_out, g_post, g_I, carry, T, N, LD);
-    b_.SetInsertPoint(without);
-    backward_loops(I, out, post, g_out, nullptr, g_I, carry, T, N, LD);
+    // a null g_post (no loss on the state, the usual case) selects a loop nest without it;
+    // g_I == g_out (the input gradient written over the output's, to save a buffer) one
+    // that reads and writes through g_I alone, so the pointers stay free of aliasing
+    auto *separate = BasicBlock::Create(m_.getContext(), "separate", f);
+    auto *in_place = BasicBlock::Create(m_.getContext(), "in_place", f);
+    b_.CreateCondBr(b_.CreateICmpEQ(g_out, g_I), in_place, separate);
+    for (auto [block, g] : {std::pair{separate, g_out}, std::pair{in_place, g_I}}) {
+      b_.SetInsertPoint(block);
+      auto *with = BasicBlock::Create(m_.getContext(), "with_g_post", f);
+      auto *without = BasicBlock::Create(m_.getContext(), "without_g_post", f);
+      b_.CreateCondBr(b_.CreateIsNull(g_post), without, with);
+      b_.SetInsertPoint(with);
+      backward_loops(I, out, post, g, g_post, g_I, carry, T, N, LD);
+      b_.SetInsertPoint(without);
+      backward_loops(I, out, post, g, nullptr, g_I, carry, T, N, LD);
+    }
   }
 
   void backward_loops(Value *I, Value *out, Value *post, Value *g_out, Value *g_post, Value *g_I,

@@ -470,7 +470,7 @@ void Network::backward(const float *g_out, const float *g_state) {
     // a layer that is its input's only consumer and overwrites its whole input gradient
     // (cells) needs no zeroed buffer and no accumulation
     const bool overwrite = g_in.empty() && consumers_[l.input] == 1 && l.kind == LayerSpec::Cell;
-    if (g_in.empty() && need_input_grad) {
+    if (g_in.empty() && need_input_grad && !overwrite) {
       g_in = acquire(rows * in_f);
       if (!overwrite) {
         float *gi = g_in.data();
@@ -532,7 +532,9 @@ void Network::backward(const float *g_out, const float *g_state) {
         int64_t n = B_ * out_f;
         if (!overwrite) scratch_.resize(rows * out_f);
         carry_.assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * n), 0.f);
-        float *g = overwrite ? g_in.data() : scratch_.data();
+        // overwriting: the input gradient is written over the output's (same shape), then
+        // becomes the input's gradient buffer
+        float *g = overwrite ? grad_[i].data() : scratch_.data();
         const float *g_post = i == output_ && g_state ? g_state : nullptr;
         if (recompute_[i]) {  // rerun the forward scan for the output and states
           act_[i] = acquire(static_cast<size_t>(rows * out_f));
@@ -561,6 +563,7 @@ void Network::backward(const float *g_out, const float *g_state) {
             for (int64_t t = 0; t < T_; ++t)
               for (int64_t k = t * n + n0; k < t * n + n1; ++k) gi[k] += g[k];
         });
+        if (overwrite) g_in = std::move(grad_[i]);
         break;
       }
       default:
