@@ -22,14 +22,15 @@ class CellPrinter {
     std::string o = fmt::format(
         "// cell {} ({}): forward scan over T steps, one thread per element\n"
         "__global__ void cell_fwd_{}(const float *__restrict__ I, float *__restrict__ out,\n"
-        "    float *__restrict__ post, int64_t T, int64_t N, int64_t ld) {{\n",
+        "    float *__restrict__ post, int64_t T, int64_t N, int64_t ld, int64_t out_stride,\n"
+        "    int64_t post_stride) {{\n",
         c_.name, c_.neuron, id_);
     o += prologue();
     CudaExprPrinter e = names();
     if (c_.output) {
       o += "  for (int64_t t = 0; t < T; ++t) {\n";
       o += "    const float in_I = I[t * ld + n];\n";
-      o += fmt::format("    out[t * ld + n] = {};\n  }}\n}}\n\n", e.print(c_.output));
+      o += fmt::format("    out[t * out_stride + n] = {};\n  }}\n}}\n\n", e.print(c_.output));
       return o;
     }
     for (const auto &s : c_.states)
@@ -43,13 +44,13 @@ class CellPrinter {
                        e.print(c_.next[j]));
     for (size_t j = 0; j < S_; ++j) {
       const std::string s = cuda_ident(c_.states[j].name);
-      o += fmt::format("    s_{0} = next_{0};\n    post[(t * {1} + {2}) * ld + n] = s_{0};\n", s,
-                       S_, j);
+      o += fmt::format("    s_{0} = next_{0};\n    post[t * post_stride + {1} * ld + n] = s_{0};\n",
+                       s, j);
     }
     CudaExprPrinter after = e;  // the surrogate input reads the state after the step
     for (const auto &s : c_.states) after.names["_post_" + s.name] = "s_" + cuda_ident(s.name);
     o += fmt::format("    spiked = (float)({} > 0.0f);\n", after.print(c_.h));
-    o += "    out[t * ld + n] = spiked;\n  }\n}\n\n";
+    o += "    out[t * out_stride + n] = spiked;\n  }\n}\n\n";
     return o;
   }
 
@@ -116,9 +117,12 @@ class CellPrinter {
     return fmt::format(
         "extern \"C\" int snnc_cuda_cell_fwd_{0}(const float *I, float *out, float *post, "
         "int64_t T,\n"
-        "                                  int64_t N, int64_t ld) {{\n"
+        "                                  int64_t N, int64_t ld, int64_t out_stride,\n"
+        "                                  int64_t post_stride) {{\n"
         "  if (N <= 0) return 0;\n"
-        "  SNNC_LAUNCH(cell_fwd_{0}, (N + {1} - 1) / {1}, {1}, I, out, post, T, N, ld);\n"
+        "  SNNC_LAUNCH(cell_fwd_{0}, (N + {1} - 1) / {1}, {1}, I, out, post, T, N, ld, "
+        "out_stride,\n"
+        "              post_stride);\n"
         "  return (int)cudaGetLastError();\n}}\n\n"
         "extern \"C\" int snnc_cuda_cell_bwd_{0}(const float *I, const float *out, const float "
         "*post,\n"

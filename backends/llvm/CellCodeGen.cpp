@@ -21,28 +21,28 @@ class CellCodeGen {
   }
 
   void forward() {
-    Function *f = define("cell_fwd." + c_.name, {ptr_, ptr_, ptr_, i64_, i64_, i64_});
+    Function *f = define("cell_fwd." + c_.name, {ptr_, ptr_, ptr_, i64_, i64_, i64_, i64_, i64_});
     Value *I = f->getArg(0), *out = f->getArg(1), *post = f->getArg(2), *T = f->getArg(3),
           *N = f->getArg(4);
-    Value *LD = f->getArg(5);
+    Value *LD = f->getArg(5), *out_stride = f->getArg(6), *post_stride = f->getArg(7);
     auto [t, t_exit] = loop(b_.getInt64(0), T, "t", false);
     auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
     ExprEnv env = constants();
-    Value *tn = b_.CreateAdd(b_.CreateMul(t, LD), n);
-    env.vars["I"] = load(I, tn);
+    env.vars["I"] = load(I, b_.CreateAdd(b_.CreateMul(t, LD), n));
+    Value *out_at = b_.CreateAdd(b_.CreateMul(t, out_stride), n);
     if (c_.output) {
-      store(ExprEmitter(b_, rt_, nullptr, f32_).emit(c_.output, env), out, tn);
+      store(ExprEmitter(b_, rt_, nullptr, f32_).emit(c_.output, env), out, out_at);
     } else {
-      bind_previous(env, t, n, LD, out, post);
+      bind_previous(env, t, n, LD, out, out_stride, post, post_stride);
       ExprEmitter e(b_, rt_, nullptr, f32_);
       std::vector<Value *> next;
       for (const auto &x : c_.next) next.push_back(e.emit(x, env));
       for (int64_t j = 0; j < S_; ++j) {
         env.vars["_post_" + c_.states[j].name] = next[j];
-        store(next[j], post, state_index(t, j, n, LD));
+        store(next[j], post, state_index(t, j, n, LD, post_stride));
       }
       Value *h = e.emit(c_.h, env);
-      store(b_.CreateUIToFP(b_.CreateFCmpOGT(h, zero()), f32_), out, tn);
+      store(b_.CreateUIToFP(b_.CreateFCmpOGT(h, zero()), f32_), out, out_at);
     }
     close(n, n_exit);
     close(t, t_exit);
@@ -84,14 +84,15 @@ class CellCodeGen {
     env.vars["_g_spk"] = load(g_out, tn);
     std::vector<Value *> carry_slot;
     if (!c_.output) {
-      bind_previous(env, t, n, LD, out, post);
+      Value *post_stride = b_.CreateMul(b_.getInt64(S_), LD);
+      bind_previous(env, t, n, LD, out, LD, post, post_stride);
       for (int64_t j = 0; j < S_; ++j) {
-        env.vars["_post_" + c_.states[j].name] = load(post, state_index(t, j, n, LD));
+        env.vars["_post_" + c_.states[j].name] = load(post, state_index(t, j, n, LD, post_stride));
         carry_slot.push_back(b_.CreateAdd(b_.CreateMul(b_.getInt64(j), LD), n));
         // the adjoint of s[t] from later steps plus any loss on the state itself
         Value *a = load(carry, carry_slot.back());
         env.vars["_a_" + c_.states[j].name] =
-            g_post ? b_.CreateFAdd(a, load(g_post, state_index(t, j, n, LD))) : a;
+            g_post ? b_.CreateFAdd(a, load(g_post, state_index(t, j, n, LD, post_stride))) : a;
       }
     }
     ExprEmitter e(b_, rt_, nullptr, f32_);
@@ -137,9 +138,9 @@ class CellCodeGen {
   void store(Value *v, Value *base, Value *index) {
     b_.CreateStore(v, b_.CreateInBoundsGEP(f32_, base, index));
   }
-  Value *state_index(Value *t, int64_t j, Value *n, Value *N) {
-    return b_.CreateAdd(
-        b_.CreateMul(b_.CreateAdd(b_.CreateMul(t, b_.getInt64(S_)), b_.getInt64(j)), N), n);
+  /// post[t][j][n] with `stride` elements between steps (S*ld; 0: one step, rewritten)
+  Value *state_index(Value *t, int64_t j, Value *n, Value *ld, Value *stride) {
+    return b_.CreateAdd(b_.CreateAdd(b_.CreateMul(t, stride), b_.CreateMul(b_.getInt64(j), ld)), n);
   }
 
   ExprEnv constants() {
@@ -148,16 +149,18 @@ class CellCodeGen {
     return env;
   }
 
-  /// Binds s[t-1] (initial values at t = 0) and spiked = out[t-1] (0 at t = 0).
-  void bind_previous(ExprEnv &env, Value *t, Value *n, Value *N, Value *out, Value *post) {
+  /// Binds s[t-1] (initial values at t = 0) and spiked = out[t-1] (0 at t = 0). With a
+  /// stride of 0 the previous step is the slot this step then overwrites.
+  void bind_previous(ExprEnv &env, Value *t, Value *n, Value *ld, Value *out, Value *out_stride,
+                     Value *post, Value *post_stride) {
     Value *first = b_.CreateICmpEQ(t, b_.getInt64(0));
     Value *tp = b_.CreateSelect(first, b_.getInt64(0), b_.CreateSub(t, b_.getInt64(1)));
     for (int64_t j = 0; j < S_; ++j) {
-      Value *loaded = load(post, state_index(tp, j, n, N));
+      Value *loaded = load(post, state_index(tp, j, n, ld, post_stride));
       env.vars[c_.states[j].name] =
           b_.CreateSelect(first, ConstantFP::get(f32_, c_.states[j].init->value), loaded);
     }
-    Value *prev_out = load(out, b_.CreateAdd(b_.CreateMul(tp, N), n));
+    Value *prev_out = load(out, b_.CreateAdd(b_.CreateMul(tp, out_stride), n));
     env.vars["spiked"] = b_.CreateSelect(first, zero(), prev_out);
   }
 

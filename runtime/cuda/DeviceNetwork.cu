@@ -529,7 +529,8 @@ struct DeviceNetwork::Impl {
       case nn::LayerSpec::Cell: {
         const int64_t N = B * features(i);
         post[i]->resize(T * std::max<int64_t>(l.states, 0) * N);
-        check(static_cast<cudaError_t>(cells[i].forward(x, y.data, post[i]->data, T, N, N)),
+        check(static_cast<cudaError_t>(
+                  cells[i].forward(x, y.data, post[i]->data, T, N, N, N, l.states * N)),
               ("cell " + l.name + " forward").c_str());
         break;
       }

@@ -22,8 +22,9 @@
 namespace snnc::rt::cuda {
 
 /// Launchers of a cell's generated kernels (device pointers; return a cudaError_t).
+/// (The forward's strides between steps as for nn::CellForward: ld and S*ld, or 0.)
 using DeviceCellForward = int (*)(const float *I, float *out, float *post, int64_t T, int64_t N,
-                                  int64_t ld);
+                                  int64_t ld, int64_t out_stride, int64_t post_stride);
 using DeviceCellBackward = int (*)(const float *I, const float *out, const float *post,
                                    const float *g_out, const float *g_post, float *g_I,
                                    float *carry, int64_t T, int64_t N, int64_t ld);

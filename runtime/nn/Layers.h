@@ -10,8 +10,10 @@
 namespace snnc::rt::nn {
 
 /// Cell scan kernels (see backends/llvm/CellCodeGen.h): elements [0, N) of rows of length ld.
+/// The forward writes step t of out at t*out_stride and of post at t*post_stride (ld and
+/// S*ld: every step; 0: only the latest, rewritten in place).
 using CellForward = void (*)(const float *I, float *out, float *post, int64_t T, int64_t N,
-                             int64_t ld);
+                             int64_t ld, int64_t out_stride, int64_t post_stride);
 /// (g_post may be null: no loss on the state.)
 using CellBackward = void (*)(const float *I, const float *out, const float *post,
                               const float *g_out, const float *g_post, float *g_I, float *carry,

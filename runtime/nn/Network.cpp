@@ -101,6 +101,7 @@ void Network::plan_memory() {
   // conv + max-pool fusion, where the compiler asked for it and the shapes allow it
   fused_into_.assign(n, -1);
   recompute_.assign(n, false);
+  states_kept_.assign(n, true);
   for (int i = 0; i < n; ++i) {
     LayerSpec &l = layers_[i];
     if (l.kind != LayerSpec::Conv2d || l.fused_pool < 0) continue;
@@ -401,11 +402,20 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
         break;
       case LayerSpec::Cell: {
         const int64_t n = B * out_f;
-        if (post_[i].empty()) post_[i] = acquire(static_cast<size_t>(T * l.states * n));
-        post_[i].resize(static_cast<size_t>(T * l.states * n));
+        // every step's states when backward or a membrane readout reads them; only the
+        // latest step when no backward follows, or when the cell is expected to be
+        // recomputed (its consumers took the event path last time; if one does not this
+        // time, backward reruns the scan for the states alone)
+        const bool all_steps =
+            static_cast<int>(i) == output_ ||
+            (!forward_only_ && !(training_ && recomputable(static_cast<int>(i))));
+        states_kept_[i] = all_steps;
+        const auto post_size = static_cast<size_t>((all_steps ? T : 1) * l.states * n);
+        if (post_[i].empty()) post_[i] = acquire(post_size);
+        post_[i].resize(post_size);
         float *out = y.data(), *post = post_[i].data();
         split_elements(n, [&](int64_t n0, int64_t n1) {
-          l.forward(in + n0, out + n0, post + n0, T, n1 - n0, n);
+          l.forward(in + n0, out + n0, post + n0, T, n1 - n0, n, n, all_steps ? l.states * n : 0);
         });
         break;
       }
@@ -536,16 +546,18 @@ void Network::backward(const float *g_out, const float *g_state) {
         // becomes the input's gradient buffer
         float *g = overwrite ? grad_[i].data() : scratch_.data();
         const float *g_post = i == output_ && g_state ? g_state : nullptr;
-        if (recompute_[i]) {  // rerun the forward scan for the output and states
-          act_[i] = acquire(static_cast<size_t>(rows * out_f));
+        if (recompute_[i] || !states_kept_[i]) {  // rerun the forward scan for the states
+          release(post_[i]);                      // (and the output, if dropped and read)
           post_[i] = acquire(static_cast<size_t>(T_ * l.states * n));
-          float *o = act_[i].data(), *p = post_[i].data();
+          const bool all_out = recompute_[i] && l.backward_reads_output;
+          if (all_out) act_[i] = acquire(static_cast<size_t>(rows * out_f));
+          step_out_.resize(static_cast<size_t>(n));  // else only the latest step, in place
+          float *o = all_out ? act_[i].data() : step_out_.data(), *p = post_[i].data();
           split_elements(n, [&](int64_t n0, int64_t n1) {
-            l.forward(x + n0, o + n0, p + n0, T_, n1 - n0, n);
+            l.forward(x + n0, o + n0, p + n0, T_, n1 - n0, n, all_out ? n : 0, l.states * n);
           });
-          // what the backward kernel does not read goes back to the pool before it runs
-          // (null pointers then: the kernel has no load of them)
-          if (!l.backward_reads_output) release(act_[i]);
+          // an input the backward kernel does not read goes back to the pool before it runs
+          // (a null pointer then: the kernel has no load of it)
           const int j = l.input;
           if (!l.backward_reads_input && first_consumer_[j] == i &&
               layers_[j].kind != LayerSpec::Cell && j != output_) {

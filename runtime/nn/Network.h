@@ -138,8 +138,10 @@ class Network {
   // flatten's input) and gradients already consumed go back to spare_ and are reused
   std::vector<int> consumers_, last_use_, first_consumer_;
   std::vector<bool> keep_;
-  std::vector<int> fused_into_;  ///< per layer: the conv that computes this max-pool, or -1
-  std::vector<bool> recompute_;  ///< cells whose output/states backward regenerates
+  std::vector<int> fused_into_;    ///< per layer: the conv that computes this max-pool, or -1
+  std::vector<bool> recompute_;    ///< cells whose output/states backward regenerates
+  std::vector<bool> states_kept_;  ///< cells whose forward kept every step's states
+  std::vector<float> step_out_;    ///< one step of a rerun scan's output nobody reads
   bool forward_only_ = false;
   /// After its consumers' forward: whether backward can do without a layer's output (a
   /// cell's is then recomputed by its own backward; the input's is not needed at all).

@@ -67,7 +67,8 @@ network Twin {
 }
 )";
 
-using CudaForward = int (*)(const float *, float *, float *, int64_t, int64_t, int64_t);
+using CudaForward = int (*)(const float *, float *, float *, int64_t, int64_t, int64_t, int64_t,
+                            int64_t);
 using CudaBackward = int (*)(const float *, const float *, const float *, const float *,
                              const float *, float *, float *, int64_t, int64_t, int64_t);
 
@@ -78,8 +79,9 @@ CudaBackward g_backward[4];
 std::atomic<int> g_error{0};
 
 template <int K>
-void forward_adapter(const float *I, float *out, float *post, int64_t T, int64_t N, int64_t ld) {
-  if (int e = g_forward[K](I, out, post, T, N, ld)) g_error = e;
+void forward_adapter(const float *I, float *out, float *post, int64_t T, int64_t N, int64_t ld,
+                     int64_t out_stride, int64_t post_stride) {
+  if (int e = g_forward[K](I, out, post, T, N, ld, out_stride, post_stride)) g_error = e;
 }
 template <int K>
 void backward_adapter(const float *I, const float *out, const float *post, const float *g_out,

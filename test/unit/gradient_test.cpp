@@ -129,7 +129,7 @@ TEST(Gradients, AdaptiveCellMatchesHandWrittenBptt) {
       carry(2 * N, 0.f);
   for (float &v : I) v = static_cast<float>(8 * rng.uniform());
   for (float &v : g_out) v = static_cast<float>(2 * rng.uniform() - 1);
-  cell.forward(I.data(), out.data(), post.data(), T, N, N);
+  cell.forward(I.data(), out.data(), post.data(), T, N, N, N, 2 * N);
   std::vector<float> g_post(T * 2 * N, 0.f);
   cell.backward(I.data(), out.data(), post.data(), g_out.data(), g_post.data(), g_I.data(),
                 carry.data(), T, N, N);

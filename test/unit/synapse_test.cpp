@@ -303,6 +303,37 @@ TEST(MemoryPlan, RecomputedCellsGiveIdenticalGradients) {
   EXPECT_TRUE(dense.second_cell_kept);
 }
 
+TEST(MemoryPlan, StatesRerunWhenAConsumerLeavesTheEventPath) {
+  // a cell whose consumers took the event path last pass keeps only its latest state in
+  // forward (it is expected to be recomputed); when a consumer goes dense this pass, the
+  // output stays and backward reruns the scan for the states alone: same gradients
+  const ir::Model model = test::model_from_source(kNet, "Net");
+  backends::CompiledModel compiled(model);
+  const int64_t T = 4, B = 3;
+  auto gradients = [&](bool event_pass_first) {
+    Network net(compiled.layers(), compiled.output());
+    net.init_params(11);
+    net.set_training(true, 1);
+    auto x = sparse_input(T * B * net.features(0), 0.1, true, 9);
+    if (event_pass_first) {
+      net.force_synapse(Synapse::Event);
+      net.forward(x.data(), T, B);
+    }
+    net.force_synapse(Synapse::Dense);
+    const auto out = net.forward(x.data(), T, B);
+    EXPECT_FALSE(net.activation(6).empty());  // the hidden cell: its consumer reads it
+    auto c = uniform(static_cast<int64_t>(out.size()), 10);
+    net.zero_grad();
+    net.backward(c.data());
+    std::vector<std::vector<float>> grads;
+    for (const auto &p : net.params()) grads.push_back(p.grad);
+    return grads;
+  };
+  const auto rerun = gradients(true), stored = gradients(false);
+  ASSERT_EQ(rerun.size(), stored.size());
+  for (size_t p = 0; p < stored.size(); ++p) EXPECT_EQ(rerun[p], stored[p]) << "parameter " << p;
+}
+
 TEST(TrainStep, MicroBatchesMatchTheWholeBatch) {
   const ir::Model model = test::model_from_source(kNet, "Net");
   backends::CompiledModel compiled(model);
