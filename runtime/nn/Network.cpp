@@ -163,7 +163,8 @@ size_t Network::buffer_bytes() const {
   for (const auto &a : argmax_) bytes += a.capacity() * sizeof(Winner);
   for (const auto &e : events_)
     bytes += e.index.capacity() * 4 + e.value.capacity() * 4 + e.start.capacity() * 8;
-  bytes += (scratch_.capacity() + carry_.capacity() + weight_t_.capacity()) * sizeof(float);
+  bytes += (scratch_.capacity() + carry_.capacity()) * sizeof(float);
+  for (const auto &w : weight_t_) bytes += w.capacity() * sizeof(float);
   return bytes;
 }
 
@@ -189,6 +190,7 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width)
 }
 
 void Network::init_params(uint64_t seed) {
+  weights_changed_ = true;
   Rng rng(seed, 77);
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (weight_of_[i] < 0) continue;
@@ -252,6 +254,7 @@ std::vector<float> Network::draw_dropout_mask(int layer, size_t n) {
 
 std::vector<std::pair<std::string, double>> Network::prune(double fraction,
                                                            double compressed_from) {
+  weights_changed_ = true;
   int readout = -1;
   for (size_t i = 0; i < layers_.size(); ++i)
     if (layers_[i].kind == LayerSpec::Linear) readout = static_cast<int>(i);
@@ -351,12 +354,7 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
           use_events(static_cast<int>(i), in, rows, in_f);
           sparse_linear_forward(sparse_[i], events_[i], b, y.data());
         } else if (use_events(static_cast<int>(i), in, rows, in_f)) {
-          weight_t_.resize(in_f * out);
-          float *wt = weight_t_.data();
-          parallel_for(in_f, 64, [&](int64_t k0, int64_t k1) {
-            for (int64_t k = k0; k < k1; ++k)
-              for (int64_t o = 0; o < out; ++o) wt[k * out + o] = w[o * in_f + k];
-          });
+          float *wt = transposed_weight(static_cast<int>(i));
           linear_forward_events(events_[i], wt, b, y.data(), out);
         } else {
           linear_forward(in, w, b, y.data(), rows, in_f, out);
@@ -459,7 +457,28 @@ bool Network::recomputable(int i) const {
   return true;
 }
 
+float *Network::transposed_weight(int i) {
+  if (weights_changed_) {  // (set by params(), backward, initialisation and pruning)
+    weight_t_valid_.assign(layers_.size(), false);
+    weights_changed_ = false;
+  }
+  weight_t_.resize(layers_.size());
+  std::vector<float> &wt = weight_t_[i];
+  if (weight_t_valid_[i]) return wt.data();
+  const int64_t in_f = elements(layers_[layers_[i].input].shape), out = layers_[i].out_features;
+  const float *w = params_[weight_of_[i]].value.data();
+  wt.resize(static_cast<size_t>(in_f * out));
+  float *t = wt.data();
+  parallel_for(in_f, 64, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k)
+      for (int64_t o = 0; o < out; ++o) t[k * out + o] = w[o * in_f + k];
+  });
+  weight_t_valid_[i] = true;
+  return t;
+}
+
 void Network::backward(const float *g_out, const float *g_state) {
+  weights_changed_ = true;  // an optimizer step follows
   int64_t rows = T_ * B_;
   for (auto &g : grad_) release(g);
   grad_[output_] = acquire(rows * features(output_));

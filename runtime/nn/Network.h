@@ -32,7 +32,13 @@ class Network {
   /// PyTorch's default initialisation for Linear/Conv2d (U(-1/sqrt(fan_in), 1/sqrt(fan_in))
   /// for weights and biases), from the given seed.
   void init_params(uint64_t seed);
-  std::vector<Param> &params() { return params_; }
+  /// (Writable: the transposed weights the event path caches are rebuilt at the next
+  /// forward after this is called, and after every backward, which an optimizer step
+  /// follows.)
+  std::vector<Param> &params() {
+    weights_changed_ = true;
+    return params_;
+  }
   /// After loading weights: the kept connections of sparse linear layers (`sparsity`), read
   /// from the nonzero entries of their weights.
   void refresh_sparsity();
@@ -131,9 +137,13 @@ class Network {
   std::vector<std::vector<float>> mask_;  ///< dropout masks of the last forward
   std::vector<Events> events_;            ///< per layer: its input's events (event path)
   std::vector<SynapseStats> syn_;
-  std::vector<float> weight_t_;            ///< transposed linear weight for the event path
+  /// per event-driven linear layer: its weight transposed, valid until the weights change
+  std::vector<std::vector<float>> weight_t_;
+  std::vector<bool> weight_t_valid_;
+  bool weights_changed_ = true;
   std::vector<SparseConnections> sparse_;  ///< per sparse linear layer: kept connections
   bool use_events(int layer, const float *input, int64_t rows, int64_t width);
+  float *transposed_weight(int layer);  ///< the cached transpose (rebuilt when stale)
   // memory plan: activations that backward does not read (a conv output feeding a pool, a
   // flatten's input) and gradients already consumed go back to spare_ and are reused
   std::vector<int> consumers_, last_use_, first_consumer_;

@@ -334,6 +334,33 @@ TEST(MemoryPlan, StatesRerunWhenAConsumerLeavesTheEventPath) {
   for (size_t p = 0; p < stored.size(); ++p) EXPECT_EQ(rerun[p], stored[p]) << "parameter " << p;
 }
 
+TEST(NetworkSynapse, TransposedWeightsFollowWeightChanges) {
+  // the event path caches each linear weight transposed; a write through params() or an
+  // optimizer step after backward (through pointers taken once) must reach the next forward
+  const ir::Model model = test::model_from_source(kNet, "Net");
+  backends::CompiledModel compiled(model);
+  const int64_t T = 4, B = 3;
+  Network net(compiled.layers(), compiled.output()), fresh(compiled.layers(), compiled.output());
+  net.init_params(11);
+  net.force_synapse(Synapse::Event);
+  fresh.force_synapse(Synapse::Event);
+  auto x = sparse_input(T * B * net.features(0), 0.1, true, 9);
+  net.forward(x.data(), T, B);
+  float *w = net.params()[2].value.data();  // linear(200)'s weight, as an optimizer holds it
+  const size_t nw = net.params()[2].value.size();
+  auto same_as_fresh = [&] {  // (net's forward first: no params() call before it)
+    const std::vector<float> out = net.forward(x.data(), T, B);
+    fresh.params() = net.params();
+    return out == fresh.forward(x.data(), T, B);
+  };
+  for (size_t k = 0; k < nw; ++k) w[k] *= -1.5f;
+  EXPECT_TRUE(same_as_fresh());
+  auto c = uniform(static_cast<int64_t>(net.forward(x.data(), T, B).size()), 10);
+  net.backward(c.data());
+  for (size_t k = 0; k < nw; ++k) w[k] = -3.f * w[k];  // the step
+  EXPECT_TRUE(same_as_fresh());
+}
+
 TEST(TrainStep, MicroBatchesMatchTheWholeBatch) {
   const ir::Model model = test::model_from_source(kNet, "Net");
   backends::CompiledModel compiled(model);
