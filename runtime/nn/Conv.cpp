@@ -388,7 +388,7 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
         g_t.resize(hw * Cout);
         for (int64_t j = 0; j < n; ++j) {
           int64_t r = r0 + j;
-          if (pool) {  // route the pooled gradients straight to their winners
+          if (pool && !need_G) {  // route the pooled gradients straight to their winners
             std::fill(g_t.begin(), g_t.end(), 0.f);
             const float *gp = pool->g_y + r * pooled;
             const int32_t *am = sample_winners(r);
