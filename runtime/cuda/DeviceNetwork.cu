@@ -269,6 +269,59 @@ __global__ void linear_events_weight_grad(const int32_t *idx, const float *val,
   }
 }
 
+// ---- event-driven convolutions (a conv forced to `synapse = event`) ----
+
+/// one thread per output (row, o, position): the bias plus, for each of the row's events
+/// (in order) inside the output's window, the value times the tap that connects them
+__global__ void conv_events_forward(const int32_t *idx, const float *val, const int32_t *count,
+                                    const float *w, const float *b, float *y, int64_t rows,
+                                    ConvShape g) {
+  const int64_t hw = g.OH * g.OW, in = g.C * g.H * g.W;
+  const int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (k >= rows * g.Cout * hw) return;
+  const int64_t r = k / (g.Cout * hw), o = k / hw % g.Cout, p = k % hw;
+  const int64_t y0 = p / g.OW * g.S - g.P, x0 = p % g.OW * g.S - g.P;
+  float s = 0.f;
+  for (int32_t e = 0; e < count[r]; ++e) {
+    const int64_t i = idx[r * in + e], c = i / (g.H * g.W);
+    const int64_t ky = i / g.W % g.H - y0, kx = i % g.W - x0;
+    if (ky >= 0 && ky < g.K && kx >= 0 && kx < g.K)
+      s += val[r * in + e] * w[((o * g.C + c) * g.K + ky) * g.K + kx];
+  }
+  y[k] = s + b[o];
+}
+
+/// one thread per weight (o, c, ky, kx): over the rows in order, each event of channel c
+/// (found by bisection: a row's events are sorted) that reaches an output through this tap,
+/// times that output's gradient
+__global__ void conv_events_weight_grad(const int32_t *idx, const float *val, const int32_t *count,
+                                        const float *g_y, float *g_w, int64_t rows, ConvShape g) {
+  const int64_t hw = g.OH * g.OW, in = g.C * g.H * g.W, plane = g.H * g.W;
+  const int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (k >= g.Cout * g.C * g.K * g.K) return;
+  const int64_t o = k / (g.C * g.K * g.K), c = k / (g.K * g.K) % g.C, ky = k / g.K % g.K,
+                kx = k % g.K;
+  float s = 0.f;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t *first = idx + r * in;
+    int32_t lo = 0, hi = count[r];
+    while (lo < hi) {  // the first event of channel c
+      const int32_t mid = (lo + hi) / 2;
+      if (first[mid] < c * plane)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    for (int32_t e = lo; e < count[r] && first[e] < (c + 1) * plane; ++e) {
+      const int64_t ty = first[e] % plane / g.W + g.P - ky, tx = first[e] % g.W + g.P - kx;
+      if (ty < 0 || tx < 0 || ty % g.S || tx % g.S || ty / g.S >= g.OH || tx / g.S >= g.OW)
+        continue;
+      s += val[r * in + e] * g_y[(r * g.Cout + o) * hw + ty / g.S * g.OW + tx / g.S];
+    }
+  }
+  g_w[k] += s;
+}
+
 /// y += x * keep * scale (dropout in training: forward into a zeroed y; backward adds the
 /// masked gradient into g_x)
 __global__ void apply_mask(const float *x, const uint8_t *keep, float scale, float *y, int64_t n) {
@@ -418,7 +471,7 @@ struct DeviceNetwork::Impl {
   std::vector<int> weight_of, bias_of, consumers;
   std::vector<std::unique_ptr<DeviceArray<float>>> act, post, grad, value, gradient;
   std::vector<std::unique_ptr<DeviceArray<int32_t>>> argmax;
-  /// per event-driven linear layer: its input's events (index, value, count per row)
+  /// per event-driven linear or conv layer: its input's events (index, value, count per row)
   std::vector<std::unique_ptr<DeviceArray<int32_t>>> event_index, event_count;
   std::vector<std::unique_ptr<DeviceArray<float>>> event_value;
   DeviceArray<float> transposed;
@@ -444,6 +497,16 @@ struct DeviceNetwork::Impl {
         "sgemm");
   }
 
+  /// Lists the nonzero inputs of layer i's input x ([rows][in]) per row on the device.
+  void list_input_events(int i, const float *x, int64_t rows, int64_t in) {
+    event_index[i]->resize(rows * in);
+    event_value[i]->resize(rows * in);
+    event_count[i]->resize(rows);
+    SNNC_LAUNCH(list_events, blocks_for(rows), kThreads, x, event_index[i]->data,
+                event_value[i]->data, event_count[i]->data, rows, in);
+    check_launch("event lists");
+  }
+
   ConvShape conv_shape(int i) const {
     const nn::LayerSpec &l = layers[i];
     const auto &in = layers[l.input].shape;
@@ -465,12 +528,8 @@ struct DeviceNetwork::Impl {
       case nn::LayerSpec::Linear: {
         const int64_t in = features(l.input);
         if (l.synapse == nn::Synapse::Event) {  // forced in the file or on the command line
-          event_index[i]->resize(rows * in);
-          event_value[i]->resize(rows * in);
-          event_count[i]->resize(rows);
+          list_input_events(i, x, rows, in);
           transposed.resize(in * l.out_features);
-          SNNC_LAUNCH(list_events, blocks_for(rows), kThreads, x, event_index[i]->data,
-                      event_value[i]->data, event_count[i]->data, rows, in);
           SNNC_LAUNCH(transpose, blocks_for(in * l.out_features), kThreads,
                       value[weight_of[i]]->data, transposed.data, l.out_features, in);
           SNNC_LAUNCH(linear_events_forward, blocks_for(n_out), kThreads, event_index[i]->data,
@@ -489,6 +548,14 @@ struct DeviceNetwork::Impl {
       case nn::LayerSpec::Conv2d: {
         const ConvShape g = conv_shape(i);
         const int64_t hw = g.OH * g.OW, ckk = g.C * g.K * g.K, in = g.C * g.H * g.W;
+        if (l.synapse == nn::Synapse::Event) {  // forced in the file or on the command line
+          list_input_events(i, x, rows, in);
+          SNNC_LAUNCH(conv_events_forward, blocks_for(n_out), kThreads, event_index[i]->data,
+                      event_value[i]->data, event_count[i]->data, value[weight_of[i]]->data,
+                      value[bias_of[i]]->data, y.data, rows, g);
+          check_launch("conv2d (events)");
+          break;
+        }
         for (int64_t r0 = 0; r0 < rows; r0 += kRowChunk) {
           const int64_t n = std::min(kRowChunk, rows - r0), N = n * hw;
           cols.resize(ckk * N);
@@ -580,6 +647,13 @@ struct DeviceNetwork::Impl {
       case nn::LayerSpec::Conv2d: {
         const ConvShape g = conv_shape(i);
         const int64_t hw = g.OH * g.OW, ckk = g.C * g.K * g.K, in = g.C * g.H * g.W;
+        const bool events = l.synapse == nn::Synapse::Event;
+        if (events) {  // the weight gradient from the forward's event lists
+          SNNC_LAUNCH(conv_events_weight_grad, blocks_for(g.Cout * ckk), kThreads,
+                      event_index[i]->data, event_value[i]->data, event_count[i]->data, g_y,
+                      gradient[weight_of[i]]->data, rows, g);
+          check_launch("conv2d weight gradient (events)");
+        }
         for (int64_t r0 = 0; r0 < rows; r0 += kRowChunk) {
           const int64_t n = std::min(kRowChunk, rows - r0), N = n * hw;
           G.resize(g.Cout * N);
@@ -588,10 +662,13 @@ struct DeviceNetwork::Impl {
                       G.data, n, g.Cout, hw);
           SNNC_LAUNCH(bias_grad_channels, blocks_for(g.Cout), kThreads, G.data,
                       gradient[bias_of[i]]->data, g.Cout, N);
-          SNNC_LAUNCH(im2col, blocks_for(ckk * N), kThreads, x + r0 * in, cols.data, n, g);
           check_launch("conv2d backward");
-          gemm(false, true, g.Cout, ckk, N, G.data, N, cols.data, N, 1.f,
-               gradient[weight_of[i]]->data, ckk);
+          if (!events) {
+            SNNC_LAUNCH(im2col, blocks_for(ckk * N), kThreads, x + r0 * in, cols.data, n, g);
+            check_launch("conv2d backward");
+            gemm(false, true, g.Cout, ckk, N, G.data, N, cols.data, N, 1.f,
+                 gradient[weight_of[i]]->data, ckk);
+          }
           if (!g_x) continue;
           gemm(true, false, ckk, N, g.Cout, value[weight_of[i]]->data, ckk, G.data, N, 0.f,
                cols.data, N);

@@ -8,9 +8,11 @@
 // No CUDA headers here: DeviceNetwork.cu is compiled by nvcc where the toolkit exists, and
 // with the host compiler against runtime/cuda/snnc_cuda_shim.h and snnc_cublas_shim.h
 // (kernels run as loops on the CPU) for the tests. Synaptic ops are dense (cuBLAS) unless
-// a linear layer is forced to `synapse = event` (events listed per row on the device, the
-// weight gradient from them); `auto` means dense here, since the crossover measured on the
-// CPU does not carry over to a GPU. Dropout is supported in evaluation only.
+// a linear or conv layer is forced to `synapse = event` (events listed per row on the
+// device; each output sums the weights of the events that reach it, and the weight gradient
+// comes from the same events); `auto` means dense here, since the crossover measured on the
+// CPU does not carry over to a GPU. Dropout in training applies masks the host draws
+// (set_dropout_mask), so both executors drop the same units.
 #pragma once
 #include <cstdint>
 #include <memory>

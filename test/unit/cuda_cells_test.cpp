@@ -171,11 +171,11 @@ double relative_error(const std::vector<float> &a, const std::vector<float> &b) 
 /// The same step on the device executor (runtime/cuda/DeviceNetwork.cu, built against the
 /// shim) with the shim-compiled cell launchers: every op of the step in CUDA form.
 Step device_step(const backends::CompiledModel &compiled, void *cuda_library,
-                 const std::string &prefix, bool membrane_loss, bool linear_events = false) {
+                 const std::string &prefix, bool membrane_loss, bool events = false) {
   std::vector<LayerSpec> layers = compiled.layers();
-  if (linear_events)  // the event-driven linear kernels instead of cuBLAS
+  if (events)  // the event-driven linear and conv kernels instead of cuBLAS
     for (auto &l : layers)
-      if (l.kind == LayerSpec::Linear) l.synapse = Synapse::Event;
+      if (l.kind == LayerSpec::Linear || l.kind == LayerSpec::Conv2d) l.synapse = Synapse::Event;
   std::vector<rt::cuda::DeviceCell> cells(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     if (layers[i].kind != LayerSpec::Cell) continue;
@@ -276,7 +276,7 @@ TEST_F(CudaCells, DeviceExecutorTrainingStepMatchesTheCPU) {
   expect_same_step(device_step(twin, library_, "twin_", false),
                    train_step(twin, nullptr, "", false));
   {
-    SCOPED_TRACE("event-driven linear layers");
+    SCOPED_TRACE("event-driven linear and conv layers");
     expect_same_step(device_step(compiled, library_, "", false, true),
                      train_step(compiled, nullptr, "", false));
   }
