@@ -5,6 +5,7 @@
 // work on position-major scratch ([OH*OW][Cout]) and the transposed weight [C*K*K][Cout],
 // so the innermost loop runs over output channels, contiguous in both.
 #include <cblas.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <limits>
@@ -230,12 +231,69 @@ __attribute__((target("avx512f"))) void gather_fixed(const int32_t *index, const
   }
 }
 
+/// The weight gradient from one sample's events with the sums in registers (stride 1,
+/// compile-time kernel width K and NB vectors of 16 output channels, or one masked vector
+/// for fewer than 16): for each input channel c and kernel row ky, the K taps' gradient
+/// rows g_wt[(c*K + ky)*K + kx] are loaded once, every event of channel c adds its outputs'
+/// gradients through them, and they are stored once. Per tap the events are summed in the
+/// order of gather_events, so the result is the same.
+template <int K, int NB>
+__attribute__((target("avx512f"))) void gather_taps(const int32_t *index, const float *value,
+                                                    int64_t count, const float *__restrict g_t,
+                                                    float *__restrict g_wt, const Geometry &g) {
+  const int64_t N = g.Cout, plane = g.H * g.W;
+  const auto lanes = static_cast<__mmask16>(N >= 16 ? 0xFFFFu : (1u << N) - 1u);
+  int64_t e0 = 0;
+  for (int64_t c = 0; c < g.C && e0 < count; ++c) {
+    int64_t e1 = e0;  // the events of channel c (sorted by index)
+    while (e1 < count && index[e1] < (c + 1) * plane) ++e1;
+    for (int64_t ky = 0; ky < K && e1 > e0; ++ky) {
+      float *rows = g_wt + (c * K + ky) * K * N;
+      __m512 acc[K][NB];
+      for (int kx = 0; kx < K; ++kx)
+        for (int b = 0; b < NB; ++b)
+          acc[kx][b] = _mm512_maskz_loadu_ps(lanes, rows + kx * N + 16 * b);
+      for (int64_t e = e0; e < e1; ++e) {
+        const int64_t i = index[e] - c * plane, iy = i / g.W, ix = i % g.W;
+        const int64_t oy = iy + g.P - ky;
+        if (oy < 0 || oy >= g.OH) continue;
+        const __m512 v = _mm512_set1_ps(value[e]);
+        const float *out_row = g_t + oy * g.OW * N;
+        for (int kx = 0; kx < K; ++kx) {
+          const int64_t ox = ix + g.P - kx;
+          if (ox < 0 || ox >= g.OW) continue;
+          for (int b = 0; b < NB; ++b)
+            acc[kx][b] = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(lanes, out_row + ox * N + 16 * b),
+                                         acc[kx][b]);
+        }
+      }
+      for (int kx = 0; kx < K; ++kx)
+        for (int b = 0; b < NB; ++b)
+          _mm512_mask_storeu_ps(rows + kx * N + 16 * b, lanes, acc[kx][b]);
+    }
+    e0 = e1;
+  }
+}
+
 const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
 
 /// acc[pos] += v * wt[tap] (forward) or, with `gather`, g_wt[tap] += v * g_t[pos] (weight
 /// gradient), for the events of one sample.
 void propagate_events(const int32_t *index, const float *value, int64_t count, const float *src,
                       float *dst, const Geometry &g, bool gather) {
+  if (kHasAvx512 && gather && g.S == 1) {  // the register-blocked weight gradient
+    const int64_t nb = g.Cout < 16 ? 1 : (g.Cout % 16 == 0 ? g.Cout / 16 : 0);
+    if (g.K == 5 && (nb == 1 || nb == 2 || nb == 4)) {
+      if (nb == 1) return gather_taps<5, 1>(index, value, count, src, dst, g);
+      if (nb == 2) return gather_taps<5, 2>(index, value, count, src, dst, g);
+      return gather_taps<5, 4>(index, value, count, src, dst, g);
+    }
+    if (g.K == 3 && (nb == 1 || nb == 2 || nb == 4)) {
+      if (nb == 1) return gather_taps<3, 1>(index, value, count, src, dst, g);
+      if (nb == 2) return gather_taps<3, 2>(index, value, count, src, dst, g);
+      return gather_taps<3, 4>(index, value, count, src, dst, g);
+    }
+  }
   if (kHasAvx512) {
 #define SNNC_FIXED(n)                                                 \
   case n:                                                             \
