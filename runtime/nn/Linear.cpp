@@ -12,6 +12,7 @@ namespace snnc::rt::nn {
 namespace {
 
 constexpr int64_t kOutBlock = 256;  // output columns per pass: keeps wt's block in L2
+constexpr int64_t kRowBlock = 256;   // rows per pass of the event weight gradient
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void axpy(float a,
                                                                        const float *__restrict x,
@@ -71,9 +72,9 @@ void sum_rows(const int32_t *index, const float *value, int64_t count, const flo
                              width - k);
     return;
   }
-  if (init)
+  if (init && init != y)
     std::copy(init + k, init + width, y + k);
-  else
+  else if (!init)
     std::fill(y + k, y + width, 0.f);
   for (int64_t e = 0; e < count && k < width; ++e)
     axpy(value[e], rows + static_cast<int64_t>(index[e]) * ld + k, y + k, width - k);
@@ -123,20 +124,42 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
     });
     return;
   }
-  // from events: g_wt[i] += v * g_y[r] for each event (i, v) of row r; inputs split between
-  // threads, so each weight row is summed over rows in row order by one thread
+  // from events: g_wt[i] = the sum over rows r, in order, of v * g_y[r] for each event (i, v)
+  // of row r. Rows go in blocks of kRowBlock (their g_y stays in cache); a block's events
+  // are listed by input (a counting sort keeps rows in order) and each weight row continues
+  // its running sum over them in vector registers (sum_rows from the stored partial), so the
+  // sums are those of a plain loop over the events. Inputs are split between threads.
   thread_local std::vector<float> g_wt;
+  thread_local std::vector<int32_t> block_start, block_rows;
+  thread_local std::vector<float> block_values;
   g_wt.assign(static_cast<size_t>(in * out), 0.f);
-  float *acc = g_wt.data();  // (thread_local: name it here, not inside the workers' lambdas)
-  parallel_for(in, 8, [&](int64_t i0, int64_t i1) {
-    for (int64_t r = 0; r < rows; ++r) {
-      const int32_t *first = ev->index.data() + ev->start[r];
-      const int32_t *last = ev->index.data() + ev->start[r + 1];
-      for (const int32_t *e = std::lower_bound(first, last, static_cast<int32_t>(i0));
-           e != last && *e < i1; ++e)
-        axpy(ev->value[e - ev->index.data()], g_y + r * out, acc + *e * out, out);
-    }
-  });
+  block_start.resize(in + 1);
+  float *acc = g_wt.data();  // (thread_local: name them here, not inside the workers' lambdas)
+  int32_t *bs = block_start.data();
+  for (int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
+    const int64_t r1 = std::min(rows, r0 + kRowBlock), n = ev->start[r1] - ev->start[r0];
+    block_rows.resize(n);
+    block_values.resize(n);
+    std::fill(block_start.begin(), block_start.end(), 0);
+    for (int64_t e = ev->start[r0]; e < ev->start[r1]; ++e) ++bs[ev->index[e] + 1];
+    for (int64_t i = 0; i < in; ++i) bs[i + 1] += bs[i];
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t e = ev->start[r]; e < ev->start[r + 1]; ++e) {
+        const int32_t at = bs[ev->index[e]]++;  // (bs[i] ends at the next input's start)
+        block_rows[at] = static_cast<int32_t>(r - r0);
+        block_values[at] = ev->value[e];
+      }
+    for (int64_t i = in; i > 0; --i) bs[i] = bs[i - 1];
+    bs[0] = 0;
+    const int32_t *br = block_rows.data();
+    const float *bv = block_values.data();
+    parallel_for(in, 8, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        if (bs[i + 1] > bs[i])
+          sum_rows(br + bs[i], bv + bs[i], bs[i + 1] - bs[i], g_y + r0 * out, out, acc + i * out,
+                   acc + i * out, out);
+    });
+  }
   parallel_for(out, 8, [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o)
       for (int64_t i = 0; i < in; ++i) g_w[o * in + i] += acc[i * out + o];
