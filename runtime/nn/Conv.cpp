@@ -105,39 +105,24 @@ void add_patch(const float *patch, int64_t oy, int64_t ox, float *g_x, const Geo
               kx1 - kx0);
 }
 
-/// The input gradient of a block of n samples from G ([Cout][n*hw]) when most of G is zero
-/// (a fused max-pool passes gradient to one position in each window): per output position,
-/// the weight rows of its nonzero channels summed into a patch (in channel order, in vector
-/// registers), added to g_x. Each sample's nonzeros are first sorted into per-position
-/// lists by one pass over its rows of G (contiguous reads, no branches).
-void input_grad_by_position(const float *w, const float *G, int64_t n, float *g_x,
-                            const Geometry &g) {
-  const int64_t hw = g.hw(), N = n * hw, ckk = g.ckk(), Cout = g.Cout;
-  thread_local std::vector<int32_t> index, fill;
+/// One sample's input gradient from its output gradient g_t ([position][Cout]) when most of
+/// it is zero (a fused max-pool passes gradient to one position in each window): per output
+/// position, its nonzero channels listed (compress_row), their weight rows summed into a
+/// patch (in channel order, in vector registers), the patch added to g_x.
+void input_grad_by_position(const float *w, const float *g_t, float *g_x, const Geometry &g) {
+  const int64_t ckk = g.ckk(), Cout = g.Cout;
+  thread_local std::vector<int32_t> index;
   thread_local std::vector<float> value, patch;
-  index.resize(hw * Cout);  // position p's list: [p*Cout, p*Cout + fill[p])
-  value.resize(hw * Cout);
-  fill.resize(hw);
+  index.resize(Cout);
+  value.resize(Cout);
   patch.resize(ckk);
-  for (int64_t j = 0; j < n; ++j) {
-    std::fill(fill.begin(), fill.end(), 0);
-    for (int64_t o = 0; o < Cout; ++o) {
-      const float *row = G + o * N + j * hw;
-      for (int64_t p = 0; p < hw; ++p) {  // a zero is written, then overwritten by the next
-        const int64_t slot = p * Cout + fill[p];
-        index[slot] = static_cast<int32_t>(o);
-        value[slot] = row[p];
-        fill[p] += row[p] != 0.f;
-      }
+  for (int64_t oy = 0, p = 0; oy < g.OH; ++oy)
+    for (int64_t ox = 0; ox < g.OW; ++ox, ++p) {
+      const int64_t count = compress_row(g_t + p * Cout, Cout, index.data(), value.data());
+      if (count == 0) continue;
+      sum_rows(index.data(), value.data(), count, w, ckk, nullptr, patch.data(), ckk);
+      add_patch(patch.data(), oy, ox, g_x, g);
     }
-    for (int64_t oy = 0, p = 0; oy < g.OH; ++oy)
-      for (int64_t ox = 0; ox < g.OW; ++ox, ++p) {
-        if (fill[p] == 0) continue;
-        sum_rows(index.data() + p * Cout, value.data() + p * Cout, fill[p], w, ckk, nullptr,
-                 patch.data(), ckk);
-        add_patch(patch.data(), oy, ox, g_x + j * g.in_size(), g);
-      }
-  }
 }
 
 /// Calls fn(tap, position) for every kernel tap (c*K + ky)*K + kx through which input
@@ -437,16 +422,22 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
         for (; k < N; ++k) s += row[k];
         pb[o] = s;
       }
+      // G's density picks the input gradient's algorithm (the same G, fused or not: the same
+      // result): by output position from position-major rows when mostly zero, else a GEMM
+      int64_t nonzero = 0;
+      for (int64_t k = 0; g_x && k < Cout * N; ++k) nonzero += G[k] != 0.f;
+      const bool sparse_input_grad = g_x && 2 * nonzero < Cout * N;
       if (!ev) {
         cols.resize(ckk * N);
         for (int64_t j = 0; j < n; ++j) im2col(x + (r0 + j) * in_size, cols.data() + j * hw, N, g);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Cout, ckk, N, 1.f, G.data(), N,
                     cols.data(), N, 0.f, pw, ckk);
-      } else {
+      }
+      if (ev || sparse_input_grad) {  // per sample, from its gradient [position][Cout]
         g_t.resize(hw * Cout);
         for (int64_t j = 0; j < n; ++j) {
           int64_t r = r0 + j;
-          if (pool && !need_G) {  // route the pooled gradients straight to their winners
+          if (pool) {  // route the pooled gradients straight to their winners (as into G)
             std::fill(g_t.begin(), g_t.end(), 0.f);
             const float *gp = pool->g_y + r * pooled;
             const int32_t *am = sample_winners(r);
@@ -461,16 +452,13 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
           if (!need_G)  // the bias gradient, each channel summed in position order
             for (int64_t p = 0; p < hw; ++p)
               for (int64_t o = 0; o < Cout; ++o) pb[o] += g_t[p * Cout + o];
-          propagate_events(ev->index.data() + ev->start[r], ev->value.data() + ev->start[r],
-                           ev->start[r + 1] - ev->start[r], g_t.data(), pw, g, true);
+          if (ev)
+            propagate_events(ev->index.data() + ev->start[r], ev->value.data() + ev->start[r],
+                             ev->start[r + 1] - ev->start[r], g_t.data(), pw, g, true);
+          if (sparse_input_grad) input_grad_by_position(w, g_t.data(), g_x + r * in_size, g);
         }
       }
-      int64_t nonzero = 0;  // G's density picks the input gradient's algorithm (the same G,
-      for (int64_t k = 0; g_x && k < Cout * N; ++k)  // fused or not: the same result)
-        nonzero += G[k] != 0.f;
-      if (g_x && 2 * nonzero < Cout * N) {
-        input_grad_by_position(w, G.data(), n, g_x + r0 * in_size, g);
-      } else if (g_x) {
+      if (g_x && !sparse_input_grad) {
         cols.resize(ckk * N);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, N, Cout, 1.f, w, ckk, G.data(), N,
                     0.f, cols.data(), N);

@@ -28,8 +28,9 @@ int64_t count_row(const float *row, int64_t width) {
   return n;
 }
 
-__attribute__((target("avx512f"))) void fill_row_avx512(const float *row, int64_t width,
-                                                        int32_t *index, float *value) {
+__attribute__((target("avx512f"))) int64_t fill_row_avx512(const float *row, int64_t width,
+                                                           int32_t *index, float *value) {
+  const int32_t *first_index = index;
   int64_t k = 0;
   __m512i at = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i step = _mm512_set1_epi32(16);
@@ -52,17 +53,25 @@ __attribute__((target("avx512f"))) void fill_row_avx512(const float *row, int64_
       *index++ = static_cast<int32_t>(k);
       *value++ = row[k];
     }
+  return index - first_index;
 }
 
-void fill_row(const float *row, int64_t width, int32_t *index, float *value) {
+int64_t fill_row(const float *row, int64_t width, int32_t *index, float *value) {
+  const int32_t *first_index = index;
   for (int64_t k = 0; k < width; ++k)
     if (row[k] != 0.f) {
       *index++ = static_cast<int32_t>(k);
       *value++ = row[k];
     }
+  return index - first_index;
 }
 
 }  // namespace
+
+int64_t compress_row(const float *row, int64_t width, int32_t *index, float *value) {
+  return kHasAvx512 ? fill_row_avx512(row, width, index, value)
+                    : fill_row(row, width, index, value);
+}
 
 int64_t count_events(const float *x, int64_t rows, int64_t width, Events &ev) {
   ev.rows = rows;

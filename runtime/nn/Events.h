@@ -23,5 +23,8 @@ struct Events {
 int64_t count_events(const float *x, int64_t rows, int64_t width, Events &ev);
 /// Fills index/value after count_events on the same x.
 void fill_events(const float *x, Events &ev);
+/// Lists one row's nonzeros (columns ascending) into index/value (room for `width` each);
+/// returns how many.
+int64_t compress_row(const float *row, int64_t width, int32_t *index, float *value);
 
 }  // namespace snnc::rt::nn
