@@ -93,36 +93,40 @@ void col2im(const float *cols, int64_t ld, float *x, const Geometry &g) {
       }
 }
 
-/// Adds one output position's patch [C][K][K] of input gradient into the sample's g_x
-/// (the taps that fall inside the input).
-void add_patch(const float *patch, int64_t oy, int64_t ox, float *g_x, const Geometry &g) {
-  const int64_t y0 = oy * g.S - g.P, x0 = ox * g.S - g.P;
-  const int64_t kx0 = std::max<int64_t>(0, -x0), kx1 = std::min<int64_t>(g.K, g.W - x0);
-  const int64_t ky0 = std::max<int64_t>(0, -y0), ky1 = std::min<int64_t>(g.K, g.H - y0);
-  for (int64_t c = 0; c < g.C; ++c)
-    for (int64_t ky = ky0; ky < ky1; ++ky)
-      add_row(g_x + (c * g.H + y0 + ky) * g.W + x0 + kx0, patch + (c * g.K + ky) * g.K + kx0,
-              kx1 - kx0);
+/// dst[0, n) += src[0, n), in the widest vectors the machine has (rows of K*C floats).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void add_wide_row(
+    float *__restrict dst, const float *__restrict src, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) dst[k] += src[k];
 }
 
 /// One sample's input gradient from its output gradient g_t ([position][Cout]) when most of
 /// it is zero (a fused max-pool passes gradient to one position in each window): per output
-/// position, its nonzero channels listed (compress_row), their weight rows summed into a
-/// patch (in channel order, in vector registers), the patch added to g_x.
-void input_grad_by_position(const float *w, const float *g_t, float *g_x, const Geometry &g) {
-  const int64_t ckk = g.ckk(), Cout = g.Cout;
+/// position, its nonzero channels listed (compress_row), their rows of w_t (the weight as
+/// [Cout][K][K][C]) summed into a patch [K][K][C] (in channel order, in vector registers),
+/// the patch added to a position-major copy of the input gradient ([H][W][C]: K rows of K*C
+/// contiguous floats per patch), which is finally added to g_x ([C][H][W]).
+void input_grad_by_position(const float *w_t, const float *g_t, float *g_x, const Geometry &g) {
+  const int64_t ckk = g.ckk(), Cout = g.Cout, C = g.C, plane = g.H * g.W;
   thread_local std::vector<int32_t> index;
-  thread_local std::vector<float> value, patch;
+  thread_local std::vector<float> value, patch, g_xt;
   index.resize(Cout);
   value.resize(Cout);
   patch.resize(ckk);
+  g_xt.assign(plane * C, 0.f);
   for (int64_t oy = 0, p = 0; oy < g.OH; ++oy)
     for (int64_t ox = 0; ox < g.OW; ++ox, ++p) {
       const int64_t count = compress_row(g_t + p * Cout, Cout, index.data(), value.data());
       if (count == 0) continue;
-      sum_rows(index.data(), value.data(), count, w, ckk, nullptr, patch.data(), ckk);
-      add_patch(patch.data(), oy, ox, g_x, g);
+      sum_rows(index.data(), value.data(), count, w_t, ckk, nullptr, patch.data(), ckk);
+      const int64_t y0 = oy * g.S - g.P, x0 = ox * g.S - g.P;  // the window, clipped
+      const int64_t kx0 = std::max<int64_t>(0, -x0), kx1 = std::min<int64_t>(g.K, g.W - x0);
+      const int64_t ky0 = std::max<int64_t>(0, -y0), ky1 = std::min<int64_t>(g.K, g.H - y0);
+      for (int64_t ky = ky0; ky < ky1; ++ky)
+        add_wide_row(g_xt.data() + ((y0 + ky) * g.W + x0 + kx0) * C,
+                     patch.data() + (ky * g.K + kx0) * C, (kx1 - kx0) * C);
     }
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t q = 0; q < plane; ++q) g_x[c * plane + q] += g_xt[q * C + c];
 }
 
 /// Calls fn(tap, position) for every kernel tap (c*K + ky)*K + kx through which input
@@ -375,6 +379,13 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
   thread_local std::vector<float> partial_buffer;
   partial_buffer.assign(chunks * (wsize + Cout), 0.f);
   float *partials = partial_buffer.data();
+  thread_local std::vector<float> w_t_buffer;  // w as [Cout][K][K][C] (input gradient by position)
+  w_t_buffer.resize(g_x ? wsize : 0);
+  for (int64_t o = 0; g_x && o < Cout; ++o)
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t t = 0; t < g.K * g.K; ++t)
+        w_t_buffer[(o * g.K * g.K + t) * g.C + c] = w[(o * g.C + c) * g.K * g.K + t];
+  const float *w_t = w_t_buffer.data();
   parallel_for(chunks, 1, [&](int64_t ch0, int64_t ch1) {
     thread_local std::vector<float> G, cols, g_t;
     thread_local std::vector<int32_t> winners;
@@ -455,7 +466,7 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
           if (ev)
             propagate_events(ev->index.data() + ev->start[r], ev->value.data() + ev->start[r],
                              ev->start[r + 1] - ev->start[r], g_t.data(), pw, g, true);
-          if (sparse_input_grad) input_grad_by_position(w, g_t.data(), g_x + r * in_size, g);
+          if (sparse_input_grad) input_grad_by_position(w_t, g_t.data(), g_x + r * in_size, g);
         }
       }
       if (g_x && !sparse_input_grad) {
