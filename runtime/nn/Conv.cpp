@@ -398,11 +398,13 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
       const int64_t K = pool ? pool->kernel : 0;
       const int64_t per_channel = pool ? ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1) : 0;
       const int64_t pooled = Cout * per_channel;
-      auto sample_winners = [&](int64_t r) {  // one sample's winners as conv output indices
-        winners.resize(pooled);
-        winner_indices(pool->argmax + r * pooled, winners.data(), Cout, g.OH, g.OW, K, K, 0);
-        return winners.data();
-      };
+      if (pool) {  // the chunk's winners as conv output indices, once for both routings
+        winners.resize(n * pooled);
+        for (int64_t j = 0; j < n; ++j)
+          winner_indices(pool->argmax + (r0 + j) * pooled, winners.data() + j * pooled, Cout, g.OH,
+                         g.OW, K, K, 0);
+      }
+      auto sample_winners = [&](int64_t r) { return winners.data() + (r - r0) * pooled; };
       if (need_G) G.resize(Cout * N);
       if (!need_G) {
       } else if (!pool) {
