@@ -350,20 +350,24 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
                            const std::vector<int64_t> &in_shape, const LayerSpec &l,
                            const FusedPool *pool) {
   const Geometry g = geometry(in_shape, l);
-  const int64_t ckk = g.ckk(), hw = g.hw();
+  // fewer than 16 output channels are padded to 16 (zero weights) on AVX-512 machines: whole
+  // vector rows, no masks or split vectors, in the scatter
+  Geometry padded = g;
+  if (kHasAvx512 && g.Cout < 16) padded.Cout = 16;
+  const int64_t ckk = g.ckk(), hw = g.hw(), width = padded.Cout;
   thread_local std::vector<float> wt_buffer;
-  wt_buffer.resize(ckk * g.Cout);
+  wt_buffer.assign(ckk * width, 0.f);
   float *wt = wt_buffer.data();
   for (int64_t o = 0; o < g.Cout; ++o)
-    for (int64_t k = 0; k < ckk; ++k) wt[k * g.Cout + o] = w[o * ckk + k];
+    for (int64_t k = 0; k < ckk; ++k) wt[k * width + o] = w[o * ckk + k];
   parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
     thread_local std::vector<float> acc;
-    acc.resize(hw * g.Cout);
+    acc.resize(hw * width);
     for (int64_t r = r0; r < r1; ++r) {
       std::fill(acc.begin(), acc.end(), 0.f);
       propagate_events(ev.index.data() + ev.start[r], ev.value.data() + ev.start[r],
-                       ev.start[r + 1] - ev.start[r], wt, acc.data(), g, false);
-      emit_sample(acc.data(), 1, g.Cout, b, g, y, pool, r);
+                       ev.start[r + 1] - ev.start[r], wt, acc.data(), padded, false);
+      emit_sample(acc.data(), 1, width, b, g, y, pool, r);
     }
   });
 }
