@@ -25,6 +25,26 @@ class CellCodeGen {
     Value *I = f->getArg(0), *out = f->getArg(1), *post = f->getArg(2), *T = f->getArg(3),
           *N = f->getArg(4);
     Value *LD = f->getArg(5), *out_stride = f->getArg(6), *post_stride = f->getArg(7);
+    // a stride of 0 selects a loop nest where it is the constant 0: the previous step's slot
+    // is then visibly this step's, so the loop over elements vectorizes (with a run-time 0
+    // the vectorizer's overlap check would send it to the scalar loop)
+    auto zero_or = [&](Value *stride, const char *name, auto &&emit) {
+      auto *zero_block = BasicBlock::Create(m_.getContext(), std::string(name) + "_zero", f);
+      auto *other = BasicBlock::Create(m_.getContext(), std::string(name) + "_other", f);
+      b_.CreateCondBr(b_.CreateICmpEQ(stride, b_.getInt64(0)), zero_block, other);
+      b_.SetInsertPoint(zero_block);
+      emit(b_.getInt64(0));
+      b_.SetInsertPoint(other);
+      emit(stride);
+    };
+    zero_or(out_stride, "out_stride", [&](Value *os) {
+      zero_or(post_stride, "post_stride",
+              [&](Value *ps) { forward_loops(I, out, post, T, N, LD, os, ps); });
+    });
+  }
+
+  void forward_loops(Value *I, Value *out, Value *post, Value *T, Value *N, Value *LD,
+                     Value *out_stride, Value *post_stride) {
     auto [t, t_exit] = loop(b_.getInt64(0), T, "t", false);
     auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
     ExprEnv env = constants();

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "BuildCommand.h"
+#include "CellCodeGen.h"
 #include "CudaCellPrinter.h"
 #include "CudaSimPrinter.h"
 #include "CudaSimRun.h"
@@ -100,6 +101,32 @@ int emit_cuda_models(const ast::File &file, const SourceBuffer &buffer, Diagnost
   return models.empty() ? 1 : 0;
 }
 
+/// `snnc emit --llvm` of a file without a simulation: the cell scan kernels of its models
+/// (after O3 for the host CPU unless --no-llvm-opt), one LLVM module per model.
+int emit_llvm_models(const ast::File &file, const SourceBuffer &buffer, DiagnosticEngine &diags,
+                     const std::string &name, bool optimize) {
+  auto models = differentiated_models(file, buffer, diags, name);
+  try {
+    auto tm = backends::host_target_machine();
+    for (const auto &m : models) {
+      llvm::LLVMContext context;
+      llvm::Module module("snnc.model." + m.name, context);
+      backends::generate_cell_kernels(m, module);
+      if (optimize) {
+        backends::optimize_module(module, *tm);
+      } else {
+        module.setTargetTriple(tm->getTargetTriple().str());
+        module.setDataLayout(tm->createDataLayout());
+      }
+      std::cout << backends::to_text(module);
+    }
+  } catch (const std::exception &e) {
+    std::cerr << "snnc: error: " << e.what() << "\n";
+    return 1;
+  }
+  return models.empty() ? 1 : 0;
+}
+
 int cmd_emit(const EmitOptions &o) {
   auto buffer = driver::read_source(o.file);
   if (!buffer) return 1;
@@ -111,11 +138,12 @@ int cmd_emit(const EmitOptions &o) {
     return 0;
   }
   if (o.ir_grad) return emit_grad(*buffer, diags, o.sim);
-  if (o.cuda) {  // a file of trainable models (no simulation): their cell kernels
+  if (o.cuda || o.llvm) {  // a file of trainable models (no simulation): their cell kernels
     auto file = driver::load_checked(*buffer, diags);
     if (!file) return 1;
     if (file->simulations.empty() && (!file->experiments.empty() || !file->networks.empty()))
-      return emit_cuda_models(*file, *buffer, diags, o.sim);
+      return o.cuda ? emit_cuda_models(*file, *buffer, diags, o.sim)
+                    : emit_llvm_models(*file, *buffer, diags, o.sim, !o.no_llvm_opt);
   }
   auto module = driver::load_module(*buffer, diags, o.sim);
   if (!module) return 1;
@@ -206,7 +234,8 @@ int main(int argc, char **argv) {
   g->add_flag("--cuda", emit_opts.cuda,
               "The CUDA C++ source of the simulation (kernels and host time loop)");
   g->add_flag("--llvm", emit_opts.llvm,
-              "The LLVM IR of the simulation (after O3 unless --no-llvm-opt)");
+              "The LLVM IR of the simulation, or of a model file's cell scan kernels (after O3 "
+              "unless --no-llvm-opt)");
   g->require_option(1);
   emit->add_flag("--no-llvm-opt", emit_opts.no_llvm_opt,
                  "With --llvm: print LLVM IR before optimization");
