@@ -1,8 +1,10 @@
 // Network.cpp — forward and backward of linear/conv/pool/flatten/cell layers.
 #include "Network.h"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include "Ops.h"
@@ -165,6 +167,7 @@ size_t Network::buffer_bytes() const {
     bytes += e.index.capacity() * 4 + e.value.capacity() * 4 + e.start.capacity() * 8;
   bytes += (scratch_.capacity() + carry_.capacity()) * sizeof(float);
   for (const auto &w : weight_t_) bytes += w.capacity() * sizeof(float);
+  for (const auto &w : weight_t_source_) bytes += w.capacity() * sizeof(float);
   return bytes;
 }
 
@@ -190,7 +193,6 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width)
 }
 
 void Network::init_params(uint64_t seed) {
-  weights_changed_ = true;
   Rng rng(seed, 77);
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (weight_of_[i] < 0) continue;
@@ -254,7 +256,6 @@ std::vector<float> Network::draw_dropout_mask(int layer, size_t n) {
 
 std::vector<std::pair<std::string, double>> Network::prune(double fraction,
                                                            double compressed_from) {
-  weights_changed_ = true;
   int readout = -1;
   for (size_t i = 0; i < layers_.size(); ++i)
     if (layers_[i].kind == LayerSpec::Linear) readout = static_cast<int>(i);
@@ -458,27 +459,34 @@ bool Network::recomputable(int i) const {
 }
 
 float *Network::transposed_weight(int i) {
-  if (weights_changed_) {  // (set by params(), backward, initialisation and pruning)
-    weight_t_valid_.assign(layers_.size(), false);
-    weights_changed_ = false;
-  }
   weight_t_.resize(layers_.size());
-  std::vector<float> &wt = weight_t_[i];
-  if (weight_t_valid_[i]) return wt.data();
+  weight_t_source_.resize(layers_.size());
+  std::vector<float> &wt = weight_t_[i], &source = weight_t_source_[i];
   const int64_t in_f = elements(layers_[layers_[i].input].shape), out = layers_[i].out_features;
+  const auto n = static_cast<size_t>(in_f * out);
   const float *w = params_[weight_of_[i]].value.data();
-  wt.resize(static_cast<size_t>(in_f * out));
+  // compare with the weights the cached transpose was made from (an optimizer, a checkpoint
+  // load or a test may write them through their own pointers at any time): a read of the
+  // weights instead of a strided transpose when nothing changed
+  std::atomic<bool> changed{source.size() != n};
+  if (!changed)
+    parallel_for(static_cast<int64_t>(n), 1 << 16, [&](int64_t k0, int64_t k1) {
+      if (!changed.load(std::memory_order_relaxed) &&
+          std::memcmp(w + k0, source.data() + k0, static_cast<size_t>(k1 - k0) * sizeof(float)))
+        changed = true;
+    });
+  if (!changed) return wt.data();
+  source.assign(w, w + n);
+  wt.resize(n);
   float *t = wt.data();
   parallel_for(in_f, 64, [&](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; ++k)
       for (int64_t o = 0; o < out; ++o) t[k * out + o] = w[o * in_f + k];
   });
-  weight_t_valid_[i] = true;
   return t;
 }
 
 void Network::backward(const float *g_out, const float *g_state) {
-  weights_changed_ = true;  // an optimizer step follows
   int64_t rows = T_ * B_;
   for (auto &g : grad_) release(g);
   grad_[output_] = acquire(rows * features(output_));

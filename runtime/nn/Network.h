@@ -32,13 +32,7 @@ class Network {
   /// PyTorch's default initialisation for Linear/Conv2d (U(-1/sqrt(fan_in), 1/sqrt(fan_in))
   /// for weights and biases), from the given seed.
   void init_params(uint64_t seed);
-  /// (Writable: the transposed weights the event path caches are rebuilt at the next
-  /// forward after this is called, and after every backward, which an optimizer step
-  /// follows.)
-  std::vector<Param> &params() {
-    weights_changed_ = true;
-    return params_;
-  }
+  std::vector<Param> &params() { return params_; }
   /// After loading weights: the kept connections of sparse linear layers (`sparsity`), read
   /// from the nonzero entries of their weights.
   void refresh_sparsity();
@@ -137,10 +131,9 @@ class Network {
   std::vector<std::vector<float>> mask_;  ///< dropout masks of the last forward
   std::vector<Events> events_;            ///< per layer: its input's events (event path)
   std::vector<SynapseStats> syn_;
-  /// per event-driven linear layer: its weight transposed, valid until the weights change
-  std::vector<std::vector<float>> weight_t_;
-  std::vector<bool> weight_t_valid_;
-  bool weights_changed_ = true;
+  /// per event-driven linear layer: its weight transposed, and the weight it was made from
+  /// (the cache holds while the weights are bit for bit the same, whoever writes them)
+  std::vector<std::vector<float>> weight_t_, weight_t_source_;
   std::vector<SparseConnections> sparse_;  ///< per sparse linear layer: kept connections
   bool use_events(int layer, const float *input, int64_t rows, int64_t width);
   float *transposed_weight(int layer);  ///< the cached transpose (rebuilt when stale)

@@ -335,8 +335,9 @@ TEST(MemoryPlan, StatesRerunWhenAConsumerLeavesTheEventPath) {
 }
 
 TEST(NetworkSynapse, TransposedWeightsFollowWeightChanges) {
-  // the event path caches each linear weight transposed; a write through params() or an
-  // optimizer step after backward (through pointers taken once) must reach the next forward
+  // the event path caches each linear weight transposed; writes through pointers taken
+  // before a forward (as an optimizer or a finite-difference check holds them), with no
+  // backward or params() call in between, must reach the next forward
   const ir::Model model = test::model_from_source(kNet, "Net");
   backends::CompiledModel compiled(model);
   const int64_t T = 4, B = 3;
@@ -345,20 +346,24 @@ TEST(NetworkSynapse, TransposedWeightsFollowWeightChanges) {
   net.force_synapse(Synapse::Event);
   fresh.force_synapse(Synapse::Event);
   auto x = sparse_input(T * B * net.features(0), 0.1, true, 9);
-  net.forward(x.data(), T, B);
-  float *w = net.params()[2].value.data();  // linear(200)'s weight, as an optimizer holds it
+  float *w = net.params()[2].value.data();  // linear(200)'s weight
   const size_t nw = net.params()[2].value.size();
-  auto same_as_fresh = [&] {  // (net's forward first: no params() call before it)
+  auto same_as_fresh = [&] {
     const std::vector<float> out = net.forward(x.data(), T, B);
     fresh.params() = net.params();
     return out == fresh.forward(x.data(), T, B);
   };
+  EXPECT_TRUE(same_as_fresh());
   for (size_t k = 0; k < nw; ++k) w[k] *= -1.5f;
   EXPECT_TRUE(same_as_fresh());
   auto c = uniform(static_cast<int64_t>(net.forward(x.data(), T, B).size()), 10);
   net.backward(c.data());
-  for (size_t k = 0; k < nw; ++k) w[k] = -3.f * w[k];  // the step
+  for (size_t k = 0; k < nw; ++k) w[k] = -3.f * w[k];  // an optimizer step
   EXPECT_TRUE(same_as_fresh());
+  w[nw - 1] += 100.f;  // one weight, the last one compared
+  const std::vector<float> before = fresh.forward(x.data(), T, B);
+  EXPECT_TRUE(same_as_fresh());
+  EXPECT_NE(before, fresh.forward(x.data(), T, B)) << "the last weight must matter here";
 }
 
 TEST(TrainStep, MicroBatchesMatchTheWholeBatch) {
