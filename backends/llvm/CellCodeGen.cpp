@@ -5,6 +5,7 @@
 #include <llvm/IR/Module.h>
 
 #include "ExprEmitter.h"
+#include "ExprUtils.h"
 
 namespace snnc::backends {
 namespace {
@@ -100,12 +101,15 @@ class CellCodeGen {
     auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
     ExprEnv env = constants();
     Value *tn = b_.CreateAdd(b_.CreateMul(t, LD), n);
-    env.vars["I"] = load(I, tn);
+    // the input current and the previous spikes are loaded only if the backward step reads
+    // them: the runtime passes null pointers for what it has freed (backward_reads)
+    if (backward_reads(c_, "I")) env.vars["I"] = load(I, tn);
     env.vars["_g_spk"] = load(g_out, tn);
     std::vector<Value *> carry_slot;
     if (!c_.output) {
       Value *post_stride = b_.CreateMul(b_.getInt64(S_), LD);
-      bind_previous(env, t, n, LD, out, LD, post, post_stride);
+      bind_previous(env, t, n, LD, backward_reads(c_, "spiked") ? out : nullptr, LD, post,
+                    post_stride);
       for (int64_t j = 0; j < S_; ++j) {
         env.vars["_post_" + c_.states[j].name] = load(post, state_index(t, j, n, LD, post_stride));
         carry_slot.push_back(b_.CreateAdd(b_.CreateMul(b_.getInt64(j), LD), n));
@@ -180,6 +184,7 @@ class CellCodeGen {
       env.vars[c_.states[j].name] =
           b_.CreateSelect(first, ConstantFP::get(f32_, c_.states[j].init->value), loaded);
     }
+    if (!out) return;  // (spikes not read)
     Value *prev_out = load(out, b_.CreateAdd(b_.CreateMul(tp, out_stride), n));
     env.vars["spiked"] = b_.CreateSelect(first, zero(), prev_out);
   }
@@ -216,6 +221,12 @@ class CellCodeGen {
 };
 
 }  // namespace
+
+bool backward_reads(const ir::Cell &c, const std::string &name) {
+  for (const auto &st : c.backward)
+    if (ir::free_vars(st.value).count(name)) return true;
+  return false;
+}
 
 void generate_cell_kernels(const ir::Model &model, llvm::Module &module) {
   for (const auto &c : model.cells) {

@@ -27,4 +27,8 @@ namespace snnc::backends {
 
 void generate_cell_kernels(const ir::Model &model, llvm::Module &module);
 
+/// Whether a differentiated cell's backward step reads `name` ("I": the input current,
+/// "spiked": the previous step's spikes); the backward kernel loads only what it reads.
+bool backward_reads(const ir::Cell &c, const std::string &name);
+
 }  // namespace snnc::backends

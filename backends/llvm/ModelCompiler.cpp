@@ -80,11 +80,8 @@ CompiledModel::CompiledModel(const ir::Model &model, std::string *llvm_text)
       s.backward = reinterpret_cast<rt::nn::CellBackward>(jit_->lookup("cell_bwd." + c.name));
       s.states = c.output ? 0 : static_cast<int64_t>(c.states.size());
       s.spiking = !c.output;
-      std::set<std::string> read;  // what the backward step reads besides states/adjoints
-      for (const auto &st : c.backward)
-        for (const auto &v : ir::free_vars(st.value)) read.insert(v);
-      s.backward_reads_input = read.count("I") > 0;
-      s.backward_reads_output = read.count("spiked") > 0;
+      s.backward_reads_input = backward_reads(c, "I");
+      s.backward_reads_output = backward_reads(c, "spiked");
     }
     layers_.push_back(std::move(s));
   }

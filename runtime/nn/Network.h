@@ -95,6 +95,9 @@ class Network {
   /// Seconds spent per layer in forward and backward since construction (for profiling).
   const std::vector<double> &forward_seconds() const { return fwd_s_; }
   const std::vector<double> &backward_seconds() const { return bwd_s_; }
+  /// After forward: a cell's states after each step, [T][S][B*features], for the output
+  /// cell and, outside training, every cell whose states are kept; a hidden cell in a
+  /// training pass (or forward-only mode) may hold only its latest step, or nothing.
   const std::vector<float> &post_state(int layer) const { return post_[layer]; }
   /// Per layer (linear/conv only): the input density and path of the last forward pass, and
   /// how many passes took each path.
