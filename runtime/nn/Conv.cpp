@@ -304,12 +304,61 @@ void propagate_events(const int32_t *index, const float *value, int64_t count, c
     scatter_events(index, value, count, src, dst, g);
 }
 
+/// The fused 2x2 max-pool of sample r straight from position-major conv sums (src[p*sp + o],
+/// the event path's scratch): per window, 16 channels at a time, the bias added to each of
+/// its four values and the first maximum in window order kept (the comparisons of
+/// maxpool_2x2_row, so the results equal the unfused pair); the pooled values and winners
+/// are then written channel-major.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_major(
+    const float *src, int64_t sp, const float *b, const Geometry &g, const FusedPool *pool,
+    int64_t r) {
+  const int64_t PH = (g.OH - 2) / 2 + 1, PW = (g.OW - 2) / 2 + 1, windows = PH * PW;
+  const int64_t width = (g.Cout + 15) / 16 * 16;
+  thread_local std::vector<float> best_t;
+  thread_local std::vector<Winner> at_t;
+  best_t.resize(windows * width);
+  at_t.resize(windows * width);
+  for (int64_t c0 = 0; c0 < g.Cout; c0 += 16) {
+    const auto lanes =
+        static_cast<__mmask16>(g.Cout - c0 >= 16 ? 0xFFFFu : (1u << (g.Cout - c0)) - 1u);
+    const __m512 bias = _mm512_maskz_loadu_ps(lanes, b + c0);
+    for (int64_t py = 0, q = 0; py < PH; ++py)
+      for (int64_t px = 0; px < PW; ++px, ++q) {
+        const float *s = src + (2 * py * g.OW + 2 * px) * sp + c0;
+        const float *corner[4] = {s, s + sp, s + g.OW * sp, s + (g.OW + 1) * sp};
+        __m512 best = _mm512_add_ps(bias, _mm512_maskz_loadu_ps(lanes, corner[0]));
+        __m512i at = _mm512_setzero_si512();
+        for (int k = 1; k < 4; ++k) {  // strictly greater: the first maximum keeps its place
+          const __m512 v = _mm512_add_ps(bias, _mm512_maskz_loadu_ps(lanes, corner[k]));
+          const __mmask16 wins = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
+          best = _mm512_mask_mov_ps(best, wins, v);
+          at = _mm512_mask_mov_epi32(at, wins, _mm512_set1_epi32(k));
+        }
+        _mm512_storeu_ps(best_t.data() + q * width + c0, best);
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(at_t.data() + q * width + c0),
+                         _mm512_cvtepi32_epi8(at));
+      }
+  }
+  float *y = pool->y + r * g.Cout * windows;
+  Winner *arg = pool->argmax ? pool->argmax + r * g.Cout * windows : nullptr;
+  for (int64_t o = 0; o < g.Cout; ++o)
+    for (int64_t q = 0; q < windows; ++q) {
+      y[o * windows + q] = best_t[q * width + o];
+      if (arg) arg[o * windows + q] = at_t[q * width + o];
+    }
+}
+
+const bool kHasAvx512bw =
+    kHasAvx512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+
 /// Writes sample r's conv output, whose value at (channel o, position p) before the bias is
 /// src[o*so + p*sp]: all of it into y, or only its max-pool into `pool` (through a
 /// cache-resident buffer and the same pooling code as a separate max-pool layer, so the
 /// results are identical to the unfused pair).
 void emit_sample(const float *src, int64_t so, int64_t sp, const float *b, const Geometry &g,
                  float *y, const FusedPool *pool, int64_t r) {
+  if (pool && pool->kernel == 2 && so == 1 && kHasAvx512bw && g.OH >= 2 && g.OW >= 2)
+    return pool_2x2_position_major(src, sp, b, g, pool, r);
   const int64_t hw = g.hw();
   thread_local std::vector<float> sample;
   float *yr = y + r * g.Cout * hw;
