@@ -16,7 +16,8 @@
 namespace snnc::rt::nn {
 namespace {
 
-constexpr int64_t kRowChunk = 32;  // samples per GEMM block and per gradient partial
+constexpr int64_t kRowChunk = 32;     // samples per GEMM block
+constexpr int64_t kPartialGroup = 4;  // blocks per weight-gradient partial
 
 struct Geometry {
   int64_t C, H, W, K, S, P, OH, OW, Cout;
@@ -427,10 +428,12 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
   const Geometry g = geometry(in_shape, l);
   const int64_t ckk = g.ckk(), hw = g.hw(), in_size = g.in_size(), Cout = g.Cout;
   const int64_t chunks = chunk_count(rows, kRowChunk), wsize = Cout * ckk;
-  // per chunk: a weight-gradient partial ([Cout][ckk] dense, [ckk][Cout] from events) and a
-  // bias partial, summed in chunk order below
+  // per group of kPartialGroup chunks (fixed, whatever the threads): a weight-gradient
+  // partial ([Cout][ckk] dense, [ckk][Cout] from events) and a bias partial that its chunks
+  // add to in order; the groups' partials are summed in order below
+  const int64_t groups = chunk_count(chunks, kPartialGroup);
   thread_local std::vector<float> partial_buffer;
-  partial_buffer.assign(chunks * (wsize + Cout), 0.f);
+  partial_buffer.assign(groups * (wsize + Cout), 0.f);
   float *partials = partial_buffer.data();
   thread_local std::vector<float> w_t_buffer;  // w as [Cout][K][K][C] (input gradient by position)
   w_t_buffer.resize(g_x ? wsize : 0);
@@ -439,12 +442,12 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
       for (int64_t t = 0; t < g.K * g.K; ++t)
         w_t_buffer[(o * g.K * g.K + t) * g.C + c] = w[(o * g.C + c) * g.K * g.K + t];
   const float *w_t = w_t_buffer.data();
-  parallel_for(chunks, 1, [&](int64_t ch0, int64_t ch1) {
+  parallel_for(groups, 1, [&](int64_t q0, int64_t q1) {
     thread_local std::vector<float> G, cols, g_t;
     thread_local std::vector<int32_t> winners;
-    for (int64_t ch = ch0; ch < ch1; ++ch) {
+    for (int64_t ch = q0 * kPartialGroup; ch < std::min(chunks, q1 * kPartialGroup); ++ch) {
       int64_t r0 = ch * kRowChunk, n = std::min(kRowChunk, rows - r0), N = n * hw;
-      float *pw = partials + ch * (wsize + Cout), *pb = pw + wsize;
+      float *pw = partials + ch / kPartialGroup * (wsize + Cout), *pb = pw + wsize;
       // G[o][j*hw + p] = d loss / d conv output [r0 + j][o][p], needed by the GEMMs; the
       // event-driven weight gradient alone works from position-major rows built directly
       const bool need_G = !ev || g_x;
@@ -486,7 +489,7 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
         float s = 0.f;
         for (int q = 0; q < 16; ++q) s += part[q];
         for (; k < N; ++k) s += row[k];
-        pb[o] = s;
+        pb[o] += s;
       }
       // G's density picks the input gradient's algorithm (the same G, fused or not: the same
       // result): by output position from position-major rows when mostly zero, else a GEMM
@@ -497,7 +500,7 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
         cols.resize(ckk * N);
         for (int64_t j = 0; j < n; ++j) im2col(x + (r0 + j) * in_size, cols.data() + j * hw, N, g);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Cout, ckk, N, 1.f, G.data(), N,
-                    cols.data(), N, 0.f, pw, ckk);
+                    cols.data(), N, 1.f, pw, ckk);
       }
       if (ev || sparse_input_grad) {  // per sample, from its gradient [position][Cout]
         g_t.resize(hw * Cout);
@@ -537,13 +540,13 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
     for (int64_t k = k0; k < k1; ++k) {  // k indexes g_w as [o][tap]
       int64_t at = ev ? (k % ckk) * Cout + k / ckk : k;
       float s = 0.f;
-      for (int64_t ch = 0; ch < chunks; ++ch) s += partials[ch * (wsize + Cout) + at];
+      for (int64_t q = 0; q < groups; ++q) s += partials[q * (wsize + Cout) + at];
       g_w[k] += s;
     }
   });
   for (int64_t o = 0; o < Cout; ++o) {
     float s = 0.f;
-    for (int64_t ch = 0; ch < chunks; ++ch) s += partials[ch * (wsize + Cout) + wsize + o];
+    for (int64_t q = 0; q < groups; ++q) s += partials[q * (wsize + Cout) + wsize + o];
     g_b[o] += s;
   }
 }
