@@ -108,6 +108,15 @@ TEST(Gradients, FusedConvPoolByFiniteDifferences) {
                     " d = c |> conv2d(4, kernel = 2, padding = 1) |> maxpool(2) |> Soft\n"
                     " output y = d |> flatten |> linear(3) |> Soft }",
                 "N", 2, 2, true);
+  // the input gradient behind a fused pool of a strided conv (computed per output position
+  // from the routed, mostly zero gradient)
+  check_network(
+      std::string(kSmooth) +
+          "network S { input x: [2, 11, 11]\n"
+          " c = x |> conv2d(3, kernel = 3, padding = 1) |> Soft\n"
+          " d = c |> conv2d(5, kernel = 3, stride = 2, padding = 1) |> maxpool(2) |> Soft\n"
+          " output y = d |> flatten |> linear(3) |> Soft }",
+      "S", 2, 2, true);
 }
 
 TEST(Gradients, AdaptiveCellMatchesHandWrittenBptt) {

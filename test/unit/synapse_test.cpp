@@ -105,12 +105,16 @@ TEST_P(ConvEvents, MatchDense) {
   expect_close(gx_e, gx_d, "input gradient");
 }
 
-INSTANTIATE_TEST_SUITE_P(Geometries, ConvEvents,
-                         ::testing::Values(ConvCase{1, 28, 28, 12, 5, 1, 0, true},
-                                           ConvCase{12, 12, 12, 64, 5, 1, 0, true},
-                                           ConvCase{3, 9, 11, 5, 3, 2, 1, true},
-                                           ConvCase{2, 10, 10, 7, 4, 3, 2, false},
-                                           ConvCase{4, 6, 6, 3, 3, 1, 2, false}));
+INSTANTIATE_TEST_SUITE_P(
+    Geometries, ConvEvents,
+    ::testing::Values(ConvCase{1, 28, 28, 12, 5, 1, 0, true},
+                      ConvCase{12, 12, 12, 64, 5, 1, 0, true}, ConvCase{3, 9, 11, 5, 3, 2, 1, true},
+                      ConvCase{2, 10, 10, 7, 4, 3, 2, false}, ConvCase{4, 6, 6, 3, 3, 1, 2, false},
+                      // register-blocked kernels: K = 3 with two and
+                      // four vectors of channels, and a width they
+                      // leave to the generic path (48)
+                      ConvCase{6, 10, 10, 32, 3, 1, 1, true}, ConvCase{3, 8, 8, 64, 3, 1, 0, false},
+                      ConvCase{8, 9, 9, 48, 5, 1, 2, true}));
 
 TEST(LinearEvents, MatchDense) {
   // output widths that exercise every vector block size of the AVX-512 path and the tail
