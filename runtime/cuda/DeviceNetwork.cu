@@ -84,12 +84,14 @@ __global__ void add_bias_rows(float *y, const float *b, int64_t rows, int64_t ou
   if (i < rows * out) y[i] += b[i % out];
 }
 
-/// one thread per output feature: g_b[o] += sum over rows of g_y[r][o], in row order
-__global__ void bias_grad_rows(const float *g_y, float *g_b, int64_t rows, int64_t out) {
+/// one thread per bias: g_b[o] += sum over k < n, in order, of g[o*o_stride + k*k_stride]
+/// (a linear layer's rows: strides 1 and out; a conv block's G: N and 1)
+__global__ void bias_grad(const float *g, float *g_b, int64_t outputs, int64_t n, int64_t o_stride,
+                          int64_t k_stride) {
   const int64_t o = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
-  if (o >= out) return;
+  if (o >= outputs) return;
   float s = 0.f;
-  for (int64_t r = 0; r < rows; ++r) s += g_y[r * out + o];
+  for (int64_t k = 0; k < n; ++k) s += g[o * o_stride + k * k_stride];
   g_b[o] += s;
 }
 
@@ -129,15 +131,6 @@ __global__ void gather_conv_grad(const float *g_y, float *G, int64_t n, int64_t 
   if (i >= n * Cout * hw) return;
   const int64_t j = i / (Cout * hw), o = i / hw % Cout, p = i % hw;
   G[o * n * hw + j * hw + p] = g_y[i];
-}
-
-/// one thread per channel: g_b[o] += sum of G[o][:]
-__global__ void bias_grad_channels(const float *G, float *g_b, int64_t Cout, int64_t N) {
-  const int64_t o = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
-  if (o >= Cout) return;
-  float s = 0.f;
-  for (int64_t k = 0; k < N; ++k) s += G[o * N + k];
-  g_b[o] += s;
 }
 
 /// one thread per input element of the block: g_x += the column entries that read it
@@ -639,8 +632,8 @@ struct DeviceNetwork::Impl {
         else
           gemm(true, false, out_f, in, rows, g_y, out_f, x, in, 1.f, gradient[weight_of[i]]->data,
                in);
-        SNNC_LAUNCH(bias_grad_rows, blocks_for(out_f), kThreads, g_y, gradient[bias_of[i]]->data,
-                    rows, out_f);
+        SNNC_LAUNCH(bias_grad, blocks_for(out_f), kThreads, g_y, gradient[bias_of[i]]->data, out_f,
+                    rows, 1, out_f);
         check_launch("linear backward");
         break;
       }
@@ -660,8 +653,8 @@ struct DeviceNetwork::Impl {
           cols.resize(ckk * N);
           SNNC_LAUNCH(gather_conv_grad, blocks_for(g.Cout * N), kThreads, g_y + r0 * g.Cout * hw,
                       G.data, n, g.Cout, hw);
-          SNNC_LAUNCH(bias_grad_channels, blocks_for(g.Cout), kThreads, G.data,
-                      gradient[bias_of[i]]->data, g.Cout, N);
+          SNNC_LAUNCH(bias_grad, blocks_for(g.Cout), kThreads, G.data, gradient[bias_of[i]]->data,
+                      g.Cout, N, N, 1);
           check_launch("conv2d backward");
           if (!events) {
             SNNC_LAUNCH(im2col, blocks_for(ckk * N), kThreads, x + r0 * in, cols.data, n, g);
