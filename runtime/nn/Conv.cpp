@@ -337,7 +337,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
         }
         _mm512_storeu_ps(best_t.data() + q * width + c0, best);
         _mm_storeu_si128(reinterpret_cast<__m128i *>(at_t.data() + q * width + c0),
-                         _mm512_cvtepi32_epi8(at));
+                         _mm512_maskz_cvtepi32_epi8(0xFFFF, at));
       }
   }
   float *y = pool->y + r * g.Cout * windows;
@@ -460,24 +460,26 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
           winner_indices(pool->argmax + (r0 + j) * pooled, winners.data() + j * pooled, Cout, g.OH,
                          g.OW, K, K, 0);
       }
-      auto sample_winners = [&](int64_t r) { return winners.data() + (r - r0) * pooled; };
-      if (need_G) G.resize(Cout * N);
-      if (!need_G) {
-      } else if (!pool) {
+      // sample j's pooled gradients added at their winners: channel o, position p of the
+      // conv output at dst[o*o_stride + p*p_stride] (the winners of channel o lie in its plane)
+      auto route = [&](int64_t j, float *dst, int64_t o_stride, int64_t p_stride) {
+        const float *gp = pool->g_y + (r0 + j) * pooled;
+        const int32_t *am = winners.data() + j * pooled;
+        for (int64_t o = 0, k = 0; o < Cout; ++o)
+          for (int64_t q = 0; q < per_channel; ++q, ++k)
+            if (am[k] >= 0) dst[o * o_stride + (am[k] - o * hw) * p_stride] += gp[k];
+      };
+      if (need_G) {
+        G.resize(Cout * N);
+        if (pool) std::fill(G.begin(), G.end(), 0.f);
         for (int64_t j = 0; j < n; ++j)
-          for (int64_t o = 0; o < Cout; ++o) {
-            const float *src = g_y + ((r0 + j) * Cout + o) * hw;
-            std::copy(src, src + hw, G.data() + o * N + j * hw);
-          }
-      } else {  // each pooled gradient goes to its window's winner
-        std::fill(G.begin(), G.end(), 0.f);
-        for (int64_t j = 0; j < n; ++j) {
-          const float *gp = pool->g_y + (r0 + j) * pooled;
-          const int32_t *am = sample_winners(r0 + j);
-          for (int64_t o = 0, k = 0; o < Cout; ++o)  // winners of channel o lie in its plane
-            for (int64_t q = 0; q < per_channel; ++q, ++k)
-              if (am[k] >= 0) G[o * N + j * hw + am[k] - o * hw] += gp[k];
-        }
+          if (pool)
+            route(j, G.data() + j * hw, N, 1);
+          else
+            for (int64_t o = 0; o < Cout; ++o) {
+              const float *src = g_y + ((r0 + j) * Cout + o) * hw;
+              std::copy(src, src + hw, G.data() + o * N + j * hw);
+            }
       }
       for (int64_t o = 0; o < Cout && need_G; ++o) {
         // 16 interleaved partial sums (vectorizes, no long dependency chain), then in order
@@ -508,11 +510,7 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
           int64_t r = r0 + j;
           if (pool) {  // route the pooled gradients straight to their winners (as into G)
             std::fill(g_t.begin(), g_t.end(), 0.f);
-            const float *gp = pool->g_y + r * pooled;
-            const int32_t *am = sample_winners(r);
-            for (int64_t o = 0, k = 0; o < Cout; ++o)
-              for (int64_t q = 0; q < per_channel; ++q, ++k)
-                if (am[k] >= 0) g_t[(am[k] - o * hw) * Cout + o] += gp[k];
+            route(j, g_t.data(), 1, Cout);
           } else {
             for (int64_t o = 0; o < Cout; ++o)
               for (int64_t p = 0; p < hw; ++p)

@@ -72,7 +72,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void maxpool_2x2_row_avx512
     }
     const auto kept = static_cast<__mmask16>((1u << n) - 1u);
     _mm512_mask_storeu_ps(out + ox, kept, best);
-    _mm_mask_storeu_epi8(arg + ox, kept, _mm512_cvtepi32_epi8(at));
+    _mm_mask_storeu_epi8(arg + ox, kept, _mm512_maskz_cvtepi32_epi8(0xFFFF, at));
   }
 }
 
