@@ -461,7 +461,7 @@ struct DeviceNetwork::Impl {
   int output;
   std::vector<DeviceCell> cells;
   cublasHandle_t blas = nullptr;
-  std::vector<int> weight_of, bias_of, consumers;
+  std::vector<int> weight_of, bias_of;
   std::vector<std::unique_ptr<DeviceArray<float>>> act, post, grad, value, gradient;
   std::vector<std::unique_ptr<DeviceArray<int32_t>>> argmax;
   /// per event-driven linear or conv layer: its input's events (index, value, count per row)
@@ -729,11 +729,9 @@ DeviceNetwork::DeviceNetwork(std::vector<nn::LayerSpec> layers, int output,
   const size_t n = m.layers.size();
   m.weight_of.assign(n, -1);
   m.bias_of.assign(n, -1);
-  m.consumers.assign(n, 0);
   int params = 0;
   for (size_t i = 0; i < n; ++i) {
     const nn::LayerSpec &l = m.layers[i];
-    if (l.input >= 0) ++m.consumers[l.input];
     if (l.kind == nn::LayerSpec::Linear || l.kind == nn::LayerSpec::Conv2d) {
       m.weight_of[i] = params++;
       m.bias_of[i] = params++;

@@ -91,13 +91,8 @@ void fill_events(const float *x, Events &ev) {
   ev.value.resize(ev.count());
   parallel_for(ev.rows, 16, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      const float *row = x + r * ev.width;
-      int32_t *index = ev.index.data() + ev.start[r];
-      float *value = ev.value.data() + ev.start[r];
-      if (kHasAvx512)
-        fill_row_avx512(row, ev.width, index, value);
-      else
-        fill_row(row, ev.width, index, value);
+      compress_row(x + r * ev.width, ev.width, ev.index.data() + ev.start[r],
+                   ev.value.data() + ev.start[r]);
     }
   });
 }

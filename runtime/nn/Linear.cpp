@@ -12,7 +12,7 @@ namespace snnc::rt::nn {
 namespace {
 
 constexpr int64_t kOutBlock = 256;  // output columns per pass: keeps wt's block in L2
-constexpr int64_t kRowBlock = 256;   // rows per pass of the event weight gradient
+constexpr int64_t kRowBlock = 256;  // rows per pass of the event weight gradient
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void axpy(float a,
                                                                        const float *__restrict x,
@@ -109,14 +109,17 @@ void linear_input_grad(const float *g_y, const float *w, float *g_x, int64_t row
   });
 }
 
-void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
-                     float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev) {
-  if (g_x) linear_input_grad(g_y, w, g_x, rows, in, out);
-  // bias: each output summed over rows in row order
+void linear_bias_grad(const float *g_y, float *g_b, int64_t rows, int64_t out) {
   parallel_for(out, 16, [&](int64_t o0, int64_t o1) {
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t o = o0; o < o1; ++o) g_b[o] += g_y[r * out + o];
   });
+}
+
+void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
+                     float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev) {
+  if (g_x) linear_input_grad(g_y, w, g_x, rows, in, out);
+  linear_bias_grad(g_y, g_b, rows, out);
   if (!ev) {  // a block of output rows of g_w per thread; sums over rows inside the GEMM
     parallel_for(out, 8, [&](int64_t o0, int64_t o1) {
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, in, rows, 1.f, g_y + o0, out, x,

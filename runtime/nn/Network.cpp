@@ -509,11 +509,9 @@ void Network::backward(const float *g_out, const float *g_state) {
     const bool overwrite = g_in.empty() && consumers_[l.input] == 1 && l.kind == LayerSpec::Cell;
     if (g_in.empty() && need_input_grad && !overwrite) {
       g_in = acquire(rows * in_f);
-      if (!overwrite) {
-        float *gi = g_in.data();
-        parallel_for(rows * in_f, 1 << 16,
-                     [&](int64_t k0, int64_t k1) { std::fill(gi + k0, gi + k1, 0.f); });
-      }
+      float *gi = g_in.data();
+      parallel_for(rows * in_f, 1 << 16,
+                   [&](int64_t k0, int64_t k1) { std::fill(gi + k0, gi + k1, 0.f); });
     }
     const float *x = data_of(l.input);
     auto t0 = std::chrono::steady_clock::now();

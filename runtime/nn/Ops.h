@@ -25,6 +25,9 @@ void linear_forward_events(const Events &ev, const float *wt, const float *b, fl
 void sum_rows(const int32_t *index, const float *value, int64_t count, const float *rows,
               int64_t ld, const float *init, float *y, int64_t width);
 
+/// g_b[o] += the sum over rows, in row order, of g_y[r][o].
+void linear_bias_grad(const float *g_y, float *g_b, int64_t rows, int64_t out);
+
 /// g_x = g_y w (written, not accumulated), one GEMM per row block.
 void linear_input_grad(const float *g_y, const float *w, float *g_x, int64_t rows, int64_t in,
                        int64_t out);

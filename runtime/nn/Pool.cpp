@@ -105,8 +105,7 @@ void winner_indices(const Winner *winners, int32_t *index, int64_t C, int64_t H,
       const int64_t corner = (c * H + oy * s - p) * W - p;
       for (int64_t ox = 0; ox < OW; ++ox) {
         const Winner w = winners[o0 + ox];
-        index[o0 + ox] =
-            w == kNoWinner ? -1 : static_cast<int32_t>(corner + ox * s + offset[w]);
+        index[o0 + ox] = w == kNoWinner ? -1 : static_cast<int32_t>(corner + ox * s + offset[w]);
       }
     }
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "Ops.h"
 #include "Parallel.h"
 
 namespace snnc::rt::nn {
@@ -72,11 +73,7 @@ void sparse_linear_forward(const SparseConnections &c, const Events &ev, const f
 void sparse_linear_backward(const SparseConnections &c, const Events &ev, const float *g_y,
                             float *g_x, float *g_w, float *g_b) {
   const int64_t out = c.out, in = c.in, rows = ev.rows;
-  // bias: each output summed over rows in row order
-  parallel_for(out, 16, [&](int64_t o0, int64_t o1) {
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t o = o0; o < o1; ++o) g_b[o] += g_y[r * out + o];
-  });
+  linear_bias_grad(g_y, g_b, rows, out);
   if (g_x)  // each input: its kept connections' weights times the output gradients
     parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r)
