@@ -57,7 +57,7 @@ class DeviceNetwork {
   /// as the identity, as the CPU does.
   virtual void set_training(bool on);
   /// keep[k] (0 or 1) for the dropout layer's next forward pass, [T][B][features]; kept
-  /// values are scaled by 1/(1-p). Drawn on the host (nn::Network::draw_dropout_mask), so
+  /// values are scaled by 1/(1-p). Drawn on the host (nn::Network::draw_dropout_keep), so
   /// both executors drop the same units.
   virtual void set_dropout_mask(int layer, const uint8_t *keep, int64_t n);
 

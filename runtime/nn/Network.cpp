@@ -239,19 +239,25 @@ void Network::mask_gradient(int i) {
   zero_absent(sparse_[i], params_[weight_of_[i]].grad);
 }
 
+namespace {
+/// n draws of a dropout pass: 0 where a unit is dropped (probability `rate`), else `kept`.
+template <typename T>
+void draw_dropout(Rng rng, double rate, T kept, std::vector<T> &out, size_t n) {
+  out.resize(n);
+  for (T &v : out) v = rng.uniform() < rate ? T{0} : kept;
+}
+}  // namespace
+
 std::vector<uint8_t> Network::draw_dropout_keep(int layer, size_t n) {
-  Rng rng(dropout_seed_, 2000000 + dropout_calls_++);
-  std::vector<uint8_t> keep(n);
-  for (uint8_t &k : keep) k = rng.uniform() < layers_[layer].rate ? 0 : 1;
+  std::vector<uint8_t> keep;
+  draw_dropout(Rng(dropout_seed_, 2000000 + dropout_calls_++), layers_[layer].rate, uint8_t{1},
+               keep, n);
   return keep;
 }
 
-std::vector<float> Network::draw_dropout_mask(int layer, size_t n) {
-  const float scale = static_cast<float>(1.0 / (1.0 - layers_[layer].rate));
-  const std::vector<uint8_t> keep = draw_dropout_keep(layer, n);
-  std::vector<float> mask(n);
-  for (size_t k = 0; k < n; ++k) mask[k] = keep[k] ? scale : 0.f;
-  return mask;
+void Network::draw_dropout_mask(int layer, std::vector<float> &mask, size_t n) {
+  draw_dropout(Rng(dropout_seed_, 2000000 + dropout_calls_++), layers_[layer].rate,
+               static_cast<float>(1.0 / (1.0 - layers_[layer].rate)), mask, n);
 }
 
 std::vector<std::pair<std::string, double>> Network::prune(double fraction,
@@ -395,7 +401,7 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
           std::copy(in, in + in_n, y.begin());
           mask_[i].clear();
         } else {
-          mask_[i] = draw_dropout_mask(static_cast<int>(i), static_cast<size_t>(in_n));
+          draw_dropout_mask(static_cast<int>(i), mask_[i], static_cast<size_t>(in_n));
           for (int64_t k = 0; k < in_n; ++k) y[k] = in[k] * mask_[i][k];
         }
         break;

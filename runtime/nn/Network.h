@@ -64,10 +64,11 @@ class Network {
   /// the output cell's state [T][S][B*K] (membrane losses). Accumulates into Param::grad.
   void backward(const float *g_out, const float *g_state = nullptr);
   void zero_grad();
-  /// The next dropout mask of `layer` (n values: 0 or 1/(1-p)), drawn from the stream the
-  /// training forward pass uses; for an executor elsewhere (the GPU) to apply the same masks.
-  std::vector<float> draw_dropout_mask(int layer, size_t n);
-  /// The same draw as keep flags (0 or 1), for an executor that applies the scale itself.
+  /// The next dropout mask of `layer` (n values: 0 or 1/(1-p)) into `mask` (its storage
+  /// reused), drawn from the stream the training forward pass uses.
+  void draw_dropout_mask(int layer, std::vector<float> &mask, size_t n);
+  /// The same draw as keep flags (0 or 1), for an executor elsewhere (the GPU) that applies
+  /// the scale itself: both executors drop the same units.
   std::vector<uint8_t> draw_dropout_keep(int layer, size_t n);
 
   /// After forward: the output of a cell layer or the output layer (the input layer's is
