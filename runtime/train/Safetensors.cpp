@@ -20,8 +20,9 @@ namespace {
 }
 }  // namespace
 
-void write_safetensors(const std::string &path, const std::vector<NamedTensor> &tensors,
-                       const std::map<std::string, std::string> &metadata) {
+std::string safetensors_bytes(const std::vector<NamedTensor> &tensors,
+                              const std::map<std::string, std::string> &metadata,
+                              const std::string &path) {
   static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
   auto refuse = [&](const NamedTensor &t, const std::string &why) {
     throw std::runtime_error("cannot write '" + path + "': tensor '" + t.name + "' " + why);
@@ -54,7 +55,12 @@ void write_safetensors(const std::string &path, const std::vector<NamedTensor> &
   blob += text;
   for (const auto &t : tensors)
     blob.append(reinterpret_cast<const char *>(t.data.data()), t.data.size() * sizeof(float));
-  write_file_atomic(path, blob);  // tmp file, fsync, rename
+  return blob;
+}
+
+void write_safetensors(const std::string &path, const std::vector<NamedTensor> &tensors,
+                       const std::map<std::string, std::string> &metadata) {
+  write_file_atomic(path, safetensors_bytes(tensors, metadata, path));  // tmp, fsync, rename
 }
 
 std::vector<NamedTensor> read_safetensors(const std::string &path,

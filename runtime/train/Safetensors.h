@@ -16,8 +16,13 @@ struct NamedTensor {
   std::vector<float> data;
 };
 
+/// Writes the file atomically (temporary file, fsync, rename).
 void write_safetensors(const std::string &path, const std::vector<NamedTensor> &tensors,
                        const std::map<std::string, std::string> &metadata = {});
+/// The file's bytes, in memory (`name` is used in error messages).
+std::string safetensors_bytes(const std::vector<NamedTensor> &tensors,
+                              const std::map<std::string, std::string> &metadata,
+                              const std::string &name);
 
 std::vector<NamedTensor> read_safetensors(const std::string &path,
                                           std::map<std::string, std::string> *metadata = nullptr);

@@ -162,8 +162,8 @@ int link_device_binary(const ir::Model &model, const std::string &file, const st
 /// `fraction` of weights smallest in magnitude become zero (ties: lower index first); the
 /// layer is then sparse, planned as `linear(N, sparsity = ...)` (compressed past the
 /// crossover). Returns the new checkpoint bytes.
-std::string prune_weights(ir::Model &model, std::vector<rt::NamedTensor> &tensors, double fraction,
-                          const std::string &output) {
+std::string prune_weights(ir::Model &model, std::vector<rt::NamedTensor> &tensors,
+                          double fraction) {
   int readout = -1;
   for (size_t i = 0; i < model.layers.size(); ++i)
     if (model.layers[i].kind == ir::Layer::Linear) readout = static_cast<int>(i);
@@ -190,13 +190,7 @@ std::string prune_weights(ir::Model &model, std::vector<rt::NamedTensor> &tensor
     std::cout << "snnc: --prune: no hidden linear layer to prune (the last linear layer, the "
                  "readout, is kept dense)\n";
   ir::plan_synapses(model);
-  const std::string path = output + ".pruned." + std::to_string(getpid()) + ".safetensors";
-  RemovedAtExit cleanup(path);
-  rt::write_safetensors(path, tensors, {{"snnc_network", model.name}});
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
+  return rt::safetensors_bytes(tensors, {{"snnc_network", model.name}}, "the pruned weights");
 }
 
 }  // namespace
@@ -221,7 +215,7 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
       throw std::runtime_error(o.weights + " holds weights of network '" + meta["snnc_network"] +
                                "', not '" + model.name + "'");
     check_weights(model, tensors, o.weights);
-    if (o.prune > 0) weights = prune_weights(model, tensors, o.prune, o.output);
+    if (o.prune > 0) weights = prune_weights(model, tensors, o.prune);
     std::string object = o.output + ".tmp." + std::to_string(getpid()) + ".o";
     RemovedAtExit remove_object(object);
     const bool gpu = o.target == "cuda";  // the object then holds plan and weights for the
