@@ -139,12 +139,7 @@ std::string device_cells_source(const ir::Model &model, const std::string &file)
 /// against the CUDA shim under SNNC_CUDA_SHIM=1. Returns the command's exit code.
 int link_device_binary(const ir::Model &model, const std::string &file, const std::string &object,
                        const std::string &output, std::string &command) {
-  const CudaSourceDir dir({{"cells.cu", device_cells_source(model, file)},
-                           {"device.cu", kDeviceNetworkSource},
-                           {"DeviceNetwork.h", kDeviceNetworkHeader},
-                           {"Layers.h", kLayersHeader},
-                           {"snnc_cuda_shim.h", kCudaShimHeader},
-                           {"snnc_cublas_shim.h", kCublasShimHeader}});
+  const CudaSourceDir dir(device_executor_files(device_cells_source(model, file)));
   const CudaCompiler cc = cuda_compiler(false,
                                         "-gencode arch=compute_80,code=sm_80 -gencode "
                                         "'arch=compute_90,code=[sm_90,compute_90]'");

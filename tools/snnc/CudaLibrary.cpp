@@ -26,6 +26,15 @@ std::string read_text(const std::string &path) {
 
 }  // namespace
 
+std::map<std::string, std::string> device_executor_files(const std::string &cells_source) {
+  return {{"cells.cu", cells_source},
+          {"device.cu", kDeviceNetworkSource},
+          {"DeviceNetwork.h", kDeviceNetworkHeader},
+          {"Layers.h", kLayersHeader},
+          {"snnc_cuda_shim.h", kCudaShimHeader},
+          {"snnc_cublas_shim.h", kCublasShimHeader}};
+}
+
 std::string shell_quote(const std::string &s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);

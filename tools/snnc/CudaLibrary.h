@@ -34,6 +34,11 @@ class RemovedAtExit {
 /// Whether SNNC_CUDA_SHIM asks for the host shim instead of nvcc and a GPU.
 bool cuda_shim_requested();
 
+/// The sources of the device executor (runtime/cuda/DeviceNetwork.cu as device.cu, the
+/// headers it includes) with a model's cell kernels as cells.cu: what a GPU training
+/// library and a GPU inference binary compile.
+std::map<std::string, std::string> device_executor_files(const std::string &cells_source);
+
 /// `s` quoted for the shell.
 std::string shell_quote(const std::string &s);
 

@@ -11,14 +11,9 @@ namespace snnc::driver {
 DeviceModel::DeviceModel(const ir::Model &model, const std::vector<rt::nn::LayerSpec> &layers,
                          int output, const std::string &source_name) {
   const std::string cells = backends::print_cuda_cells({{&model, ""}}, source_name);
-  library_ = std::make_unique<CudaLibrary>(
-      std::map<std::string, std::string>{{"cells.cu", cells},
-                                         {"device.cu", kDeviceNetworkSource},
-                                         {"DeviceNetwork.h", kDeviceNetworkHeader},
-                                         {"Layers.h", kLayersHeader},
-                                         {"snnc_cuda_shim.h", kCudaShimHeader},
-                                         {"snnc_cublas_shim.h", kCublasShimHeader}},
-      std::vector<std::string>{"device.cu", "cells.cu"}, std::vector<std::string>{"cublas"});
+  library_ = std::make_unique<CudaLibrary>(device_executor_files(cells),
+                                           std::vector<std::string>{"device.cu", "cells.cu"},
+                                           std::vector<std::string>{"cublas"});
   std::vector<rt::cuda::DeviceCell> kernels(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     if (layers[i].kind != rt::nn::LayerSpec::Cell) continue;
