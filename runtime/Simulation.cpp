@@ -17,8 +17,6 @@
 
 namespace snnc::rt {
 
-namespace {
-
 size_t elem_size(ElemType t) {
   switch (t) {
     case ElemType::F64:
@@ -32,6 +30,8 @@ size_t elem_size(ElemType t) {
   }
   return 8;
 }
+
+namespace {
 
 const char *type_name(ElemType t) {
   switch (t) {

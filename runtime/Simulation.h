@@ -15,6 +15,8 @@
 namespace snnc::rt {
 
 enum class ElemType { F64, I32, I64, U8 };
+/// Bytes per element of a buffer of this type.
+size_t elem_size(ElemType t);
 
 /// One array the generated code reads or writes, by slot number in `void **buffers`.
 struct BufferSpec {

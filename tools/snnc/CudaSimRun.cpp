@@ -14,18 +14,6 @@ using UploadFn = int (*)(void *, const void *, int64_t);
 using FreeFn = int (*)(void *);
 using ErrorFn = const char *(*)(int);
 
-int64_t element_bytes(rt::ElemType t) {
-  switch (t) {
-    case rt::ElemType::F64:
-    case rt::ElemType::I64:
-      return 8;
-    case rt::ElemType::I32:
-      return 4;
-    default:
-      return 1;
-  }
-}
-
 }  // namespace
 
 struct CudaSimulation::Impl {
@@ -71,7 +59,7 @@ struct CudaSimulation::Impl {
              int64_t params_count) {
     std::vector<int64_t> bytes(spec.buffers.size());
     for (size_t i = 0; i < spec.buffers.size(); ++i)
-      bytes[i] = spec.buffers[i].count * element_bytes(spec.buffers[i].type);
+      bytes[i] = spec.buffers[i].count * static_cast<int64_t>(rt::elem_size(spec.buffers[i].type));
     for (const auto &c : spec.connections) {  // CSR sizes are known only once built
       const int64_t nnz = static_cast<const int64_t *>(buffers[c.row_ptr_buffer])[c.n_pre];
       bytes[c.row_ptr_buffer] = (c.n_pre + 1) * 8;
