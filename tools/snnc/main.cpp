@@ -101,24 +101,30 @@ int emit_cuda_models(const ast::File &file, const SourceBuffer &buffer, Diagnost
   return models.empty() ? 1 : 0;
 }
 
+/// The text `snnc emit --llvm` prints for a module: after O3 for the host CPU, or as
+/// generated (--no-llvm-opt) with the host's triple and data layout.
+std::string llvm_text(llvm::Module &module, bool optimize) {
+  auto tm = backends::host_target_machine();
+  if (optimize) {
+    backends::optimize_module(module, *tm);
+  } else {
+    module.setTargetTriple(tm->getTargetTriple().str());
+    module.setDataLayout(tm->createDataLayout());
+  }
+  return backends::to_text(module);
+}
+
 /// `snnc emit --llvm` of a file without a simulation: the cell scan kernels of its models
 /// (after O3 for the host CPU unless --no-llvm-opt), one LLVM module per model.
 int emit_llvm_models(const ast::File &file, const SourceBuffer &buffer, DiagnosticEngine &diags,
                      const std::string &name, bool optimize) {
   auto models = differentiated_models(file, buffer, diags, name);
   try {
-    auto tm = backends::host_target_machine();
     for (const auto &m : models) {
       llvm::LLVMContext context;
       llvm::Module module("snnc.model." + m.name, context);
       backends::generate_cell_kernels(m, module);
-      if (optimize) {
-        backends::optimize_module(module, *tm);
-      } else {
-        module.setTargetTriple(tm->getTargetTriple().str());
-        module.setDataLayout(tm->createDataLayout());
-      }
-      std::cout << backends::to_text(module);
+      std::cout << llvm_text(module, optimize);
     }
   } catch (const std::exception &e) {
     std::cerr << "snnc: error: " << e.what() << "\n";
@@ -167,14 +173,7 @@ int cmd_emit(const EmitOptions &o) {
     }
     llvm::LLVMContext context;
     auto llvm_module = backends::generate_llvm(*module, layout, context);
-    auto tm = backends::host_target_machine();
-    if (o.no_llvm_opt) {
-      llvm_module->setTargetTriple(tm->getTargetTriple().str());
-      llvm_module->setDataLayout(tm->createDataLayout());
-    } else {
-      backends::optimize_module(*llvm_module, *tm);
-    }
-    std::cout << backends::to_text(*llvm_module);
+    std::cout << llvm_text(*llvm_module, !o.no_llvm_opt);
   } catch (const std::exception &e) {
     std::cerr << "snnc: error: " << e.what() << "\n";
     return 1;
