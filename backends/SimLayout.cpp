@@ -34,13 +34,13 @@ void add_param(SimLayout &l, const std::string &owner, const ir::Param &p) {
   l.params.push_back({name, owner, p.name, p.dim, p.value});
 }
 
+}  // namespace
+
 int64_t group_size(const ir::Module &m, const std::string &name) {
   if (auto *p = m.find_population(name)) return p->size;
   if (auto *s = m.find_source(name)) return s->size;
   return 0;
 }
-
-}  // namespace
 
 SimLayout make_layout(const ir::Module &m) {
   SimLayout l;

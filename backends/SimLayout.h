@@ -60,6 +60,9 @@ struct SimLayout {
 /// Computes the layout of a module that went through the default pipeline.
 SimLayout make_layout(const ir::Module &m);
 
+/// Neurons of a population or a spike source (0 if the module has no such group).
+int64_t group_size(const ir::Module &m, const std::string &name);
+
 /// Evaluates every parameter's value in SI units, applying `overrides` (qualified name
 /// -> SI value) before the defaults that depend on them. Throws std::runtime_error.
 std::vector<double> evaluate_params(const SimLayout &layout,

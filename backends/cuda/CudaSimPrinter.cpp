@@ -190,17 +190,9 @@ std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
   for (const auto &c : m.connections) {
     const ConnectionSlots &s = l.connections.at(c.name);
     int pre = counter_of.at(c.pre);
-    const ir::Population *pre_pop = m.find_population(c.pre);
-    int64_t pre_size = 0;
-    int pre_spikes = -1;
-    if (pre_pop) {
-      pre_size = pre_pop->size;
-      pre_spikes = l.populations.at(c.pre).spikes;
-    } else {  // a Poisson source
-      for (const auto &src : m.sources)
-        if (src.name == c.pre) pre_size = src.size;
-      pre_spikes = l.poisson_spikes.at(c.pre);
-    }
+    const int64_t pre_size = group_size(m, c.pre);
+    const int pre_spikes = m.find_population(c.pre) ? l.populations.at(c.pre).spikes
+                                                    : l.poisson_spikes.at(c.pre);  // (a source)
     std::string w = s.weight_param >= 0 ? fmt::format("host_params[{}]", s.weight_param) : "0.0";
     std::string weights =
         s.weight >= 0 ? fmt::format("(const double *)buffers[{}]", s.weight) : "nullptr";
