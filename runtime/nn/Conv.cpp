@@ -494,10 +494,12 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
         pb[o] += s;
       }
       // G's density picks the input gradient's algorithm (the same G, fused or not: the same
-      // result): by output position from position-major rows when mostly zero, else a GEMM
+      // result): by output position from position-major rows when mostly zero, else a GEMM.
+      // Behind a fused pool at most one in K*K entries is nonzero: no need to count.
       int64_t nonzero = 0;
-      for (int64_t k = 0; g_x && k < Cout * N; ++k) nonzero += G[k] != 0.f;
-      const bool sparse_input_grad = g_x && 2 * nonzero < Cout * N;
+      const bool counted = g_x && !(pool && K >= 2);
+      for (int64_t k = 0; counted && k < Cout * N; ++k) nonzero += G[k] != 0.f;
+      const bool sparse_input_grad = g_x && (!counted || 2 * nonzero < Cout * N);
       if (!ev) {
         cols.resize(ckk * N);
         for (int64_t j = 0; j < n; ++j) im2col(x + (r0 + j) * in_size, cols.data() + j * hw, N, g);
