@@ -21,11 +21,16 @@ class CellCodeGen {
     S_ = static_cast<int64_t>(c.states.size());
   }
 
-  void forward() {
-    Function *f = define("cell_fwd." + c_.name, {ptr_, ptr_, ptr_, i64_, i64_, i64_, i64_, i64_});
+  /// cell_fwd.c, or with `from` cell_fwd_from.c: the same scan starting from the states and
+  /// spikes in `prev` ([S][ld] then [ld]) instead of the initial values and no spikes.
+  void forward(bool from) {
+    std::vector<Type *> args{ptr_, ptr_, ptr_, i64_, i64_, i64_, i64_, i64_};
+    if (from) args.push_back(ptr_);
+    Function *f = define((from ? "cell_fwd_from." : "cell_fwd.") + c_.name, args);
     Value *I = f->getArg(0), *out = f->getArg(1), *post = f->getArg(2), *T = f->getArg(3),
           *N = f->getArg(4);
     Value *LD = f->getArg(5), *out_stride = f->getArg(6), *post_stride = f->getArg(7);
+    Value *prev = from ? f->getArg(8) : nullptr;
     // a stride of 0 selects a loop nest where it is the constant 0: the previous step's slot
     // is then visibly this step's, so the loop over elements vectorizes (with a run-time 0
     // the vectorizer's overlap check would send it to the scalar loop)
@@ -40,21 +45,39 @@ class CellCodeGen {
     };
     zero_or(out_stride, "out_stride", [&](Value *os) {
       zero_or(post_stride, "post_stride",
-              [&](Value *ps) { forward_loops(I, out, post, T, N, LD, os, ps); });
+              [&](Value *ps) { forward_loops(I, out, post, T, N, LD, os, ps, prev); });
     });
   }
 
+  /// The time loop; with `prev` its first step is peeled off and reads the previous states
+  /// and spikes from prev, the others from the step before (no select on t == 0).
   void forward_loops(Value *I, Value *out, Value *post, Value *T, Value *N, Value *LD,
-                     Value *out_stride, Value *post_stride) {
-    auto [t, t_exit] = loop(b_.getInt64(0), T, "t", false);
+                     Value *out_stride, Value *post_stride, Value *prev) {
+    if (prev) {  // (T >= 1)
+      auto [n, n_exit] = loop(b_.getInt64(0), N, "n0", false);
+      forward_step(b_.getInt64(0), n, I, out, post, LD, out_stride, post_stride, prev);
+      close(n, n_exit);
+    }
+    auto [t, t_exit] = loop(b_.getInt64(prev ? 1 : 0), T, "t", false);
     auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
+    forward_step(t, n, I, out, post, LD, out_stride, post_stride, prev);
+    close(n, n_exit);
+    close(t, t_exit);
+    b_.CreateRetVoid();
+  }
+
+  /// Step t of element n. Previous step: from `prev` when t is the constant 0 and prev is
+  /// given, else loaded (initial values at t == 0 without prev).
+  void forward_step(Value *t, Value *n, Value *I, Value *out, Value *post, Value *LD,
+                    Value *out_stride, Value *post_stride, Value *prev) {
     ExprEnv env = constants();
     env.vars["I"] = load(I, b_.CreateAdd(b_.CreateMul(t, LD), n));
     Value *out_at = b_.CreateAdd(b_.CreateMul(t, out_stride), n);
     if (c_.output) {
       store(ExprEmitter(b_, rt_, nullptr, f32_).emit(c_.output, env), out, out_at);
     } else {
-      bind_previous(env, t, n, LD, out, out_stride, post, post_stride);
+      bind_previous(env, t, n, LD, out, out_stride, post, post_stride, previous_mode(t, prev),
+                    prev);
       ExprEmitter e(b_, rt_, nullptr, f32_);
       std::vector<Value *> next;
       for (const auto &x : c_.next) next.push_back(e.emit(x, env));
@@ -65,18 +88,19 @@ class CellCodeGen {
       Value *h = e.emit(c_.h, env);
       store(b_.CreateUIToFP(b_.CreateFCmpOGT(h, zero()), f32_), out, out_at);
     }
-    close(n, n_exit);
-    close(t, t_exit);
-    b_.CreateRetVoid();
   }
 
-  void backward() {
-    Function *f =
-        define("cell_bwd." + c_.name, {ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_, i64_});
+  /// cell_bwd.c, or with `from` cell_bwd_from.c, the backward of a scan that started from
+  /// `prev` (as cell_fwd_from.c).
+  void backward(bool from) {
+    std::vector<Type *> args{ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_, i64_};
+    if (from) args.push_back(ptr_);
+    Function *f = define((from ? "cell_bwd_from." : "cell_bwd.") + c_.name, args);
     Value *I = f->getArg(0), *out = f->getArg(1), *post = f->getArg(2), *g_out = f->getArg(3);
     Value *g_post = f->getArg(4), *g_I = f->getArg(5), *carry = f->getArg(6), *T = f->getArg(7),
           *N = f->getArg(8);
     Value *LD = f->getArg(9);
+    Value *prev = from ? f->getArg(10) : nullptr;
     // a null g_post (no loss on the state, the usual case) selects a loop nest without it;
     // g_I == g_out (the input gradient written over the output's, to save a buffer) one
     // that reads and writes through g_I alone, so the pointers stay free of aliasing
@@ -89,16 +113,33 @@ class CellCodeGen {
       auto *without = BasicBlock::Create(m_.getContext(), "without_g_post", f);
       b_.CreateCondBr(b_.CreateIsNull(g_post), without, with);
       b_.SetInsertPoint(with);
-      backward_loops(I, out, post, g, g_post, g_I, carry, T, N, LD);
+      backward_loops(I, out, post, g, g_post, g_I, carry, T, N, LD, prev);
       b_.SetInsertPoint(without);
-      backward_loops(I, out, post, g, nullptr, g_I, carry, T, N, LD);
+      backward_loops(I, out, post, g, nullptr, g_I, carry, T, N, LD, prev);
     }
   }
 
+  /// The time loop, downwards; with `prev` step 0 is peeled off (as in the forward).
   void backward_loops(Value *I, Value *out, Value *post, Value *g_out, Value *g_post, Value *g_I,
-                      Value *carry, Value *T, Value *N, Value *LD) {
-    auto [t, t_exit] = loop(b_.CreateSub(T, b_.getInt64(1)), b_.getInt64(-1), "t", true);
-    auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
+                      Value *carry, Value *T, Value *N, Value *LD, Value *prev) {
+    {
+      auto [t, t_exit] =
+          loop(b_.CreateSub(T, b_.getInt64(1)), b_.getInt64(prev ? 0 : -1), "t", true);
+      auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
+      backward_step(t, n, I, out, post, g_out, g_post, g_I, carry, LD, prev);
+      close(n, n_exit);
+      close(t, t_exit);
+    }
+    if (prev) {
+      auto [n, n_exit] = loop(b_.getInt64(0), N, "n0", false);
+      backward_step(b_.getInt64(0), n, I, out, post, g_out, g_post, g_I, carry, LD, prev);
+      close(n, n_exit);
+    }
+    b_.CreateRetVoid();
+  }
+
+  void backward_step(Value *t, Value *n, Value *I, Value *out, Value *post, Value *g_out,
+                     Value *g_post, Value *g_I, Value *carry, Value *LD, Value *prev) {
     ExprEnv env = constants();
     Value *tn = b_.CreateAdd(b_.CreateMul(t, LD), n);
     // the input current and the previous spikes are loaded only if the backward step reads
@@ -109,7 +150,7 @@ class CellCodeGen {
     if (!c_.output) {
       Value *post_stride = b_.CreateMul(b_.getInt64(S_), LD);
       bind_previous(env, t, n, LD, backward_reads(c_, "spiked") ? out : nullptr, LD, post,
-                    post_stride);
+                    post_stride, previous_mode(t, prev), prev);
       for (int64_t j = 0; j < S_; ++j) {
         env.vars["_post_" + c_.states[j].name] = load(post, state_index(t, j, n, LD, post_stride));
         carry_slot.push_back(b_.CreateAdd(b_.CreateMul(b_.getInt64(j), LD), n));
@@ -131,9 +172,6 @@ class CellCodeGen {
     store(sets.at("_g_I"), g_I, tn);
     for (int64_t j = 0; j < S_; ++j)
       store(sets.at("_a_" + c_.states[j].name), carry, carry_slot[j]);
-    close(n, n_exit);
-    close(t, t_exit);
-    b_.CreateRetVoid();
   }
 
  private:
@@ -173,20 +211,38 @@ class CellCodeGen {
     return env;
   }
 
-  /// Binds s[t-1] (initial values at t = 0) and spiked = out[t-1] (0 at t = 0). With a
-  /// stride of 0 the previous step is the slot this step then overwrites.
+  /// Where step t finds the previous step: initial values at t == 0 (Initial: the plain
+  /// kernels), prev (FromPrev: the peeled first step of the _from kernels), or the step
+  /// before (Loaded: the other steps of the _from kernels).
+  enum class Previous { Initial, FromPrev, Loaded };
+  static Previous previous_mode(Value *t, Value *prev) {
+    if (!prev) return Previous::Initial;
+    auto *c = dyn_cast<ConstantInt>(t);
+    return c && c->isZero() ? Previous::FromPrev : Previous::Loaded;
+  }
+
+  /// Binds s[t-1] and spiked = out[t-1] (see Previous; Initial: the initial values and 0 at
+  /// t = 0). With a stride of 0 the previous step is the slot this step then overwrites.
   void bind_previous(ExprEnv &env, Value *t, Value *n, Value *ld, Value *out, Value *out_stride,
-                     Value *post, Value *post_stride) {
-    Value *first = b_.CreateICmpEQ(t, b_.getInt64(0));
-    Value *tp = b_.CreateSelect(first, b_.getInt64(0), b_.CreateSub(t, b_.getInt64(1)));
+                     Value *post, Value *post_stride, Previous mode, Value *prev) {
+    if (mode == Previous::FromPrev) {  // prev: [S][ld] states, then [ld] spikes
+      for (int64_t j = 0; j < S_; ++j)
+        env.vars[c_.states[j].name] = load(prev, b_.CreateAdd(b_.CreateMul(b_.getInt64(j), ld), n));
+      if (out) env.vars["spiked"] = load(prev, b_.CreateAdd(b_.CreateMul(b_.getInt64(S_), ld), n));
+      return;
+    }
+    Value *first = mode == Previous::Initial ? b_.CreateICmpEQ(t, b_.getInt64(0)) : nullptr;
+    Value *tp = b_.CreateSub(t, b_.getInt64(1));
+    if (first) tp = b_.CreateSelect(first, b_.getInt64(0), tp);
     for (int64_t j = 0; j < S_; ++j) {
       Value *loaded = load(post, state_index(tp, j, n, ld, post_stride));
       env.vars[c_.states[j].name] =
-          b_.CreateSelect(first, ConstantFP::get(f32_, c_.states[j].init->value), loaded);
+          first ? b_.CreateSelect(first, ConstantFP::get(f32_, c_.states[j].init->value), loaded)
+                : loaded;
     }
     if (!out) return;  // (spikes not read)
     Value *prev_out = load(out, b_.CreateAdd(b_.CreateMul(tp, out_stride), n));
-    env.vars["spiked"] = b_.CreateSelect(first, zero(), prev_out);
+    env.vars["spiked"] = first ? b_.CreateSelect(first, zero(), prev_out) : prev_out;
   }
 
   /// Opens `for (i = begin; i != end; i += down ? -1 : 1)`; returns the index and exit block.
@@ -228,11 +284,15 @@ bool backward_reads(const ir::Cell &c, const std::string &name) {
   return false;
 }
 
-void generate_cell_kernels(const ir::Model &model, llvm::Module &module) {
+void generate_cell_kernels(const ir::Model &model, llvm::Module &module, bool segment_kernels) {
   for (const auto &c : model.cells) {
     CellCodeGen g(c, module);
-    g.forward();
-    g.backward();
+    g.forward(false);
+    g.backward(false);
+    if (segment_kernels && !c.output) {
+      g.forward(true);
+      g.backward(true);
+    }
   }
 }
 

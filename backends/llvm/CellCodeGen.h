@@ -16,6 +16,11 @@
 // layer between threads by offsetting the pointers. The time loop
 // is outside and the loop over the N = batch x features elements inside, branch-free, so it
 // vectorizes; the whole recurrence of a layer is one call.
+//
+// For training over time segments (gradient checkpointing, runtime/nn/Network) stateful
+// cells also get cell_fwd_from.c and cell_bwd_from.c: the same arguments plus
+// `const float *prev` ([S][ld] states, then [ld] spikes: the step before the segment),
+// which the first step reads instead of the initial values and no spikes.
 #pragma once
 #include "Model.h"
 
@@ -25,7 +30,9 @@ class Module;
 
 namespace snnc::backends {
 
-void generate_cell_kernels(const ir::Model &model, llvm::Module &module);
+/// segment_kernels: also the _from kernels (JIT training; not needed in inference objects).
+void generate_cell_kernels(const ir::Model &model, llvm::Module &module,
+                           bool segment_kernels = true);
 
 /// Whether a differentiated cell's backward step reads `name` ("I": the input current,
 /// "spiked": the previous step's spikes); the backward kernel loads only what it reads.

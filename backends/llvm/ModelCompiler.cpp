@@ -78,6 +78,12 @@ CompiledModel::CompiledModel(const ir::Model &model, std::string *llvm_text)
       const ir::Cell &c = model.cells[l.cell];
       s.forward = reinterpret_cast<rt::nn::CellForward>(jit_->lookup("cell_fwd." + c.name));
       s.backward = reinterpret_cast<rt::nn::CellBackward>(jit_->lookup("cell_bwd." + c.name));
+      if (!c.output) {
+        s.forward_from =
+            reinterpret_cast<rt::nn::CellForwardFrom>(jit_->lookup("cell_fwd_from." + c.name));
+        s.backward_from =
+            reinterpret_cast<rt::nn::CellBackwardFrom>(jit_->lookup("cell_bwd_from." + c.name));
+      }
       s.states = c.output ? 0 : static_cast<int64_t>(c.states.size());
       s.spiking = !c.output;
       s.backward_reads_input = backward_reads(c, "I");

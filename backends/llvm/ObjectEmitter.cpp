@@ -63,7 +63,7 @@ void emit_model_object(const ir::Model &model, const std::string &plan_json,
                        const std::string &cpu) {
   llvm::LLVMContext context;
   llvm::Module m("snnc.standalone." + model.name, context);
-  generate_cell_kernels(model, m);
+  generate_cell_kernels(model, m, /*segment_kernels=*/false);
   bytes_global(m, "snnc_model_plan", plan_json);
   bytes_global(m, "snnc_model_weights", weights);
   auto *i64 = llvm::Type::getInt64Ty(context);

@@ -18,6 +18,14 @@ using CellForward = void (*)(const float *I, float *out, float *post, int64_t T,
 using CellBackward = void (*)(const float *I, const float *out, const float *post,
                               const float *g_out, const float *g_post, float *g_I, float *carry,
                               int64_t T, int64_t N, int64_t ld);
+/// The same scans starting after a given step instead of at rest (training over time
+/// segments): `prev` holds that step's states [S][ld], then its spikes [ld].
+using CellForwardFrom = void (*)(const float *I, float *out, float *post, int64_t T, int64_t N,
+                                 int64_t ld, int64_t out_stride, int64_t post_stride,
+                                 const float *prev);
+using CellBackwardFrom = void (*)(const float *I, const float *out, const float *post,
+                                  const float *g_out, const float *g_post, float *g_I, float *carry,
+                                  int64_t T, int64_t N, int64_t ld, const float *prev);
 
 /// How a linear/conv layer propagates its input: dense (GEMM), event-driven (only the
 /// nonzero inputs, see Events.h), or chosen per forward pass from the measured input density.
@@ -40,6 +48,9 @@ struct LayerSpec {
   double rate = 0;
   CellForward forward = nullptr;
   CellBackward backward = nullptr;
+  /// (stateful cells, where the executor has them: the JIT; null elsewhere)
+  CellForwardFrom forward_from = nullptr;
+  CellBackwardFrom backward_from = nullptr;
   int64_t states = 0;  ///< state variables per element (0: stateless cell)
   bool spiking = false;
   Synapse synapse = Synapse::Auto;  ///< Linear, Conv2d

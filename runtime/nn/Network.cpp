@@ -165,7 +165,9 @@ size_t Network::buffer_bytes() const {
   for (const auto &a : argmax_) bytes += a.capacity() * sizeof(Winner);
   for (const auto &e : events_)
     bytes += e.index.capacity() * 4 + e.value.capacity() * 4 + e.start.capacity() * 8;
-  bytes += (scratch_.capacity() + carry_.capacity()) * sizeof(float);
+  add(carry_);
+  add(seg_.boundary);
+  bytes += scratch_.capacity() * sizeof(float);
   for (const auto &w : weight_t_) bytes += w.capacity() * sizeof(float);
   for (const auto &w : weight_t_source_) bytes += w.capacity() * sizeof(float);
   return bytes;
@@ -322,6 +324,91 @@ void count_synaptic_ops(const LayerSpec &l, const LayerSpec &src, int64_t nonzer
 }
 
 const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B) {
+  seg_.count = 0;
+  if (segment_steps_ > 0 && segment_steps_ < T && !forward_only_) return forward_segments(x, T, B);
+  return forward_steps(x, T, B);
+}
+
+void Network::backward(const float *g_out, const float *g_state) {
+  if (seg_.count > 0) return backward_segments(g_out, g_state);
+  for (auto &c : carry_) c.clear();  // (a whole sequence: no later steps)
+  backward_steps(g_out, g_state);
+}
+
+const float *Network::segment_prev(int i) const {
+  if (seg_.count == 0 || seg_.current == 0 || layers_[i].states == 0) return nullptr;
+  const int64_t n = B_ * features(i);
+  return seg_.boundary[i].data() + (seg_.current - 1) * (layers_[i].states + 1) * n;
+}
+
+void Network::save_boundary(int i, const float *out, const float *last_state, int64_t T,
+                            int64_t n) {
+  if (!seg_.save || layers_[i].states == 0 || seg_.current + 1 >= seg_.count) return;
+  const int64_t S = layers_[i].states;
+  float *b = seg_.boundary[i].data() + seg_.current * (S + 1) * n;
+  std::copy(last_state, last_state + S * n, b);
+  std::copy(out + (T - 1) * n, out + T * n, b + S * n);
+}
+
+const std::vector<float> &Network::forward_segments(const float *x, int64_t T, int64_t B) {
+  for (const LayerSpec &l : layers_)
+    if (l.kind == LayerSpec::Cell && l.states > 0 && (!l.forward_from || !l.backward_from))
+      throw std::runtime_error("training over time segments: cell '" + l.name +
+                               "' has no kernels that start from a given state");
+  const int count = static_cast<int>((T + segment_steps_ - 1) / segment_steps_);
+  seg_.x = x;
+  seg_.T = T;
+  seg_.dropout_calls.assign(count, 0);
+  seg_.boundary.resize(layers_.size());
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if (layers_[i].kind == LayerSpec::Cell && layers_[i].states > 0)
+      seg_.boundary[i].resize(static_cast<size_t>((count - 1) * (layers_[i].states + 1) * B *
+                                                  features(static_cast<int>(i))));
+  // the first pass keeps only what the loss and the boundaries need: forward-only memory
+  const int64_t K = features(output_), S_out = layers_[output_].states;
+  std::vector<float> out = acquire(static_cast<size_t>(T * B * K)), post;
+  if (S_out > 0) post = acquire(static_cast<size_t>(T * S_out * B * K));
+  forward_only_ = true;
+  seg_.save = true;
+  seg_.count = count;
+  for (int k = 0; k < count; ++k) {
+    seg_.current = k;
+    seg_.dropout_calls[k] = dropout_calls_;
+    const int64_t t0 = segment_start(k), len = segment_length(k);
+    const auto &y = forward_steps(x + t0 * B * features(0), len, B);
+    std::copy(y.begin(), y.begin() + len * B * K, out.begin() + t0 * B * K);
+    if (S_out > 0)
+      std::copy(post_[output_].begin(), post_[output_].begin() + len * S_out * B * K,
+                post.begin() + t0 * S_out * B * K);
+  }
+  forward_only_ = false;
+  seg_.save = false;
+  seg_.dropout_calls_after = dropout_calls_;
+  release(act_[output_]);
+  release(post_[output_]);
+  act_[output_] = std::move(out);
+  post_[output_] = std::move(post);
+  T_ = T;
+  return act_[output_];
+}
+
+void Network::backward_segments(const float *g_out, const float *g_state) {
+  const int64_t T = seg_.T, B = B_, K = features(output_), S_out = layers_[output_].states;
+  release(act_[output_]);  // (the whole sequence's, read by the loss)
+  release(post_[output_]);
+  for (auto &c : carry_) c.clear();
+  for (int k = seg_.count - 1; k >= 0; --k) {
+    seg_.current = k;
+    dropout_calls_ = seg_.dropout_calls[k];  // the first pass's masks again
+    const int64_t t0 = segment_start(k), len = segment_length(k);
+    forward_steps(seg_.x + t0 * B * features(0), len, B);
+    backward_steps(g_out + t0 * B * K, g_state ? g_state + t0 * S_out * B * K : nullptr);
+  }
+  dropout_calls_ = seg_.dropout_calls_after;
+  T_ = T;
+}
+
+const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int64_t B) {
   T_ = T;
   B_ = B;
   largest_ = 0;  // the largest activation or state buffer of this pass
@@ -419,9 +506,16 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
         if (post_[i].empty()) post_[i] = acquire(post_size);
         post_[i].resize(post_size);
         float *out = y.data(), *post = post_[i].data();
+        const float *prev = segment_prev(static_cast<int>(i));
         split_elements(n, [&](int64_t n0, int64_t n1) {
-          l.forward(in + n0, out + n0, post + n0, T, n1 - n0, n, n, all_steps ? l.states * n : 0);
+          const int64_t post_stride = all_steps ? l.states * n : 0;
+          if (prev)
+            l.forward_from(in + n0, out + n0, post + n0, T, n1 - n0, n, n, post_stride, prev + n0);
+          else
+            l.forward(in + n0, out + n0, post + n0, T, n1 - n0, n, n, post_stride);
         });
+        save_boundary(static_cast<int>(i), out, post + (all_steps ? (T - 1) * l.states * n : 0), T,
+                      n);
         break;
       }
       default:
@@ -492,7 +586,7 @@ float *Network::transposed_weight(int i) {
   return t;
 }
 
-void Network::backward(const float *g_out, const float *g_state) {
+void Network::backward_steps(const float *g_out, const float *g_state) {
   int64_t rows = T_ * B_;
   for (auto &g : grad_) release(g);
   grad_[output_] = acquire(rows * features(output_));
@@ -572,7 +666,12 @@ void Network::backward(const float *g_out, const float *g_state) {
       case LayerSpec::Cell: {
         int64_t n = B_ * out_f;
         if (!overwrite) scratch_.resize(rows * out_f);
-        carry_.assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * n), 0.f);
+        // the adjoints of the states after this pass's last step: zero, or carried from the
+        // segment after this one
+        if (carry_.size() != layers_.size()) carry_.resize(layers_.size());
+        if (carry_[i].empty())
+          carry_[i].assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * n), 0.f);
+        const float *prev = segment_prev(i);
         // overwriting: the input gradient is written over the output's (same shape), then
         // becomes the input's gradient buffer
         float *g = overwrite ? grad_[i].data() : scratch_.data();
@@ -585,7 +684,11 @@ void Network::backward(const float *g_out, const float *g_state) {
           step_out_.resize(static_cast<size_t>(n));  // else only the latest step, in place
           float *o = all_out ? act_[i].data() : step_out_.data(), *p = post_[i].data();
           split_elements(n, [&](int64_t n0, int64_t n1) {
-            l.forward(x + n0, o + n0, p + n0, T_, n1 - n0, n, all_out ? n : 0, l.states * n);
+            if (prev)
+              l.forward_from(x + n0, o + n0, p + n0, T_, n1 - n0, n, all_out ? n : 0, l.states * n,
+                             prev + n0);
+            else
+              l.forward(x + n0, o + n0, p + n0, T_, n1 - n0, n, all_out ? n : 0, l.states * n);
           });
           // an input the backward kernel does not read goes back to the pool before it runs
           // (a null pointer then: the kernel has no load of it)
@@ -598,10 +701,15 @@ void Network::backward(const float *g_out, const float *g_state) {
         }
         const float *out = act_[i].empty() ? nullptr : act_[i].data();
         const float *post = post_[i].data(), *g_out = grad_[i].data();
-        float *carry = carry_.data(), *gi = g_in.data();
+        float *carry = carry_[i].data(), *gi = g_in.data();
         split_elements(n, [&](int64_t n0, int64_t n1) {
-          l.backward(x ? x + n0 : nullptr, out ? out + n0 : nullptr, post + n0, g_out + n0,
-                     g_post ? g_post + n0 : nullptr, g + n0, carry + n0, T_, n1 - n0, n);
+          if (prev)
+            l.backward_from(x ? x + n0 : nullptr, out ? out + n0 : nullptr, post + n0, g_out + n0,
+                            g_post ? g_post + n0 : nullptr, g + n0, carry + n0, T_, n1 - n0, n,
+                            prev + n0);
+          else
+            l.backward(x ? x + n0 : nullptr, out ? out + n0 : nullptr, post + n0, g_out + n0,
+                       g_post ? g_post + n0 : nullptr, g + n0, carry + n0, T_, n1 - n0, n);
           if (!overwrite)
             for (int64_t t = 0; t < T_; ++t)
               for (int64_t k = t * n + n0; k < t * n + n1; ++k) gi[k] += g[k];

@@ -6,6 +6,7 @@
 // in reverse, accumulating parameter gradients. No compiler headers: the cell kernels are
 // plain function pointers (JIT-compiled or linked from an object file).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -63,6 +64,17 @@ class Network {
   /// g_out: gradient of the loss w.r.t. the output activation; g_state (optional): w.r.t.
   /// the output cell's state [T][S][B*K] (membrane losses). Accumulates into Param::grad.
   void backward(const float *g_out, const float *g_state = nullptr);
+  /// Training over time segments of `steps` steps (gradient checkpointing over time; 0 or
+  /// >= T: off). forward then runs segment by segment keeping only each cell's states and
+  /// spikes at segment boundaries (and the output layer's activation and states for all
+  /// steps, for the loss); backward reruns each segment's forward from its boundary, last
+  /// segment first, and back-propagates through it, carrying the cells' adjoints to the
+  /// segment before. Activation memory is then that of `steps` steps, not T, for one more
+  /// forward pass. Needs the cells' _from kernels (the JIT provides them). Not used by
+  /// forward-only passes. Gradients equal the whole-sequence ones up to float rounding;
+  /// dropout masks are drawn per segment (the rerun draws the same ones).
+  void set_segment_steps(int64_t steps) { segment_steps_ = steps; }
+  int64_t segment_steps() const { return segment_steps_; }
   void zero_grad();
   /// The next dropout mask of `layer` (n values: 0 or 1/(1-p)) into `mask` (its storage
   /// reused), drawn from the stream the training forward pass uses.
@@ -130,7 +142,8 @@ class Network {
   const float *input_ = nullptr;                ///< forward's x (layer 0)
   std::vector<std::vector<float>> grad_;        ///< per layer: d loss / d activation
   std::vector<std::vector<Winner>> argmax_;     ///< max-pool winners (window offsets)
-  std::vector<float> scratch_, carry_;          ///< reused by backward
+  std::vector<float> scratch_;                  ///< reused by backward
+  std::vector<std::vector<float>> carry_;       ///< per cell: adjoints carried back in time
   std::vector<double> fwd_s_, bwd_s_;
   std::vector<std::vector<float>> mask_;  ///< dropout masks of the last forward
   std::vector<Events> events_;            ///< per layer: its input's events (event path)
@@ -166,6 +179,33 @@ class Network {
   bool training_ = false;
   uint64_t dropout_seed_ = 0, dropout_calls_ = 0;
   int64_t T_ = 0, B_ = 0;
+
+  /// One forward / backward pass over the T_ steps at x (the whole sequence or a segment).
+  const std::vector<float> &forward_steps(const float *x, int64_t T, int64_t B);
+  void backward_steps(const float *g_out, const float *g_state);
+  // training over time segments (set_segment_steps)
+  int64_t segment_steps_ = 0;
+  struct Segments {
+    int count = 0;  ///< segments of the last forward (0: whole sequence)
+    int current = 0;
+    bool save = false;  ///< forward stores each cell's last step as the next one's boundary
+    const float *x = nullptr;
+    int64_t T = 0;
+    uint64_t dropout_calls_after = 0;
+    std::vector<uint64_t> dropout_calls;  ///< per segment: the stream position at its start
+    /// per cell layer: the states [S][n] and spikes [n] before each segment but the first
+    std::vector<std::vector<float>> boundary;
+  } seg_;
+  int64_t segment_start(int k) const { return k * segment_steps_; }
+  int64_t segment_length(int k) const {
+    return std::min(segment_steps_, seg_.T - segment_start(k));
+  }
+  /// A stateful cell's boundary before the current segment, or null (first segment, whole
+  /// sequence, stateless cell).
+  const float *segment_prev(int layer) const;
+  void save_boundary(int layer, const float *out, const float *last_state, int64_t T, int64_t n);
+  const std::vector<float> &forward_segments(const float *x, int64_t T, int64_t B);
+  void backward_segments(const float *g_out, const float *g_state);
 };
 
 }  // namespace snnc::rt::nn
