@@ -6,7 +6,8 @@
 Cases (issue 5's table): the seed CSNN and the FC 784-1000-10 SNN at T = 25, batch 128,
 12 % random input spikes (training step, inference, batch-1 latency, peak RSS of a
 training process), the dense path's GFLOP/s against the machine's sgemm, how training
-time and memory grow with T and with the batch size, and CUBA at N = 4000 and 40000.
+time and memory grow with T (whole sequence, and in segments of 25 steps:
+--segment-steps) and with the batch size, and CUBA at N = 4000 and 40000.
 Each case runs in its own process, so peak RSS is that case's. Reference figures are the
 issue's (snnTorch 0.9.4 on PyTorch 1.13 with OpenBLAS, 2 threads; Brian2 2.5.1 C++
 standalone, 1 thread) measured on the same kind of 2-core machine.
@@ -73,6 +74,9 @@ def main():
     batches = [32, 128] if a.quick else [32, 64, 128, 256]
     print("scaling ...", file=sys.stderr)
     res["csnn_T"] = [case("csnn", max(1, r // 2), T=t, train_only=True) for t in steps]
+    # training over time segments of 25 steps (--segment-steps 25): memory against T
+    res["csnn_T_segments"] = [case("csnn", max(1, r // 2), T=t, train_only=True, segment_steps=25)
+                              for t in steps if t > 25]
     res["csnn_batch"] = [case("csnn", max(1, r // 2), batch=b, train_only=True) for b in batches]
     print("cuba ...", file=sys.stderr)
     cuba = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "cuba.py"), "--repeats",
@@ -132,9 +136,12 @@ def main():
     print()
     print("| CSNN training step | time | train buffers | peak RSS |")
     print("|---|---|---|---|")
-    for d in res["csnn_T"] + res["csnn_batch"]:
-        print(f"| T = {d['T']}, batch {d['batch']} | {stat(d['train_step'])} | "
+    for d in res["csnn_T"] + res["csnn_T_segments"] + res["csnn_batch"]:
+        seg = f", segments of {d['segment_steps']}" if d.get("segment_steps") else ""
+        print(f"| T = {d['T']}, batch {d['batch']}{seg} | {stat(d['train_step'])} | "
               f"{d['train_buffers_mib']:.0f} MiB | {d['peak_rss_mib_after_training']:.0f} MiB |")
+    print("(peak RSS includes the benchmark's own float input tensor, T x batch x 784 x 4 bytes: "
+          "9.6 MiB per 25 steps at batch 128)")
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(res, fh, indent=2)

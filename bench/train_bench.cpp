@@ -4,7 +4,8 @@
 // backward, Adam), inference at batch 128, batch-1 latency. Prints JSON: median, min, max.
 //
 // usage: snnc_bench_train [--repeats N] [--case csnn|fc|all] [--T N] [--batch N]
-//                         [--micro-batch N] [--synapse auto|dense|event] [--train-only]
+//                         [--micro-batch N] [--segment-steps N] [--synapse auto|dense|event]
+//                         [--train-only]
 //                         [--sparsity P] [--sgemm]
 // (--sparsity P: every linear layer but the readout keeps a random 1 - P of its connections)
 // Peak RSS is per process: bench/run_all.py runs one case per process.
@@ -59,7 +60,7 @@ nlohmann::json to_json(const Stats &s) {
 }
 
 rt::nn::Synapse g_synapse = rt::nn::Synapse::Auto;
-int64_t g_T = 25, g_B = 128, g_micro_batch = 0;
+int64_t g_T = 25, g_B = 128, g_micro_batch = 0, g_segment_steps = 0;
 double g_sparsity = 0;  ///< --sparsity: of every linear layer but the readout
 bool g_train_only = false;
 
@@ -120,6 +121,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
   rt::nn::Network net(compiled.layers(), compiled.output());
   net.init_params(1);
   net.force_synapse(g_synapse);
+  net.set_segment_steps(g_segment_steps);
   const int64_t T = g_T, B = g_B, F = net.features(0), K = net.features(net.output());
   auto make_input = [&](int64_t B) {
     rt::Rng rng(1, static_cast<uint64_t>(B));
@@ -150,6 +152,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
                            {"T", T},
                            {"batch", B},
                            {"micro_batch", g_micro_batch},
+                           {"segment_steps", g_segment_steps},
                            {"synapse", rt::nn::synapse_name(g_synapse)},
                            {"sparsity", g_sparsity},
                            {"threads", rt::nn::thread_count()},
@@ -218,6 +221,8 @@ int main(int argc, char **argv) {
       g_B = std::max(1, std::atoi(value().c_str()));
     else if (a == "--micro-batch")
       g_micro_batch = std::max(0, std::atoi(value().c_str()));
+    else if (a == "--segment-steps")
+      g_segment_steps = std::max(0, std::atoi(value().c_str()));
     else if (a == "--sparsity")
       g_sparsity = std::atof(value().c_str());
     else if (a == "--train-only")
@@ -233,7 +238,8 @@ int main(int argc, char **argv) {
       }
     } else {
       std::cerr << "usage: snnc_bench_train [--repeats N] [--case csnn|fc|all] [--T N] "
-                   "[--batch N] [--micro-batch N] [--synapse auto|dense|event] [--train-only] "
+                   "[--batch N] [--micro-batch N] [--segment-steps N] [--synapse auto|dense|event] "
+                   "[--train-only] "
                    "[--sparsity P] [--sgemm]\n";
       return 2;
     }

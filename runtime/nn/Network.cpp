@@ -364,7 +364,8 @@ const std::vector<float> &Network::forward_segments(const float *x, int64_t T, i
     if (layers_[i].kind == LayerSpec::Cell && layers_[i].states > 0)
       seg_.boundary[i].resize(static_cast<size_t>((count - 1) * (layers_[i].states + 1) * B *
                                                   features(static_cast<int>(i))));
-  // the first pass keeps only what the loss and the boundaries need: forward-only memory
+  // the first pass keeps only what the loss and the boundaries need (forward-only memory),
+  // except in the last segment, whose backward comes first: it keeps what backward reads
   const int64_t K = features(output_), S_out = layers_[output_].states;
   std::vector<float> out = acquire(static_cast<size_t>(T * B * K)), post;
   if (S_out > 0) post = acquire(static_cast<size_t>(T * S_out * B * K));
@@ -375,20 +376,20 @@ const std::vector<float> &Network::forward_segments(const float *x, int64_t T, i
     seg_.current = k;
     seg_.dropout_calls[k] = dropout_calls_;
     const int64_t t0 = segment_start(k), len = segment_length(k);
+    forward_only_ = k + 1 < count;
     const auto &y = forward_steps(x + t0 * B * features(0), len, B);
     std::copy(y.begin(), y.begin() + len * B * K, out.begin() + t0 * B * K);
     if (S_out > 0)
       std::copy(post_[output_].begin(), post_[output_].begin() + len * S_out * B * K,
                 post.begin() + t0 * S_out * B * K);
   }
-  forward_only_ = false;
   seg_.save = false;
   seg_.dropout_calls_after = dropout_calls_;
-  release(act_[output_]);
-  release(post_[output_]);
+  // the output for all steps in place of the last segment's (kept aside for its backward)
+  seg_.last_out = std::move(act_[output_]);
+  seg_.last_post = std::move(post_[output_]);
   act_[output_] = std::move(out);
   post_[output_] = std::move(post);
-  T_ = T;
   return act_[output_];
 }
 
@@ -396,12 +397,16 @@ void Network::backward_segments(const float *g_out, const float *g_state) {
   const int64_t T = seg_.T, B = B_, K = features(output_), S_out = layers_[output_].states;
   release(act_[output_]);  // (the whole sequence's, read by the loss)
   release(post_[output_]);
+  act_[output_] = std::move(seg_.last_out);  // the last segment's, as its forward left them
+  post_[output_] = std::move(seg_.last_post);
   for (auto &c : carry_) c.clear();
   for (int k = seg_.count - 1; k >= 0; --k) {
     seg_.current = k;
-    dropout_calls_ = seg_.dropout_calls[k];  // the first pass's masks again
     const int64_t t0 = segment_start(k), len = segment_length(k);
-    forward_steps(seg_.x + t0 * B * features(0), len, B);
+    if (k + 1 < seg_.count) {  // (the last one's forward ran last)
+      dropout_calls_ = seg_.dropout_calls[k];  // the first pass's masks again
+      forward_steps(seg_.x + t0 * B * features(0), len, B);
+    }
     backward_steps(g_out + t0 * B * K, g_state ? g_state + t0 * S_out * B * K : nullptr);
   }
   dropout_calls_ = seg_.dropout_calls_after;

@@ -195,6 +195,7 @@ class Network {
     std::vector<uint64_t> dropout_calls;  ///< per segment: the stream position at its start
     /// per cell layer: the states [S][n] and spikes [n] before each segment but the first
     std::vector<std::vector<float>> boundary;
+    std::vector<float> last_out, last_post;  ///< the last segment's output (between passes)
   } seg_;
   int64_t segment_start(int k) const { return k * segment_steps_; }
   int64_t segment_length(int k) const {

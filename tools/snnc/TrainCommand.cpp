@@ -294,6 +294,7 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
   rt::nn::Network net(compiled.layers(), compiled.output());
   net.init_params(spec.seed);
   if (!o.synapse.empty()) net.force_synapse(rt::nn::synapse_from_name(o.synapse));
+  net.set_segment_steps(o.segment_steps);
   std::unique_ptr<DeviceModel> device;  // --target cuda: the step and evaluation run there
   if (o.target == "cuda") {
     // net.layers(): with --synapse applied (event-driven linear layers on the device)
@@ -575,6 +576,7 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
       nlohmann::json config = resolved_config(*spec);
       config["data_dir"] = dir;
       config["micro_batch"] = o.micro_batch;
+      config["segment_steps"] = o.segment_steps;
       config["target"] = o.target;
       if (o.prune > 0) {
         config["prune"] = o.prune;

@@ -19,8 +19,9 @@ struct TrainOptions {
   bool no_compare = false;
   std::string resume_dir;  ///< continue the run saved in this directory
   bool quiet = false, progress = true;
-  std::string synapse;      ///< "" = as planned; auto, dense or event for every linear/conv layer
-  int64_t micro_batch = 0;  ///< > 0: forward/backward this many samples at a time
+  std::string synapse;        ///< "" = as planned; auto, dense or event for every linear/conv layer
+  int64_t micro_batch = 0;    ///< > 0: forward/backward this many samples at a time
+  int64_t segment_steps = 0;  ///< > 0: BPTT over segments of this many steps (recomputed)
   std::string target = "cpu";  ///< cpu, or cuda (the device executor, CudaTrain.h)
   double prune = 0;            ///< > 0: magnitude-prune hidden linear layers during training
   int64_t prune_after = -1;    ///< ... after this many epochs (-1: half of them)

@@ -292,6 +292,13 @@ int main(int argc, char **argv) {
                   "their gradients (same loss and update up to float rounding; activation "
                   "memory for this many samples only; default: the whole batch)")
       ->check(CLI::NonNegativeNumber);
+  run->add_option("--segment-steps", train_opts.segment_steps,
+                  "Training: back-propagate through time in segments of this many steps, "
+                  "keeping only the neuron states at segment boundaries and rerunning each "
+                  "segment's forward pass before its backward pass (gradient checkpointing "
+                  "over time: memory for this many steps instead of all, for one more forward "
+                  "pass; same gradients up to float rounding; default: 0, the whole sequence)")
+      ->check(CLI::NonNegativeNumber);
   run->add_option("--prune", train_opts.prune,
                   "Training: after --prune-after epochs, zero this fraction of the smallest "
                   "weights of each hidden linear layer and train the kept connections only")
@@ -415,8 +422,10 @@ int main(int argc, char **argv) {
       }
       run_opts.target = run_target;
       if (!experiment) return driver::run_simulation(run_opts);
-      if (run_cuda && train_opts.micro_batch > 0) {
-        std::cerr << "snnc: error: snnc run --target cuda: --micro-batch runs on the CPU only\n";
+      if (run_cuda && (train_opts.micro_batch > 0 || train_opts.segment_steps > 0)) {
+        std::cerr << "snnc: error: snnc run --target cuda: "
+                  << (train_opts.micro_batch > 0 ? "--micro-batch" : "--segment-steps")
+                  << " runs on the CPU only\n";
         return 1;
       }
       train_opts.target = run_target;
