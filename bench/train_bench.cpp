@@ -160,6 +160,10 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
                            {"train_buffers_mib", train_buffers_mib},
                            {"peak_rss_mib_after_training", train_rss_mib}};
   if (!g_train_only) {
+    // prediction as snnc run evaluates and the standalone binaries classify (nn::predict):
+    // forward-only passes, no records for a backward pass
+    net.set_forward_only(true);
+    net.trim();
     Stats infer = time_it(repeats, [&] {
       const auto &out = net.forward(xB.data(), T, B);
       rt::nn::predict_by_count(out, T, B, K);
@@ -168,6 +172,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
       const auto &out = net.forward(x1.data(), T, 1);
       rt::nn::predict_by_count(out, T, 1, K);
     });
+    net.set_forward_only(false);
     const double flops = dense_forward_flops(net, T * B);
     result["inference"] = to_json(infer);
     result["latency_batch1"] = to_json(latency);

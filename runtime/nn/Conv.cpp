@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
+#include "Aligned.h"
 #include "Ops.h"
 #include "Parallel.h"
 
@@ -352,6 +354,118 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
 const bool kHasAvx512bw =
     kHasAvx512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
 
+/// Output-stationary event sums (forward, binary inputs, stride 1): for each output
+/// position the kernel taps whose input spiked are listed, 16 candidate taps at a time
+/// compressed from bitmasks of the input rows, and their weight rows summed in registers;
+/// each output is stored once. The scatter instead loads and stores an output once per
+/// contributing tap, which holds it at the load/store ports' limit. Taps are listed in
+/// (c, ky, kx) order, the events' order, and added to zero, so the sums equal the
+/// scatter's (whose multiply by a value of 1 is exact) bit for bit.
+struct OutputSums {
+  const Geometry &g;
+  int64_t HP;                  ///< padded input rows per channel
+  std::vector<int32_t> place;  ///< per input element: its padded row c*HP + iy + P, << 5, | ix + P
+  /// per (c, ky): where its pieces start, (c*HP + ky) * OW, then up to 15 more entries
+  /// pointing at the zero row after the rows (whole groups of pieces without bounds checks)
+  std::vector<int32_t> piece_offset;
+  /// per group of 16 / K pieces: the weight-row offsets (tap * Cout) of its 16 lanes' taps
+  std::vector<int32_t> group_taps;
+  explicit OutputSums(const Geometry &geom) : g(geom), HP(geom.H + 2 * geom.P) {
+    place.resize(g.in_size());
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t iy = 0; iy < g.H; ++iy)
+        for (int64_t ix = 0; ix < g.W; ++ix)
+          place[(c * g.H + iy) * g.W + ix] =
+              static_cast<int32_t>(((c * HP + iy + g.P) << 5) | (ix + g.P));
+    const int64_t zero_row = g.C * HP;  // pieces (zero_row + oy) * OW + ox read zeros
+    piece_offset.assign(g.C * g.K + 16, static_cast<int32_t>(zero_row * g.OW));
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t ky = 0; ky < g.K; ++ky)
+        piece_offset[c * g.K + ky] = static_cast<int32_t>((c * HP + ky) * g.OW);
+    const int64_t G = 16 / g.K, groups = (g.C * g.K + G - 1) / G;
+    group_taps.resize(groups * 16);
+    for (int64_t j = 0; j < groups; ++j)
+      for (int64_t lane = 0; lane < 16; ++lane)
+        group_taps[j * 16 + lane] = static_cast<int32_t>((j * G * g.K + lane) * g.Cout);
+  }
+  /// Whether this geometry and width (output channels, a multiple of 16) are handled.
+  static bool fits(const Geometry &g, int64_t width) {
+    const int64_t nb = width / 16;
+    return g.S == 1 && g.W + 2 * g.P <= 32 && (g.K == 3 || g.K == 5) && width % 16 == 0 &&
+           (nb == 1 || nb == 2 || nb == 4 || nb == 8);
+  }
+};
+
+template <int K, int NB>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void sum_outputs(const int32_t *index,
+                                                                      int64_t count,
+                                                                      const float *__restrict wt,
+                                                                      float *__restrict acc,
+                                                                      const OutputSums &os) {
+  const Geometry &g = os.g;
+  constexpr int G = 16 / K;  // pieces (K-tap rows of one channel) per 16-lane group
+  constexpr int N = 16 * NB;
+  const int64_t rows_n = g.C * os.HP, pieces_n = g.C * K, OW = g.OW;
+  thread_local std::vector<uint32_t> rows;
+  thread_local std::vector<uint16_t> pieces;
+  thread_local std::vector<int32_t> list;
+  rows.assign(rows_n, 0u);
+  for (int64_t e = 0; e < count; ++e) {
+    const int32_t at = os.place[index[e]];
+    rows[at >> 5] |= 1u << (at & 31);
+  }
+  // pieces[row][ox]: the K bits of padded input row `row` that output column ox reads
+  pieces.assign((rows_n + os.HP) * OW, 0);  // (then zero rows for whole groups)
+  for (int64_t r = 0; r < rows_n; ++r)
+    for (int64_t ox = 0; ox < OW; ++ox)
+      pieces[r * OW + ox] = static_cast<uint16_t>((rows[r] >> ox) & ((1u << K) - 1));
+  list.resize(pieces_n * K + 16);
+  for (int64_t oy = 0; oy < g.OH; ++oy)
+    for (int64_t ox = 0; ox < OW; ++ox) {
+      const uint16_t *at = pieces.data() + oy * OW + ox;  // (row oy + ky of each channel)
+      int64_t n = 0;
+      for (int64_t j = 0; j < pieces_n; j += G) {
+        uint32_t m = 0;  // (piece_offset is padded with a zero piece's offset to whole groups)
+        for (int q = 0; q < G; ++q)
+          m |= static_cast<uint32_t>(at[os.piece_offset[j + q]]) << (q * K);
+        // the taps j*K + lane whose bit is set, as offsets of their weight rows
+        const __m512i taps = _mm512_loadu_si512(os.group_taps.data() + j / G * 16);
+        _mm512_storeu_si512(list.data() + n,
+                            _mm512_maskz_compress_epi32(static_cast<__mmask16>(m), taps));
+        n += __builtin_popcount(m);
+      }
+      __m512 sum[NB];
+      for (int b = 0; b < NB; ++b) sum[b] = _mm512_setzero_ps();
+      for (int64_t t = 0; t < n; ++t) {
+        const float *w = wt + list[t];
+        for (int b = 0; b < NB; ++b) sum[b] = _mm512_add_ps(sum[b], _mm512_load_ps(w + 16 * b));
+      }
+      float *out = acc + (oy * OW + ox) * N;
+      for (int b = 0; b < NB; ++b) _mm512_store_ps(out + 16 * b, sum[b]);
+    }
+}
+
+/// Sums sample events into acc through sum_outputs; false (nothing done) if its inputs are
+/// not all 1 or too few to pay for the listing: with a few taps per output (a one-channel
+/// input) the variable-length sums mispredict more than the scatter's stores cost.
+bool sum_outputs_binary(const int32_t *index, const float *value, int64_t count, const float *wt,
+                        float *acc, const OutputSums &os, int64_t width) {
+  const Geometry &g = os.g;
+  if (count * g.K * g.K < 16 * g.hw()) return false;  // under ~16 taps per output
+  for (int64_t e = 0; e < count; ++e)
+    if (value[e] != 1.f) return false;
+#define SNNC_SUM(k, nb)                            \
+  if (os.g.K == k && width == 16 * nb) {           \
+    sum_outputs<k, nb>(index, count, wt, acc, os); \
+    return true;                                   \
+  }
+  SNNC_SUM(5, 1)
+  SNNC_SUM(5, 2) SNNC_SUM(5, 4) SNNC_SUM(5, 8) SNNC_SUM(3, 1) SNNC_SUM(3, 2) SNNC_SUM(3, 4)
+      SNNC_SUM(3, 8)
+#undef SNNC_SUM
+          return false;
+}
+
 /// Writes sample r's conv output, whose value at (channel o, position p) before the bias is
 /// src[o*so + p*sp]: all of it into y, or only its max-pool into `pool` (through a
 /// cache-resident buffer and the same pooling code as a separate max-pool layer, so the
@@ -405,19 +519,26 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
   Geometry padded = g;
   if (kHasAvx512 && g.Cout < 16) padded.Cout = 16;
   const int64_t ckk = g.ckk(), hw = g.hw(), width = padded.Cout;
-  thread_local std::vector<float> wt_buffer;
-  wt_buffer.assign(ckk * width, 0.f);
-  float *wt = wt_buffer.data();
+  thread_local std::vector<float> wt_buffer;  // (rows of whole lines from 64-byte boundaries)
+  float *wt = aligned_buffer(wt_buffer, ckk * width);
+  std::fill(wt, wt + ckk * width, 0.f);
   for (int64_t o = 0; o < g.Cout; ++o)
     for (int64_t k = 0; k < ckk; ++k) wt[k * width + o] = w[o * ckk + k];
+  const bool output_sums = kHasAvx512bw && OutputSums::fits(g, width);
+  std::optional<OutputSums> sums;
+  if (output_sums) sums.emplace(padded);
   parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
-    thread_local std::vector<float> acc;
-    acc.resize(hw * width);
+    thread_local std::vector<float> acc_buffer;
+    float *acc = aligned_buffer(acc_buffer, hw * width);
     for (int64_t r = r0; r < r1; ++r) {
-      std::fill(acc.begin(), acc.end(), 0.f);
-      propagate_events(ev.index.data() + ev.start[r], ev.value.data() + ev.start[r],
-                       ev.start[r + 1] - ev.start[r], wt, acc.data(), padded, false);
-      emit_sample(acc.data(), 1, width, b, g, y, pool, r);
+      const int32_t *index = ev.index.data() + ev.start[r];
+      const float *value = ev.value.data() + ev.start[r];
+      const int64_t count = ev.start[r + 1] - ev.start[r];
+      if (!output_sums || !sum_outputs_binary(index, value, count, wt, acc, *sums, width)) {
+        std::fill(acc, acc + hw * width, 0.f);
+        propagate_events(index, value, count, wt, acc, padded, false);
+      }
+      emit_sample(acc, 1, width, b, g, y, pool, r);
     }
   });
 }

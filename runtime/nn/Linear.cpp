@@ -89,14 +89,14 @@ void linear_forward(const float *x, const float *w, const float *b, float *y, in
   });
 }
 
-void linear_forward_events(const Events &ev, const float *wt, const float *b, float *y,
-                           int64_t out) {
+void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
+                           float *y, int64_t out) {
   parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
     for (int64_t o0 = 0; o0 < out; o0 += kOutBlock) {
       int64_t n = std::min(kOutBlock, out - o0);
       for (int64_t r = r0; r < r1; ++r)
         sum_rows(ev.index.data() + ev.start[r], ev.value.data() + ev.start[r],
-                 ev.start[r + 1] - ev.start[r], wt + o0, out, b + o0, y + r * out + o0, n);
+                 ev.start[r + 1] - ev.start[r], wt + o0, ld_wt, b + o0, y + r * out + o0, n);
     }
   });
 }

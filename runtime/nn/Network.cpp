@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "Aligned.h"
 #include "Ops.h"
 #include "Parallel.h"
 #include "Rng.h"
@@ -403,7 +404,7 @@ void Network::backward_segments(const float *g_out, const float *g_state) {
   for (int k = seg_.count - 1; k >= 0; --k) {
     seg_.current = k;
     const int64_t t0 = segment_start(k), len = segment_length(k);
-    if (k + 1 < seg_.count) {  // (the last one's forward ran last)
+    if (k + 1 < seg_.count) {                  // (the last one's forward ran last)
       dropout_calls_ = seg_.dropout_calls[k];  // the first pass's masks again
       forward_steps(seg_.x + t0 * B * features(0), len, B);
     }
@@ -454,7 +455,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           sparse_linear_forward(sparse_[i], events_[i], b, y.data());
         } else if (use_events(static_cast<int>(i), in, rows, in_f)) {
           float *wt = transposed_weight(static_cast<int>(i));
-          linear_forward_events(events_[i], wt, b, y.data(), out);
+          linear_forward_events(events_[i], wt, transposed_ld(out), b, y.data(), out);
         } else {
           linear_forward(in, w, b, y.data(), rows, in_f, out);
         }
@@ -580,13 +581,16 @@ float *Network::transposed_weight(int i) {
           std::memcmp(w + k0, source.data() + k0, static_cast<size_t>(k1 - k0) * sizeof(float)))
         changed = true;
     });
-  if (!changed) return wt.data();
+  // rows padded to whole 64-byte lines, from a 64-byte boundary
+  const int64_t ld = transposed_ld(out);
+  float *t = aligned_64(wt);
+  if (!changed) return t;
   source.assign(w, w + n);
-  wt.resize(n);
-  float *t = wt.data();
+  wt.assign(static_cast<size_t>(in_f * ld + 16), 0.f);
+  t = aligned_64(wt);
   parallel_for(in_f, 64, [&](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; ++k)
-      for (int64_t o = 0; o < out; ++o) t[k * out + o] = w[o * in_f + k];
+      for (int64_t o = 0; o < out; ++o) t[k * ld + o] = w[o * in_f + k];
   });
   return t;
 }

@@ -154,6 +154,8 @@ class Network {
   std::vector<SparseConnections> sparse_;  ///< per sparse linear layer: kept connections
   bool use_events(int layer, const float *input, int64_t rows, int64_t width);
   float *transposed_weight(int layer);  ///< the cached transpose (rebuilt when stale)
+  /// its distance between rows: out rounded up to whole 64-byte lines
+  static int64_t transposed_ld(int64_t out) { return (out + 15) / 16 * 16; }
   // memory plan: activations that backward does not read (a conv output feeding a pool, a
   // flatten's input) and gradients already consumed go back to spare_ and are reused
   std::vector<int> consumers_, last_use_, first_consumer_;

@@ -16,9 +16,10 @@ namespace snnc::rt::nn {
 void linear_forward(const float *x, const float *w, const float *b, float *y, int64_t rows,
                     int64_t in, int64_t out);
 /// The same from the nonzero inputs: y[r] = b + sum over events (i, v) of v * wt[i], with wt
-/// the transposed weight [in][out].
-void linear_forward_events(const Events &ev, const float *wt, const float *b, float *y,
-                           int64_t out);
+/// the transposed weight [in][out] with rows ld_wt apart (>= out; rows on 64-byte boundaries
+/// keep each vector load within one cache line).
+void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
+                           float *y, int64_t out);
 /// y[0, width) = init (zeros if null) + the sum, in event order, of value[e] times
 /// rows[index[e] * ld + (0, width)]: the kernel of event-driven propagation (vector
 /// registers hold the sums on AVX-512 machines).

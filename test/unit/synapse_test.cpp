@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -116,6 +117,41 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{6, 10, 10, 32, 3, 1, 1, true}, ConvCase{3, 8, 8, 64, 3, 1, 0, false},
                       ConvCase{8, 9, 9, 48, 5, 1, 2, true}));
 
+// Binary inputs with enough taps per output take the output-stationary sums; the same
+// events with value 2 through half the weights take the scatter, whose products are then
+// exact: both must give the same floats, fused pool and winners included.
+TEST(ConvEvents, OutputSumsEqualTheScatterBitForBit) {
+  for (auto [C, H, Cout, K, P] :
+       {std::array<int64_t, 5>{12, 12, 64, 5, 0}, std::array<int64_t, 5>{8, 11, 32, 3, 1},
+        std::array<int64_t, 5>{6, 14, 12, 5, 2}, std::array<int64_t, 5>{16, 8, 128, 3, 0}}) {
+    LayerSpec l;
+    l.kind = LayerSpec::Conv2d;
+    l.channels = Cout;
+    l.kernel = K;
+    l.padding = P;
+    const std::vector<int64_t> in = {C, H, H};
+    const int64_t O = H + 2 * P - K + 1, rows = 9, in_size = C * H * H;
+    auto x = sparse_input(rows * in_size, 0.3, true, 11);
+    auto w = uniform(Cout * C * K * K, 12), b = uniform(Cout, 13);
+    std::vector<float> x2(x), w_half(w);
+    for (float &v : x2) v *= 2.f;
+    for (float &v : w_half) v *= 0.5f;
+    Events ev = events_of(x, rows, in_size), ev2 = events_of(x2, rows, in_size);
+    std::vector<float> y(rows * Cout * O * O), y2(y.size());
+    conv2d_forward_events(ev, w.data(), b.data(), y.data(), in, l);
+    conv2d_forward_events(ev2, w_half.data(), b.data(), y2.data(), in, l);
+    EXPECT_EQ(y, y2) << "C " << C << " Cout " << Cout << " K " << K;
+    const int64_t pooled = rows * Cout * (O / 2) * (O / 2);
+    std::vector<float> p(pooled), p2(pooled);
+    std::vector<Winner> a(pooled), a2(pooled);
+    FusedPool fp{2, p.data(), a.data()}, fp2{2, p2.data(), a2.data()};
+    conv2d_forward_events(ev, w.data(), b.data(), nullptr, in, l, &fp);
+    conv2d_forward_events(ev2, w_half.data(), b.data(), nullptr, in, l, &fp2);
+    EXPECT_EQ(p, p2);
+    EXPECT_EQ(a, a2);
+  }
+}
+
 TEST(LinearEvents, MatchDense) {
   // output widths that exercise every vector block size of the AVX-512 path and the tail
   for (auto [binary, out] : {std::pair{true, int64_t{517}}, std::pair{false, int64_t{517}},
@@ -129,7 +165,7 @@ TEST(LinearEvents, MatchDense) {
       for (int64_t i = 0; i < in; ++i) wt[i * out + o] = w[o * in + i];
     std::vector<float> y_dense(rows * out), y_event(rows * out);
     linear_forward(x.data(), w.data(), b.data(), y_dense.data(), rows, in, out);
-    linear_forward_events(ev, wt.data(), b.data(), y_event.data(), out);
+    linear_forward_events(ev, wt.data(), out, b.data(), y_event.data(), out);
     expect_close(y_event, y_dense, "forward");
     std::vector<float> gw_d(w.size(), 0.5f), gb_d(out, 0.f), gx_d(x.size());
     std::vector<float> gw_e = gw_d, gb_e = gb_d, gx_e(x.size());
