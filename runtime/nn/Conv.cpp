@@ -312,13 +312,42 @@ void propagate_events(const int32_t *index, const float *value, int64_t count, c
 /// its four values and the first maximum in window order kept (the comparisons of
 /// maxpool_2x2_row, so the results equal the unfused pair); the pooled values and winners
 /// are then written channel-major.
+/// Transposes a 16 x 16 tile of floats in registers: row i of the result is column i of
+/// `rows` (unpacks within 128-bit lanes, then 128-bit lane shuffles).
+__attribute__((target("avx512f"))) inline void transpose_16x16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {  // r[4i + j], lane L: rows 4i..4i+3 of column 4L + j
+    const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+    const __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+    r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+    r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+    r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+  }
+  for (int j = 0; j < 4; ++j) {
+    const __m512 a0 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
+    const __m512 a1 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xdd);
+    const __m512 a2 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+    const __m512 a3 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xdd);
+    t[j] = _mm512_shuffle_f32x4(a0, a2, 0x88);
+    t[4 + j] = _mm512_shuffle_f32x4(a1, a3, 0x88);
+    t[8 + j] = _mm512_shuffle_f32x4(a0, a2, 0xdd);
+    t[12 + j] = _mm512_shuffle_f32x4(a1, a3, 0xdd);
+  }
+  for (int i = 0; i < 16; ++i) r[i] = t[i];
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_major(
     const float *src, int64_t sp, const float *b, const Geometry &g, const FusedPool *pool,
     int64_t r) {
   const int64_t PH = (g.OH - 2) / 2 + 1, PW = (g.OW - 2) / 2 + 1, windows = PH * PW;
   const int64_t width = (g.Cout + 15) / 16 * 16;
   thread_local std::vector<float> best_t;
-  thread_local std::vector<Winner> at_t;
+  thread_local std::vector<int32_t> at_t;
   best_t.resize(windows * width);
   at_t.resize(windows * width);
   for (int64_t c0 = 0; c0 < g.Cout; c0 += 16) {
@@ -328,26 +357,46 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
     for (int64_t py = 0, q = 0; py < PH; ++py)
       for (int64_t px = 0; px < PW; ++px, ++q) {
         const float *s = src + (2 * py * g.OW + 2 * px) * sp + c0;
-        const float *corner[4] = {s, s + sp, s + g.OW * sp, s + (g.OW + 1) * sp};
-        __m512 best = _mm512_add_ps(bias, _mm512_maskz_loadu_ps(lanes, corner[0]));
+        __m512 best = _mm512_add_ps(bias, _mm512_maskz_loadu_ps(lanes, s));
         __m512i at = _mm512_setzero_si512();
-        for (int k = 1; k < 4; ++k) {  // strictly greater: the first maximum keeps its place
-          const __m512 v = _mm512_add_ps(bias, _mm512_maskz_loadu_ps(lanes, corner[k]));
+        // strictly greater: the first maximum keeps its place (corners 1, 2, 3 in window
+        // order; no arrays or lambdas, so nothing is spilled)
+        const int64_t step[2] = {(g.OW - 1) * sp, sp};
+        const float *p = s;
+        for (int k = 1; k < 4; ++k) {
+          p += step[k & 1];
+          const __m512 v = _mm512_add_ps(bias, _mm512_maskz_loadu_ps(lanes, p));
           const __mmask16 wins = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
           best = _mm512_mask_mov_ps(best, wins, v);
           at = _mm512_mask_mov_epi32(at, wins, _mm512_set1_epi32(k));
         }
         _mm512_storeu_ps(best_t.data() + q * width + c0, best);
-        _mm_storeu_si128(reinterpret_cast<__m128i *>(at_t.data() + q * width + c0),
-                         _mm512_maskz_cvtepi32_epi8(0xFFFF, at));
+        _mm512_storeu_si512(at_t.data() + q * width + c0, at);
       }
   }
+  // channel-major out: 16 x 16 tiles transposed in registers, the rest element by element
   float *y = pool->y + r * g.Cout * windows;
   Winner *arg = pool->argmax ? pool->argmax + r * g.Cout * windows : nullptr;
+  const int64_t tiled = windows / 16 * 16;
+  for (int64_t q0 = 0; q0 < tiled; q0 += 16)
+    for (int64_t c0 = 0; c0 < g.Cout; c0 += 16) {
+      const int64_t n = std::min<int64_t>(16, g.Cout - c0);
+      __m512 tile[16];
+      for (int i = 0; i < 16; ++i) tile[i] = _mm512_loadu_ps(best_t.data() + (q0 + i) * width + c0);
+      transpose_16x16(tile);
+      for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(y + (c0 + i) * windows + q0, tile[i]);
+      if (!arg) continue;
+      for (int i = 0; i < 16; ++i)
+        tile[i] = _mm512_castsi512_ps(_mm512_loadu_si512(at_t.data() + (q0 + i) * width + c0));
+      transpose_16x16(tile);
+      for (int64_t i = 0; i < n; ++i)
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(arg + (c0 + i) * windows + q0),
+                         _mm512_cvtepi32_epi8(_mm512_castps_si512(tile[i])));
+    }
   for (int64_t o = 0; o < g.Cout; ++o)
-    for (int64_t q = 0; q < windows; ++q) {
+    for (int64_t q = tiled; q < windows; ++q) {
       y[o * windows + q] = best_t[q * width + o];
-      if (arg) arg[o * windows + q] = at_t[q * width + o];
+      if (arg) arg[o * windows + q] = static_cast<Winner>(at_t[q * width + o]);
     }
 }
 
@@ -460,10 +509,11 @@ bool sum_outputs_binary(const int32_t *index, const float *value, int64_t count,
     return true;                                   \
   }
   SNNC_SUM(5, 1)
-  SNNC_SUM(5, 2) SNNC_SUM(5, 4) SNNC_SUM(5, 8) SNNC_SUM(3, 1) SNNC_SUM(3, 2) SNNC_SUM(3, 4)
-      SNNC_SUM(3, 8)
+  SNNC_SUM(5, 2)
+  SNNC_SUM(5, 4)
+  SNNC_SUM(5, 8) SNNC_SUM(3, 1) SNNC_SUM(3, 2) SNNC_SUM(3, 4) SNNC_SUM(3, 8)
 #undef SNNC_SUM
-          return false;
+      return false;
 }
 
 /// Writes sample r's conv output, whose value at (channel o, position p) before the bias is
