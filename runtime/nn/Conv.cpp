@@ -402,10 +402,12 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
 
 const bool kHasAvx512bw =
     kHasAvx512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+const bool kHasVbmi2 = kHasAvx512bw && __builtin_cpu_supports("avx512vbmi2");
 
 /// Output-stationary event sums (forward, binary inputs, stride 1): for each output
-/// position the kernel taps whose input spiked are listed, 16 candidate taps at a time
-/// compressed from bitmasks of the input rows, and their weight rows summed in registers;
+/// position the kernel taps whose input spiked are listed, 32 candidate taps at a time
+/// compressed (16-bit lanes, AVX-512 VBMI2) from bitmasks of the input rows, and their
+/// weight rows summed in registers;
 /// each output is stored once. The scatter instead loads and stores an output once per
 /// contributing tap, which holds it at the load/store ports' limit. Taps are listed in
 /// (c, ky, kx) order, the events' order, and added to zero, so the sums equal the
@@ -414,11 +416,12 @@ struct OutputSums {
   const Geometry &g;
   int64_t HP;                  ///< padded input rows per channel
   std::vector<int32_t> place;  ///< per input element: its padded row c*HP + iy + P, << 5, | ix + P
-  /// per (c, ky): where its pieces start, (c*HP + ky) * OW, then up to 15 more entries
-  /// pointing at the zero row after the rows (whole groups of pieces without bounds checks)
+  /// per (c, ky): where its pieces start, (c*HP + ky) * OW, then 16 more entries pointing
+  /// at the zero row after the rows (whole groups of pieces without bounds checks)
   std::vector<int32_t> piece_offset;
-  /// per group of 16 / K pieces: the weight-row offsets (tap * Cout) of its 16 lanes' taps
-  std::vector<int32_t> group_taps;
+  /// per group of 32 / K pieces: the taps of its 32 lanes (taps are consecutive: a piece
+  /// j = c*K + ky holds taps j*K .. j*K + K - 1)
+  std::vector<uint16_t> group_taps;
   explicit OutputSums(const Geometry &geom) : g(geom), HP(geom.H + 2 * geom.P) {
     place.resize(g.in_size());
     for (int64_t c = 0; c < g.C; ++c)
@@ -431,33 +434,32 @@ struct OutputSums {
     for (int64_t c = 0; c < g.C; ++c)
       for (int64_t ky = 0; ky < g.K; ++ky)
         piece_offset[c * g.K + ky] = static_cast<int32_t>((c * HP + ky) * g.OW);
-    const int64_t G = 16 / g.K, groups = (g.C * g.K + G - 1) / G;
-    group_taps.resize(groups * 16);
+    const int64_t G = 32 / g.K, groups = (g.C * g.K + G - 1) / G;
+    group_taps.resize(groups * 32);
     for (int64_t j = 0; j < groups; ++j)
-      for (int64_t lane = 0; lane < 16; ++lane)
-        group_taps[j * 16 + lane] = static_cast<int32_t>((j * G * g.K + lane) * g.Cout);
+      for (int64_t lane = 0; lane < 32; ++lane)
+        group_taps[j * 32 + lane] =
+            static_cast<uint16_t>(std::min<int64_t>(j * G * g.K + lane, 65535));
   }
   /// Whether this geometry and width (output channels, a multiple of 16) are handled.
   static bool fits(const Geometry &g, int64_t width) {
     const int64_t nb = width / 16;
     return g.S == 1 && g.W + 2 * g.P <= 32 && (g.K == 3 || g.K == 5) && width % 16 == 0 &&
-           (nb == 1 || nb == 2 || nb == 4 || nb == 8);
+           (nb == 1 || nb == 2 || nb == 4 || nb == 8) && g.ckk() < 65535;
   }
 };
 
 template <int K, int NB>
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void sum_outputs(const int32_t *index,
-                                                                      int64_t count,
-                                                                      const float *__restrict wt,
-                                                                      float *__restrict acc,
-                                                                      const OutputSums &os) {
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2"))) void sum_outputs(
+    const int32_t *index, int64_t count, const float *__restrict wt, float *__restrict acc,
+    const OutputSums &os) {
   const Geometry &g = os.g;
-  constexpr int G = 16 / K;  // pieces (K-tap rows of one channel) per 16-lane group
+  constexpr int G = 32 / K;  // pieces (K-tap rows of one channel) per 32-lane group
   constexpr int N = 16 * NB;
   const int64_t rows_n = g.C * os.HP, pieces_n = g.C * K, OW = g.OW;
   thread_local std::vector<uint32_t> rows;
   thread_local std::vector<uint16_t> pieces;
-  thread_local std::vector<int32_t> list;
+  thread_local std::vector<uint16_t> list;
   rows.assign(rows_n, 0u);
   for (int64_t e = 0; e < count; ++e) {
     const int32_t at = os.place[index[e]];
@@ -468,7 +470,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void sum_outputs(const int3
   for (int64_t r = 0; r < rows_n; ++r)
     for (int64_t ox = 0; ox < OW; ++ox)
       pieces[r * OW + ox] = static_cast<uint16_t>((rows[r] >> ox) & ((1u << K) - 1));
-  list.resize(pieces_n * K + 16);
+  list.resize(pieces_n * K + 32);
   for (int64_t oy = 0; oy < g.OH; ++oy)
     for (int64_t ox = 0; ox < OW; ++ox) {
       const uint16_t *at = pieces.data() + oy * OW + ox;  // (row oy + ky of each channel)
@@ -477,16 +479,16 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void sum_outputs(const int3
         uint32_t m = 0;  // (piece_offset is padded with a zero piece's offset to whole groups)
         for (int q = 0; q < G; ++q)
           m |= static_cast<uint32_t>(at[os.piece_offset[j + q]]) << (q * K);
-        // the taps j*K + lane whose bit is set, as offsets of their weight rows
-        const __m512i taps = _mm512_loadu_si512(os.group_taps.data() + j / G * 16);
+        // the taps j*K + lane whose bit is set
+        const __m512i taps = _mm512_loadu_si512(os.group_taps.data() + j / G * 32);
         _mm512_storeu_si512(list.data() + n,
-                            _mm512_maskz_compress_epi32(static_cast<__mmask16>(m), taps));
+                            _mm512_maskz_compress_epi16(static_cast<__mmask32>(m), taps));
         n += __builtin_popcount(m);
       }
       __m512 sum[NB];
       for (int b = 0; b < NB; ++b) sum[b] = _mm512_setzero_ps();
       for (int64_t t = 0; t < n; ++t) {
-        const float *w = wt + list[t];
+        const float *w = wt + static_cast<int64_t>(list[t]) * N;
         for (int b = 0; b < NB; ++b) sum[b] = _mm512_add_ps(sum[b], _mm512_load_ps(w + 16 * b));
       }
       float *out = acc + (oy * OW + ox) * N;
@@ -511,7 +513,8 @@ bool sum_outputs_binary(const int32_t *index, const float *value, int64_t count,
   SNNC_SUM(5, 1)
   SNNC_SUM(5, 2)
   SNNC_SUM(5, 4)
-  SNNC_SUM(5, 8) SNNC_SUM(3, 1) SNNC_SUM(3, 2) SNNC_SUM(3, 4) SNNC_SUM(3, 8)
+  SNNC_SUM(5, 8)
+  SNNC_SUM(3, 1) SNNC_SUM(3, 2) SNNC_SUM(3, 4) SNNC_SUM(3, 8)
 #undef SNNC_SUM
       return false;
 }
@@ -574,7 +577,7 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
   std::fill(wt, wt + ckk * width, 0.f);
   for (int64_t o = 0; o < g.Cout; ++o)
     for (int64_t k = 0; k < ckk; ++k) wt[k * width + o] = w[o * ckk + k];
-  const bool output_sums = kHasAvx512bw && OutputSums::fits(g, width);
+  const bool output_sums = kHasVbmi2 && OutputSums::fits(g, width);
   std::optional<OutputSums> sums;
   if (output_sums) sums.emplace(padded);
   parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
