@@ -5,7 +5,7 @@
 //
 // usage: snnc_bench_train [--repeats N] [--case csnn|fc|all] [--T N] [--batch N]
 //                         [--micro-batch N] [--segment-steps N] [--synapse auto|dense|event]
-//                         [--train-only]
+//                         [--train-only] [--infer-repeats N]
 //                         [--sparsity P] [--sgemm]
 // (--sparsity P: every linear layer but the readout keeps a random 1 - P of its connections)
 // Peak RSS is per process: bench/run_all.py runs one case per process.
@@ -61,7 +61,8 @@ nlohmann::json to_json(const Stats &s) {
 
 rt::nn::Synapse g_synapse = rt::nn::Synapse::Auto;
 int64_t g_T = 25, g_B = 128, g_micro_batch = 0, g_segment_steps = 0;
-double g_sparsity = 0;  ///< --sparsity: of every linear layer but the readout
+int g_infer_repeats = 0;  ///< 0: as --repeats
+double g_sparsity = 0;    ///< --sparsity: of every linear layer but the readout
 bool g_train_only = false;
 
 double peak_rss_mib() {
@@ -164,7 +165,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
     // forward-only passes, no records for a backward pass
     net.set_forward_only(true);
     net.trim();
-    Stats infer = time_it(repeats, [&] {
+    Stats infer = time_it(g_infer_repeats > 0 ? g_infer_repeats : repeats, [&] {
       const auto &out = net.forward(xB.data(), T, B);
       rt::nn::predict_by_count(out, T, B, K);
     });
@@ -226,6 +227,8 @@ int main(int argc, char **argv) {
       g_B = std::max(1, std::atoi(value().c_str()));
     else if (a == "--micro-batch")
       g_micro_batch = std::max(0, std::atoi(value().c_str()));
+    else if (a == "--infer-repeats")  // (for profiling inference: --repeats 1 --infer-repeats 50)
+      g_infer_repeats = std::max(1, std::atoi(value().c_str()));
     else if (a == "--segment-steps")
       g_segment_steps = std::max(0, std::atoi(value().c_str()));
     else if (a == "--sparsity")
@@ -243,7 +246,8 @@ int main(int argc, char **argv) {
       }
     } else {
       std::cerr << "usage: snnc_bench_train [--repeats N] [--case csnn|fc|all] [--T N] "
-                   "[--batch N] [--micro-batch N] [--segment-steps N] [--synapse auto|dense|event] "
+                   "[--batch N] [--micro-batch N] [--segment-steps N] [--infer-repeats N] "
+                   "[--synapse auto|dense|event] "
                    "[--train-only] "
                    "[--sparsity P] [--sgemm]\n";
       return 2;

@@ -18,7 +18,7 @@
 namespace snnc::rt::nn {
 namespace {
 
-constexpr int64_t kRowChunk = 32;     // samples per GEMM block
+constexpr int64_t kRowChunk = 32;  // samples per GEMM block
 // samples per forward GEMM block: its im2col patches (K*K*C x samples*OH*OW floats) stay in
 // L2 (the seed CSNN's conv2: 307 KB at 4 samples, 2.4 MB at 32)
 constexpr int64_t kForwardChunk = 4;
@@ -349,10 +349,14 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
     int64_t r) {
   const int64_t PH = (g.OH - 2) / 2 + 1, PW = (g.OW - 2) / 2 + 1, windows = PH * PW;
   const int64_t width = (g.Cout + 15) / 16 * 16;
-  thread_local std::vector<float> best_t;
-  thread_local std::vector<int32_t> at_t;
-  best_t.resize(windows * width);
-  at_t.resize(windows * width);
+  // (thread_local buffers named once here: a thread-local access inside the loops is a
+  // possible call, around which the compiler spills every vector register)
+  thread_local std::vector<float> best_buffer;
+  thread_local std::vector<int32_t> at_buffer;
+  best_buffer.resize(windows * width);
+  at_buffer.resize(windows * width);
+  float *best_t = best_buffer.data();
+  int32_t *at_t = at_buffer.data();
   for (int64_t c0 = 0; c0 < g.Cout; c0 += 16) {
     const auto lanes =
         static_cast<__mmask16>(g.Cout - c0 >= 16 ? 0xFFFFu : (1u << (g.Cout - c0)) - 1u);
@@ -373,8 +377,8 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
           best = _mm512_mask_mov_ps(best, wins, v);
           at = _mm512_mask_mov_epi32(at, wins, _mm512_set1_epi32(k));
         }
-        _mm512_storeu_ps(best_t.data() + q * width + c0, best);
-        _mm512_storeu_si512(at_t.data() + q * width + c0, at);
+        _mm512_storeu_ps(best_t + q * width + c0, best);
+        _mm512_storeu_si512(at_t + q * width + c0, at);
       }
   }
   // channel-major out: 16 x 16 tiles transposed in registers, the rest element by element
@@ -385,12 +389,12 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
     for (int64_t c0 = 0; c0 < g.Cout; c0 += 16) {
       const int64_t n = std::min<int64_t>(16, g.Cout - c0);
       __m512 tile[16];
-      for (int i = 0; i < 16; ++i) tile[i] = _mm512_loadu_ps(best_t.data() + (q0 + i) * width + c0);
+      for (int i = 0; i < 16; ++i) tile[i] = _mm512_loadu_ps(best_t + (q0 + i) * width + c0);
       transpose_16x16(tile);
       for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(y + (c0 + i) * windows + q0, tile[i]);
       if (!arg) continue;
       for (int i = 0; i < 16; ++i)
-        tile[i] = _mm512_castsi512_ps(_mm512_loadu_si512(at_t.data() + (q0 + i) * width + c0));
+        tile[i] = _mm512_castsi512_ps(_mm512_loadu_si512(at_t + (q0 + i) * width + c0));
       transpose_16x16(tile);
       for (int64_t i = 0; i < n; ++i)
         _mm_storeu_si128(reinterpret_cast<__m128i *>(arg + (c0 + i) * windows + q0),
@@ -460,32 +464,34 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2"))) void sum_output
   constexpr int G = 32 / K;  // pieces (K-tap rows of one channel) per 32-lane group
   constexpr int N = 16 * NB;
   const int64_t rows_n = g.C * os.HP, pieces_n = g.C * K, OW = g.OW;
-  thread_local std::vector<uint32_t> rows;
-  thread_local std::vector<uint16_t> pieces;
-  thread_local std::vector<uint16_t> list;
-  rows.assign(rows_n, 0u);
+  // (thread_local buffers named once, outside the loops: see pool_2x2_position_major)
+  thread_local std::vector<uint32_t> rows_buffer;
+  thread_local std::vector<uint16_t> pieces_buffer, list_buffer;
+  rows_buffer.assign(rows_n, 0u);
+  pieces_buffer.assign((rows_n + os.HP) * OW, 0);  // (then zero rows for whole groups)
+  list_buffer.resize(pieces_n * K + 32);
+  uint32_t *rows = rows_buffer.data();
+  uint16_t *pieces = pieces_buffer.data(), *list = list_buffer.data();
+  const int32_t *place = os.place.data(), *piece_offset = os.piece_offset.data();
+  const uint16_t *group_taps = os.group_taps.data();
   for (int64_t e = 0; e < count; ++e) {
-    const int32_t at = os.place[index[e]];
+    const int32_t at = place[index[e]];
     rows[at >> 5] |= 1u << (at & 31);
   }
   // pieces[row][ox]: the K bits of padded input row `row` that output column ox reads
-  pieces.assign((rows_n + os.HP) * OW, 0);  // (then zero rows for whole groups)
   for (int64_t r = 0; r < rows_n; ++r)
     for (int64_t ox = 0; ox < OW; ++ox)
       pieces[r * OW + ox] = static_cast<uint16_t>((rows[r] >> ox) & ((1u << K) - 1));
-  list.resize(pieces_n * K + 32);
   for (int64_t oy = 0; oy < g.OH; ++oy)
     for (int64_t ox = 0; ox < OW; ++ox) {
-      const uint16_t *at = pieces.data() + oy * OW + ox;  // (row oy + ky of each channel)
+      const uint16_t *at = pieces + oy * OW + ox;  // (row oy + ky of each channel)
       int64_t n = 0;
       for (int64_t j = 0; j < pieces_n; j += G) {
         uint32_t m = 0;  // (piece_offset is padded with a zero piece's offset to whole groups)
-        for (int q = 0; q < G; ++q)
-          m |= static_cast<uint32_t>(at[os.piece_offset[j + q]]) << (q * K);
+        for (int q = 0; q < G; ++q) m |= static_cast<uint32_t>(at[piece_offset[j + q]]) << (q * K);
         // the taps j*K + lane whose bit is set
-        const __m512i taps = _mm512_loadu_si512(os.group_taps.data() + j / G * 32);
-        _mm512_storeu_si512(list.data() + n,
-                            _mm512_maskz_compress_epi16(static_cast<__mmask32>(m), taps));
+        const __m512i taps = _mm512_loadu_si512(group_taps + j / G * 32);
+        _mm512_storeu_si512(list + n, _mm512_maskz_compress_epi16(static_cast<__mmask32>(m), taps));
         n += __builtin_popcount(m);
       }
       __m512 sum[NB];
@@ -517,7 +523,8 @@ bool sum_outputs_binary(const int32_t *index, const float *value, int64_t count,
   SNNC_SUM(5, 2)
   SNNC_SUM(5, 4)
   SNNC_SUM(5, 8)
-  SNNC_SUM(3, 1) SNNC_SUM(3, 2) SNNC_SUM(3, 4) SNNC_SUM(3, 8)
+  SNNC_SUM(3, 1)
+  SNNC_SUM(3, 2) SNNC_SUM(3, 4) SNNC_SUM(3, 8)
 #undef SNNC_SUM
       return false;
 }
