@@ -552,9 +552,9 @@ bool Network::recomputable(int i) const {
   // its own backward (which can rerun the forward scan from the kept input) unless a
   // consumer's backward reads them: another cell (its I) or a synaptic op that took the
   // dense path (its weight gradient); pooling, flatten and dropout read only their own
-  // records. The same holds for the network input.
-  const LayerSpec &l = layers_[i];
-  if (i == output_ || (l.kind != LayerSpec::Cell && l.kind != LayerSpec::Input)) return false;
+  // records. The same holds for the network input, and for the output of any other layer
+  // (whose own backward never reads it): a flatten feeding an event-driven readout, say.
+  if (i == output_) return false;
   for (size_t j = i + 1; j < layers_.size(); ++j) {
     const LayerSpec &c = layers_[j];
     if (c.input != i) continue;

@@ -166,7 +166,7 @@ class Network {
   std::vector<float> step_out_;    ///< one step of a rerun scan's output nobody reads
   bool forward_only_ = false;
   /// After its consumers' forward: whether backward can do without a layer's output (a
-  /// cell's is then recomputed by its own backward; the input's is not needed at all).
+  /// cell's is then recomputed by its own backward; any other's is not needed at all).
   bool recomputable(int layer) const;
   std::vector<std::vector<float>> spare_;
   size_t largest_ = 0;  ///< the largest buffer of the current pass (acquire's size class)

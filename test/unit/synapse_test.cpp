@@ -230,7 +230,7 @@ struct Trained {
   std::vector<float> out;
   std::vector<std::vector<float>> grads;
   std::vector<Network::SynapseStats> stats;
-  bool first_cell_kept = true, second_cell_kept = true;
+  bool first_cell_kept = true, second_cell_kept = true, flatten_kept = true;
 };
 
 Trained step(Synapse mode, double density, bool training = false) {
@@ -246,6 +246,7 @@ Trained step(Synapse mode, double density, bool training = false) {
   t.out = net.forward(x.data(), T, B);
   t.first_cell_kept = !net.activation(3).empty();   // c: feeds flatten
   t.second_cell_kept = !net.activation(6).empty();  // y: feeds linear(5)
+  t.flatten_kept = !net.activation(4).empty();      // feeds linear(200)
   auto c = uniform(static_cast<int64_t>(t.out.size()), 10);
   net.zero_grad();
   net.backward(c.data());
@@ -347,8 +348,10 @@ TEST(MemoryPlan, RecomputedCellsGiveIdenticalGradients) {
   // in training mode a cell whose output feeds only a flatten or an event-driven synaptic op
   // is dropped after forward, and backward recomputes its output and states
   Trained stored = step(Synapse::Event, 0.1, false), recomputed = step(Synapse::Event, 0.1, true);
-  EXPECT_TRUE(stored.first_cell_kept && stored.second_cell_kept);
+  EXPECT_TRUE(stored.first_cell_kept && stored.second_cell_kept && stored.flatten_kept);
   EXPECT_FALSE(recomputed.first_cell_kept || recomputed.second_cell_kept);
+  // nor does backward read a flatten's output that only event-driven ops consumed
+  EXPECT_FALSE(recomputed.flatten_kept);
   EXPECT_EQ(recomputed.out, stored.out);
   for (size_t p = 0; p < stored.grads.size(); ++p)
     EXPECT_EQ(recomputed.grads[p], stored.grads[p]) << "parameter " << p;
@@ -356,6 +359,7 @@ TEST(MemoryPlan, RecomputedCellsGiveIdenticalGradients) {
   Trained dense = step(Synapse::Dense, 0.1, true);
   EXPECT_FALSE(dense.first_cell_kept);
   EXPECT_TRUE(dense.second_cell_kept);
+  EXPECT_TRUE(dense.flatten_kept);
 }
 
 TEST(MemoryPlan, StatesRerunWhenAConsumerLeavesTheEventPath) {
