@@ -180,6 +180,10 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width)
   st.events = false;
   if (l.synapse == Synapse::Dense && !l.compressed) {
     st.density = -1;
+  } else if (forward_only_ && l.synapse == Synapse::Auto && l.event_threshold <= 0 &&
+             !l.compressed) {
+    // planned dense at any density (a readout): prediction skips the count (a pass over
+    // the input) and keeps the density training measured
   } else {
     int64_t nonzero = count_events(input, rows, width, events_[i]);
     st.density =
