@@ -310,11 +310,6 @@ void propagate_events(const int32_t *index, const float *value, int64_t count, c
     scatter_events(index, value, count, src, dst, g);
 }
 
-/// The fused 2x2 max-pool of sample r straight from position-major conv sums (src[p*sp + o],
-/// the event path's scratch): per window, 16 channels at a time, the bias added to each of
-/// its four values and the first maximum in window order kept (the comparisons of
-/// maxpool_2x2_row, so the results equal the unfused pair); the pooled values and winners
-/// are then written channel-major.
 /// Transposes a 16 x 16 tile of floats in registers: row i of the result is column i of
 /// `rows` (unpacks within 128-bit lanes, then 128-bit lane shuffles).
 __attribute__((target("avx512f"))) inline void transpose_16x16(__m512 r[16]) {
@@ -344,6 +339,11 @@ __attribute__((target("avx512f"))) inline void transpose_16x16(__m512 r[16]) {
   for (int i = 0; i < 16; ++i) r[i] = t[i];
 }
 
+/// The fused 2x2 max-pool of sample r straight from position-major conv sums (src[p*sp + o],
+/// the event path's scratch): per window, 16 channels at a time, the bias added to each of
+/// its four values and the first maximum in window order kept (the comparisons of
+/// maxpool_2x2_row, so the results equal the unfused pair); the pooled values and winners
+/// are then written channel-major.
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_major(
     const float *src, int64_t sp, const float *b, const Geometry &g, const FusedPool *pool,
     int64_t r) {
@@ -412,7 +412,7 @@ const bool kHasAvx512bw =
 const bool kHasVbmi2 = kHasAvx512bw && __builtin_cpu_supports("avx512vbmi2");
 
 /// Output-stationary event sums (forward, binary inputs, stride 1): for each output
-/// position the kernel taps whose input spiked are listed, 32 candidate taps at a time
+/// position the kernel taps whose input spiked are listed, up to 30 candidate taps at a time
 /// compressed (16-bit lanes, AVX-512 VBMI2) from bitmasks of the input rows, and their
 /// weight rows summed in registers;
 /// each output is stored once. The scatter instead loads and stores an output once per
@@ -524,7 +524,8 @@ bool sum_outputs_binary(const int32_t *index, const float *value, int64_t count,
   SNNC_SUM(5, 4)
   SNNC_SUM(5, 8)
   SNNC_SUM(3, 1)
-  SNNC_SUM(3, 2) SNNC_SUM(3, 4) SNNC_SUM(3, 8)
+  SNNC_SUM(3, 2)
+  SNNC_SUM(3, 4) SNNC_SUM(3, 8)
 #undef SNNC_SUM
       return false;
 }

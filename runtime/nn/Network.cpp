@@ -146,6 +146,8 @@ std::vector<float> Network::acquire(size_t size) {
 void Network::trim() {
   spare_.clear();
   spare_.shrink_to_fit();
+  seg_.boundary.clear();  // (sized for the batch of the last segmented pass)
+  carry_.clear();
 }
 
 void Network::release(std::vector<float> &v) {
@@ -168,6 +170,7 @@ size_t Network::buffer_bytes() const {
     bytes += e.index.capacity() * 4 + e.value.capacity() * 4 + e.start.capacity() * 8;
   add(carry_);
   add(seg_.boundary);
+  bytes += (seg_.last_out.capacity() + seg_.last_post.capacity()) * sizeof(float);
   bytes += scratch_.capacity() * sizeof(float);
   for (const auto &w : weight_t_) bytes += w.capacity() * sizeof(float);
   for (const auto &w : weight_t_source_) bytes += w.capacity() * sizeof(float);
@@ -190,12 +193,8 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width)
         static_cast<double>(nonzero) / static_cast<double>(std::max<int64_t>(rows * width, 1));
     st.events = l.synapse == Synapse::Event || l.compressed || st.density < l.event_threshold;
   }
-  if (st.events) {
-    fill_events(input, events_[i]);
-    ++st.event_passes;
-  } else {
-    ++st.dense_passes;
-  }
+  if (st.events) fill_events(input, events_[i]);
+  if (!seg_.rerun) ++(st.events ? st.event_passes : st.dense_passes);  // (reruns: no new pass)
   return st.events;
 }
 
@@ -330,7 +329,10 @@ void count_synaptic_ops(const LayerSpec &l, const LayerSpec &src, int64_t nonzer
 
 const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B) {
   seg_.count = 0;
-  if (segment_steps_ > 0 && segment_steps_ < T && !forward_only_) return forward_segments(x, T, B);
+  // (segments only for a training pass that backward follows: a forward of a network in
+  // evaluation mode, read afterwards step by step, runs whole)
+  if (segment_steps_ > 0 && segment_steps_ < T && training_ && !forward_only_)
+    return forward_segments(x, T, B);
   return forward_steps(x, T, B);
 }
 
@@ -341,14 +343,14 @@ void Network::backward(const float *g_out, const float *g_state) {
 }
 
 const float *Network::segment_prev(int i) const {
-  if (seg_.count == 0 || seg_.current == 0 || layers_[i].states == 0) return nullptr;
+  if (seg_.count == 0 || seg_.current == 0 || !layers_[i].spiking) return nullptr;
   const int64_t n = B_ * features(i);
   return seg_.boundary[i].data() + (seg_.current - 1) * (layers_[i].states + 1) * n;
 }
 
 void Network::save_boundary(int i, const float *out, const float *last_state, int64_t T,
                             int64_t n) {
-  if (!seg_.save || layers_[i].states == 0 || seg_.current + 1 >= seg_.count) return;
+  if (!seg_.save || !layers_[i].spiking || seg_.current + 1 >= seg_.count) return;
   const int64_t S = layers_[i].states;
   float *b = seg_.boundary[i].data() + seg_.current * (S + 1) * n;
   std::copy(last_state, last_state + S * n, b);
@@ -357,7 +359,7 @@ void Network::save_boundary(int i, const float *out, const float *last_state, in
 
 const std::vector<float> &Network::forward_segments(const float *x, int64_t T, int64_t B) {
   for (const LayerSpec &l : layers_)
-    if (l.kind == LayerSpec::Cell && l.states > 0 && (!l.forward_from || !l.backward_from))
+    if (l.kind == LayerSpec::Cell && l.spiking && (!l.forward_from || !l.backward_from))
       throw std::runtime_error("training over time segments: cell '" + l.name +
                                "' has no kernels that start from a given state");
   const int count = static_cast<int>((T + segment_steps_ - 1) / segment_steps_);
@@ -366,7 +368,7 @@ const std::vector<float> &Network::forward_segments(const float *x, int64_t T, i
   seg_.dropout_calls.assign(count, 0);
   seg_.boundary.resize(layers_.size());
   for (size_t i = 0; i < layers_.size(); ++i)
-    if (layers_[i].kind == LayerSpec::Cell && layers_[i].states > 0)
+    if (layers_[i].kind == LayerSpec::Cell && layers_[i].spiking)  // (states, then spikes)
       seg_.boundary[i].resize(static_cast<size_t>((count - 1) * (layers_[i].states + 1) * B *
                                                   features(static_cast<int>(i))));
   // the first pass keeps only what the loss and the boundaries need (forward-only memory),
@@ -374,7 +376,10 @@ const std::vector<float> &Network::forward_segments(const float *x, int64_t T, i
   const int64_t K = features(output_), S_out = layers_[output_].states;
   std::vector<float> out = acquire(static_cast<size_t>(T * B * K)), post;
   if (S_out > 0) post = acquire(static_cast<size_t>(T * S_out * B * K));
-  forward_only_ = true;
+  struct Restore {  // (training-pass memory again even if a layer throws)
+    bool &forward_only;
+    ~Restore() { forward_only = false; }
+  } restore{forward_only_};
   seg_.save = true;
   seg_.count = count;
   for (int k = 0; k < count; ++k) {
@@ -410,7 +415,9 @@ void Network::backward_segments(const float *g_out, const float *g_state) {
     const int64_t t0 = segment_start(k), len = segment_length(k);
     if (k + 1 < seg_.count) {                  // (the last one's forward ran last)
       dropout_calls_ = seg_.dropout_calls[k];  // the first pass's masks again
+      seg_.rerun = true;
       forward_steps(seg_.x + t0 * B * features(0), len, B);
+      seg_.rerun = false;
     }
     backward_steps(g_out + t0 * B * K, g_state ? g_state + t0 * S_out * B * K : nullptr);
   }
@@ -428,7 +435,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           std::max<size_t>(largest_, static_cast<size_t>(T * B * features(static_cast<int>(i)) *
                                                          std::max<int64_t>(1, layers_[i].states)));
   std::fill(recompute_.begin(), recompute_.end(), false);
-  if (counting_) ops_.samples += B;
+  if (counting_ && !seg_.rerun && (seg_.count == 0 || seg_.current == 0)) ops_.samples += B;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec &l = layers_[i];
     int64_t rows = T * B, out_f = elements(l.shape);

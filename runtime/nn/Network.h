@@ -71,8 +71,10 @@ class Network {
   /// segment first, and back-propagates through it, carrying the cells' adjoints to the
   /// segment before. Activation memory is then that of `steps` steps, not T, for one more
   /// forward pass. Needs the cells' _from kernels (the JIT provides them). Not used by
-  /// forward-only passes. Gradients equal the whole-sequence ones up to float rounding;
-  /// dropout masks are drawn per segment (the rerun draws the same ones).
+  /// forward-only passes or outside training mode. Without dropout, loss and gradients
+  /// equal the whole-sequence ones up to float rounding; dropout masks are drawn per
+  /// segment (the rerun draws the same ones), so with dropout they are other masks than a
+  /// whole-sequence pass would draw (equally random, not the same numbers).
   void set_segment_steps(int64_t steps) { segment_steps_ = steps; }
   int64_t segment_steps() const { return segment_steps_; }
   void zero_grad();
@@ -85,10 +87,12 @@ class Network {
 
   /// After forward: the output of a cell layer or the output layer (the input layer's is
   /// empty: forward reads the caller's x in place, which must stay valid until backward
-  /// has run). (Outputs of
-  /// other ops that backward does not read are recycled by the memory plan and empty; in
-  /// training mode, so are the outputs and states of cells that backward recomputes; in
-  /// forward-only mode, everything but cell outputs and the output.)
+  /// has run). (Outputs of other ops that backward does not read are recycled by the memory
+  /// plan and empty; in training mode, so are the outputs and states of cells that backward
+  /// recomputes and of any layer that only event-driven ops, pools, flatten or dropout
+  /// consumed; in forward-only mode, everything but cell outputs and the output. A training
+  /// pass in time segments holds the output layer's for all steps, other layers' for the
+  /// last segment only, and after backward for the first segment only.)
   const std::vector<float> &activation(int layer) const { return act_[layer]; }
   /// Bytes held in activation, state, gradient and scratch buffers (the memory plan's size).
   size_t buffer_bytes() const;
@@ -190,12 +194,14 @@ class Network {
   struct Segments {
     int count = 0;  ///< segments of the last forward (0: whole sequence)
     int current = 0;
-    bool save = false;  ///< forward stores each cell's last step as the next one's boundary
+    bool save = false;   ///< forward stores each cell's last step as the next one's boundary
+    bool rerun = false;  ///< backward's rerun of a segment (not counted as a pass again)
     const float *x = nullptr;
     int64_t T = 0;
     uint64_t dropout_calls_after = 0;
     std::vector<uint64_t> dropout_calls;  ///< per segment: the stream position at its start
-    /// per cell layer: the states [S][n] and spikes [n] before each segment but the first
+    /// per spiking cell layer: the states [S][n] and spikes [n] before each segment but the
+    /// first
     std::vector<std::vector<float>> boundary;
     std::vector<float> last_out, last_post;  ///< the last segment's output (between passes)
   } seg_;
@@ -203,8 +209,8 @@ class Network {
   int64_t segment_length(int k) const {
     return std::min(segment_steps_, seg_.T - segment_start(k));
   }
-  /// A stateful cell's boundary before the current segment, or null (first segment, whole
-  /// sequence, stateless cell).
+  /// A spiking cell's boundary before the current segment, or null (first segment, whole
+  /// sequence, a cell without spikes or states).
   const float *segment_prev(int layer) const;
   void save_boundary(int layer, const float *out, const float *last_state, int64_t T, int64_t n);
   const std::vector<float> &forward_segments(const float *x, int64_t T, int64_t B);

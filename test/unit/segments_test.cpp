@@ -140,6 +140,46 @@ TEST(Segments, SegmentsAsLongAsTheSequenceAreTheWholeSequence) {
   EXPECT_EQ(same.grads, whole.grads);  // not segmented at all: bit for bit
 }
 
+// a spiking cell without states still carries its spikes across a boundary
+const char *kStatelessSpiking = R"(
+neuron Leaky(beta: real = 0.9, threshold: real = 1.0) {
+  state mem: real = 0
+  update { mem = beta * mem + I - spiked * threshold }
+  spike when mem > threshold surrogate fast_sigmoid(slope = 25)
+}
+neuron Alternate { spike when I * (1 - spiked) > 0.1 surrogate fast_sigmoid(slope = 25) }
+network Net {
+  input x: [1, 12, 12]
+  h = x |> flatten |> linear(30) |> Alternate
+  output y = h |> linear(5) |> Leaky(threshold = 0.3)
+}
+)";
+
+TEST(Segments, SpikesOfACellWithoutStatesCrossBoundaries) {
+  const ir::Model model = test::model_from_source(kStatelessSpiking, "Net");
+  backends::CompiledModel compiled(model);
+  ASSERT_TRUE(compiled.layers()[3].spiking);
+  ASSERT_EQ(compiled.layers()[3].states, 0);
+  const Step whole = train(compiled, 0, Synapse::Dense, false);
+  for (int64_t segment : {1, 3})
+    expect_same_step(train(compiled, segment, Synapse::Dense, false), whole,
+                     "segments of " + std::to_string(segment));
+}
+
+TEST(Segments, OutsideTrainingTheSequenceRunsWhole) {
+  // (an evaluation-mode forward is read step by step afterwards: every step of every cell)
+  const ir::Model model = test::model_from_source(net_source(0), "Net");
+  backends::CompiledModel compiled(model);
+  Network net(compiled.layers(), compiled.output());
+  net.init_params(21);
+  net.set_segment_steps(2);
+  const auto x = spikes(kT * kB * net.features(0), 0.3, 8);
+  net.forward(x.data(), kT, kB);
+  const int h = 7;  // the ALIF cell
+  ASSERT_EQ(compiled.layers()[h].name, "h");
+  EXPECT_EQ(net.activation(h).size(), static_cast<size_t>(kT * kB * net.features(h)));
+}
+
 TEST(Segments, RerunsReplayTheFirstPassDropoutMasks) {
   const ir::Model model = test::model_from_source(net_source(0.5), "Net");
   backends::CompiledModel compiled(model);

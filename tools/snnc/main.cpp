@@ -292,12 +292,14 @@ int main(int argc, char **argv) {
                   "their gradients (same loss and update up to float rounding; activation "
                   "memory for this many samples only; default: the whole batch)")
       ->check(CLI::NonNegativeNumber);
-  run->add_option("--segment-steps", train_opts.segment_steps,
-                  "Training: back-propagate through time in segments of this many steps, "
-                  "keeping only the neuron states at segment boundaries and rerunning each "
-                  "segment's forward pass before its backward pass (gradient checkpointing "
-                  "over time: memory for this many steps instead of all, for one more forward "
-                  "pass; same gradients up to float rounding; default: 0, the whole sequence)")
+  run->add_option(
+         "--segment-steps", train_opts.segment_steps,
+         "Training: back-propagate through time in segments of this many steps, "
+         "keeping only the neuron states at segment boundaries and rerunning each "
+         "segment's forward pass before its backward pass (gradient checkpointing "
+         "over time: memory for this many steps instead of all, for one more forward "
+         "pass; without dropout the same gradients up to float rounding, with dropout masks "
+         "drawn per segment; default: 0, the whole sequence)")
       ->check(CLI::NonNegativeNumber);
   run->add_option("--prune", train_opts.prune,
                   "Training: after --prune-after epochs, zero this fraction of the smallest "
