@@ -14,6 +14,15 @@
 
 namespace snnc::test {
 
+/// snnTorch's Leaky neuron (subtractive reset, fast-sigmoid surrogate), for test networks.
+inline const std::string kLeakyNeuron = R"(
+neuron Leaky(beta: real = 0.9, threshold: real = 1.0) {
+  state mem: real = 0
+  update { mem = beta * mem + I - spiked * threshold }
+  spike when mem > threshold surrogate fast_sigmoid(slope = 25)
+}
+)";
+
 inline ir::Model model_from_source(const std::string &source, const std::string &network,
                                    bool optimize = true) {
   auto buf = std::make_shared<SourceBuffer>(network + ".snn", source);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ExpectClose.h"
 #include "Loss.h"
 #include "ModelCompiler.h"
 #include "ModelFromSource.h"
@@ -18,17 +19,13 @@
 
 using namespace snnc;
 using namespace snnc::rt::nn;
+using snnc::test::expect_close;
 
 namespace {
 
 // a conv layer with its fused pool, a two-state adaptive cell whose threshold state starts
 // away from zero, and a membrane-read output cell
-const char *kNet = R"(
-neuron Leaky(beta: real = 0.9, threshold: real = 1.0) {
-  state mem: real = 0
-  update { mem = beta * mem + I - spiked * threshold }
-  spike when mem > threshold surrogate fast_sigmoid(slope = 25)
-}
+const std::string kNet = test::kLeakyNeuron + R"(
 neuron ALIF(beta: real = 0.9, rho: real = 0.8, b0: real = 0.3, gamma: real = 0.5) {
   state mem: real = 0.1
   state a: real = 0.2
@@ -55,17 +52,6 @@ std::vector<float> spikes(int64_t n, double density, uint64_t seed) {
   std::vector<float> x(n);
   for (float &v : x) v = rng.uniform() < density ? 1.f : 0.f;
   return x;
-}
-
-void expect_close(const std::vector<float> &a, const std::vector<float> &b, const std::string &what,
-                  double tolerance = 1e-5) {
-  ASSERT_EQ(a.size(), b.size()) << what;
-  double scale = 0, worst = 0;
-  for (float v : b) scale = std::max(scale, std::abs(static_cast<double>(v)));
-  for (size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - b[i]));
-  EXPECT_LE(worst, tolerance * std::max(scale, 1e-6))
-      << what << ": largest |difference| " << worst << " at scale " << scale;
 }
 
 struct Step {
@@ -141,12 +127,7 @@ TEST(Segments, SegmentsAsLongAsTheSequenceAreTheWholeSequence) {
 }
 
 // a spiking cell without states still carries its spikes across a boundary
-const char *kStatelessSpiking = R"(
-neuron Leaky(beta: real = 0.9, threshold: real = 1.0) {
-  state mem: real = 0
-  update { mem = beta * mem + I - spiked * threshold }
-  spike when mem > threshold surrogate fast_sigmoid(slope = 25)
-}
+const std::string kStatelessSpiking = test::kLeakyNeuron + R"(
 neuron Alternate { spike when I * (1 - spiked) > 0.1 surrogate fast_sigmoid(slope = 25) }
 network Net {
   input x: [1, 12, 12]

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "Events.h"
+#include "ExpectClose.h"
 #include "Loss.h"
 #include "LowerModel.h"
 #include "ModelCompiler.h"
@@ -27,6 +28,7 @@
 
 using namespace snnc;
 using namespace snnc::rt::nn;
+using snnc::test::expect_close;
 
 namespace {
 
@@ -43,20 +45,6 @@ std::vector<float> uniform(int64_t n, uint64_t seed) {
   std::vector<float> x(n);
   for (float &v : x) v = static_cast<float>(2 * rng.uniform() - 1);
   return x;
-}
-
-/// Sums in a different order differ by float32 rounding: compare each element's error to
-/// the largest magnitude of the tensor (1e-5 of it, ~100 float32 ulps of sums of ~1000
-/// terms).
-void expect_close(const std::vector<float> &a, const std::vector<float> &b, const char *what,
-                  double tolerance = 1e-5) {
-  ASSERT_EQ(a.size(), b.size());
-  double scale = 0, worst = 0;
-  for (float v : b) scale = std::max(scale, std::abs(static_cast<double>(v)));
-  for (size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - b[i]));
-  EXPECT_LE(worst, tolerance * std::max(scale, 1e-6))
-      << what << ": largest |difference| " << worst << " at scale " << scale;
 }
 
 Events events_of(const std::vector<float> &x, int64_t rows, int64_t width) {
@@ -273,12 +261,7 @@ TEST(NetworkSynapse, ForcedPathsAgreeAndAutoFollowsDensity) {
   EXPECT_FALSE(sparse.stats.back().events || sparse.stats[sparse.stats.size() - 2].events);
 }
 
-const char *kPoolNet = R"(
-neuron Leaky(beta: real = 0.9, threshold: real = 1.0) {
-  state mem: real = 0
-  update { mem = beta * mem + I - spiked * threshold }
-  spike when mem > threshold surrogate fast_sigmoid(slope = 25)
-}
+const std::string kPoolNet = test::kLeakyNeuron + R"(
 network Net {
   input x: [2, 13, 13]
   a = x |> conv2d(6, kernel = 3, padding = 1) |> maxpool(2) |> Leaky(threshold = 0.2)
@@ -288,12 +271,7 @@ network Net {
 )";
 
 // 32 channels and 8 x 8 pooled windows: whole 16 x 16 tiles in the fused pool's transpose
-const char *kWidePoolNet = R"(
-neuron Leaky(beta: real = 0.9, threshold: real = 1.0) {
-  state mem: real = 0
-  update { mem = beta * mem + I - spiked * threshold }
-  spike when mem > threshold surrogate fast_sigmoid(slope = 25)
-}
+const std::string kWidePoolNet = test::kLeakyNeuron + R"(
 network Net {
   input x: [3, 16, 16]
   a = x |> conv2d(32, kernel = 3, padding = 1) |> maxpool(2) |> Leaky(threshold = 0.2)
@@ -301,7 +279,7 @@ network Net {
 }
 )";
 
-Trained pool_step(bool fuse, Synapse mode, const char *source = kPoolNet) {
+Trained pool_step(bool fuse, Synapse mode, const std::string &source = kPoolNet) {
   auto buf = std::make_shared<SourceBuffer>("pool.snn", source);
   DiagnosticEngine diags(buf);
   auto file = frontend::parse_file(*buf, diags);
@@ -311,7 +289,8 @@ Trained pool_step(bool fuse, Synapse mode, const char *source = kPoolNet) {
   if (fuse) {
     ir::optimize_model(*model);
     EXPECT_EQ(model->layers[1].fused_pool, 2);  // a.conv2d computes a.maxpool
-    if (source == kPoolNet) EXPECT_EQ(model->layers[4].fused_pool, 5);  // b.conv2d (6 x 6 -> 2 x 2)
+    if (&source == &kPoolNet)
+      EXPECT_EQ(model->layers[4].fused_pool, 5);  // b.conv2d (6 x 6 -> 2 x 2)
   } else {
     ir::plan_synapses(*model);
   }
@@ -331,9 +310,9 @@ Trained pool_step(bool fuse, Synapse mode, const char *source = kPoolNet) {
 }
 
 TEST(FuseConvPool, SameOutputsAndGradientsAsSeparateLayers) {
-  for (const char *source : {kPoolNet, kWidePoolNet})
+  for (const std::string *source : {&kPoolNet, &kWidePoolNet})
     for (Synapse mode : {Synapse::Dense, Synapse::Event}) {
-      Trained separate = pool_step(false, mode, source), fused = pool_step(true, mode, source);
+      Trained separate = pool_step(false, mode, *source), fused = pool_step(true, mode, *source);
       EXPECT_EQ(fused.out, separate.out) << synapse_name(mode);
       double spikes = 0;
       for (float v : fused.out) spikes += v;
