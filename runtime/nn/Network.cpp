@@ -578,6 +578,7 @@ bool Network::recomputable(int i) const {
 float *Network::transposed_weight(int i) {
   weight_t_.resize(layers_.size());
   weight_t_source_.resize(layers_.size());
+  weight_t_base_.resize(layers_.size(), nullptr);
   std::vector<float> &wt = weight_t_[i], &source = weight_t_source_[i];
   const int64_t in_f = elements(layers_[layers_[i].input].shape), out = layers_[i].out_features;
   const auto n = static_cast<size_t>(in_f * out);
@@ -585,7 +586,8 @@ float *Network::transposed_weight(int i) {
   // compare with the weights the cached transpose was made from (an optimizer, a checkpoint
   // load or a test may write them through their own pointers at any time): a read of the
   // weights instead of a strided transpose when nothing changed
-  std::atomic<bool> changed{source.size() != n};
+  // (a copied Network's cache lies at another alignment within its new buffer: rebuilt)
+  std::atomic<bool> changed{source.size() != n || weight_t_base_[i] != wt.data()};
   if (!changed)
     parallel_for(static_cast<int64_t>(n), 1 << 16, [&](int64_t k0, int64_t k1) {
       if (!changed.load(std::memory_order_relaxed) &&
@@ -598,6 +600,7 @@ float *Network::transposed_weight(int i) {
   if (!changed) return t;
   source.assign(w, w + n);
   wt.assign(static_cast<size_t>(in_f * ld + 16), 0.f);
+  weight_t_base_[i] = wt.data();
   t = aligned_64(wt);
   parallel_for(in_f, 64, [&](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; ++k)

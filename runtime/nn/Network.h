@@ -155,7 +155,8 @@ class Network {
   /// per event-driven linear layer: its weight transposed, and the weight it was made from
   /// (the cache holds while the weights are bit for bit the same, whoever writes them)
   std::vector<std::vector<float>> weight_t_, weight_t_source_;
-  std::vector<SparseConnections> sparse_;  ///< per sparse linear layer: kept connections
+  std::vector<const float *> weight_t_base_;  ///< wt's storage when built (copies rebuild)
+  std::vector<SparseConnections> sparse_;     ///< per sparse linear layer: kept connections
   bool use_events(int layer, const float *input, int64_t rows, int64_t width);
   float *transposed_weight(int layer);  ///< the cached transpose (rebuilt when stale)
   /// its distance between rows: out rounded up to whole 64-byte lines

@@ -402,6 +402,12 @@ TEST(NetworkSynapse, TransposedWeightsFollowWeightChanges) {
   const std::vector<float> before = fresh.forward(x.data(), T, B);
   EXPECT_TRUE(same_as_fresh());
   EXPECT_NE(before, fresh.forward(x.data(), T, B)) << "the last weight must matter here";
+  // a copy of a network holds its cache in another buffer (another alignment within it)
+  for (int copies = 0; copies < 4; ++copies) {
+    const std::vector<float> original = net.forward(x.data(), T, B);
+    Network copy = net;
+    EXPECT_EQ(copy.forward(x.data(), T, B), original) << "copy " << copies;
+  }
 }
 
 TEST(TrainStep, MicroBatchesMatchTheWholeBatch) {
