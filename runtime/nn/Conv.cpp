@@ -391,14 +391,19 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
       __m512 tile[16];
       for (int i = 0; i < 16; ++i) tile[i] = _mm512_loadu_ps(best_t + (q0 + i) * width + c0);
       transpose_16x16(tile);
-      for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(y + (c0 + i) * windows + q0, tile[i]);
+      // (constant trip counts: tile[i] stays in registers; a loop to n spilled all 16)
+      float *yc = y + c0 * windows + q0;
+      for (int i = 0; i < 16; ++i)
+        if (i < n) _mm512_storeu_ps(yc + i * windows, tile[i]);
       if (!arg) continue;
       for (int i = 0; i < 16; ++i)
         tile[i] = _mm512_castsi512_ps(_mm512_loadu_si512(at_t + (q0 + i) * width + c0));
       transpose_16x16(tile);
-      for (int64_t i = 0; i < n; ++i)
-        _mm_storeu_si128(reinterpret_cast<__m128i *>(arg + (c0 + i) * windows + q0),
-                         _mm512_cvtepi32_epi8(_mm512_castps_si512(tile[i])));
+      Winner *ac = arg + c0 * windows + q0;
+      for (int i = 0; i < 16; ++i)
+        if (i < n)
+          _mm_storeu_si128(reinterpret_cast<__m128i *>(ac + i * windows),
+                           _mm512_cvtepi32_epi8(_mm512_castps_si512(tile[i])));
     }
   for (int64_t o = 0; o < g.Cout; ++o)
     for (int64_t q = tiled; q < windows; ++q) {
@@ -525,7 +530,8 @@ bool sum_outputs_binary(const int32_t *index, const float *value, int64_t count,
   SNNC_SUM(5, 8)
   SNNC_SUM(3, 1)
   SNNC_SUM(3, 2)
-  SNNC_SUM(3, 4) SNNC_SUM(3, 8)
+  SNNC_SUM(3, 4)
+  SNNC_SUM(3, 8)
 #undef SNNC_SUM
       return false;
 }
