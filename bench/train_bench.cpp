@@ -111,9 +111,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
   auto model = frontend::lower_model(*ast, network, {}, diags);
   if (!model || !ir::differentiate_cells(*model, diags))
     throw std::runtime_error("cannot lower " + network);
-  int readout = -1;  // --sparsity: every linear layer but the readout, planned as in a file
-  for (size_t i = 0; i < model->layers.size(); ++i)
-    if (model->layers[i].kind == ir::Layer::Linear) readout = static_cast<int>(i);
+  const int readout = ir::readout_layer(*model);  // --sparsity: every linear but the readout
   for (size_t i = 0; i < model->layers.size(); ++i)
     if (model->layers[i].kind == ir::Layer::Linear && static_cast<int>(i) != readout)
       model->layers[i].sparsity = g_sparsity;

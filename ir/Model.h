@@ -72,4 +72,13 @@ struct Model {
 /// Textual form (what `snnc emit --ir-grad` prints).
 std::string print(const Model &model);
 
+/// The readout: the last linear layer, or -1 (magnitude pruning and the benchmark's
+/// --sparsity leave it dense).
+inline int readout_layer(const Model &model) {
+  int readout = -1;
+  for (size_t i = 0; i < model.layers.size(); ++i)
+    if (model.layers[i].kind == Layer::Linear) readout = static_cast<int>(i);
+  return readout;
+}
+
 }  // namespace snnc::ir

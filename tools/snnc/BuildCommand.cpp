@@ -159,9 +159,7 @@ int link_device_binary(const ir::Model &model, const std::string &file, const st
 /// crossover). Returns the new checkpoint bytes.
 std::string prune_weights(ir::Model &model, std::vector<rt::NamedTensor> &tensors,
                           double fraction) {
-  int readout = -1;
-  for (size_t i = 0; i < model.layers.size(); ++i)
-    if (model.layers[i].kind == ir::Layer::Linear) readout = static_cast<int>(i);
+  const int readout = ir::readout_layer(model);
   for (size_t i = 0; i < model.layers.size(); ++i) {
     ir::Layer &l = model.layers[i];
     if (l.kind != ir::Layer::Linear || static_cast<int>(i) == readout) continue;
