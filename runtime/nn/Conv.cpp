@@ -514,10 +514,14 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2"))) void sum_output
   // (thread_local buffers named once, outside the loops: see pool_2x2_position_major)
   thread_local std::vector<uint32_t> rows_buffer;
   thread_local std::vector<uint16_t> pieces_buffer, list_buffer;
+  thread_local std::vector<uint32_t> masks_buffer;
+  const int64_t groups = (pieces_n + G - 1) / G, OW8 = (OW + 7) / 8 * 8;
   rows_buffer.assign(rows_n, 0u);
-  pieces_buffer.assign((rows_n + os.HP) * OW, 0);  // (then zero rows for whole groups)
+  // (then zero rows for whole groups, and 8 more for whole vectors of 8 columns)
+  pieces_buffer.assign((rows_n + os.HP) * OW + 8, 0);
   list_buffer.resize(pieces_n * K + 32);
-  uint32_t *rows = rows_buffer.data();
+  masks_buffer.resize(groups * OW8);
+  uint32_t *rows = rows_buffer.data(), *masks = masks_buffer.data();
   uint16_t *pieces = pieces_buffer.data(), *list = list_buffer.data();
   const int32_t *place = os.place.data(), *piece_offset = os.piece_offset.data();
   const uint16_t *group_taps = os.group_taps.data();
@@ -529,13 +533,24 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2"))) void sum_output
   for (int64_t r = 0; r < rows_n; ++r)
     for (int64_t ox = 0; ox < OW; ++ox)
       pieces[r * OW + ox] = static_cast<uint16_t>((rows[r] >> ox) & ((1u << K) - 1));
-  for (int64_t oy = 0; oy < g.OH; ++oy)
+  for (int64_t oy = 0; oy < g.OH; ++oy) {
+    // masks[j][ox]: group j's candidate taps of output (oy, ox), its G pieces (rows oy + ky
+    // of their channels) shifted into place, 8 columns per vector
+    for (int64_t j = 0; j < groups; ++j)
+      for (int64_t ox0 = 0; ox0 < OW; ox0 += 8) {
+        __m256i m = _mm256_setzero_si256();
+        for (int q = 0; q < G; ++q) {  // (piece_offset is padded with a zero piece's offset)
+          const uint16_t *src = pieces + piece_offset[j * G + q] + oy * OW + ox0;
+          const __m256i piece =
+              _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(src)));
+          m = _mm256_or_si256(m, _mm256_slli_epi32(piece, q * K));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(masks + j * OW8 + ox0), m);
+      }
     for (int64_t ox = 0; ox < OW; ++ox) {
-      const uint16_t *at = pieces + oy * OW + ox;  // (row oy + ky of each channel)
       int64_t n = 0;
       for (int64_t j = 0; j < pieces_n; j += G) {
-        uint32_t m = 0;  // (piece_offset is padded with a zero piece's offset to whole groups)
-        for (int q = 0; q < G; ++q) m |= static_cast<uint32_t>(at[piece_offset[j + q]]) << (q * K);
+        const uint32_t m = masks[j / G * OW8 + ox];
         // the taps j*K + lane whose bit is set
         const __m512i taps = _mm512_loadu_si512(group_taps + j / G * 32);
         _mm512_storeu_si512(list + n, _mm512_maskz_compress_epi16(static_cast<__mmask32>(m), taps));
@@ -550,6 +565,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2"))) void sum_output
       float *out = acc + (oy * OW + ox) * N;
       for (int b = 0; b < NB; ++b) _mm512_store_ps(out + 16 * b, sum[b]);
     }
+  }
 }
 
 /// Sums sample events into acc through sum_outputs; false (nothing done) if its inputs are
