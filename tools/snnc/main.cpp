@@ -206,6 +206,23 @@ std::string pass_list() {
   return s;
 }
 
+/// A flag's number: `positive` (> 0) or not negative (>= 0), with a plain message otherwise
+/// (CLI11's own range check prints the largest double as its bound).
+CLI::Validator number_at_least_zero(bool positive) {
+  const std::string want = positive ? "a number above 0" : "a number, 0 or more";
+  return CLI::Validator(
+      [positive, want](std::string &text) -> std::string {
+        try {
+          size_t used = 0;
+          const double v = std::stod(text, &used);
+          if (used == text.size() && (positive ? v > 0 : v >= 0)) return "";
+        } catch (const std::exception &) {
+        }
+        return "expected " + want + ", got '" + text + "'";
+      },
+      positive ? "POSITIVE" : "NONNEGATIVE");
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -276,13 +293,13 @@ int main(int argc, char **argv) {
                   "Experiments: the data set directory (IDX files, raw or .gz)");
   run->add_option("--epochs", train_opts.epochs,
                   "Experiments: number of epochs (default: the file's)")
-      ->check(CLI::PositiveNumber);
+      ->check(number_at_least_zero(true));
   run->add_option("--limit", train_opts.train_limit,
                   "Experiments: train on the first N samples only")
-      ->check(CLI::PositiveNumber);
+      ->check(number_at_least_zero(true));
   run->add_option("--test-limit", train_opts.test_limit,
                   "Experiments: evaluate on the first N test samples only")
-      ->check(CLI::PositiveNumber);
+      ->check(number_at_least_zero(true));
   run->add_option("--synapse", train_opts.synapse,
                   "Training: propagate every linear/conv layer densely, by events, or choose per "
                   "pass from the input density (auto, dense, event; default: as the file says)")
@@ -291,7 +308,7 @@ int main(int argc, char **argv) {
                   "Training: run forward and backward on this many samples at a time and sum "
                   "their gradients (same loss and update up to float rounding; activation "
                   "memory for this many samples only; default: the whole batch)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_at_least_zero(false));
   run->add_option(
          "--segment-steps", train_opts.segment_steps,
          "Training: back-propagate through time in segments of this many steps, "
@@ -300,14 +317,14 @@ int main(int argc, char **argv) {
          "over time: memory for this many steps instead of all, for one more forward "
          "pass; without dropout the same gradients up to float rounding, with dropout masks "
          "drawn per segment; default: 0, the whole sequence)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_at_least_zero(false));
   run->add_option("--prune", train_opts.prune,
                   "Training: after --prune-after epochs, zero this fraction of the smallest "
                   "weights of each hidden linear layer and train the kept connections only")
       ->check(CLI::Range(0.0, 0.999999));
   run->add_option("--prune-after", train_opts.prune_after,
                   "Training: epochs before --prune (default: half of them)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_at_least_zero(false));
   run->add_flag("--no-compare", train_opts.no_compare,
                 "Experiments: do not train the `compare` twin");
   run->add_option("--resume", train_opts.resume_dir,
@@ -316,7 +333,7 @@ int main(int argc, char **argv) {
                   "finished epoch");
   run->add_option("--seed", run_opts.seed,
                   "Seed for connectivity, initial values and Poisson draws (default: the file's)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_at_least_zero(false));
   run->add_flag("--quiet", run_opts.quiet, "Print nothing on success");
   std::string run_target = "cpu";
   run->add_option(
@@ -338,13 +355,13 @@ int main(int argc, char **argv) {
                    "An IDX image file (raw or .gz), e.g. data/mnist/t10k-images-idx3-ubyte")
       ->required();
   trace->add_option("--index", trace_opts.index, "Which image of the file (default 0)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_at_least_zero(false));
   trace
       ->add_option("--label", trace_opts.label,
                    "Its class: also compute the loss and the gradients")
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_at_least_zero(false));
   trace->add_option("--steps", trace_opts.steps, "Time steps (default: the experiment's)")
-      ->check(CLI::PositiveNumber);
+      ->check(number_at_least_zero(true));
   trace->add_option("--out", trace_opts.out,
                     "Write every spike, state, the loss and the gradients to this JSON file");
   trace->add_option("--sim", trace_opts.experiment, "Which experiment (default: the first)");
