@@ -647,9 +647,9 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
   Geometry padded = g;
   if (kHasAvx512 && g.Cout < 16) padded.Cout = 16;
   const int64_t ckk = g.ckk(), hw = g.hw(), width = padded.Cout;
-  thread_local std::vector<float> wt_buffer;  // (rows of whole lines from 64-byte boundaries)
-  float *wt = aligned_buffer(wt_buffer, ckk * width);
-  std::fill(wt, wt + ckk * width, 0.f);
+  thread_local AlignedFloats wt_buffer;  // (rows of whole lines from 64-byte boundaries)
+  wt_buffer.assign(ckk * width, 0.f);
+  float *wt = wt_buffer.data();
   for (int64_t o = 0; o < g.Cout; ++o)
     for (int64_t k = 0; k < ckk; ++k) wt[k * width + o] = w[o * ckk + k];
   const bool output_sums = kHasVbmi2 && OutputSums::fits(g, width);
@@ -657,8 +657,9 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
   if (output_sums) sums.emplace(padded);
   const std::vector<TapBlock> blocks = g.S == 1 ? tap_blocks(padded) : std::vector<TapBlock>();
   parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
-    thread_local std::vector<float> acc_buffer;
-    float *acc = aligned_buffer(acc_buffer, hw * width);
+    thread_local AlignedFloats acc_buffer;
+    acc_buffer.resize(hw * width);
+    float *acc = acc_buffer.data();
     for (int64_t r = r0; r < r1; ++r) {
       const int32_t *index = ev.index.data() + ev.start[r];
       const float *value = ev.value.data() + ev.start[r];

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "Aligned.h"
 #include "Ops.h"
 #include "Parallel.h"
 #include "Rng.h"
@@ -79,6 +78,8 @@ Network::Network(std::vector<LayerSpec> layers, int output)
   mask_.resize(layers_.size());
   events_.resize(layers_.size());
   syn_.resize(layers_.size());
+  carry_.resize(layers_.size());
+  weight_t_checked_.assign(layers_.size(), false);
   plan_memory();
 }
 
@@ -104,7 +105,6 @@ void Network::plan_memory() {
   // conv + max-pool fusion, where the compiler asked for it and the shapes allow it
   fused_into_.assign(n, -1);
   recompute_.assign(n, false);
-  states_kept_.assign(n, true);
   for (int i = 0; i < n; ++i) {
     LayerSpec &l = layers_[i];
     if (l.kind != LayerSpec::Conv2d || l.fused_pool < 0) continue;
@@ -147,7 +147,7 @@ void Network::trim() {
   spare_.clear();
   spare_.shrink_to_fit();
   seg_.boundary.clear();  // (sized for the batch of the last segmented pass)
-  carry_.clear();
+  for (auto &c : carry_) std::vector<float>().swap(c);
 }
 
 void Network::release(std::vector<float> &v) {
@@ -252,17 +252,22 @@ void draw_dropout(Rng rng, double rate, T kept, std::vector<T> &out, size_t n) {
   out.resize(n);
   for (T &v : out) v = rng.uniform() < rate ? T{0} : kept;
 }
+/// The stream of the next dropout draw (every draw advances the position: forward passes
+/// and the GPU's keep flags alike).
+Rng dropout_stream(uint64_t seed, uint64_t &calls) {
+  return Rng(seed, 2000000 + calls++);
+}
 }  // namespace
 
 std::vector<uint8_t> Network::draw_dropout_keep(int layer, size_t n) {
   std::vector<uint8_t> keep;
-  draw_dropout(Rng(dropout_seed_, 2000000 + dropout_calls_++), layers_[layer].rate, uint8_t{1},
-               keep, n);
+  draw_dropout(dropout_stream(dropout_seed_, dropout_calls_), layers_[layer].rate, uint8_t{1}, keep,
+               n);
   return keep;
 }
 
 void Network::draw_dropout_mask(int layer, std::vector<float> &mask, size_t n) {
-  draw_dropout(Rng(dropout_seed_, 2000000 + dropout_calls_++), layers_[layer].rate,
+  draw_dropout(dropout_stream(dropout_seed_, dropout_calls_), layers_[layer].rate,
                static_cast<float>(1.0 / (1.0 - layers_[layer].rate)), mask, n);
 }
 
@@ -329,16 +334,18 @@ void count_synaptic_ops(const LayerSpec &l, const LayerSpec &src, int64_t nonzer
 
 const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B) {
   seg_.count = 0;
+  std::fill(weight_t_checked_.begin(), weight_t_checked_.end(), false);  // (new weights)
   // (segments only for a training pass that backward follows: a forward of a network in
-  // evaluation mode, read afterwards step by step, runs whole)
-  if (segment_steps_ > 0 && segment_steps_ < T && training_ && !forward_only_)
+  // evaluation mode, read afterwards step by step, or one that counts operations, runs
+  // whole)
+  if (segment_steps_ > 0 && segment_steps_ < T && training_ && !forward_only_ && !counting_)
     return forward_segments(x, T, B);
   return forward_steps(x, T, B);
 }
 
 void Network::backward(const float *g_out, const float *g_state) {
+  for (auto &c : carry_) c.clear();  // (no later steps: the adjoints start at zero)
   if (seg_.count > 0) return backward_segments(g_out, g_state);
-  for (auto &c : carry_) c.clear();  // (a whole sequence: no later steps)
   backward_steps(g_out, g_state);
 }
 
@@ -350,7 +357,9 @@ const float *Network::segment_prev(int i) const {
 
 void Network::save_boundary(int i, const float *out, const float *last_state, int64_t T,
                             int64_t n) {
-  if (!seg_.save || !layers_[i].spiking || seg_.current + 1 >= seg_.count) return;
+  // (the first pass of a segmented forward, not backward's reruns; not the last segment)
+  if (seg_.count == 0 || seg_.rerun || !layers_[i].spiking || seg_.current + 1 >= seg_.count)
+    return;
   const int64_t S = layers_[i].states;
   float *b = seg_.boundary[i].data() + seg_.current * (S + 1) * n;
   std::copy(last_state, last_state + S * n, b);
@@ -380,7 +389,6 @@ const std::vector<float> &Network::forward_segments(const float *x, int64_t T, i
     bool &forward_only;
     ~Restore() { forward_only = false; }
   } restore{forward_only_};
-  seg_.save = true;
   seg_.count = count;
   for (int k = 0; k < count; ++k) {
     seg_.current = k;
@@ -393,7 +401,6 @@ const std::vector<float> &Network::forward_segments(const float *x, int64_t T, i
       std::copy(post_[output_].begin(), post_[output_].begin() + len * S_out * B * K,
                 post.begin() + t0 * S_out * B * K);
   }
-  seg_.save = false;
   seg_.dropout_calls_after = dropout_calls_;
   // the output for all steps in place of the last segment's (kept aside for its backward)
   seg_.last_out = std::move(act_[output_]);
@@ -404,12 +411,11 @@ const std::vector<float> &Network::forward_segments(const float *x, int64_t T, i
 }
 
 void Network::backward_segments(const float *g_out, const float *g_state) {
-  const int64_t T = seg_.T, B = B_, K = features(output_), S_out = layers_[output_].states;
+  const int64_t B = B_, K = features(output_), S_out = layers_[output_].states;
   release(act_[output_]);  // (the whole sequence's, read by the loss)
   release(post_[output_]);
   act_[output_] = std::move(seg_.last_out);  // the last segment's, as its forward left them
   post_[output_] = std::move(seg_.last_post);
-  for (auto &c : carry_) c.clear();
   for (int k = seg_.count - 1; k >= 0; --k) {
     seg_.current = k;
     const int64_t t0 = segment_start(k), len = segment_length(k);
@@ -422,7 +428,19 @@ void Network::backward_segments(const float *g_out, const float *g_state) {
     backward_steps(g_out + t0 * B * K, g_state ? g_state + t0 * S_out * B * K : nullptr);
   }
   dropout_calls_ = seg_.dropout_calls_after;
-  T_ = T;
+}
+
+void Network::cell_forward(int i, const float *in, float *out, float *post, int64_t T, int64_t n,
+                           int64_t out_stride, int64_t post_stride) const {
+  const LayerSpec &l = layers_[i];
+  const float *prev = segment_prev(i);  // (a segment after the first: its boundary)
+  split_elements(n, [&](int64_t n0, int64_t n1) {
+    if (prev)
+      l.forward_from(in + n0, out + n0, post + n0, T, n1 - n0, n, out_stride, post_stride,
+                     prev + n0);
+    else
+      l.forward(in + n0, out + n0, post + n0, T, n1 - n0, n, out_stride, post_stride);
+  });
 }
 
 const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int64_t B) {
@@ -435,7 +453,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           std::max<size_t>(largest_, static_cast<size_t>(T * B * features(static_cast<int>(i)) *
                                                          std::max<int64_t>(1, layers_[i].states)));
   std::fill(recompute_.begin(), recompute_.end(), false);
-  if (counting_ && !seg_.rerun && (seg_.count == 0 || seg_.current == 0)) ops_.samples += B;
+  if (counting_) ops_.samples += B;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec &l = layers_[i];
     int64_t rows = T * B, out_f = elements(l.shape);
@@ -518,19 +536,11 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         const bool all_steps =
             static_cast<int>(i) == output_ ||
             (!forward_only_ && !(training_ && recomputable(static_cast<int>(i))));
-        states_kept_[i] = all_steps;
         const auto post_size = static_cast<size_t>((all_steps ? T : 1) * l.states * n);
         if (post_[i].empty()) post_[i] = acquire(post_size);
         post_[i].resize(post_size);
         float *out = y.data(), *post = post_[i].data();
-        const float *prev = segment_prev(static_cast<int>(i));
-        split_elements(n, [&](int64_t n0, int64_t n1) {
-          const int64_t post_stride = all_steps ? l.states * n : 0;
-          if (prev)
-            l.forward_from(in + n0, out + n0, post + n0, T, n1 - n0, n, n, post_stride, prev + n0);
-          else
-            l.forward(in + n0, out + n0, post + n0, T, n1 - n0, n, n, post_stride);
-        });
+        cell_forward(static_cast<int>(i), in, out, post, T, n, n, all_steps ? l.states * n : 0);
         save_boundary(static_cast<int>(i), out, post + (all_steps ? (T - 1) * l.states * n : 0), T,
                       n);
         break;
@@ -578,30 +588,29 @@ bool Network::recomputable(int i) const {
 float *Network::transposed_weight(int i) {
   weight_t_.resize(layers_.size());
   weight_t_source_.resize(layers_.size());
-  weight_t_base_.resize(layers_.size(), nullptr);
-  std::vector<float> &wt = weight_t_[i], &source = weight_t_source_[i];
+  AlignedFloats &wt = weight_t_[i];
+  std::vector<float> &source = weight_t_source_[i];
+  if (weight_t_checked_[i]) return wt.data();  // (this training step's weights: checked)
   const int64_t in_f = elements(layers_[layers_[i].input].shape), out = layers_[i].out_features;
   const auto n = static_cast<size_t>(in_f * out);
   const float *w = params_[weight_of_[i]].value.data();
   // compare with the weights the cached transpose was made from (an optimizer, a checkpoint
   // load or a test may write them through their own pointers at any time): a read of the
   // weights instead of a strided transpose when nothing changed
-  // (a copied Network's cache lies at another alignment within its new buffer: rebuilt)
-  std::atomic<bool> changed{source.size() != n || weight_t_base_[i] != wt.data()};
+  std::atomic<bool> changed{source.size() != n};
   if (!changed)
     parallel_for(static_cast<int64_t>(n), 1 << 16, [&](int64_t k0, int64_t k1) {
       if (!changed.load(std::memory_order_relaxed) &&
           std::memcmp(w + k0, source.data() + k0, static_cast<size_t>(k1 - k0) * sizeof(float)))
         changed = true;
     });
+  weight_t_checked_[i] = true;
+  if (!changed) return wt.data();
   // rows padded to whole 64-byte lines, from a 64-byte boundary
   const int64_t ld = transposed_ld(out);
-  float *t = aligned_64(wt);
-  if (!changed) return t;
   source.assign(w, w + n);
-  wt.assign(static_cast<size_t>(in_f * ld + 16), 0.f);
-  weight_t_base_[i] = wt.data();
-  t = aligned_64(wt);
+  wt.assign(static_cast<size_t>(in_f * ld), 0.f);
+  float *t = wt.data();
   parallel_for(in_f, 64, [&](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; ++k)
       for (int64_t o = 0; o < out; ++o) t[k * ld + o] = w[o * in_f + k];
@@ -691,7 +700,6 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
         if (!overwrite) scratch_.resize(rows * out_f);
         // the adjoints of the states after this pass's last step: zero, or carried from the
         // segment after this one
-        if (carry_.size() != layers_.size()) carry_.resize(layers_.size());
         if (carry_[i].empty())
           carry_[i].assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * n), 0.f);
         const float *prev = segment_prev(i);
@@ -699,20 +707,16 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
         // becomes the input's gradient buffer
         float *g = overwrite ? grad_[i].data() : scratch_.data();
         const float *g_post = i == output_ && g_state ? g_state : nullptr;
-        if (recompute_[i] || !states_kept_[i]) {  // rerun the forward scan for the states
-          release(post_[i]);                      // (and the output, if dropped and read)
+        // rerun the forward scan for the states (and the output, if dropped and read) when
+        // forward dropped them or kept only the latest step
+        if (recompute_[i] || post_[i].size() != static_cast<size_t>(T_ * l.states * n)) {
+          release(post_[i]);  // (and the output, if dropped and read)
           post_[i] = acquire(static_cast<size_t>(T_ * l.states * n));
           const bool all_out = recompute_[i] && l.backward_reads_output;
           if (all_out) act_[i] = acquire(static_cast<size_t>(rows * out_f));
           step_out_.resize(static_cast<size_t>(n));  // else only the latest step, in place
           float *o = all_out ? act_[i].data() : step_out_.data(), *p = post_[i].data();
-          split_elements(n, [&](int64_t n0, int64_t n1) {
-            if (prev)
-              l.forward_from(x + n0, o + n0, p + n0, T_, n1 - n0, n, all_out ? n : 0, l.states * n,
-                             prev + n0);
-            else
-              l.forward(x + n0, o + n0, p + n0, T_, n1 - n0, n, all_out ? n : 0, l.states * n);
-          });
+          cell_forward(i, x, o, p, T_, n, all_out ? n : 0, l.states * n);
           // an input the backward kernel does not read goes back to the pool before it runs
           // (a null pointer then: the kernel has no load of it)
           const int j = l.input;

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "Aligned.h"
 #include "Events.h"
 #include "Layers.h"
 #include "SparseLinear.h"
@@ -154,9 +155,10 @@ class Network {
   std::vector<SynapseStats> syn_;
   /// per event-driven linear layer: its weight transposed, and the weight it was made from
   /// (the cache holds while the weights are bit for bit the same, whoever writes them)
-  std::vector<std::vector<float>> weight_t_, weight_t_source_;
-  std::vector<const float *> weight_t_base_;  ///< wt's storage when built (copies rebuild)
-  std::vector<SparseConnections> sparse_;     ///< per sparse linear layer: kept connections
+  std::vector<AlignedFloats> weight_t_;
+  std::vector<std::vector<float>> weight_t_source_;
+  std::vector<char> weight_t_checked_;     ///< compared with the weights since the last forward()
+  std::vector<SparseConnections> sparse_;  ///< per sparse linear layer: kept connections
   bool use_events(int layer, const float *input, int64_t rows, int64_t width);
   float *transposed_weight(int layer);  ///< the cached transpose (rebuilt when stale)
   /// its distance between rows: out rounded up to whole 64-byte lines
@@ -165,10 +167,9 @@ class Network {
   // flatten's input) and gradients already consumed go back to spare_ and are reused
   std::vector<int> consumers_, last_use_, first_consumer_;
   std::vector<bool> keep_;
-  std::vector<int> fused_into_;    ///< per layer: the conv that computes this max-pool, or -1
-  std::vector<bool> recompute_;    ///< cells whose output/states backward regenerates
-  std::vector<bool> states_kept_;  ///< cells whose forward kept every step's states
-  std::vector<float> step_out_;    ///< one step of a rerun scan's output nobody reads
+  std::vector<int> fused_into_;  ///< per layer: the conv that computes this max-pool, or -1
+  std::vector<bool> recompute_;  ///< cells whose output/states backward regenerates
+  std::vector<float> step_out_;  ///< one step of a rerun scan's output nobody reads
   bool forward_only_ = false;
   /// After its consumers' forward: whether backward can do without a layer's output (a
   /// cell's is then recomputed by its own backward; any other's is not needed at all).
@@ -187,6 +188,10 @@ class Network {
   uint64_t dropout_seed_ = 0, dropout_calls_ = 0;
   int64_t T_ = 0, B_ = 0;
 
+  /// A cell layer's forward scan over T steps of n elements, split between threads, from its
+  /// segment boundary where there is one.
+  void cell_forward(int layer, const float *in, float *out, float *post, int64_t T, int64_t n,
+                    int64_t out_stride, int64_t post_stride) const;
   /// One forward / backward pass over the T_ steps at x (the whole sequence or a segment).
   const std::vector<float> &forward_steps(const float *x, int64_t T, int64_t B);
   void backward_steps(const float *g_out, const float *g_state);
@@ -195,7 +200,6 @@ class Network {
   struct Segments {
     int count = 0;  ///< segments of the last forward (0: whole sequence)
     int current = 0;
-    bool save = false;   ///< forward stores each cell's last step as the next one's boundary
     bool rerun = false;  ///< backward's rerun of a segment (not counted as a pass again)
     const float *x = nullptr;
     int64_t T = 0;
