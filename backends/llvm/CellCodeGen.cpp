@@ -14,6 +14,11 @@ using namespace llvm;
 
 class CellCodeGen {
  public:
+  /// Where step t finds the previous step: initial values at t == 0 (Initial: the plain
+  /// kernels), prev (FromPrev: the peeled first step of the _from kernels), or the step
+  /// before (Loaded: the other steps of the _from kernels).
+  enum class Previous { Initial, FromPrev, Loaded };
+
   CellCodeGen(const ir::Cell &c, Module &m) : c_(c), m_(m), b_(m.getContext()) {
     f32_ = b_.getFloatTy();
     i64_ = b_.getInt64Ty();
@@ -55,29 +60,29 @@ class CellCodeGen {
                      Value *out_stride, Value *post_stride, Value *prev) {
     if (prev) {  // (T >= 1)
       auto [n, n_exit] = loop(b_.getInt64(0), N, "n0", false);
-      forward_step(b_.getInt64(0), n, I, out, post, LD, out_stride, post_stride, prev);
+      forward_step(b_.getInt64(0), n, I, out, post, LD, out_stride, post_stride, Previous::FromPrev,
+                   prev);
       close(n, n_exit);
     }
     auto [t, t_exit] = loop(b_.getInt64(prev ? 1 : 0), T, "t", false);
     auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
-    forward_step(t, n, I, out, post, LD, out_stride, post_stride, prev);
+    forward_step(t, n, I, out, post, LD, out_stride, post_stride,
+                 prev ? Previous::Loaded : Previous::Initial, prev);
     close(n, n_exit);
     close(t, t_exit);
     b_.CreateRetVoid();
   }
 
-  /// Step t of element n. Previous step: from `prev` when t is the constant 0 and prev is
-  /// given, else loaded (initial values at t == 0 without prev).
+  /// Step t of element n, finding the previous step as `mode` says.
   void forward_step(Value *t, Value *n, Value *I, Value *out, Value *post, Value *LD,
-                    Value *out_stride, Value *post_stride, Value *prev) {
+                    Value *out_stride, Value *post_stride, Previous mode, Value *prev) {
     ExprEnv env = constants();
     env.vars["I"] = load(I, b_.CreateAdd(b_.CreateMul(t, LD), n));
     Value *out_at = b_.CreateAdd(b_.CreateMul(t, out_stride), n);
     if (c_.output) {
       store(ExprEmitter(b_, rt_, nullptr, f32_).emit(c_.output, env), out, out_at);
     } else {
-      bind_previous(env, t, n, LD, out, out_stride, post, post_stride, previous_mode(t, prev),
-                    prev);
+      bind_previous(env, t, n, LD, out, out_stride, post, post_stride, mode, prev);
       ExprEmitter e(b_, rt_, nullptr, f32_);
       std::vector<Value *> next;
       for (const auto &x : c_.next) next.push_back(e.emit(x, env));
@@ -126,20 +131,23 @@ class CellCodeGen {
       auto [t, t_exit] =
           loop(b_.CreateSub(T, b_.getInt64(1)), b_.getInt64(prev ? 0 : -1), "t", true);
       auto [n, n_exit] = loop(b_.getInt64(0), N, "n", false);
-      backward_step(t, n, I, out, post, g_out, g_post, g_I, carry, LD, prev);
+      backward_step(t, n, I, out, post, g_out, g_post, g_I, carry, LD,
+                    prev ? Previous::Loaded : Previous::Initial, prev);
       close(n, n_exit);
       close(t, t_exit);
     }
     if (prev) {
       auto [n, n_exit] = loop(b_.getInt64(0), N, "n0", false);
-      backward_step(b_.getInt64(0), n, I, out, post, g_out, g_post, g_I, carry, LD, prev);
+      backward_step(b_.getInt64(0), n, I, out, post, g_out, g_post, g_I, carry, LD,
+                    Previous::FromPrev, prev);
       close(n, n_exit);
     }
     b_.CreateRetVoid();
   }
 
   void backward_step(Value *t, Value *n, Value *I, Value *out, Value *post, Value *g_out,
-                     Value *g_post, Value *g_I, Value *carry, Value *LD, Value *prev) {
+                     Value *g_post, Value *g_I, Value *carry, Value *LD, Previous mode,
+                     Value *prev) {
     ExprEnv env = constants();
     Value *tn = b_.CreateAdd(b_.CreateMul(t, LD), n);
     // the input current and the previous spikes are loaded only if the backward step reads
@@ -150,7 +158,7 @@ class CellCodeGen {
     if (!c_.output) {
       Value *post_stride = b_.CreateMul(b_.getInt64(S_), LD);
       bind_previous(env, t, n, LD, backward_reads(c_, "spiked") ? out : nullptr, LD, post,
-                    post_stride, previous_mode(t, prev), prev);
+                    post_stride, mode, prev);
       for (int64_t j = 0; j < S_; ++j) {
         env.vars["_post_" + c_.states[j].name] = load(post, state_index(t, j, n, LD, post_stride));
         carry_slot.push_back(b_.CreateAdd(b_.CreateMul(b_.getInt64(j), LD), n));
@@ -209,16 +217,6 @@ class CellCodeGen {
     ExprEnv env;
     for (const auto &p : c_.params) env.vars[p.name] = ConstantFP::get(f32_, p.value->value);
     return env;
-  }
-
-  /// Where step t finds the previous step: initial values at t == 0 (Initial: the plain
-  /// kernels), prev (FromPrev: the peeled first step of the _from kernels), or the step
-  /// before (Loaded: the other steps of the _from kernels).
-  enum class Previous { Initial, FromPrev, Loaded };
-  static Previous previous_mode(Value *t, Value *prev) {
-    if (!prev) return Previous::Initial;
-    auto *c = dyn_cast<ConstantInt>(t);
-    return c && c->isZero() ? Previous::FromPrev : Previous::Loaded;
   }
 
   /// Binds s[t-1] and spiked = out[t-1] (see Previous; Initial: the initial values and 0 at

@@ -7,11 +7,9 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
-#include <set>
 #include <stdexcept>
 
 #include "CellCodeGen.h"
-#include "ExprUtils.h"
 #include "Jit.h"
 #include "Optimize.h"
 #include "passes/PlanSynapses.h"

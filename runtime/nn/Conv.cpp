@@ -99,7 +99,8 @@ void col2im(const float *cols, int64_t ld, float *x, const Geometry &g) {
       }
 }
 
-/// dst[0, n) += src[0, n), in the widest vectors the machine has (rows of K*C floats).
+/// dst[0, n) += src[0, n), in the widest vectors the machine has (rows of K*C floats: worth
+/// the call through the CPU dispatch, where col2im's short rows keep the inlined add_row).
 __attribute__((target_clones("avx512f", "avx2", "default"))) void add_wide_row(
     float *__restrict dst, const float *__restrict src, int64_t n) {
   for (int64_t k = 0; k < n; ++k) dst[k] += src[k];

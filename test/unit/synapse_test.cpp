@@ -201,12 +201,7 @@ TEST(Events, VectorPathMatchesPlainListing) {
   }
 }
 
-const char *kNet = R"(
-neuron Leaky(beta: real = 0.9, threshold: real = 1.0) {
-  state mem: real = 0
-  update { mem = beta * mem + I - spiked * threshold }
-  spike when mem > threshold surrogate fast_sigmoid(slope = 25)
-}
+const std::string kNet = test::kLeakyNeuron + R"(
 network Net {
   input x: [1, 28, 28]
   c = x |> conv2d(12, kernel = 5) |> maxpool(2) |> Leaky(beta = 0.8, threshold = 0.3)
