@@ -4,7 +4,9 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 
+#include "Aligned.h"
 #include "Ops.h"
 #include "Parallel.h"
 
@@ -53,6 +55,56 @@ __attribute__((target("avx512f"))) void accumulate_tail_avx512(const int32_t *in
   _mm512_mask_storeu_ps(y, mask, acc);
 }
 
+/// AVX-512, rows r0..r1 of a layer of at most 16 outputs: each row's nonzero inputs are
+/// listed (compress_row) and their weight rows (wt: [in][16]) summed in four vector
+/// registers (events e, e + 4, ... in each) added to the bias at the end. Returns the
+/// number of nonzero inputs.
+__attribute__((target("avx512f"))) int64_t narrow_rows_avx512(const float *x, const float *wt,
+                                                              const float *b, float *y, int64_t r0,
+                                                              int64_t r1, int64_t in, int64_t out,
+                                                              int32_t *index, float *value) {
+  const auto lanes = static_cast<__mmask16>((1u << out) - 1u);
+  const __m512 bias = _mm512_maskz_loadu_ps(lanes, b);
+  int64_t nonzero = 0;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = compress_row(x + r * in, in, index, value);
+    nonzero += n;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+#define SNNC_ROW(e) _mm512_load_ps(wt + static_cast<int64_t>(index[e]) * 16)
+    int64_t e = 0;
+    for (; e + 4 <= n; e += 4) {
+      a0 = _mm512_fmadd_ps(_mm512_set1_ps(value[e]), SNNC_ROW(e), a0);
+      a1 = _mm512_fmadd_ps(_mm512_set1_ps(value[e + 1]), SNNC_ROW(e + 1), a1);
+      a2 = _mm512_fmadd_ps(_mm512_set1_ps(value[e + 2]), SNNC_ROW(e + 2), a2);
+      a3 = _mm512_fmadd_ps(_mm512_set1_ps(value[e + 3]), SNNC_ROW(e + 3), a3);
+    }
+    for (; e < n; ++e) a0 = _mm512_fmadd_ps(_mm512_set1_ps(value[e]), SNNC_ROW(e), a0);
+#undef SNNC_ROW
+    const __m512 sum = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+    _mm512_mask_storeu_ps(y + r * out, lanes, _mm512_add_ps(bias, sum));
+  }
+  return nonzero;
+}
+
+/// AVX-512: g_wt[i - i0] ([i1 - i0][16]) += the sum over rows, in order, of x[r][i] * g_y[r]
+/// for the nonzero x[r][i] with i0 <= i < i1.
+__attribute__((target("avx512f"))) void narrow_weight_grad_avx512(const float *x, const float *g_y,
+                                                                  float *g_wt, int64_t rows,
+                                                                  int64_t in, int64_t out,
+                                                                  int64_t i0, int64_t i1,
+                                                                  int32_t *index, float *value) {
+  const auto lanes = static_cast<__mmask16>((1u << out) - 1u);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t n = compress_row(x + r * in + i0, i1 - i0, index, value);
+    if (n == 0) continue;
+    const __m512 g = _mm512_maskz_loadu_ps(lanes, g_y + r * out);
+    for (int64_t e = 0; e < n; ++e) {
+      float *p = g_wt + static_cast<int64_t>(index[e]) * 16;
+      _mm512_store_ps(p, _mm512_fmadd_ps(_mm512_set1_ps(value[e]), g, _mm512_load_ps(p)));
+    }
+  }
+}
+
 const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
 
 }  // namespace
@@ -89,6 +141,21 @@ void linear_forward(const float *x, const float *w, const float *b, float *y, in
   });
 }
 
+bool narrow_linear(int64_t out) {
+  return kHasAvx512 && out >= 1 && out <= 16;
+}
+
+int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, float *y,
+                              int64_t rows, int64_t in, int64_t out) {
+  std::atomic<int64_t> nonzero{0};
+  parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
+    std::vector<int32_t> index(in);
+    std::vector<float> value(in);
+    nonzero += narrow_rows_avx512(x, wt, b, y, r0, r1, in, out, index.data(), value.data());
+  });
+  return nonzero;
+}
+
 void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
                            float *y, int64_t out) {
   parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
@@ -117,9 +184,23 @@ void linear_bias_grad(const float *g_y, float *g_b, int64_t rows, int64_t out) {
 }
 
 void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
-                     float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev) {
+                     float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev,
+                     bool narrow) {
   if (g_x) linear_input_grad(g_y, w, g_x, rows, in, out);
   linear_bias_grad(g_y, g_b, rows, out);
+  if (!ev && narrow && narrow_linear(out)) {  // from the nonzero inputs, split by input
+    parallel_for(in, 64, [&](int64_t i0, int64_t i1) {
+      const int64_t n = i1 - i0;
+      AlignedFloats g_wt(static_cast<size_t>(n * 16), 0.f);
+      std::vector<int32_t> index(n);
+      std::vector<float> value(n);
+      narrow_weight_grad_avx512(x, g_y, g_wt.data(), rows, in, out, i0, i1, index.data(),
+                                value.data());
+      for (int64_t o = 0; o < out; ++o)
+        for (int64_t i = 0; i < n; ++i) g_w[o * in + i0 + i] += g_wt[i * 16 + o];
+    });
+    return;
+  }
   if (!ev) {  // a block of output rows of g_w per thread; sums over rows inside the GEMM
     parallel_for(out, 8, [&](int64_t o0, int64_t o1) {
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, in, rows, 1.f, g_y + o0, out, x,

@@ -181,12 +181,15 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width)
   const LayerSpec &l = layers_[i];
   SynapseStats &st = syn_[i];
   st.events = false;
+  st.narrow = l.kind == LayerSpec::Linear && l.synapse == Synapse::Auto && !l.compressed &&
+              l.event_threshold <= 0 && narrow_linear(l.out_features);
   if (l.synapse == Synapse::Dense && !l.compressed) {
     st.density = -1;
-  } else if (forward_only_ && l.synapse == Synapse::Auto && l.event_threshold <= 0 &&
-             !l.compressed) {
+  } else if (st.narrow || (forward_only_ && l.synapse == Synapse::Auto && l.event_threshold <= 0 &&
+                           !l.compressed)) {
     // planned dense at any density (a readout): prediction skips the count (a pass over
-    // the input) and keeps the density training measured
+    // the input) and keeps the density training measured; a narrow layer's row kernel
+    // counts the nonzeros itself
   } else {
     int64_t nonzero = count_events(input, rows, width, events_[i]);
     st.density =
@@ -485,6 +488,11 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         } else if (use_events(static_cast<int>(i), in, rows, in_f)) {
           float *wt = transposed_weight(static_cast<int>(i));
           linear_forward_events(events_[i], wt, transposed_ld(out), b, y.data(), out);
+        } else if (syn_[i].narrow) {  // (a readout: the row kernel counts the nonzeros)
+          const int64_t nonzero = linear_forward_narrow(in, transposed_weight(static_cast<int>(i)),
+                                                        b, y.data(), rows, in_f, out);
+          syn_[i].density =
+              static_cast<double>(nonzero) / static_cast<double>(std::max<int64_t>(rows * in_f, 1));
         } else {
           linear_forward(in, w, b, y.data(), rows, in_f, out);
         }
@@ -661,7 +669,7 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
         linear_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(),
                         need_input_grad ? g_in.data() : nullptr, params_[weight_of_[i]].grad.data(),
                         params_[bias_of_[i]].grad.data(), rows, in_f, out_f,
-                        syn_[i].events ? &events_[i] : nullptr);
+                        syn_[i].events ? &events_[i] : nullptr, syn_[i].narrow);
         if (l.sparsity > 0) mask_gradient(static_cast<int>(i));  // absent stay absent
         break;
       case LayerSpec::Conv2d: {

@@ -122,6 +122,9 @@ class Network {
   struct SynapseStats {
     double density = -1;  ///< -1: not measured (forced dense)
     bool events = false;
+    /// a narrow layer (<= 16 outputs) planned dense at any density, computed by the row
+    /// kernel from its nonzero inputs (linear_forward_narrow) instead of a GEMM
+    bool narrow = false;
     int64_t event_passes = 0, dense_passes = 0;
   };
   const std::vector<SynapseStats> &synapse_stats() const { return syn_; }

@@ -15,6 +15,14 @@ namespace snnc::rt::nn {
 /// y = x w^T + b over all rows (one GEMM per row block).
 void linear_forward(const float *x, const float *w, const float *b, float *y, int64_t rows,
                     int64_t in, int64_t out);
+/// Whether linear_forward_narrow (and linear_backward's `narrow` weight gradient) run here
+/// for a layer of `out` outputs (AVX-512, 1 to 16).
+bool narrow_linear(int64_t out);
+/// The dense product of a layer of at most 16 outputs (a readout), row by row in vector
+/// registers: each row's nonzero inputs listed and their rows of wt ([in][16], the transposed
+/// weight) summed, then the bias added. Returns the number of nonzero inputs.
+int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, float *y,
+                              int64_t rows, int64_t in, int64_t out);
 /// The same from the nonzero inputs: y[r] = b + sum over events (i, v) of v * wt[i], with wt
 /// the transposed weight [in][out] with rows ld_wt apart (>= out; rows on 64-byte boundaries
 /// keep each vector load within one cache line).
@@ -33,9 +41,12 @@ void linear_bias_grad(const float *g_y, float *g_b, int64_t rows, int64_t out);
 void linear_input_grad(const float *g_y, const float *w, float *g_x, int64_t rows, int64_t in,
                        int64_t out);
 /// g_x may be null (no input gradient needed); g_w and g_b accumulate. With `ev` (the
-/// input's events), the weight gradient is accumulated from events instead of a GEMM.
+/// input's events), the weight gradient is accumulated from events instead of a GEMM; with
+/// `narrow` (a layer linear_forward_narrow computed), from each row's nonzero inputs, the
+/// inputs split between threads (each weight's sum runs over the rows in order).
 void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
-                     float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev = nullptr);
+                     float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev = nullptr,
+                     bool narrow = false);
 
 /// Expands one sample's winners [C][OH][OW] into indices into its input [C][H][W] (-1: none).
 void winner_indices(const Winner *winners, int32_t *index, int64_t C, int64_t H, int64_t W,

@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "Events.h"
 #include "ExpectClose.h"
@@ -164,6 +165,39 @@ TEST(LinearEvents, MatchDense) {
     expect_close(gw_e, gw_d, "weight gradient");
     expect_close(gb_e, gb_d, "bias gradient");
     expect_close(gx_e, gx_d, "input gradient");
+  }
+}
+
+TEST(LinearNarrow, MatchesDense) {
+  // a readout's row kernel (<= 16 outputs) and its weight gradient from the nonzero inputs,
+  // against the GEMMs: binary and real inputs, sparse and dense, input widths off the
+  // 16-lane blocks, rows split between threads
+  if (!narrow_linear(10)) GTEST_SKIP() << "no AVX-512 here";
+  for (auto [binary, density, in, out] : {std::tuple{true, 0.1, int64_t{1000}, int64_t{10}},
+                                          std::tuple{false, 0.5, int64_t{77}, int64_t{16}},
+                                          std::tuple{true, 0.9, int64_t{300}, int64_t{1}},
+                                          std::tuple{false, 0.05, int64_t{1024}, int64_t{7}}}) {
+    const int64_t rows = 67;
+    auto x = sparse_input(rows * in, density, binary, 11);
+    auto w = uniform(out * in, 12), b = uniform(out, 13), g_y = uniform(rows * out, 14);
+    std::vector<float> wt(in * 16, 0.f);  // the transposed weight, rows of 16 (Network's cache)
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t i = 0; i < in; ++i) wt[i * 16 + o] = w[o * in + i];
+    std::vector<float> y_dense(rows * out), y_narrow(rows * out, -7.f);
+    linear_forward(x.data(), w.data(), b.data(), y_dense.data(), rows, in, out);
+    const int64_t nonzero =
+        linear_forward_narrow(x.data(), wt.data(), b.data(), y_narrow.data(), rows, in, out);
+    EXPECT_EQ(nonzero, std::count_if(x.begin(), x.end(), [](float v) { return v != 0.f; }));
+    expect_close(y_narrow, y_dense, "forward");
+    std::vector<float> gw_d(w.size(), 0.5f), gb_d(out, 0.f), gx_d(x.size());
+    std::vector<float> gw_n = gw_d, gb_n = gb_d, gx_n(x.size());
+    linear_backward(x.data(), w.data(), g_y.data(), gx_d.data(), gw_d.data(), gb_d.data(), rows, in,
+                    out);
+    linear_backward(x.data(), w.data(), g_y.data(), gx_n.data(), gw_n.data(), gb_n.data(), rows, in,
+                    out, nullptr, true);
+    expect_close(gw_n, gw_d, "weight gradient");
+    expect_close(gb_n, gb_d, "bias gradient");
+    expect_close(gx_n, gx_d, "input gradient");
   }
 }
 
