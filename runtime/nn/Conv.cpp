@@ -387,6 +387,7 @@ __attribute__((target("avx512f"))) inline void transpose_16x16(__m512 r[16]) {
 /// its four values and the first maximum in window order kept (the comparisons of
 /// maxpool_2x2_row, so the results equal the unfused pair); the pooled values and winners
 /// are then written channel-major.
+template <bool kWinners>  // (false: forward-only, no winners kept)
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_major(
     const float *src, int64_t sp, const float *b, const Geometry &g, const FusedPool *pool,
     int64_t r) {
@@ -418,15 +419,15 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
           const __m512 v = _mm512_add_ps(bias, _mm512_maskz_loadu_ps(lanes, p));
           const __mmask16 wins = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
           best = _mm512_mask_mov_ps(best, wins, v);
-          at = _mm512_mask_mov_epi32(at, wins, _mm512_set1_epi32(k));
+          if (kWinners) at = _mm512_mask_mov_epi32(at, wins, _mm512_set1_epi32(k));
         }
         _mm512_storeu_ps(best_t + q * width + c0, best);
-        _mm512_storeu_si512(at_t + q * width + c0, at);
+        if (kWinners) _mm512_storeu_si512(at_t + q * width + c0, at);
       }
   }
   // channel-major out: 16 x 16 tiles transposed in registers, the rest element by element
   float *y = pool->y + r * g.Cout * windows;
-  Winner *arg = pool->argmax ? pool->argmax + r * g.Cout * windows : nullptr;
+  Winner *arg = kWinners ? pool->argmax + r * g.Cout * windows : nullptr;
   const int64_t tiled = windows / 16 * 16;
   for (int64_t q0 = 0; q0 < tiled; q0 += 16)
     for (int64_t c0 = 0; c0 < g.Cout; c0 += 16) {
@@ -438,7 +439,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
       float *yc = y + c0 * windows + q0;
       for (int i = 0; i < 16; ++i)
         if (i < n) _mm512_storeu_ps(yc + i * windows, tile[i]);
-      if (!arg) continue;
+      if (!kWinners) continue;
       for (int i = 0; i < 16; ++i)
         tile[i] = _mm512_castsi512_ps(_mm512_loadu_si512(at_t + (q0 + i) * width + c0));
       transpose_16x16(tile);
@@ -451,7 +452,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
   for (int64_t o = 0; o < g.Cout; ++o)
     for (int64_t q = tiled; q < windows; ++q) {
       y[o * windows + q] = best_t[q * width + o];
-      if (arg) arg[o * windows + q] = static_cast<Winner>(at_t[q * width + o]);
+      if (kWinners) arg[o * windows + q] = static_cast<Winner>(at_t[q * width + o]);
     }
 }
 
@@ -602,7 +603,8 @@ bool sum_outputs_binary(const int32_t *index, const float *value, int64_t count,
 void emit_sample(const float *src, int64_t so, int64_t sp, const float *b, const Geometry &g,
                  float *y, const FusedPool *pool, int64_t r) {
   if (pool && pool->kernel == 2 && so == 1 && kHasAvx512bw && g.OH >= 2 && g.OW >= 2)
-    return pool_2x2_position_major(src, sp, b, g, pool, r);
+    return pool->argmax ? pool_2x2_position_major<true>(src, sp, b, g, pool, r)
+                        : pool_2x2_position_major<false>(src, sp, b, g, pool, r);
   const int64_t hw = g.hw();
   thread_local std::vector<float> sample;
   float *yr = y + r * g.Cout * hw;
