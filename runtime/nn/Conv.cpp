@@ -596,6 +596,99 @@ bool sum_outputs_binary(const int32_t *index, const float *value, int64_t count,
   return false;
 }
 
+/// Row-pattern sums (forward, binary inputs, stride 1, few input channels, 16 output
+/// channels: a first conv layer on spike input, with a few taps per output, where the
+/// scatter is held up by its read-modify-writes and output-stationary tap lists mispredict).
+/// The K taps of kernel row ky that output (oy, ox) reads from input row oy + ky of channel c
+/// form a K-bit pattern (bit kx: input column ox + kx spiked); table[c][ky][pattern] holds
+/// the sum of those taps' weight rows (kx ascending), so each output is C*K table rows
+/// added in registers and stored once (no zeroing, no per-tap stores). Sums equal the
+/// scatter's up to float rounding (the taps of one kernel row are added first).
+struct PatternSums {
+  const Geometry &g;
+  int64_t HP;                   ///< padded input rows per channel
+  std::vector<int32_t> place;   ///< per input element: its padded row c*HP + iy + P, << 5, | ix + P
+  std::vector<int32_t> row_of;  ///< per (c, ky): c*HP + ky, the padded row output row 0 reads
+  AlignedFloats table;          ///< [c][ky][pattern][16]
+  PatternSums(const Geometry &geom, const float *wt)  // wt: [ckk][16]
+      : g(geom), HP(geom.H + 2 * geom.P) {
+    place.resize(g.in_size());
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t iy = 0; iy < g.H; ++iy)
+        for (int64_t ix = 0; ix < g.W; ++ix)
+          place[(c * g.H + iy) * g.W + ix] =
+              static_cast<int32_t>(((c * HP + iy + g.P) << 5) | (ix + g.P));
+    const int64_t patterns = int64_t{1} << g.K;
+    row_of.resize(g.C * g.K);
+    table.assign(g.C * g.K * patterns * 16, 0.f);
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t ky = 0; ky < g.K; ++ky) {
+        const int64_t j = c * g.K + ky;
+        row_of[j] = static_cast<int32_t>(c * HP + ky);
+        float *t = table.data() + j * patterns * 16;
+        for (int64_t p = 1; p < patterns; ++p) {  // the highest tap added to the pattern without it
+          const int h = 31 - __builtin_clz(static_cast<uint32_t>(p));
+          const float *rest = t + (p ^ (int64_t{1} << h)) * 16, *w = wt + (j * g.K + h) * 16;
+          for (int o = 0; o < 16; ++o) t[p * 16 + o] = rest[o] + w[o];
+        }
+      }
+  }
+  static bool fits(const Geometry &g, int64_t width) {
+    return g.S == 1 && g.W + 2 * g.P <= 32 && g.K <= 5 && width == 16 &&
+           g.C * g.K * (int64_t{1} << g.K) * 16 * 4 <= 16384;  // (the table stays in L1)
+  }
+};
+
+__attribute__((target("avx512f"))) void sum_patterns(const int32_t *index, int64_t count,
+                                                     const PatternSums &ps, float *acc) {
+  const Geometry &g = ps.g;
+  const int64_t CK = g.C * g.K, OW = g.OW, OW16 = (OW + 15) / 16 * 16;
+  // (thread_local buffers named once, outside the loops: see pool_2x2_position_major)
+  thread_local std::vector<uint32_t> rows_buffer;
+  thread_local std::vector<int32_t> offsets_buffer;
+  rows_buffer.assign(g.C * ps.HP, 0u);
+  offsets_buffer.resize(CK * OW16);
+  uint32_t *rows = rows_buffer.data();
+  int32_t *offsets = offsets_buffer.data();
+  const int32_t *place = ps.place.data(), *row_of = ps.row_of.data();
+  const float *table = ps.table.data();
+  for (int64_t e = 0; e < count; ++e) {
+    const int32_t at = place[index[e]];
+    rows[at >> 5] |= 1u << (at & 31);
+  }
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i pattern_bits = _mm512_set1_epi32((1 << g.K) - 1);
+  for (int64_t oy = 0; oy < g.OH; ++oy) {
+    // offsets[j][ox]: the table row (in floats) of (c, ky) = j for output column ox
+    for (int64_t j = 0; j < CK; ++j) {
+      const __m512i m = _mm512_set1_epi32(static_cast<int32_t>(rows[row_of[j] + oy]));
+      const __m512i base = _mm512_set1_epi32(static_cast<int32_t>(j << g.K));
+      for (int64_t ox0 = 0; ox0 < OW; ox0 += 16) {
+        const __m512i shift = _mm512_add_epi32(lanes, _mm512_set1_epi32(static_cast<int32_t>(ox0)));
+        const __m512i p = _mm512_and_si512(_mm512_srlv_epi32(m, shift), pattern_bits);
+        _mm512_storeu_si512(offsets + j * OW16 + ox0,
+                            _mm512_slli_epi32(_mm512_add_epi32(p, base), 4));
+      }
+    }
+    for (int64_t ox = 0; ox < OW; ++ox) {
+      __m512 sum = _mm512_setzero_ps();
+      for (int64_t j = 0; j < CK; ++j)
+        sum = _mm512_add_ps(sum, _mm512_load_ps(table + offsets[j * OW16 + ox]));
+      _mm512_store_ps(acc + (oy * OW + ox) * 16, sum);
+    }
+  }
+}
+
+/// Sums a sample's events into acc through sum_patterns; false (nothing done) unless its
+/// inputs are all 1.
+bool sum_patterns_binary(const int32_t *index, const float *value, int64_t count,
+                         const PatternSums &ps, float *acc) {
+  for (int64_t e = 0; e < count; ++e)
+    if (value[e] != 1.f) return false;
+  sum_patterns(index, count, ps, acc);
+  return true;
+}
+
 /// Writes sample r's conv output, whose value at (channel o, position p) before the bias is
 /// src[o*so + p*sp]: all of it into y, or only its max-pool into `pool` (through a
 /// cache-resident buffer and the same pooling code as a separate max-pool layer, so the
@@ -658,6 +751,8 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
   const bool output_sums = kHasVbmi2 && OutputSums::fits(g, width);
   std::optional<OutputSums> sums;
   if (output_sums) sums.emplace(padded);
+  std::optional<PatternSums> patterns;
+  if (kHasAvx512 && PatternSums::fits(padded, width)) patterns.emplace(padded, wt);
   const std::vector<TapBlock> blocks = g.S == 1 ? tap_blocks(padded) : std::vector<TapBlock>();
   parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
     thread_local AlignedFloats acc_buffer;
@@ -667,7 +762,8 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
       const int32_t *index = ev.index.data() + ev.start[r];
       const float *value = ev.value.data() + ev.start[r];
       const int64_t count = ev.start[r + 1] - ev.start[r];
-      if (!output_sums || !sum_outputs_binary(index, value, count, wt, acc, *sums, width)) {
+      if ((!output_sums || !sum_outputs_binary(index, value, count, wt, acc, *sums, width)) &&
+          (!patterns || !sum_patterns_binary(index, value, count, *patterns, acc))) {
         std::fill(acc, acc + hw * width, 0.f);
         propagate_events(index, value, count, wt, acc, padded, false,
                          blocks.empty() ? nullptr : blocks.data());

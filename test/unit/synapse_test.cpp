@@ -104,7 +104,11 @@ INSTANTIATE_TEST_SUITE_P(
                       // four vectors of channels, and a width they
                       // leave to the generic path (48)
                       ConvCase{6, 10, 10, 32, 3, 1, 1, true}, ConvCase{3, 8, 8, 64, 3, 1, 0, false},
-                      ConvCase{8, 9, 9, 48, 5, 1, 2, true}));
+                      ConvCase{8, 9, 9, 48, 5, 1, 2, true},
+                      // row-pattern sums (few input channels, up to 16 outputs): padding,
+                      // K = 3 and 4, the widest padded row (32 columns)
+                      ConvCase{2, 13, 15, 9, 3, 1, 1, true}, ConvCase{1, 12, 12, 10, 4, 1, 2, true},
+                      ConvCase{1, 20, 30, 16, 5, 1, 1, true}));
 
 // Binary inputs with enough taps per output take the output-stationary sums; the same
 // events with value 2 through half the weights take the scatter, whose products are then
