@@ -70,6 +70,7 @@ Network::Network(std::vector<LayerSpec> layers, int output)
     }
   }
   act_.resize(layers_.size());
+  alias_.assign(layers_.size(), -1);
   fwd_s_.assign(layers_.size(), 0.0);
   bwd_s_.assign(layers_.size(), 0.0);
   post_.resize(layers_.size());
@@ -456,6 +457,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           std::max<size_t>(largest_, static_cast<size_t>(T * B * features(static_cast<int>(i)) *
                                                          std::max<int64_t>(1, layers_[i].states)));
   std::fill(recompute_.begin(), recompute_.end(), false);
+  alias_.assign(layers_.size(), -1);
   if (counting_) ops_.samples += B;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec &l = layers_[i];
@@ -463,6 +465,14 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
     if (fused_into_[i] >= 0) continue;  // a max-pool its conv computes
     if (l.kind == LayerSpec::Input) {   // read in place (no copy): x outlives backward
       input_ = x;
+      continue;
+    }
+    if (l.kind == LayerSpec::Flatten && forward_only_ && static_cast<int>(i) != output_ &&
+        (l.input == 0 || layers_[l.input].kind == LayerSpec::Cell)) {
+      // its input is kept to the end of a forward-only pass (a cell's output, or the
+      // network input): read in place
+      alias_[i] = l.input;
+      release(act_[i]);
       continue;
     }
     const int pool_layer = l.kind == LayerSpec::Conv2d ? l.fused_pool : -1;

@@ -186,7 +186,13 @@ class Network {
   bool counting_ = false;
   void count_ops(int layer, const float *input, int64_t n, int64_t rows);
   /// A layer's output: the caller's x for the input layer (never copied), else its buffer.
-  const float *data_of(int layer) const { return layer == 0 ? input_ : act_[layer].data(); }
+  const float *data_of(int layer) const {
+    if (layer == 0) return input_;
+    return alias_[layer] >= 0 ? data_of(alias_[layer]) : act_[layer].data();
+  }
+  /// per layer: the layer whose buffer it reads as its own (a flatten in a forward-only pass:
+  /// the same floats in the same order, not copied), or -1
+  std::vector<int> alias_;
   bool training_ = false;
   uint64_t dropout_seed_ = 0, dropout_calls_ = 0;
   int64_t T_ = 0, B_ = 0;

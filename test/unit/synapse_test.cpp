@@ -502,3 +502,20 @@ TEST(Parallel, ExceptionsReachTheCallerAndThePoolKeepsWorking) {
     EXPECT_EQ(std::count(hits.begin(), hits.end(), 1), 1000);
   }
 }
+
+TEST(NetworkForwardOnly, FlattenReadInPlaceGivesTheSameOutput) {
+  // a forward-only pass (prediction) reads a flatten's input in place instead of copying
+  // it; the output, and a training pass after it, must not change
+  const ir::Model model = test::model_from_source(kPoolNet, "Net");
+  backends::CompiledModel compiled(model);
+  const int64_t T = 5, B = 7;
+  Network net(compiled.layers(), compiled.output());
+  net.init_params(3);
+  auto x = sparse_input(T * B * net.features(0), 0.3, true, 21);
+  const std::vector<float> full = net.forward(x.data(), T, B);
+  net.set_forward_only(true);
+  EXPECT_EQ(net.forward(x.data(), T, B), full);
+  EXPECT_EQ(net.forward(x.data(), T, B), full);  // (with the buffers of the pass before)
+  net.set_forward_only(false);
+  EXPECT_EQ(net.forward(x.data(), T, B), full);
+}
