@@ -176,7 +176,8 @@ void linear_input_grad(const float *g_y, const float *w, float *g_x, int64_t row
   });
 }
 
-void linear_bias_grad(const float *g_y, float *g_b, int64_t rows, int64_t out) {
+void linear_bias_grad(const float *__restrict g_y, float *__restrict g_b, int64_t rows,
+                      int64_t out) {
   parallel_for(out, 16, [&](int64_t o0, int64_t o1) {
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t o = o0; o < o1; ++o) g_b[o] += g_y[r * out + o];
