@@ -4,7 +4,9 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <utility>
 
 #include "Aligned.h"
 #include "Ops.h"
@@ -40,7 +42,18 @@ __attribute__((target("avx512f"))) void accumulate_avx512(const int32_t *index, 
   for (int k = 0; k < NB; ++k) _mm512_storeu_ps(y + 16 * k, acc[k]);
 }
 
-/// The last, partial vector of a row: `lanes` of 16, by masked loads (sums in a register).
+using AccumulateKernel = void (*)(const int32_t *, const float *, int64_t, const float *, int64_t,
+                                  const float *, float *);
+template <int... NB>
+constexpr std::array<AccumulateKernel, sizeof...(NB)> accumulate_kernels(
+    std::integer_sequence<int, NB...>) {
+  return {&accumulate_avx512<NB + 1>...};
+}
+constexpr int kMaxVectors = 16;  // vectors of sums per pass over the events (registers)
+constexpr auto kAccumulate = accumulate_kernels(std::make_integer_sequence<int, kMaxVectors>());
+
+/// The last, partial vector of a row: `lanes` of 16, by masked loads (sums in a register;
+/// apart from accumulate_avx512, whose sums GCC spilled in the loop when one was masked).
 __attribute__((target("avx512f"))) void accumulate_tail_avx512(const int32_t *index,
                                                                const float *value, int64_t count,
                                                                const float *wt, int64_t ld,
@@ -111,25 +124,26 @@ const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
 
 void sum_rows(const int32_t *index, const float *value, int64_t count, const float *rows,
               int64_t ld, const float *init, float *y, int64_t width) {
-  int64_t k = 0;
-  if (kHasAvx512) {
-    for (; k + 256 <= width; k += 256)
-      accumulate_avx512<16>(index, value, count, rows + k, ld, init ? init + k : nullptr, y + k);
-    for (; k + 64 <= width; k += 64)
-      accumulate_avx512<4>(index, value, count, rows + k, ld, init ? init + k : nullptr, y + k);
-    for (; k + 16 <= width; k += 16)
-      accumulate_avx512<1>(index, value, count, rows + k, ld, init ? init + k : nullptr, y + k);
-    if (k < width)
-      accumulate_tail_avx512(index, value, count, rows + k, ld, init ? init + k : nullptr, y + k,
-                             width - k);
+  if (kHasAvx512) {  // passes of equal whole vectors (1000 columns: 16, 16, 15, 15), then
+                     // the partial one
+    const int64_t vectors = width / 16, passes = (vectors + kMaxVectors - 1) / kMaxVectors;
+    for (int64_t k = 0, v0 = 0; k < passes; ++k) {
+      const int64_t v1 = vectors * (k + 1) / passes, o0 = 16 * v0;
+      kAccumulate[v1 - v0 - 1](index, value, count, rows + o0, ld, init ? init + o0 : nullptr,
+                               y + o0);
+      v0 = v1;
+    }
+    if (width % 16)
+      accumulate_tail_avx512(index, value, count, rows + 16 * vectors, ld,
+                             init ? init + 16 * vectors : nullptr, y + 16 * vectors, width % 16);
     return;
   }
   if (init && init != y)
-    std::copy(init + k, init + width, y + k);
+    std::copy(init, init + width, y);
   else if (!init)
-    std::fill(y + k, y + width, 0.f);
-  for (int64_t e = 0; e < count && k < width; ++e)
-    axpy(value[e], rows + static_cast<int64_t>(index[e]) * ld + k, y + k, width - k);
+    std::fill(y, y + width, 0.f);
+  for (int64_t e = 0; e < count; ++e)
+    axpy(value[e], rows + static_cast<int64_t>(index[e]) * ld, y, width);
 }
 
 void linear_forward(const float *x, const float *w, const float *b, float *y, int64_t rows,
