@@ -83,7 +83,7 @@ __attribute__((target("avx512f"))) int64_t narrow_rows_avx512(const float *x, co
     const int64_t n = compress_row(x + r * in, in, index, value);
     nonzero += n;
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-#define SNNC_ROW(e) _mm512_load_ps(wt + static_cast<int64_t>(index[e]) * 16)
+#define SNNC_ROW(e) _mm512_loadu_ps(wt + static_cast<int64_t>(index[e]) * 16)
     int64_t e = 0;
     for (; e + 4 <= n; e += 4) {
       a0 = _mm512_fmadd_ps(_mm512_set1_ps(value[e]), SNNC_ROW(e), a0);
@@ -124,7 +124,7 @@ const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
 
 void sum_rows(const int32_t *index, const float *value, int64_t count, const float *rows,
               int64_t ld, const float *init, float *y, int64_t width) {
-  if (kHasAvx512) {  // passes of equal whole vectors (1000 columns: 16, 16, 15, 15), then
+  if (kHasAvx512) {  // passes of equal whole vectors (1000 columns: 15, 16, 15, 16), then
                      // the partial one
     const int64_t vectors = width / 16, passes = (vectors + kMaxVectors - 1) / kMaxVectors;
     for (int64_t k = 0, v0 = 0; k < passes; ++k) {

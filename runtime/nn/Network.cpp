@@ -501,8 +501,9 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         } else if (syn_[i].narrow) {  // (a readout: the row kernel counts the nonzeros)
           const int64_t nonzero = linear_forward_narrow(in, transposed_weight(static_cast<int>(i)),
                                                         b, y.data(), rows, in_f, out);
-          syn_[i].density =
-              static_cast<double>(nonzero) / static_cast<double>(std::max<int64_t>(rows * in_f, 1));
+          if (!forward_only_)  // (prediction keeps the density training measured)
+            syn_[i].density = static_cast<double>(nonzero) /
+                              static_cast<double>(std::max<int64_t>(rows * in_f, 1));
         } else {
           linear_forward(in, w, b, y.data(), rows, in_f, out);
         }

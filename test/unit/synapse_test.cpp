@@ -294,6 +294,23 @@ TEST(NetworkSynapse, ForcedPathsAgreeAndAutoFollowsDensity) {
   EXPECT_FALSE(sparse.stats.back().events || sparse.stats[sparse.stats.size() - 2].events);
 }
 
+TEST(NetworkSynapse, NarrowReadoutMatchesTheGemm) {
+  // under auto, linear(5) runs the row kernel (AVX-512) forward and for its weight gradient:
+  // the same spikes and, up to rounding, the same gradients as the GEMMs; its input density
+  // is counted by the row kernel, as the event path counts it
+  Trained gemm = step(Synapse::Dense, 0.1, true), row = step(Synapse::Auto, 0.1, true),
+          event = step(Synapse::Event, 0.1, true);
+  const int readout = 7;  // x, conv, pool, c, flatten, linear(200), cell, linear(5), y
+  EXPECT_EQ(row.stats[readout].narrow, narrow_linear(5));
+  EXPECT_FALSE(gemm.stats[readout].narrow || event.stats[readout].narrow);
+  EXPECT_FALSE(row.stats[readout].events);
+  EXPECT_EQ(row.out, gemm.out);
+  for (size_t p = 0; p < gemm.grads.size(); ++p)
+    expect_close(row.grads[p], gemm.grads[p], "parameter gradient", 1e-4);
+  if (row.stats[readout].narrow)
+    EXPECT_DOUBLE_EQ(row.stats[readout].density, event.stats[readout].density);
+}
+
 const std::string kPoolNet = test::kLeakyNeuron + R"(
 network Net {
   input x: [2, 13, 13]
@@ -513,8 +530,13 @@ TEST(NetworkForwardOnly, FlattenReadInPlaceGivesTheSameOutput) {
   net.init_params(3);
   auto x = sparse_input(T * B * net.features(0), 0.3, true, 21);
   const std::vector<float> full = net.forward(x.data(), T, B);
+  int flatten = -1;
+  for (size_t i = 0; i < net.layers().size(); ++i)
+    if (net.layers()[i].kind == LayerSpec::Flatten) flatten = static_cast<int>(i);
+  ASSERT_GE(flatten, 0);
   net.set_forward_only(true);
   EXPECT_EQ(net.forward(x.data(), T, B), full);
+  EXPECT_TRUE(net.activation(flatten).empty()) << "the flatten's input was copied";
   EXPECT_EQ(net.forward(x.data(), T, B), full);  // (with the buffers of the pass before)
   net.set_forward_only(false);
   EXPECT_EQ(net.forward(x.data(), T, B), full);

@@ -194,6 +194,12 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
   try {
     auto [chosen, t] = ir::choose(*spec, o.compare);
     ir::Model model = chosen;
+    if (!o.synapse.empty())  // (as `snnc run --synapse` ran it: the same kernels, the same sums)
+      for (auto &l : model.layers)
+        if (l.kind == ir::Layer::Linear || l.kind == ir::Layer::Conv2d)
+          l.synapse = o.synapse == "dense"   ? ir::Layer::Synapse::Dense
+                      : o.synapse == "event" ? ir::Layer::Synapse::Event
+                                             : ir::Layer::Synapse::Auto;
     if (o.prune < 0 || o.prune >= 1)
       throw std::runtime_error("--prune needs a fraction in [0, 1), not " +
                                std::to_string(o.prune));

@@ -382,6 +382,12 @@ int main(int argc, char **argv) {
   build->add_option("--sim", build_opts.experiment, "Which experiment (default: the first)");
   build->add_flag("--compare", build_opts.compare, "Build the experiment's `compare` twin");
   build
+      ->add_option("--synapse", build_opts.synapse,
+                   "Propagate every linear/conv layer densely, by events, or choose per batch from "
+                   "the input density (auto, dense, event; default: as the file says), as "
+                   "`snnc run --synapse` does")
+      ->check(CLI::IsMember({"auto", "dense", "event"}));
+  build
       ->add_option("--prune", build_opts.prune,
                    "Magnitude pruning: zero this fraction of the smallest weights of each "
                    "hidden linear layer and compute those layers sparse (e.g. 0.95)")
