@@ -1,5 +1,6 @@
 // Conv.cpp — 2-D convolution, forward and backward, dense (im2col of a block of samples,
-// one GEMM per block) or event-driven (each nonzero input scatters its kernel taps).
+// one GEMM per block) or event-driven (each nonzero input scatters its kernel taps; binary
+// inputs take the sums of ConvSums.cpp where they apply).
 //
 // Layouts: x [rows][C][H][W], y [rows][Cout][OH][OW], w [Cout][C][K][K]. The event paths
 // work on position-major scratch ([OH*OW][Cout]) and the transposed weight [C*K*K][Cout],
@@ -12,6 +13,8 @@
 #include <optional>
 
 #include "Aligned.h"
+#include "ConvGeometry.h"
+#include "ConvSums.h"
 #include "Ops.h"
 #include "Parallel.h"
 
@@ -23,20 +26,6 @@ constexpr int64_t kRowChunk = 32;  // samples per GEMM block
 // L2 (the seed CSNN's conv2: 307 KB at 4 samples, 2.4 MB at 32)
 constexpr int64_t kForwardChunk = 4;
 constexpr int64_t kPartialGroup = 4;  // blocks per weight-gradient partial
-
-struct Geometry {
-  int64_t C, H, W, K, S, P, OH, OW, Cout;
-  int64_t ckk() const { return C * K * K; }
-  int64_t hw() const { return OH * OW; }
-  int64_t in_size() const { return C * H * W; }
-};
-
-Geometry geometry(const std::vector<int64_t> &in, const LayerSpec &l) {
-  Geometry g{in[0], in[1], in[2], l.kernel, l.stride, l.padding, 0, 0, l.channels};
-  g.OH = (g.H + 2 * g.P - g.K) / g.S + 1;
-  g.OW = (g.W + 2 * g.P - g.K) / g.S + 1;
-  return g;
-}
 
 /// cols[(c*K + ky)*K + kx][oy*OW + ox] (row length ld) = x[c][oy*S - P + ky][ox*S - P + kx]
 void im2col(const float *x, float *cols, int64_t ld, const Geometry &g) {
@@ -458,236 +447,6 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
 
 const bool kHasAvx512bw =
     kHasAvx512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-const bool kHasVbmi2 = kHasAvx512bw && __builtin_cpu_supports("avx512vbmi2");
-
-/// Output-stationary event sums (forward, binary inputs, stride 1): for each output
-/// position the kernel taps whose input spiked are listed, up to 30 candidate taps at a time
-/// compressed (16-bit lanes, AVX-512 VBMI2) from bitmasks of the input rows, and their
-/// weight rows summed in registers;
-/// each output is stored once. The scatter instead loads and stores an output once per
-/// contributing tap, which holds it at the load/store ports' limit. Taps are listed in
-/// (c, ky, kx) order, the events' order, and added to zero, so the sums equal the
-/// scatter's (whose multiply by a value of 1 is exact) bit for bit.
-struct OutputSums {
-  const Geometry &g;
-  int64_t HP;                  ///< padded input rows per channel
-  std::vector<int32_t> place;  ///< per input element: its padded row c*HP + iy + P, << 5, | ix + P
-  /// per (c, ky): where its pieces start, (c*HP + ky) * OW, then 16 more entries pointing
-  /// at the zero row after the rows (whole groups of pieces without bounds checks)
-  std::vector<int32_t> piece_offset;
-  /// per group of 32 / K pieces: the taps of its 32 lanes (taps are consecutive: a piece
-  /// j = c*K + ky holds taps j*K .. j*K + K - 1)
-  std::vector<uint16_t> group_taps;
-  explicit OutputSums(const Geometry &geom) : g(geom), HP(geom.H + 2 * geom.P) {
-    place.resize(g.in_size());
-    for (int64_t c = 0; c < g.C; ++c)
-      for (int64_t iy = 0; iy < g.H; ++iy)
-        for (int64_t ix = 0; ix < g.W; ++ix)
-          place[(c * g.H + iy) * g.W + ix] =
-              static_cast<int32_t>(((c * HP + iy + g.P) << 5) | (ix + g.P));
-    const int64_t zero_row = g.C * HP;  // pieces (zero_row + oy) * OW + ox read zeros
-    piece_offset.assign(g.C * g.K + 16, static_cast<int32_t>(zero_row * g.OW));
-    for (int64_t c = 0; c < g.C; ++c)
-      for (int64_t ky = 0; ky < g.K; ++ky)
-        piece_offset[c * g.K + ky] = static_cast<int32_t>((c * HP + ky) * g.OW);
-    const int64_t G = 32 / g.K, groups = (g.C * g.K + G - 1) / G;
-    group_taps.resize(groups * 32);
-    for (int64_t j = 0; j < groups; ++j)
-      for (int64_t lane = 0; lane < 32; ++lane)
-        group_taps[j * 32 + lane] =
-            static_cast<uint16_t>(std::min<int64_t>(j * G * g.K + lane, 65535));
-  }
-  /// Whether this geometry and width (output channels, a multiple of 16) are handled.
-  static bool fits(const Geometry &g, int64_t width) {
-    const int64_t nb = width / 16;
-    return g.S == 1 && g.W + 2 * g.P <= 32 && (g.K == 3 || g.K == 5) && width % 16 == 0 &&
-           (nb == 1 || nb == 2 || nb == 4 || nb == 8) && g.ckk() < 65535;
-  }
-};
-
-template <int K, int NB>
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2"))) void sum_outputs(
-    const int32_t *index, int64_t count, const float *__restrict wt, float *__restrict acc,
-    const OutputSums &os) {
-  const Geometry &g = os.g;
-  constexpr int G = 32 / K;  // pieces (K-tap rows of one channel) per 32-lane group
-  constexpr int N = 16 * NB;
-  const int64_t rows_n = g.C * os.HP, pieces_n = g.C * K, OW = g.OW;
-  // (thread_local buffers named once, outside the loops: see pool_2x2_position_major)
-  thread_local std::vector<uint32_t> rows_buffer;
-  thread_local std::vector<uint16_t> pieces_buffer, list_buffer;
-  thread_local std::vector<uint32_t> masks_buffer;
-  const int64_t groups = (pieces_n + G - 1) / G, OW8 = (OW + 7) / 8 * 8;
-  rows_buffer.assign(rows_n, 0u);
-  // (then zero rows for whole groups, and 8 more for whole vectors of 8 columns)
-  pieces_buffer.assign((rows_n + os.HP) * OW + 8, 0);
-  list_buffer.resize(pieces_n * K + 32);
-  masks_buffer.resize(groups * OW8);
-  uint32_t *rows = rows_buffer.data(), *masks = masks_buffer.data();
-  uint16_t *pieces = pieces_buffer.data(), *list = list_buffer.data();
-  const int32_t *place = os.place.data(), *piece_offset = os.piece_offset.data();
-  const uint16_t *group_taps = os.group_taps.data();
-  for (int64_t e = 0; e < count; ++e) {
-    const int32_t at = place[index[e]];
-    rows[at >> 5] |= 1u << (at & 31);
-  }
-  // pieces[row][ox]: the K bits of padded input row `row` that output column ox reads
-  for (int64_t r = 0; r < rows_n; ++r)
-    for (int64_t ox = 0; ox < OW; ++ox)
-      pieces[r * OW + ox] = static_cast<uint16_t>((rows[r] >> ox) & ((1u << K) - 1));
-  for (int64_t oy = 0; oy < g.OH; ++oy) {
-    // masks[j][ox]: group j's candidate taps of output (oy, ox), its G pieces (rows oy + ky
-    // of their channels) shifted into place, 8 columns per vector
-    for (int64_t j = 0; j < groups; ++j)
-      for (int64_t ox0 = 0; ox0 < OW; ox0 += 8) {
-        __m256i m = _mm256_setzero_si256();
-        for (int q = 0; q < G; ++q) {  // (piece_offset is padded with a zero piece's offset)
-          const uint16_t *src = pieces + piece_offset[j * G + q] + oy * OW + ox0;
-          const __m256i piece =
-              _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(src)));
-          m = _mm256_or_si256(m, _mm256_slli_epi32(piece, q * K));
-        }
-        _mm256_storeu_si256(reinterpret_cast<__m256i *>(masks + j * OW8 + ox0), m);
-      }
-    for (int64_t ox = 0; ox < OW; ++ox) {
-      int64_t n = 0;
-      for (int64_t j = 0; j < pieces_n; j += G) {
-        const uint32_t m = masks[j / G * OW8 + ox];
-        // the taps j*K + lane whose bit is set
-        const __m512i taps = _mm512_loadu_si512(group_taps + j / G * 32);
-        _mm512_storeu_si512(list + n, _mm512_maskz_compress_epi16(static_cast<__mmask32>(m), taps));
-        n += __builtin_popcount(m);
-      }
-      __m512 sum[NB];
-      for (int b = 0; b < NB; ++b) sum[b] = _mm512_setzero_ps();
-      for (int64_t t = 0; t < n; ++t) {
-        const float *w = wt + static_cast<int64_t>(list[t]) * N;
-        for (int b = 0; b < NB; ++b) sum[b] = _mm512_add_ps(sum[b], _mm512_load_ps(w + 16 * b));
-      }
-      float *out = acc + (oy * OW + ox) * N;
-      for (int b = 0; b < NB; ++b) _mm512_store_ps(out + 16 * b, sum[b]);
-    }
-  }
-}
-
-/// Sums sample events into acc through sum_outputs; false (nothing done) if its inputs are
-/// not all 1 or too few to pay for the listing: with a few taps per output (a one-channel
-/// input) the variable-length sums mispredict more than the scatter's stores cost.
-bool sum_outputs_binary(const int32_t *index, const float *value, int64_t count, const float *wt,
-                        float *acc, const OutputSums &os, int64_t width) {
-  const Geometry &g = os.g;
-  if (count * g.K * g.K < 16 * g.hw()) return false;  // under ~16 taps per output
-  for (int64_t e = 0; e < count; ++e)
-    if (value[e] != 1.f) return false;
-#define SNNC_SUM(k, nb)                            \
-  if (os.g.K == k && width == 16 * nb) {           \
-    sum_outputs<k, nb>(index, count, wt, acc, os); \
-    return true;                                   \
-  }
-  SNNC_SUM(5, 1)
-  SNNC_SUM(5, 2)
-  SNNC_SUM(5, 4)
-  SNNC_SUM(5, 8)
-  SNNC_SUM(3, 1)
-  SNNC_SUM(3, 2)
-  SNNC_SUM(3, 4)
-  SNNC_SUM(3, 8)
-#undef SNNC_SUM
-  return false;
-}
-
-/// Row-pattern sums (forward, binary inputs, stride 1, few input channels, 16 output
-/// channels: a first conv layer on spike input, with a few taps per output, where the
-/// scatter is held up by its read-modify-writes and output-stationary tap lists mispredict).
-/// The K taps of kernel row ky that output (oy, ox) reads from input row oy + ky of channel c
-/// form a K-bit pattern (bit kx: input column ox + kx spiked); table[c][ky][pattern] holds
-/// the sum of those taps' weight rows (kx ascending), so each output is C*K table rows
-/// added in registers and stored once (no zeroing, no per-tap stores). Sums equal the
-/// scatter's up to float rounding (the taps of one kernel row are added first).
-struct PatternSums {
-  const Geometry &g;
-  int64_t HP;                   ///< padded input rows per channel
-  std::vector<int32_t> place;   ///< per input element: its padded row c*HP + iy + P, << 5, | ix + P
-  std::vector<int32_t> row_of;  ///< per (c, ky): c*HP + ky, the padded row output row 0 reads
-  AlignedFloats table;          ///< [c][ky][pattern][16]
-  PatternSums(const Geometry &geom, const float *wt)  // wt: [ckk][16]
-      : g(geom), HP(geom.H + 2 * geom.P) {
-    place.resize(g.in_size());
-    for (int64_t c = 0; c < g.C; ++c)
-      for (int64_t iy = 0; iy < g.H; ++iy)
-        for (int64_t ix = 0; ix < g.W; ++ix)
-          place[(c * g.H + iy) * g.W + ix] =
-              static_cast<int32_t>(((c * HP + iy + g.P) << 5) | (ix + g.P));
-    const int64_t patterns = int64_t{1} << g.K;
-    row_of.resize(g.C * g.K);
-    table.assign(g.C * g.K * patterns * 16, 0.f);
-    for (int64_t c = 0; c < g.C; ++c)
-      for (int64_t ky = 0; ky < g.K; ++ky) {
-        const int64_t j = c * g.K + ky;
-        row_of[j] = static_cast<int32_t>(c * HP + ky);
-        float *t = table.data() + j * patterns * 16;
-        for (int64_t p = 1; p < patterns; ++p) {  // the highest tap added to the pattern without it
-          const int h = 31 - __builtin_clz(static_cast<uint32_t>(p));
-          const float *rest = t + (p ^ (int64_t{1} << h)) * 16, *w = wt + (j * g.K + h) * 16;
-          for (int o = 0; o < 16; ++o) t[p * 16 + o] = rest[o] + w[o];
-        }
-      }
-  }
-  static bool fits(const Geometry &g, int64_t width) {
-    return g.S == 1 && g.W + 2 * g.P <= 32 && g.K <= 5 && width == 16 &&
-           g.C * g.K * (int64_t{1} << g.K) * 16 * 4 <= 16384;  // (the table stays in L1)
-  }
-};
-
-__attribute__((target("avx512f"))) void sum_patterns(const int32_t *index, int64_t count,
-                                                     const PatternSums &ps, float *acc) {
-  const Geometry &g = ps.g;
-  const int64_t CK = g.C * g.K, OW = g.OW, OW16 = (OW + 15) / 16 * 16;
-  // (thread_local buffers named once, outside the loops: see pool_2x2_position_major)
-  thread_local std::vector<uint32_t> rows_buffer;
-  thread_local std::vector<int32_t> offsets_buffer;
-  rows_buffer.assign(g.C * ps.HP, 0u);
-  offsets_buffer.resize(CK * OW16);
-  uint32_t *rows = rows_buffer.data();
-  int32_t *offsets = offsets_buffer.data();
-  const int32_t *place = ps.place.data(), *row_of = ps.row_of.data();
-  const float *table = ps.table.data();
-  for (int64_t e = 0; e < count; ++e) {
-    const int32_t at = place[index[e]];
-    rows[at >> 5] |= 1u << (at & 31);
-  }
-  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i pattern_bits = _mm512_set1_epi32((1 << g.K) - 1);
-  for (int64_t oy = 0; oy < g.OH; ++oy) {
-    // offsets[j][ox]: the table row (in floats) of (c, ky) = j for output column ox
-    for (int64_t j = 0; j < CK; ++j) {
-      const __m512i m = _mm512_set1_epi32(static_cast<int32_t>(rows[row_of[j] + oy]));
-      const __m512i base = _mm512_set1_epi32(static_cast<int32_t>(j << g.K));
-      for (int64_t ox0 = 0; ox0 < OW; ox0 += 16) {
-        const __m512i shift = _mm512_add_epi32(lanes, _mm512_set1_epi32(static_cast<int32_t>(ox0)));
-        const __m512i p = _mm512_and_si512(_mm512_srlv_epi32(m, shift), pattern_bits);
-        _mm512_storeu_si512(offsets + j * OW16 + ox0,
-                            _mm512_slli_epi32(_mm512_add_epi32(p, base), 4));
-      }
-    }
-    for (int64_t ox = 0; ox < OW; ++ox) {
-      __m512 sum = _mm512_setzero_ps();
-      for (int64_t j = 0; j < CK; ++j)
-        sum = _mm512_add_ps(sum, _mm512_load_ps(table + offsets[j * OW16 + ox]));
-      _mm512_store_ps(acc + (oy * OW + ox) * 16, sum);
-    }
-  }
-}
-
-/// Sums a sample's events into acc through sum_patterns; false (nothing done) unless its
-/// inputs are all 1.
-bool sum_patterns_binary(const int32_t *index, const float *value, int64_t count,
-                         const PatternSums &ps, float *acc) {
-  for (int64_t e = 0; e < count; ++e)
-    if (value[e] != 1.f) return false;
-  sum_patterns(index, count, ps, acc);
-  return true;
-}
 
 /// Writes sample r's conv output, whose value at (channel o, position p) before the bias is
 /// src[o*so + p*sp]: all of it into y, or only its max-pool into `pool` (through a
@@ -748,11 +507,11 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
   float *wt = wt_buffer.data();
   for (int64_t o = 0; o < g.Cout; ++o)
     for (int64_t k = 0; k < ckk; ++k) wt[k * width + o] = w[o * ckk + k];
-  const bool output_sums = kHasVbmi2 && OutputSums::fits(g, width);
+  const bool output_sums = OutputSums::usable(g, width);
   std::optional<OutputSums> sums;
   if (output_sums) sums.emplace(padded);
   std::optional<PatternSums> patterns;
-  if (kHasAvx512 && PatternSums::fits(padded, width)) patterns.emplace(padded, wt);
+  if (PatternSums::usable(padded, width)) patterns.emplace(padded, wt);
   const std::vector<TapBlock> blocks = g.S == 1 ? tap_blocks(padded) : std::vector<TapBlock>();
   parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
     thread_local AlignedFloats acc_buffer;
