@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -15,10 +16,36 @@
 
 extern "C" void openblas_set_num_threads(int);
 
+#ifndef SNNC_SPIN_US
+#define SNNC_SPIN_US 100
+#endif
 namespace snnc::rt::nn {
 namespace {
 
 thread_local bool in_parallel_region = false;
+
+/// How long a thread polls for the next job (a worker) or for the workers to finish (the
+/// caller) before it sleeps on the condition variable: jobs come tens of microseconds apart
+/// in a forward pass, and a futex wake-up costs about as much again on a VM.
+constexpr auto kSpin = std::chrono::microseconds(SNNC_SPIN_US);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/// Polls `ready` until it holds or kSpin has passed; whether it held.
+template <typename Ready>
+bool spin_until(Ready ready) {
+  if (kSpin.count() == 0) return ready();
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (int k = 0;; ++k) {
+    if (ready()) return true;
+    cpu_relax();
+    if ((k & 63) == 63 && std::chrono::steady_clock::now() > until) return ready();
+  }
+}
 
 class Pool {
  public:
@@ -37,14 +64,15 @@ class Pool {
   int threads() const { return threads_; }
 
   void run(int parts, int64_t n, const std::function<void(int64_t, int64_t)> &body) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    body_ = &body;
-    n_ = n;
-    parts_ = parts;
-    pending_ = parts - 1;
-    ++generation_;
-    lock.unlock();
-    wake_.notify_all();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      body_ = &body;
+      n_ = n;
+      parts_ = parts;
+      pending_ = parts - 1;
+      ++generation_;  // (after the job's fields: a polling worker reads them once it sees this)
+    }
+    if (sleeping_ > 0) wake_.notify_all();
     in_parallel_region = true;
     try {
       body(0, n / parts);
@@ -52,10 +80,14 @@ class Pool {
       record(std::current_exception());
     }
     in_parallel_region = false;
-    lock.lock();
-    done_.wait(lock, [&] { return pending_ == 0; });  // the workers are done with `body`
-    body_ = nullptr;
-    lock.unlock();
+    if (!spin_until([&] { return pending_ == 0; })) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, [&] { return pending_ == 0; });  // the workers are done with `body`
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      body_ = nullptr;
+    }
     std::exception_ptr error;
     {
       std::lock_guard<std::mutex> guard(error_mutex_);
@@ -69,8 +101,13 @@ class Pool {
     uint64_t seen = 0;
     in_parallel_region = true;
     for (;;) {
+      spin_until([&] { return stop_ || generation_ != seen; });
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (!stop_ && generation_ == seen) {
+        ++sleeping_;
+        wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        --sleeping_;
+      }
       if (stop_) return;
       seen = generation_;
       if (k >= parts_) continue;
@@ -100,9 +137,11 @@ class Pool {
   std::condition_variable wake_, done_;
   const std::function<void(int64_t, int64_t)> *body_ = nullptr;
   int64_t n_ = 0;
-  int parts_ = 0, pending_ = 0;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  int parts_ = 0;
+  // (atomic: read while polling, outside the mutex; written under it)
+  std::atomic<int> pending_{0}, sleeping_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
 };
 
 Pool &pool() {

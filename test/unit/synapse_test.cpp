@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <limits>
+#include <thread>
 #include <tuple>
 
 #include "Events.h"
@@ -518,6 +520,20 @@ TEST(Parallel, ExceptionsReachTheCallerAndThePoolKeepsWorking) {
     });
     EXPECT_EQ(std::count(hits.begin(), hits.end(), 1), 1000);
   }
+}
+
+TEST(Parallel, ManyJobsBackToBackAndAfterPauses) {
+  // jobs in quick succession (the workers still polling for the next one) and after pauses
+  // longer than the polling (the workers asleep on the condition variable): every index of
+  // every job is visited once, and no job waits forever
+  std::vector<int> hits(64, 0);
+  for (int job = 0; job < 20000; ++job) {
+    if (job % 1000 == 999) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    parallel_for(64, 1, [&](int64_t first, int64_t last) {
+      for (int64_t k = first; k < last; ++k) ++hits[k];
+    });
+  }
+  EXPECT_EQ(std::count(hits.begin(), hits.end(), 20000), 64);
 }
 
 TEST(NetworkForwardOnly, FlattenReadInPlaceGivesTheSameOutput) {
