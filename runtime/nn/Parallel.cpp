@@ -1,8 +1,8 @@
 // Parallel.cpp — a small persistent pool: between jobs, workers poll for the next one for
 // up to 100 us, then sleep on a condition variable; the calling thread takes the first
-// range itself and polls (then sleeps) likewise until the workers are done. An exception thrown by the body on
-// any thread is caught, the job still completes on every thread, and the first exception is
-// rethrown on the calling thread.
+// range itself and polls (then sleeps) likewise until the workers are done. An exception
+// thrown by the body on any thread is caught, the job still completes on every thread, and
+// the first exception is rethrown on the calling thread.
 #include "Parallel.h"
 
 #include <algorithm>
