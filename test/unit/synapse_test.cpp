@@ -147,6 +147,37 @@ TEST(ConvEvents, OutputSumsEqualTheScatterBitForBit) {
   }
 }
 
+// Row-pattern sums through the fused 2x2 pool, with winners (training) and without
+// (forward-only), equal the pool of the same sums computed unfused
+TEST(ConvEvents, PatternSumsThroughTheFusedPoolEqualTheUnfusedPool) {
+  for (auto [C, H, W, Cout, K, P] :
+       {std::array<int64_t, 6>{1, 28, 28, 12, 5, 0}, std::array<int64_t, 6>{2, 13, 15, 9, 3, 1},
+        std::array<int64_t, 6>{1, 11, 30, 16, 4, 2}}) {
+    LayerSpec l;
+    l.kind = LayerSpec::Conv2d;
+    l.channels = Cout;
+    l.kernel = K;
+    l.padding = P;
+    const std::vector<int64_t> in = {C, H, W};
+    const int64_t OH = H + 2 * P - K + 1, OW = W + 2 * P - K + 1, rows = 7, in_size = C * H * W;
+    auto x = sparse_input(rows * in_size, 0.12, true, 17);
+    auto w = uniform(Cout * C * K * K, 18), b = uniform(Cout, 19);
+    Events ev = events_of(x, rows, in_size);
+    std::vector<float> y(rows * Cout * OH * OW);
+    conv2d_forward_events(ev, w.data(), b.data(), y.data(), in, l);
+    const int64_t pooled = rows * Cout * (OH / 2) * (OW / 2);
+    std::vector<float> unfused(pooled), with_winners(pooled), forward_only(pooled);
+    std::vector<Winner> a(pooled), a2(pooled);
+    maxpool_sample(y.data(), unfused.data(), a.data(), rows * Cout, OH, OW, 2, 2, 0);
+    FusedPool fw{2, with_winners.data(), a2.data()}, fo{2, forward_only.data(), nullptr};
+    conv2d_forward_events(ev, w.data(), b.data(), nullptr, in, l, &fw);
+    conv2d_forward_events(ev, w.data(), b.data(), nullptr, in, l, &fo);
+    EXPECT_EQ(with_winners, unfused) << "C " << C << " K " << K;
+    EXPECT_EQ(a2, a);
+    EXPECT_EQ(forward_only, unfused) << "C " << C << " K " << K;
+  }
+}
+
 TEST(LinearEvents, MatchDense) {
   // output widths that exercise every vector block size of the AVX-512 path and the tail
   for (auto [binary, out] : {std::pair{true, int64_t{517}}, std::pair{false, int64_t{517}},
