@@ -555,16 +555,27 @@ TEST(Parallel, ExceptionsReachTheCallerAndThePoolKeepsWorking) {
 
 TEST(Parallel, ManyJobsBackToBackAndAfterPauses) {
   // jobs in quick succession (the workers still polling for the next one) and after pauses
-  // longer than the polling (the workers asleep on the condition variable): every index of
-  // every job is visited once, and no job waits forever
+  // longer than the polling (the workers asleep on the condition variable), of one range
+  // (run inline) or several, some throwing: every index of every job is visited once, every
+  // error reaches the caller, and no job waits forever (ctest's timeout)
   std::vector<int> hits(64, 0);
+  int expected = 0, errors = 0;
   for (int job = 0; job < 20000; ++job) {
     if (job % 1000 == 999) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    parallel_for(64, 1, [&](int64_t first, int64_t last) {
-      for (int64_t k = first; k < last; ++k) ++hits[k];
-    });
+    const int64_t n = job % 3 == 0 ? 1 : 64;  // (1: a single range, run by the caller)
+    expected += n == 64;
+    try {
+      parallel_for(n, 1, [&](int64_t first, int64_t last) {
+        for (int64_t k = first; k < last; ++k) ++hits[k];
+        if (job % 500 == 1 && last == n) throw std::runtime_error("boom");
+      });
+    } catch (const std::runtime_error &) {
+      ++errors;
+    }
   }
-  EXPECT_EQ(std::count(hits.begin(), hits.end(), 20000), 64);
+  EXPECT_EQ(hits[0], 20000);
+  EXPECT_EQ(std::count(hits.begin() + 1, hits.end(), expected), 63);
+  EXPECT_EQ(errors, 40);
 }
 
 TEST(NetworkForwardOnly, FlattenReadInPlaceGivesTheSameOutput) {
