@@ -62,16 +62,21 @@ struct ConvCase {
   bool binary;
 };
 
+LayerSpec conv_layer(int64_t channels, int64_t kernel, int64_t padding, int64_t stride = 1) {
+  LayerSpec l;
+  l.kind = LayerSpec::Conv2d;
+  l.channels = channels;
+  l.kernel = kernel;
+  l.stride = stride;
+  l.padding = padding;
+  return l;
+}
+
 class ConvEvents : public ::testing::TestWithParam<ConvCase> {};
 
 TEST_P(ConvEvents, MatchDense) {
   const ConvCase c = GetParam();
-  LayerSpec l;
-  l.kind = LayerSpec::Conv2d;
-  l.channels = c.Cout;
-  l.kernel = c.K;
-  l.stride = c.S;
-  l.padding = c.P;
+  const LayerSpec l = conv_layer(c.Cout, c.K, c.P, c.S);
   const std::vector<int64_t> in = {c.C, c.H, c.W};
   const int64_t OH = (c.H + 2 * c.P - c.K) / c.S + 1, OW = (c.W + 2 * c.P - c.K) / c.S + 1;
   const int64_t rows = 37, in_size = c.C * c.H * c.W, out_size = c.Cout * OH * OW;
@@ -119,11 +124,7 @@ TEST(ConvEvents, OutputSumsEqualTheScatterBitForBit) {
   for (auto [C, H, Cout, K, P] :
        {std::array<int64_t, 5>{12, 12, 64, 5, 0}, std::array<int64_t, 5>{8, 11, 32, 3, 1},
         std::array<int64_t, 5>{6, 14, 12, 5, 2}, std::array<int64_t, 5>{16, 8, 128, 3, 0}}) {
-    LayerSpec l;
-    l.kind = LayerSpec::Conv2d;
-    l.channels = Cout;
-    l.kernel = K;
-    l.padding = P;
+    const LayerSpec l = conv_layer(Cout, K, P);
     const std::vector<int64_t> in = {C, H, H};
     const int64_t O = H + 2 * P - K + 1, rows = 9, in_size = C * H * H;
     auto x = sparse_input(rows * in_size, 0.3, true, 11);
@@ -153,11 +154,7 @@ TEST(ConvEvents, PatternSumsThroughTheFusedPoolEqualTheUnfusedPool) {
   for (auto [C, H, W, Cout, K, P] :
        {std::array<int64_t, 6>{1, 28, 28, 12, 5, 0}, std::array<int64_t, 6>{2, 13, 15, 9, 3, 1},
         std::array<int64_t, 6>{1, 11, 30, 16, 4, 2}}) {
-    LayerSpec l;
-    l.kind = LayerSpec::Conv2d;
-    l.channels = Cout;
-    l.kernel = K;
-    l.padding = P;
+    const LayerSpec l = conv_layer(Cout, K, P);
     const std::vector<int64_t> in = {C, H, W};
     const int64_t OH = H + 2 * P - K + 1, OW = W + 2 * P - K + 1, rows = 7, in_size = C * H * W;
     auto x = sparse_input(rows * in_size, 0.12, true, 17);
