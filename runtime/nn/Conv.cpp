@@ -309,17 +309,15 @@ void propagate_events(const int32_t *index, const float *value, int64_t count, c
                       float *dst, const Geometry &g, bool gather,
                       const TapBlock *blocks = nullptr) {
   if (kHasAvx512 && gather && g.S == 1) {  // the register-blocked weight gradient
+    using Gather =
+        void (*)(const int32_t *, const float *, int64_t, const float *, float *, const Geometry &);
+    // [K == 5][vectors of channels: 1, 2, 4]
+    static constexpr Gather kGatherTaps[2][3] = {
+        {gather_taps<3, 1>, gather_taps<3, 2>, gather_taps<3, 4>},
+        {gather_taps<5, 1>, gather_taps<5, 2>, gather_taps<5, 4>}};
     const int64_t nb = g.Cout < 16 ? 1 : (g.Cout % 16 == 0 ? g.Cout / 16 : 0);
-    if (g.K == 5 && (nb == 1 || nb == 2 || nb == 4)) {
-      if (nb == 1) return gather_taps<5, 1>(index, value, count, src, dst, g);
-      if (nb == 2) return gather_taps<5, 2>(index, value, count, src, dst, g);
-      return gather_taps<5, 4>(index, value, count, src, dst, g);
-    }
-    if (g.K == 3 && (nb == 1 || nb == 2 || nb == 4)) {
-      if (nb == 1) return gather_taps<3, 1>(index, value, count, src, dst, g);
-      if (nb == 2) return gather_taps<3, 2>(index, value, count, src, dst, g);
-      return gather_taps<3, 4>(index, value, count, src, dst, g);
-    }
+    if ((g.K == 3 || g.K == 5) && (nb == 1 || nb == 2 || nb == 4))
+      return kGatherTaps[g.K == 5][nb == 1 ? 0 : nb == 2 ? 1 : 2](index, value, count, src, dst, g);
   }
   if (kHasAvx512) {
 #define SNNC_FIXED(n)                                                 \
