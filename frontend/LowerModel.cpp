@@ -8,6 +8,7 @@
 #include "DimensionChecker.h"
 #include "ExprUtils.h"
 #include "passes/Autodiff.h"
+#include "passes/PlanSynapses.h"
 
 namespace snnc::frontend {
 namespace {
@@ -154,13 +155,7 @@ class ModelLowering {
       const Value &v = a.value;
       std::string mode =
           v.kind == Value::Expr && v.expr->kind == ir::ExprKind::Var ? v.expr->name : "";
-      if (mode == "auto")
-        l.synapse = ir::Layer::Synapse::Auto;
-      else if (mode == "dense")
-        l.synapse = ir::Layer::Synapse::Dense;
-      else if (mode == "event")
-        l.synapse = ir::Layer::Synapse::Event;
-      else {
+      if (!ir::synapse_from_name(mode, &l.synapse)) {
         diags_.error(v.loc, "synapse must be auto, dense or event" +
                                 (mode.empty() ? std::string()
                                               : did_you_mean(mode, {"auto", "dense", "event"})));

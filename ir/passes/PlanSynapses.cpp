@@ -69,6 +69,15 @@ double compressed_sparsity() {
   return kCompressedSparsity;
 }
 
+bool synapse_from_name(const std::string &name, Layer::Synapse *mode) {
+  for (auto s : {Layer::Synapse::Auto, Layer::Synapse::Dense, Layer::Synapse::Event})
+    if (name == synapse_name(s)) {
+      *mode = s;
+      return true;
+    }
+  return false;
+}
+
 const char *synapse_name(Layer::Synapse s) {
   switch (s) {
     case Layer::Synapse::Dense:

@@ -23,5 +23,7 @@ void plan_synapses(Model &model);
 double compressed_sparsity();
 
 const char *synapse_name(Layer::Synapse s);
+/// The mode named auto, dense or event into *mode; false for any other name.
+bool synapse_from_name(const std::string &name, Layer::Synapse *mode);
 
 }  // namespace snnc::ir

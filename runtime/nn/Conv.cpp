@@ -505,11 +505,14 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
   float *wt = wt_buffer.data();
   for (int64_t o = 0; o < g.Cout; ++o)
     for (int64_t k = 0; k < ckk; ++k) wt[k * width + o] = w[o * ckk + k];
-  const bool output_sums = OutputSums::usable(g, width);
+  // binary samples: output-stationary sums or row-pattern sums where they apply
+  std::optional<PaddedRows> rows_of_input;
   std::optional<OutputSums> sums;
-  if (output_sums) sums.emplace(padded);
   std::optional<PatternSums> patterns;
-  if (PatternSums::usable(padded, width)) patterns.emplace(padded, wt);
+  if (OutputSums::usable(g, width) || PatternSums::usable(padded, width))
+    rows_of_input.emplace(padded);
+  if (OutputSums::usable(g, width)) sums.emplace(*rows_of_input);
+  if (PatternSums::usable(padded, width)) patterns.emplace(*rows_of_input, wt);
   const std::vector<TapBlock> blocks = g.S == 1 ? tap_blocks(padded) : std::vector<TapBlock>();
   parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
     thread_local AlignedFloats acc_buffer;
@@ -519,8 +522,13 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
       const int32_t *index = ev.index.data() + ev.start[r];
       const float *value = ev.value.data() + ev.start[r];
       const int64_t count = ev.start[r + 1] - ev.start[r];
-      if ((!output_sums || !sum_outputs_binary(index, value, count, wt, acc, *sums, width)) &&
-          (!patterns || !sum_patterns_binary(index, value, count, *patterns, acc))) {
+      const bool binary = rows_of_input && all_ones(value, count);
+      bool summed = binary && sums && sum_outputs(index, count, wt, acc, *sums, width);
+      if (!summed && binary && patterns) {
+        sum_patterns(index, count, *patterns, acc);
+        summed = true;
+      }
+      if (!summed) {
         std::fill(acc, acc + hw * width, 0.f);
         propagate_events(index, value, count, wt, acc, padded, false,
                          blocks.empty() ? nullptr : blocks.data());

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "Network.h"
+#include "Layers.h"
 
 namespace snnc::rt::nn {
 

@@ -12,46 +12,29 @@ const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
 const bool kHasVbmi2 = kHasAvx512 && __builtin_cpu_supports("avx512bw") &&
                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi2");
 
-/// Per input element (c, iy, ix): its row in the zero-padded input, c*(H + 2P) + iy + P,
-/// shifted left by 5, or'd with its padded column ix + P (rows of at most 32 columns: the
-/// event kernels that keep each padded input row as a 32-bit mask of spikes).
-std::vector<int32_t> padded_places(const Geometry &g) {
-  const int64_t HP = g.H + 2 * g.P;
-  std::vector<int32_t> place(g.in_size());
-  for (int64_t c = 0; c < g.C; ++c)
-    for (int64_t iy = 0; iy < g.H; ++iy)
-      for (int64_t ix = 0; ix < g.W; ++ix)
-        place[(c * g.H + iy) * g.W + ix] =
-            static_cast<int32_t>(((c * HP + iy + g.P) << 5) | (ix + g.P));
-  return place;
-}
-
 template <int K, int NB>
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2"))) void sum_outputs(
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2"))) void sum_outputs_k(
     const int32_t *index, int64_t count, const float *__restrict wt, float *__restrict acc,
     const OutputSums &os) {
-  const Geometry &g = os.g;
+  const Geometry &g = os.rows.g;
   constexpr int G = 32 / K;  // pieces (K-tap rows of one channel) per 32-lane group
   constexpr int N = 16 * NB;
-  const int64_t rows_n = g.C * os.HP, pieces_n = g.C * K, OW = g.OW;
+  const int64_t rows_n = g.C * os.rows.HP, pieces_n = g.C * K, OW = g.OW;
   // (thread_local buffers named once, outside the loops: see pool_2x2_position_major)
   thread_local std::vector<uint32_t> rows_buffer;
   thread_local std::vector<uint16_t> pieces_buffer, list_buffer;
   thread_local std::vector<uint32_t> masks_buffer;
   const int64_t groups = (pieces_n + G - 1) / G, OW8 = (OW + 7) / 8 * 8;
-  rows_buffer.assign(rows_n, 0u);
+  rows_buffer.resize(rows_n);
   // (then zero rows for whole groups, and 8 more for whole vectors of 8 columns)
-  pieces_buffer.assign((rows_n + os.HP) * OW + 8, 0);
+  pieces_buffer.assign((rows_n + os.rows.HP) * OW + 8, 0);
   list_buffer.resize(pieces_n * K + 32);
   masks_buffer.resize(groups * OW8);
   uint32_t *rows = rows_buffer.data(), *masks = masks_buffer.data();
   uint16_t *pieces = pieces_buffer.data(), *list = list_buffer.data();
-  const int32_t *place = os.place.data(), *piece_offset = os.piece_offset.data();
+  const int32_t *piece_offset = os.piece_offset.data();
   const uint16_t *group_taps = os.group_taps.data();
-  for (int64_t e = 0; e < count; ++e) {
-    const int32_t at = place[index[e]];
-    rows[at >> 5] |= 1u << (at & 31);
-  }
+  os.rows.mark(index, count, rows);
   // pieces[row][ox]: the K bits of padded input row `row` that output column ox reads
   for (int64_t r = 0; r < rows_n; ++r)
     for (int64_t ox = 0; ox < OW; ++ox)
@@ -91,23 +74,20 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2"))) void sum_output
   }
 }
 
-__attribute__((target("avx512f"))) void sum_patterns(const int32_t *index, int64_t count,
-                                                     const PatternSums &ps, float *acc) {
-  const Geometry &g = ps.g;
+__attribute__((target("avx512f"))) void sum_patterns_avx512(const int32_t *index, int64_t count,
+                                                            const PatternSums &ps, float *acc) {
+  const Geometry &g = ps.rows.g;
   const int64_t CK = g.C * g.K, OW = g.OW, OW16 = (OW + 15) / 16 * 16;
   // (thread_local buffers named once, outside the loops: see pool_2x2_position_major)
   thread_local std::vector<uint32_t> rows_buffer;
   thread_local std::vector<int32_t> offsets_buffer;
-  rows_buffer.assign(g.C * ps.HP, 0u);
+  rows_buffer.resize(g.C * ps.rows.HP);
   offsets_buffer.resize(CK * OW16);
   uint32_t *rows = rows_buffer.data();
   int32_t *offsets = offsets_buffer.data();
-  const int32_t *place = ps.place.data(), *row_of = ps.row_of.data();
+  const int32_t *row_of = ps.row_of.data();
   const float *table = ps.table.data();
-  for (int64_t e = 0; e < count; ++e) {
-    const int32_t at = place[index[e]];
-    rows[at >> 5] |= 1u << (at & 31);
-  }
+  ps.rows.mark(index, count, rows);
   const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i pattern_bits = _mm512_set1_epi32((1 << g.K) - 1);
   for (int64_t oy = 0; oy < g.OH; ++oy) {
@@ -133,9 +113,32 @@ __attribute__((target("avx512f"))) void sum_patterns(const int32_t *index, int64
 
 }  // namespace
 
-OutputSums::OutputSums(const Geometry &geom) : g(geom), HP(geom.H + 2 * geom.P) {
-  place = padded_places(g);
-  const int64_t zero_row = g.C * HP;  // pieces (zero_row + oy) * OW + ox read zeros
+PaddedRows::PaddedRows(const Geometry &geom) : g(geom), HP(geom.H + 2 * geom.P) {
+  place.resize(g.in_size());
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t iy = 0; iy < g.H; ++iy)
+      for (int64_t ix = 0; ix < g.W; ++ix)
+        place[(c * g.H + iy) * g.W + ix] =
+            static_cast<int32_t>(((c * HP + iy + g.P) << 5) | (ix + g.P));
+}
+
+void PaddedRows::mark(const int32_t *index, int64_t count, uint32_t *rows) const {
+  std::fill(rows, rows + g.C * HP, 0u);
+  for (int64_t e = 0; e < count; ++e) {
+    const int32_t at = place[index[e]];
+    rows[at >> 5] |= 1u << (at & 31);
+  }
+}
+
+bool all_ones(const float *value, int64_t count) {
+  for (int64_t e = 0; e < count; ++e)
+    if (value[e] != 1.f) return false;
+  return true;
+}
+
+OutputSums::OutputSums(const PaddedRows &padded_rows) : rows(padded_rows) {
+  const Geometry &g = rows.g;
+  const int64_t HP = rows.HP, zero_row = g.C * HP;  // pieces (zero_row + oy) * OW + ox read zeros
   piece_offset.assign(g.C * g.K + 16, static_cast<int32_t>(zero_row * g.OW));
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t ky = 0; ky < g.K; ++ky)
@@ -155,16 +158,14 @@ bool OutputSums::usable(const Geometry &g, int64_t width) {
          (nb == 1 || nb == 2 || nb == 4 || nb == 8) && g.ckk() < 65535;
 }
 
-bool sum_outputs_binary(const int32_t *index, const float *value, int64_t count, const float *wt,
-                        float *acc, const OutputSums &os, int64_t width) {
-  const Geometry &g = os.g;
+bool sum_outputs(const int32_t *index, int64_t count, const float *wt, float *acc,
+                 const OutputSums &os, int64_t width) {
+  const Geometry &g = os.rows.g;
   if (count * g.K * g.K < 16 * g.hw()) return false;  // under ~16 taps per output
-  for (int64_t e = 0; e < count; ++e)
-    if (value[e] != 1.f) return false;
-#define SNNC_SUM(k, nb)                            \
-  if (os.g.K == k && width == 16 * nb) {           \
-    sum_outputs<k, nb>(index, count, wt, acc, os); \
-    return true;                                   \
+#define SNNC_SUM(k, nb)                              \
+  if (g.K == k && width == 16 * nb) {                \
+    sum_outputs_k<k, nb>(index, count, wt, acc, os); \
+    return true;                                     \
   }
   SNNC_SUM(5, 1)
   SNNC_SUM(5, 2)
@@ -178,9 +179,9 @@ bool sum_outputs_binary(const int32_t *index, const float *value, int64_t count,
   return false;
 }
 
-PatternSums::PatternSums(const Geometry &geom, const float *wt) : g(geom), HP(geom.H + 2 * geom.P) {
-  place = padded_places(g);
-  const int64_t patterns = int64_t{1} << g.K;
+PatternSums::PatternSums(const PaddedRows &padded_rows, const float *wt) : rows(padded_rows) {
+  const Geometry &g = rows.g;
+  const int64_t HP = rows.HP, patterns = int64_t{1} << g.K;
   row_of.resize(g.C * g.K);
   table.assign(g.C * g.K * patterns * 16, 0.f);
   for (int64_t c = 0; c < g.C; ++c)
@@ -202,12 +203,8 @@ bool PatternSums::usable(const Geometry &g, int64_t width) {
          g.C * g.K * (int64_t{1} << g.K) * 16 * 4 <= 16384;  // (the table stays in L1)
 }
 
-bool sum_patterns_binary(const int32_t *index, const float *value, int64_t count,
-                         const PatternSums &ps, float *acc) {
-  for (int64_t e = 0; e < count; ++e)
-    if (value[e] != 1.f) return false;
-  sum_patterns(index, count, ps, acc);
-  return true;
+void sum_patterns(const int32_t *index, int64_t count, const PatternSums &ps, float *acc) {
+  sum_patterns_avx512(index, count, ps, acc);
 }
 
 }  // namespace snnc::rt::nn

@@ -163,8 +163,10 @@ int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, f
                               int64_t rows, int64_t in, int64_t out) {
   std::atomic<int64_t> nonzero{0};
   parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
-    std::vector<int32_t> index(in);
-    std::vector<float> value(in);
+    thread_local std::vector<int32_t> index;
+    thread_local std::vector<float> value;
+    index.resize(in);
+    value.resize(in);
     nonzero += narrow_rows_avx512(x, wt, b, y, r0, r1, in, out, index.data(), value.data());
   });
   return nonzero;
@@ -203,16 +205,19 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
                      bool narrow) {
   if (g_x) linear_input_grad(g_y, w, g_x, rows, in, out);
   linear_bias_grad(g_y, g_b, rows, out);
-  if (!ev && narrow && narrow_linear(out)) {  // from the nonzero inputs, split by input
+  if (!ev && narrow) {  // from the nonzero inputs, split by input
     parallel_for(in, 64, [&](int64_t i0, int64_t i1) {
       const int64_t n = i1 - i0;
-      AlignedFloats g_wt(static_cast<size_t>(n * 16), 0.f);
-      std::vector<int32_t> index(n);
-      std::vector<float> value(n);
-      narrow_weight_grad_avx512(x, g_y, g_wt.data(), rows, in, out, i0, i1, index.data(),
-                                value.data());
+      thread_local AlignedFloats g_wt;
+      thread_local std::vector<int32_t> index;
+      thread_local std::vector<float> value;
+      g_wt.assign(static_cast<size_t>(n * 16), 0.f);
+      index.resize(n);
+      value.resize(n);
+      float *partial = g_wt.data();  // (thread_local: named once, outside the loops)
+      narrow_weight_grad_avx512(x, g_y, partial, rows, in, out, i0, i1, index.data(), value.data());
       for (int64_t o = 0; o < out; ++o)
-        for (int64_t i = 0; i < n; ++i) g_w[o * in + i0 + i] += g_wt[i * 16 + o];
+        for (int64_t i = 0; i < n; ++i) g_w[o * in + i0 + i] += partial[i * 16 + o];
     });
     return;
   }

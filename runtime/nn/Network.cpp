@@ -80,6 +80,8 @@ Network::Network(std::vector<LayerSpec> layers, int output)
   events_.resize(layers_.size());
   syn_.resize(layers_.size());
   carry_.resize(layers_.size());
+  weight_t_.resize(layers_.size());
+  weight_t_source_.resize(layers_.size());
   weight_t_checked_.assign(layers_.size(), false);
   plan_memory();
 }
@@ -182,12 +184,12 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width)
   const LayerSpec &l = layers_[i];
   SynapseStats &st = syn_[i];
   st.events = false;
-  st.narrow = l.kind == LayerSpec::Linear && l.synapse == Synapse::Auto && !l.compressed &&
-              l.event_threshold <= 0 && narrow_linear(l.out_features);
+  const bool planned_dense =  // (at any density: a readout)
+      l.synapse == Synapse::Auto && l.event_threshold <= 0 && !l.compressed;
+  st.narrow = planned_dense && l.kind == LayerSpec::Linear && narrow_linear(l.out_features);
   if (l.synapse == Synapse::Dense && !l.compressed) {
     st.density = -1;
-  } else if (st.narrow || (forward_only_ && l.synapse == Synapse::Auto && l.event_threshold <= 0 &&
-                           !l.compressed)) {
+  } else if (planned_dense && (forward_only_ || st.narrow)) {
     // planned dense at any density (a readout): prediction skips the count (a pass over
     // the input) and keeps the density training measured; a narrow layer's row kernel
     // counts the nonzeros itself
@@ -468,9 +470,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
       continue;
     }
     if (l.kind == LayerSpec::Flatten && forward_only_ && static_cast<int>(i) != output_ &&
-        (l.input == 0 || layers_[l.input].kind == LayerSpec::Cell)) {
-      // its input is kept to the end of a forward-only pass (a cell's output, or the
-      // network input): read in place
+        kept_to_the_end_of_forward_only(l.input)) {  // read in place
       alias_[i] = l.input;
       release(act_[i]);
       continue;
@@ -572,8 +572,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
     if (last_use_[src_layer] != static_cast<int>(i)) continue;
     // the input's last consumer has run: drop what no backward will read
     if (forward_only_) {  // no backward follows: only cell outputs and the output are read
-      if (layers_[src_layer].kind != LayerSpec::Cell && src_layer != output_)
-        release(act_[src_layer]);
+      if (!kept_to_the_end_of_forward_only(src_layer)) release(act_[src_layer]);
     } else if (!keep_[src_layer] || (training_ && recomputable(src_layer))) {
       release(act_[src_layer]);
       if (layers_[src_layer].kind == LayerSpec::Cell) {
@@ -605,8 +604,6 @@ bool Network::recomputable(int i) const {
 }
 
 float *Network::transposed_weight(int i) {
-  weight_t_.resize(layers_.size());
-  weight_t_source_.resize(layers_.size());
   AlignedFloats &wt = weight_t_[i];
   std::vector<float> &source = weight_t_source_[i];
   if (weight_t_checked_[i]) return wt.data();  // (this training step's weights: checked)

@@ -190,6 +190,12 @@ class Network {
     if (layer == 0) return input_;
     return alias_[layer] >= 0 ? data_of(alias_[layer]) : act_[layer].data();
   }
+  /// Whether a forward-only pass keeps this layer's output to its end (the network input,
+  /// the caller's; cell outputs, read by reports; the output), so later layers may read it
+  /// in place.
+  bool kept_to_the_end_of_forward_only(int layer) const {
+    return layer == 0 || layer == output_ || layers_[layer].kind == LayerSpec::Cell;
+  }
   /// per layer: the layer whose buffer it reads as its own (a flatten in a forward-only pass:
   /// the same floats in the same order, not copied), or -1
   std::vector<int> alias_;

@@ -85,10 +85,6 @@ class Pool {
       std::unique_lock<std::mutex> lock(mutex_);
       done_.wait(lock, [&] { return pending_ == 0; });  // the workers are done with `body`
     }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      body_ = nullptr;
-    }
     std::exception_ptr error;
     {
       std::lock_guard<std::mutex> guard(error_mutex_);

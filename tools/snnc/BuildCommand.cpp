@@ -194,12 +194,10 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
   try {
     auto [chosen, t] = ir::choose(*spec, o.compare);
     ir::Model model = chosen;
-    if (!o.synapse.empty())  // (as `snnc run --synapse` ran it: the same kernels, the same sums)
+    ir::Layer::Synapse forced;  // (as `snnc run --synapse` ran it: the same kernels, the same sums)
+    if (ir::synapse_from_name(o.synapse, &forced))
       for (auto &l : model.layers)
-        if (l.kind == ir::Layer::Linear || l.kind == ir::Layer::Conv2d)
-          l.synapse = o.synapse == "dense"   ? ir::Layer::Synapse::Dense
-                      : o.synapse == "event" ? ir::Layer::Synapse::Event
-                                             : ir::Layer::Synapse::Auto;
+        if (l.kind == ir::Layer::Linear || l.kind == ir::Layer::Conv2d) l.synapse = forced;
     if (o.prune < 0 || o.prune >= 1)
       throw std::runtime_error("--prune needs a fraction in [0, 1), not " +
                                std::to_string(o.prune));
