@@ -175,6 +175,22 @@ TEST(ConvEvents, PatternSumsThroughTheFusedPoolEqualTheUnfusedPool) {
   }
 }
 
+/// linear_backward from events (ev) or by the narrow row kernel against the GEMMs: weight,
+/// bias and input gradients (the weight gradient accumulating onto 0.5).
+void expect_backward_matches_gemm(const std::vector<float> &x, const std::vector<float> &w,
+                                  const std::vector<float> &g_y, int64_t rows, int64_t in,
+                                  int64_t out, const Events *ev, bool narrow) {
+  std::vector<float> gw_d(w.size(), 0.5f), gb_d(out, 0.f), gx_d(x.size());
+  std::vector<float> gw = gw_d, gb = gb_d, gx(x.size());
+  linear_backward(x.data(), w.data(), g_y.data(), gx_d.data(), gw_d.data(), gb_d.data(), rows, in,
+                  out);
+  linear_backward(x.data(), w.data(), g_y.data(), gx.data(), gw.data(), gb.data(), rows, in, out,
+                  ev, narrow);
+  expect_close(gw, gw_d, "weight gradient");
+  expect_close(gb, gb_d, "bias gradient");
+  expect_close(gx, gx_d, "input gradient");
+}
+
 TEST(LinearEvents, MatchDense) {
   // output widths that exercise every vector block size of the AVX-512 path and the tail
   for (auto [binary, out] : {std::pair{true, int64_t{517}}, std::pair{false, int64_t{517}},
@@ -190,15 +206,7 @@ TEST(LinearEvents, MatchDense) {
     linear_forward(x.data(), w.data(), b.data(), y_dense.data(), rows, in, out);
     linear_forward_events(ev, wt.data(), out, b.data(), y_event.data(), out);
     expect_close(y_event, y_dense, "forward");
-    std::vector<float> gw_d(w.size(), 0.5f), gb_d(out, 0.f), gx_d(x.size());
-    std::vector<float> gw_e = gw_d, gb_e = gb_d, gx_e(x.size());
-    linear_backward(x.data(), w.data(), g_y.data(), gx_d.data(), gw_d.data(), gb_d.data(), rows, in,
-                    out);
-    linear_backward(x.data(), w.data(), g_y.data(), gx_e.data(), gw_e.data(), gb_e.data(), rows, in,
-                    out, &ev);
-    expect_close(gw_e, gw_d, "weight gradient");
-    expect_close(gb_e, gb_d, "bias gradient");
-    expect_close(gx_e, gx_d, "input gradient");
+    expect_backward_matches_gemm(x, w, g_y, rows, in, out, &ev, false);
   }
 }
 
@@ -223,15 +231,7 @@ TEST(LinearNarrow, MatchesDense) {
         linear_forward_narrow(x.data(), wt.data(), b.data(), y_narrow.data(), rows, in, out);
     EXPECT_EQ(nonzero, std::count_if(x.begin(), x.end(), [](float v) { return v != 0.f; }));
     expect_close(y_narrow, y_dense, "forward");
-    std::vector<float> gw_d(w.size(), 0.5f), gb_d(out, 0.f), gx_d(x.size());
-    std::vector<float> gw_n = gw_d, gb_n = gb_d, gx_n(x.size());
-    linear_backward(x.data(), w.data(), g_y.data(), gx_d.data(), gw_d.data(), gb_d.data(), rows, in,
-                    out);
-    linear_backward(x.data(), w.data(), g_y.data(), gx_n.data(), gw_n.data(), gb_n.data(), rows, in,
-                    out, nullptr, true);
-    expect_close(gw_n, gw_d, "weight gradient");
-    expect_close(gb_n, gb_d, "bias gradient");
-    expect_close(gx_n, gx_d, "input gradient");
+    expect_backward_matches_gemm(x, w, g_y, rows, in, out, nullptr, true);
   }
 }
 
