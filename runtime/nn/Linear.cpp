@@ -204,8 +204,8 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
                      float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev,
                      bool narrow) {
   if (g_x) linear_input_grad(g_y, w, g_x, rows, in, out);
-  linear_bias_grad(g_y, g_b, rows, out);
-  if (!ev && narrow) {  // from the nonzero inputs, split by input
+  if (!ev) linear_bias_grad(g_y, g_b, rows, out);  // (from events: summed with the weights')
+  if (!ev && narrow) {                             // from the nonzero inputs, split by input
     parallel_for(in, 64, [&](int64_t i0, int64_t i1) {
       const int64_t n = i1 - i0;
       thread_local AlignedFloats g_wt;
@@ -228,45 +228,73 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
     });
     return;
   }
-  // from events: g_wt[i] = the sum over rows r, in order, of v * g_y[r] for each event (i, v)
-  // of row r. Rows go in blocks of kRowBlock (their g_y stays in cache); a block's events
-  // are listed by input (a counting sort keeps rows in order) and each weight row continues
-  // its running sum over them in vector registers (sum_rows from the stored partial), so the
-  // sums are those of a plain loop over the events. Inputs are split between threads.
-  thread_local std::vector<float> g_wt;
-  thread_local std::vector<int32_t> block_start, block_rows;
-  thread_local std::vector<float> block_values;
-  g_wt.assign(static_cast<size_t>(in * out), 0.f);
-  block_start.resize(in + 1);
-  float *acc = g_wt.data();  // (thread_local: name them here, not inside the workers' lambdas)
-  int32_t *bs = block_start.data();
-  for (int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
-    const int64_t r1 = std::min(rows, r0 + kRowBlock), n = ev->start[r1] - ev->start[r0];
-    block_rows.resize(n);
-    block_values.resize(n);
-    std::fill(block_start.begin(), block_start.end(), 0);
-    for (int64_t e = ev->start[r0]; e < ev->start[r1]; ++e) ++bs[ev->index[e] + 1];
-    for (int64_t i = 0; i < in; ++i) bs[i + 1] += bs[i];
-    for (int64_t r = r0; r < r1; ++r)
-      for (int64_t e = ev->start[r]; e < ev->start[r + 1]; ++e) {
-        const int32_t at = bs[ev->index[e]]++;  // (bs[i] ends at the next input's start)
-        block_rows[at] = static_cast<int32_t>(r - r0);
-        block_values[at] = ev->value[e];
+  // from events: g_w[o][i] += the sum over rows r, in order, of v * g_y[r][o] for each event
+  // (i, v) of row r, and g_b[o] += the sum of g_y[r][o] (the bias is input `in`, with an
+  // event of value 1 in every row: no separate pass over g_y). Rows go in blocks of
+  // kRowBlock; each block's events are listed by input (a counting sort keeps rows in order;
+  // blocks sorted in parallel). Each thread takes a range of inputs and, for one block of
+  // kOutBlock columns at a time, keeps the running sums of its inputs' columns (acc: in L2)
+  // while it goes through the row blocks (their g_y columns stay in L2 while every input
+  // reads them): sum_rows continues each sum in vector registers, so the sums are those of a
+  // plain loop over the events, added to g_w (g_b) at the end.
+  const int64_t inputs = in + 1, blocks = (rows + kRowBlock - 1) / kRowBlock,
+                listed = ev->count() + rows;
+  thread_local std::vector<int32_t> by_input_start, by_input_row;
+  thread_local std::vector<float> by_input_value;
+  by_input_start.resize(static_cast<size_t>(blocks * (inputs + 1)));
+  by_input_row.resize(static_cast<size_t>(listed));
+  by_input_value.resize(static_cast<size_t>(listed));
+  int32_t *starts = by_input_start.data(), *ev_rows = by_input_row.data();
+  float *ev_values = by_input_value.data();
+  // a block's listing starts after the events and bias events of the rows before it
+  auto block_base = [&](int64_t r0) { return ev->start[r0] + r0; };
+  parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t blk = b0; blk < b1; ++blk) {
+      const int64_t r0 = blk * kRowBlock, r1 = std::min(rows, r0 + kRowBlock),
+                    base = block_base(r0);
+      int32_t *bs = starts + blk * (inputs + 1);
+      std::fill(bs, bs + inputs + 1, 0);
+      for (int64_t e = ev->start[r0]; e < ev->start[r1]; ++e) ++bs[ev->index[e] + 1];
+      bs[inputs] = static_cast<int32_t>(r1 - r0);
+      for (int64_t i = 0; i < inputs; ++i) bs[i + 1] += bs[i];
+      auto list = [&](int64_t i, int64_t r, float v) {
+        const int64_t at = base + bs[i]++;  // (bs[i] ends at the next input's start)
+        ev_rows[at] = static_cast<int32_t>(r - r0);
+        ev_values[at] = v;
+      };
+      for (int64_t r = r0; r < r1; ++r) {
+        for (int64_t e = ev->start[r]; e < ev->start[r + 1]; ++e)
+          list(ev->index[e], r, ev->value[e]);
+        list(in, r, 1.f);
       }
-    for (int64_t i = in; i > 0; --i) bs[i] = bs[i - 1];
-    bs[0] = 0;
-    const int32_t *br = block_rows.data();
-    const float *bv = block_values.data();
-    parallel_for(in, 8, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i)
-        if (bs[i + 1] > bs[i])
-          sum_rows(br + bs[i], bv + bs[i], bs[i + 1] - bs[i], g_y + r0 * out, out, acc + i * out,
-                   acc + i * out, out);
-    });
-  }
-  parallel_for(out, 8, [&](int64_t o0, int64_t o1) {
-    for (int64_t o = o0; o < o1; ++o)
-      for (int64_t i = 0; i < in; ++i) g_w[o * in + i] += acc[i * out + o];
+      for (int64_t i = inputs; i > 0; --i) bs[i] = bs[i - 1];
+      bs[0] = 0;
+    }
+  });
+  parallel_for(inputs, 8, [&](int64_t i0, int64_t i1) {
+    thread_local std::vector<float> acc_buffer;
+    acc_buffer.resize(static_cast<size_t>((i1 - i0) * kOutBlock));
+    float *acc = acc_buffer.data();  // [i1 - i0][width]
+    for (int64_t o0 = 0; o0 < out; o0 += kOutBlock) {
+      const int64_t width = std::min(kOutBlock, out - o0);
+      std::fill(acc, acc + (i1 - i0) * width, 0.f);
+      for (int64_t blk = 0; blk < blocks; ++blk) {
+        const int64_t r0 = blk * kRowBlock, base = block_base(r0);
+        const int32_t *bs = starts + blk * (inputs + 1);
+        for (int64_t i = i0; i < i1; ++i)
+          if (bs[i + 1] > bs[i]) {
+            float *sum = acc + (i - i0) * width;
+            sum_rows(ev_rows + base + bs[i], ev_values + base + bs[i], bs[i + 1] - bs[i],
+                     g_y + r0 * out + o0, out, sum, sum, width);
+          }
+      }
+      for (int64_t o = 0; o < width; ++o) {
+        const int64_t last = std::min(i1, in);  // (input `in` is the bias)
+        for (int64_t i = i0; i < last; ++i) g_w[(o0 + o) * in + i] += acc[(i - i0) * width + o];
+      }
+      if (i1 > in)
+        for (int64_t o = 0; o < width; ++o) g_b[o0 + o] += acc[(in - i0) * width + o];
+    }
   });
 }
 

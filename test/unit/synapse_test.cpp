@@ -176,11 +176,11 @@ TEST(ConvEvents, PatternSumsThroughTheFusedPoolEqualTheUnfusedPool) {
 }
 
 /// linear_backward from events (ev) or by the narrow row kernel against the GEMMs: weight,
-/// bias and input gradients (the weight gradient accumulating onto 0.5).
+/// bias and input gradients (weight and bias gradients accumulating onto 0.5 and 0.25).
 void expect_backward_matches_gemm(const std::vector<float> &x, const std::vector<float> &w,
                                   const std::vector<float> &g_y, int64_t rows, int64_t in,
                                   int64_t out, const Events *ev, bool narrow) {
-  std::vector<float> gw_d(w.size(), 0.5f), gb_d(out, 0.f), gx_d(x.size());
+  std::vector<float> gw_d(w.size(), 0.5f), gb_d(out, 0.25f), gx_d(x.size());
   std::vector<float> gw = gw_d, gb = gb_d, gx(x.size());
   linear_backward(x.data(), w.data(), g_y.data(), gx_d.data(), gw_d.data(), gb_d.data(), rows, in,
                   out);
@@ -192,10 +192,13 @@ void expect_backward_matches_gemm(const std::vector<float> &x, const std::vector
 }
 
 TEST(LinearEvents, MatchDense) {
-  // output widths that exercise every vector block size of the AVX-512 path and the tail
-  for (auto [binary, out] : {std::pair{true, int64_t{517}}, std::pair{false, int64_t{517}},
-                             std::pair{true, int64_t{1000}}, std::pair{false, int64_t{37}}}) {
-    const int64_t rows = 41, in = 300;
+  // output widths that exercise every vector block size of the AVX-512 path and the tail;
+  // rows over several of the weight gradient's row blocks (256), the last one partial
+  for (auto [binary, out, rows] :
+       {std::tuple{true, int64_t{517}, int64_t{41}}, std::tuple{false, int64_t{517}, int64_t{41}},
+        std::tuple{true, int64_t{1000}, int64_t{600}}, std::tuple{false, int64_t{37}, int64_t{41}},
+        std::tuple{true, int64_t{37}, int64_t{513}}}) {
+    const int64_t in = 300;
     auto x = sparse_input(rows * in, 0.1, binary, 5);
     auto w = uniform(out * in, 6), b = uniform(out, 7), g_y = uniform(rows * out, 8);
     Events ev = events_of(x, rows, in);
