@@ -63,7 +63,8 @@ def main():
     if not os.path.exists(BENCH):
         sys.exit(f"run_all: {BENCH} not found; build first (bash scripts/build.sh)")
     r = a.repeats if not a.quick else 2
-    res = {"sgemm": run_bench("--sgemm", "--case", "none", "--repeats", r)["sgemm"]}
+    machine = run_bench("--sgemm", "--event-rate", "--case", "none", "--repeats", r)
+    res = {"sgemm": machine["sgemm"], "event_sum": machine["event_sum"]}
     print("sgemm ...", file=sys.stderr)
     res["csnn"] = case("csnn", r)
     res["fc"] = case("fc", r)
@@ -133,6 +134,21 @@ def main():
         if dens:
             print(f"{d['network']} event-driven layers (input density): " +
                   ", ".join(f"{k} {v:.3f}" for k, v in dens.items()))
+    # a floor for the event-driven linear layers: their row additions at the rate the
+    # event-sum kernel reaches on rows in L2 with every thread busy (the fastest place the
+    # rows can come from: the FC hidden layer's weights, 3 MiB, and its gradient rows do not
+    # fit there); training adds the weight gradient's pass, the same additions plus the bias
+    rate = res["event_sum"]["adds_per_s"]
+    print(f"event-sum kernel ({res['event_sum']['threads']} threads, rows in L2): "
+          f"{rate / 1e9:.1f} G float additions/s = {res['event_sum']['bytes_per_s'] / 1e9:.0f} GB/s")
+    for name in ("csnn", "fc"):
+        d = res[name]
+        adds = sum(v["event_adds_per_pass"] for v in d["profile_all_runs"].values()
+                   if v.get("event_passes", 0) and "event_adds_per_pass" in v)
+        if adds:
+            print(f"{d['network']}: event-driven linear layers add {adds / 1e6:.0f} M floats per "
+                  f"pass: at least {fmt_s(adds / rate)} per inference and "
+                  f"{fmt_s(2 * adds / rate)} per training step at that rate")
     print()
     print("| CSNN training step | time | train buffers | peak RSS |")
     print("|---|---|---|---|")

@@ -6,8 +6,10 @@
 // usage: snnc_bench_train [--repeats N] [--case csnn|fc|all] [--T N] [--batch N]
 //                         [--micro-batch N] [--segment-steps N] [--synapse auto|dense|event]
 //                         [--train-only] [--infer-repeats N]
-//                         [--sparsity P] [--sgemm]
-// (--sparsity P: every linear layer but the readout keeps a random 1 - P of its connections)
+//                         [--sparsity P] [--sgemm] [--event-rate]
+// (--sparsity P: every linear layer but the readout keeps a random 1 - P of its connections;
+// --event-rate: the event-sum kernel's rate on rows in L2, all threads at once, from which
+// bench/run_all.py derives a floor for the event-driven linear layers)
 // Peak RSS is per process: bench/run_all.py runs one case per process.
 #include <sys/resource.h>
 
@@ -18,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "Aligned.h"
 #include "Loss.h"
 #include "LowerModel.h"
 #include "ModelCompiler.h"
@@ -97,6 +100,39 @@ nlohmann::json sgemm_peak(int repeats) {
   return {{"n", n},
           {"threads", rt::nn::thread_count()},
           {"gflops", flops / st.median / 1e9},
+          {"time", to_json(st)}};
+}
+
+/// The event-sum kernel (sum_rows, the inner loop of event-driven linear forward and weight
+/// gradient passes) on rows resident in L2: every thread sums 96 events at a time, drawn from
+/// its own table of 256 rows of 256 floats (64-byte aligned, as the transposed weights),
+/// all threads at once. Returns float additions per second over all threads.
+nlohmann::json event_sum_rate(int repeats) {
+  const int64_t table_rows = 256, width = 256, per_call = 96, calls = 12000;
+  const int threads = rt::nn::thread_count();
+  std::vector<rt::nn::AlignedFloats> tables(threads), sums(threads);
+  std::vector<std::vector<int32_t>> index(threads);
+  std::vector<std::vector<float>> ones(threads);
+  for (int k = 0; k < threads; ++k) {
+    tables[k].assign(table_rows * width, 1e-3f);
+    sums[k].assign(width, 0.f);
+    rt::Rng rng(7, static_cast<uint64_t>(k));
+    for (int64_t e = 0; e < calls * per_call; ++e)
+      index[k].push_back(static_cast<int32_t>(rng.uniform() * table_rows) % table_rows);
+    ones[k].assign(per_call, 1.f);
+  }
+  Stats st = time_it(repeats, [&] {
+    rt::nn::parallel_for(threads, 1, [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k)
+        for (int64_t c = 0; c < calls; ++c)
+          rt::nn::sum_rows(index[k].data() + c * per_call, ones[k].data(), per_call,
+                           tables[k].data(), width, sums[k].data(), sums[k].data(), width);
+    });
+  });
+  const double adds = static_cast<double>(threads * calls * per_call * width);
+  return {{"threads", threads},
+          {"adds_per_s", adds / st.median},
+          {"bytes_per_s", 4.0 * adds / st.median},
           {"time", to_json(st)}};
 }
 
@@ -185,6 +221,11 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
     const auto &st = net.synapse_stats()[i];
     if (st.event_passes + st.dense_passes > 0) {
       layer["input_density_last"] = st.density;
+      const auto &l = net.layers()[i];
+      if (l.kind == rt::nn::LayerSpec::Linear)  // row additions of an event pass, batch B
+        layer["event_adds_per_pass"] = st.density * static_cast<double>(T * B) *
+                                       static_cast<double>(net.features(l.input)) *
+                                       static_cast<double>(l.out_features);
       layer["event_passes"] = st.event_passes;
       layer["dense_passes"] = st.dense_passes;
     }
@@ -203,7 +244,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
 int main(int argc, char **argv) {
   int repeats = 5;
   std::string examples = SNNC_SOURCE_DIR "/examples", which = "all";
-  bool sgemm = false;
+  bool sgemm = false, event_rate = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -235,6 +276,8 @@ int main(int argc, char **argv) {
       g_train_only = true;
     else if (a == "--sgemm")
       sgemm = true;
+    else if (a == "--event-rate")
+      event_rate = true;
     else if (a == "--synapse") {
       try {
         g_synapse = rt::nn::synapse_from_name(value());
@@ -247,19 +290,20 @@ int main(int argc, char **argv) {
                    "[--batch N] [--micro-batch N] [--segment-steps N] [--infer-repeats N] "
                    "[--synapse auto|dense|event] "
                    "[--train-only] "
-                   "[--sparsity P] [--sgemm]\n";
+                   "[--sparsity P] [--sgemm] [--event-rate]\n";
       return 2;
     }
   }
   try {
     nlohmann::json out = {{"benchmark", "training"}, {"repeats", repeats}};
     if (sgemm) out["sgemm"] = sgemm_peak(repeats);
+    if (event_rate) out["event_sum"] = event_sum_rate(repeats);
     nlohmann::json cases = nlohmann::json::array();
     if (which == "all" || which == "csnn")
       cases.push_back(bench(examples + "/mnist_csnn.snn", "CSNN", repeats));
     if (which == "all" || which == "fc")
       cases.push_back(bench(examples + "/mnist_fc.snn", "FC", repeats));
-    if (!sgemm || which != "all") out["cases"] = cases;
+    if ((!sgemm && !event_rate) || which != "all") out["cases"] = cases;
     std::cout << out.dump(2) << "\n";
   } catch (const std::exception &e) {
     std::cerr << "snnc_bench_train: " << e.what() << "\n";

@@ -622,14 +622,18 @@ float *Network::transposed_weight(int i) {
     });
   weight_t_checked_[i] = true;
   if (!changed) return wt.data();
-  // rows padded to whole 64-byte lines, from a 64-byte boundary
+  // rows padded to whole 64-byte lines, from a 64-byte boundary; the copy and the transpose
+  // split between threads, each element written once (the padding too: no zeroing pass)
   const int64_t ld = transposed_ld(out);
-  source.assign(w, w + n);
-  wt.assign(static_cast<size_t>(in_f * ld), 0.f);
-  float *t = wt.data();
+  source.resize(n);
+  wt.resize(static_cast<size_t>(in_f * ld));
+  float *t = wt.data(), *copy = source.data();
   parallel_for(in_f, 64, [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k)
+    std::copy(w + k0 * out, w + k1 * out, copy + k0 * out);  // (n = in_f * out)
+    for (int64_t k = k0; k < k1; ++k) {
       for (int64_t o = 0; o < out; ++o) t[k * ld + o] = w[o * in_f + k];
+      std::fill(t + k * ld + out, t + (k + 1) * ld, 0.f);
+    }
   });
   return t;
 }
