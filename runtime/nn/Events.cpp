@@ -5,6 +5,8 @@
 
 #include <immintrin.h>
 
+#include <atomic>
+
 #include "Parallel.h"
 
 namespace snnc::rt::nn {
@@ -12,19 +14,32 @@ namespace {
 
 const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
 
-__attribute__((target("avx512f,popcnt"))) int64_t count_row_avx512(const float *row,
-                                                                   int64_t width) {
+/// The nonzeros of a row; `other` is set where one of them is not 1.
+__attribute__((target("avx512f,popcnt"))) int64_t count_row_avx512(const float *row, int64_t width,
+                                                                   bool &other) {
   int64_t n = 0, k = 0;
-  const __m512 zero = _mm512_setzero_ps();
-  for (; k + 16 <= width; k += 16)
-    n += __builtin_popcount(_mm512_cmp_ps_mask(_mm512_loadu_ps(row + k), zero, _CMP_NEQ_UQ));
-  for (; k < width; ++k) n += row[k] != 0.f;
+  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.f);
+  __mmask16 not_one = 0;
+  for (; k + 16 <= width; k += 16) {
+    const __m512 v = _mm512_loadu_ps(row + k);
+    const __mmask16 nonzero = _mm512_cmp_ps_mask(v, zero, _CMP_NEQ_UQ);
+    n += __builtin_popcount(nonzero);
+    not_one |= _mm512_mask_cmp_ps_mask(nonzero, v, one, _CMP_NEQ_UQ);
+  }
+  for (; k < width; ++k) {
+    n += row[k] != 0.f;
+    not_one |= row[k] != 0.f && row[k] != 1.f;
+  }
+  if (not_one) other = true;
   return n;
 }
 
-int64_t count_row(const float *row, int64_t width) {
+int64_t count_row(const float *row, int64_t width, bool &other) {
   int64_t n = 0;
-  for (int64_t k = 0; k < width; ++k) n += row[k] != 0.f;
+  for (int64_t k = 0; k < width; ++k) {
+    n += row[k] != 0.f;
+    if (row[k] != 0.f && row[k] != 1.f) other = true;
+  }
   return n;
 }
 
@@ -77,11 +92,15 @@ int64_t count_events(const float *x, int64_t rows, int64_t width, Events &ev) {
   ev.rows = rows;
   ev.width = width;
   ev.start.assign(rows + 1, 0);
+  std::atomic<bool> other{false};
   parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
+    bool not_one = false;
     for (int64_t r = r0; r < r1; ++r)
-      ev.start[r + 1] =
-          kHasAvx512 ? count_row_avx512(x + r * width, width) : count_row(x + r * width, width);
+      ev.start[r + 1] = kHasAvx512 ? count_row_avx512(x + r * width, width, not_one)
+                                   : count_row(x + r * width, width, not_one);
+    if (not_one) other = true;
   });
+  ev.ones = !other;
   for (int64_t r = 0; r < rows; ++r) ev.start[r + 1] += ev.start[r];
   return ev.start[rows];
 }

@@ -12,6 +12,7 @@ struct Events {
   std::vector<int64_t> start;  ///< rows + 1 offsets into index/value
   std::vector<int32_t> index;  ///< column of each nonzero, ascending within a row
   std::vector<float> value;    ///< its value (1 for a spike)
+  bool ones = false;           ///< every value is 1 (spikes): kernels may skip `value`
   int64_t count() const { return start.empty() ? 0 : start.back(); }
   double density() const {
     return rows * width > 0 ? static_cast<double>(count()) / static_cast<double>(rows * width)
@@ -19,7 +20,7 @@ struct Events {
   }
 };
 
-/// Counts the nonzeros of each row (fills rows, width, start); returns the total.
+/// Counts the nonzeros of each row (fills rows, width, start, ones); returns the total.
 int64_t count_events(const float *x, int64_t rows, int64_t width, Events &ev);
 /// Fills index/value after count_events on the same x.
 void fill_events(const float *x, Events &ev);

@@ -27,8 +27,10 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void axpy(float a,
 
 /// AVX-512: y[0, 16*NB) = b (0 if null) + sum over the events of value * wt[index][0, 16*NB),
 /// with the sums in NB vector registers (one load of each weight slice, no load/store of y
-/// per event). The sums run in the same order as on the generic path.
-template <int NB>
+/// per event). The sums run in the same order as on the generic path. kOnes: every value is
+/// 1 (spikes; `value` is not read) and each step is an addition, which rounds as the
+/// multiply-add by 1 does.
+template <int NB, bool kOnes>
 __attribute__((target("avx512f"))) void accumulate_avx512(const int32_t *index, const float *value,
                                                           int64_t count, const float *wt,
                                                           int64_t ld, const float *b, float *y) {
@@ -36,21 +38,28 @@ __attribute__((target("avx512f"))) void accumulate_avx512(const int32_t *index, 
   for (int k = 0; k < NB; ++k) acc[k] = b ? _mm512_loadu_ps(b + 16 * k) : _mm512_setzero_ps();
   for (int64_t e = 0; e < count; ++e) {
     const float *w = wt + static_cast<int64_t>(index[e]) * ld;
-    const __m512 v = _mm512_set1_ps(value[e]);
-    for (int k = 0; k < NB; ++k) acc[k] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w + 16 * k), acc[k]);
+    if (kOnes) {
+      for (int k = 0; k < NB; ++k) acc[k] = _mm512_add_ps(acc[k], _mm512_loadu_ps(w + 16 * k));
+    } else {
+      const __m512 v = _mm512_set1_ps(value[e]);
+      for (int k = 0; k < NB; ++k) acc[k] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w + 16 * k), acc[k]);
+    }
   }
   for (int k = 0; k < NB; ++k) _mm512_storeu_ps(y + 16 * k, acc[k]);
 }
 
 using AccumulateKernel = void (*)(const int32_t *, const float *, int64_t, const float *, int64_t,
                                   const float *, float *);
-template <int... NB>
+template <bool kOnes, int... NB>
 constexpr std::array<AccumulateKernel, sizeof...(NB)> accumulate_kernels(
     std::integer_sequence<int, NB...>) {
-  return {&accumulate_avx512<NB + 1>...};
+  return {&accumulate_avx512<NB + 1, kOnes>...};
 }
 constexpr int kMaxVectors = 16;  // vectors of sums per pass over the events (registers)
-constexpr auto kAccumulate = accumulate_kernels(std::make_integer_sequence<int, kMaxVectors>());
+constexpr auto kAccumulate =
+    accumulate_kernels<false>(std::make_integer_sequence<int, kMaxVectors>());
+constexpr auto kAccumulateOnes =
+    accumulate_kernels<true>(std::make_integer_sequence<int, kMaxVectors>());
 
 /// The last, partial vector of a row: `lanes` of 16, by masked loads (sums in a register;
 /// apart from accumulate_avx512, whose sums GCC spilled in the loop when one was masked).
@@ -61,10 +70,10 @@ __attribute__((target("avx512f"))) void accumulate_tail_avx512(const int32_t *in
                                                                int64_t lanes) {
   const auto mask = static_cast<__mmask16>((1u << lanes) - 1u);
   __m512 acc = b ? _mm512_maskz_loadu_ps(mask, b) : _mm512_setzero_ps();
-  for (int64_t e = 0; e < count; ++e)
-    acc =
-        _mm512_fmadd_ps(_mm512_set1_ps(value[e]),
-                        _mm512_maskz_loadu_ps(mask, wt + static_cast<int64_t>(index[e]) * ld), acc);
+  for (int64_t e = 0; e < count; ++e) {
+    const __m512 w = _mm512_maskz_loadu_ps(mask, wt + static_cast<int64_t>(index[e]) * ld);
+    acc = value ? _mm512_fmadd_ps(_mm512_set1_ps(value[e]), w, acc) : _mm512_add_ps(acc, w);
+  }
   _mm512_mask_storeu_ps(y, mask, acc);
 }
 
@@ -127,10 +136,10 @@ void sum_rows(const int32_t *index, const float *value, int64_t count, const flo
   if (kHasAvx512) {  // passes of equal whole vectors (1000 columns: 15, 16, 15, 16), then
                      // the partial one
     const int64_t vectors = width / 16, passes = (vectors + kMaxVectors - 1) / kMaxVectors;
+    const auto &kernels = value ? kAccumulate : kAccumulateOnes;
     for (int64_t k = 0, v0 = 0; k < passes; ++k) {
       const int64_t v1 = vectors * (k + 1) / passes, o0 = 16 * v0;
-      kAccumulate[v1 - v0 - 1](index, value, count, rows + o0, ld, init ? init + o0 : nullptr,
-                               y + o0);
+      kernels[v1 - v0 - 1](index, value, count, rows + o0, ld, init ? init + o0 : nullptr, y + o0);
       v0 = v1;
     }
     if (width % 16)
@@ -143,7 +152,7 @@ void sum_rows(const int32_t *index, const float *value, int64_t count, const flo
   else if (!init)
     std::fill(y, y + width, 0.f);
   for (int64_t e = 0; e < count; ++e)
-    axpy(value[e], rows + static_cast<int64_t>(index[e]) * ld, y, width);
+    axpy(value ? value[e] : 1.f, rows + static_cast<int64_t>(index[e]) * ld, y, width);
 }
 
 void linear_forward(const float *x, const float *w, const float *b, float *y, int64_t rows,
@@ -178,7 +187,7 @@ void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, con
     for (int64_t o0 = 0; o0 < out; o0 += kOutBlock) {
       int64_t n = std::min(kOutBlock, out - o0);
       for (int64_t r = r0; r < r1; ++r)
-        sum_rows(ev.index.data() + ev.start[r], ev.value.data() + ev.start[r],
+        sum_rows(ev.index.data() + ev.start[r], ev.ones ? nullptr : ev.value.data() + ev.start[r],
                  ev.start[r + 1] - ev.start[r], wt + o0, ld_wt, b + o0, y + r * out + o0, n);
     }
   });
@@ -243,7 +252,7 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
   thread_local std::vector<float> by_input_value;
   by_input_start.resize(static_cast<size_t>(blocks * (inputs + 1)));
   by_input_row.resize(static_cast<size_t>(listed));
-  by_input_value.resize(static_cast<size_t>(listed));
+  by_input_value.resize(ev->ones ? 0 : static_cast<size_t>(listed));  // (spikes: all 1, unlisted)
   int32_t *starts = by_input_start.data(), *ev_rows = by_input_row.data();
   float *ev_values = by_input_value.data();
   // a block's listing starts after the events and bias events of the rows before it
@@ -260,7 +269,7 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
       auto list = [&](int64_t i, int64_t r, float v) {
         const int64_t at = base + bs[i]++;  // (bs[i] ends at the next input's start)
         ev_rows[at] = static_cast<int32_t>(r - r0);
-        ev_values[at] = v;
+        if (!ev->ones) ev_values[at] = v;
       };
       for (int64_t r = r0; r < r1; ++r) {
         for (int64_t e = ev->start[r]; e < ev->start[r + 1]; ++e)
@@ -284,8 +293,8 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
         for (int64_t i = i0; i < i1; ++i)
           if (bs[i + 1] > bs[i]) {
             float *sum = acc + (i - i0) * width;
-            sum_rows(ev_rows + base + bs[i], ev_values + base + bs[i], bs[i + 1] - bs[i],
-                     g_y + r0 * out + o0, out, sum, sum, width);
+            sum_rows(ev_rows + base + bs[i], ev->ones ? nullptr : ev_values + base + bs[i],
+                     bs[i + 1] - bs[i], g_y + r0 * out + o0, out, sum, sum, width);
           }
       }
       for (int64_t o = 0; o < width; ++o) {

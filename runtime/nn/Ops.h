@@ -30,7 +30,8 @@ void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, con
                            float *y, int64_t out);
 /// y[0, width) = init (zeros if null) + the sum, in event order, of value[e] times
 /// rows[index[e] * ld + (0, width)]: the kernel of event-driven propagation (vector
-/// registers hold the sums on AVX-512 machines).
+/// registers hold the sums on AVX-512 machines). A null `value` means every value is 1
+/// (spikes: plain additions, the same sums).
 void sum_rows(const int32_t *index, const float *value, int64_t count, const float *rows,
               int64_t ld, const float *init, float *y, int64_t width);
 

@@ -191,6 +191,30 @@ void expect_backward_matches_gemm(const std::vector<float> &x, const std::vector
   expect_close(gx, gx_d, "input gradient");
 }
 
+TEST(LinearEvents, SpikeListsSkipValues) {
+  // count_events tells whether every nonzero is 1 (vector body and scalar tail: width 37),
+  // and sum_rows without values (spikes) gives the sums with values of 1 bit for bit
+  const int64_t rows = 9, width = 37;
+  auto x = sparse_input(rows * width, 0.3, true, 21);
+  EXPECT_TRUE(events_of(x, rows, width).ones);
+  for (int64_t at : {int64_t{5}, width - 1}) {  // one 0.5 in the vector body, one in the tail
+    auto y = x;
+    y[3 * width + at] = 0.5f;
+    EXPECT_FALSE(events_of(y, rows, width).ones) << "at " << at;
+  }
+  const int64_t out = 531, in = 40;
+  auto table = uniform(in * out, 22), init = uniform(out, 23);
+  std::vector<int32_t> index;
+  for (int k = 0; k < 60; ++k) index.push_back((k * 7) % in);
+  const std::vector<float> ones(index.size(), 1.f);
+  std::vector<float> with_values(out), without(out);
+  sum_rows(index.data(), ones.data(), static_cast<int64_t>(index.size()), table.data(), out,
+           init.data(), with_values.data(), out);
+  sum_rows(index.data(), nullptr, static_cast<int64_t>(index.size()), table.data(), out,
+           init.data(), without.data(), out);
+  EXPECT_EQ(with_values, without);
+}
+
 TEST(LinearEvents, MatchDense) {
   // output widths that exercise every vector block size of the AVX-512 path and the tail;
   // rows over several of the weight gradient's row blocks (256), the last one partial
