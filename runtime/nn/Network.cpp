@@ -497,7 +497,18 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           sparse_linear_forward(sparse_[i], events_[i], b, y.data());
         } else if (use_events(static_cast<int>(i), in, rows, in_f)) {
           float *wt = transposed_weight(static_cast<int>(i));
-          linear_forward_events(events_[i], wt, transposed_ld(out), b, y.data(), out);
+          const int cell = cell_to_fuse(static_cast<int>(i));
+          if (cell >= 0) {  // the cell's output straight from the events: no y
+            std::vector<float> &h = act_[cell];
+            if (h.empty()) h = acquire(rows * out);
+            h.resize(rows * out);
+            linear_cell_forward_events(events_[i], wt, transposed_ld(out), b, out, T, B,
+                                       layers_[cell].forward, layers_[cell].states, h.data());
+            release(y);
+            fused_cell_ = cell;
+          } else {
+            linear_forward_events(events_[i], wt, transposed_ld(out), b, y.data(), out);
+          }
         } else if (syn_[i].narrow) {  // (a readout: the row kernel counts the nonzeros)
           const int64_t nonzero = linear_forward_narrow(in, transposed_weight(static_cast<int>(i)),
                                                         b, y.data(), rows, in_f, out);
@@ -547,6 +558,10 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         }
         break;
       case LayerSpec::Cell: {
+        if (fused_cell_ == static_cast<int>(i)) {  // computed with its linear layer
+          fused_cell_ = -1;
+          break;
+        }
         const int64_t n = B * out_f;
         // every step's states when backward or a membrane readout reads them; only the
         // latest step when no backward follows, or when the cell is expected to be
@@ -584,6 +599,17 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
       release(post_[i]);
   }
   return act_[output_];
+}
+
+int Network::cell_to_fuse(int i) const {
+  // forward-only, whole sequence: a cell that is the layer's only consumer, right after it,
+  // not the output (whose states a membrane readout may read), with a compiled forward scan
+  const auto next = static_cast<size_t>(i) + 1;
+  if (!forward_only_ || seg_.count != 0 || next >= layers_.size() || consumers_[i] != 1) return -1;
+  const LayerSpec &c = layers_[next];
+  if (c.kind != LayerSpec::Cell || c.input != i || static_cast<int>(next) == output_ || !c.forward)
+    return -1;
+  return static_cast<int>(next);
 }
 
 bool Network::recomputable(int i) const {

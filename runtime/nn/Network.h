@@ -174,6 +174,10 @@ class Network {
   std::vector<bool> recompute_;  ///< cells whose output/states backward regenerates
   std::vector<float> step_out_;  ///< one step of a rerun scan's output nobody reads
   bool forward_only_ = false;
+  /// Forward-only passes: the cell an event-driven linear layer computes with itself
+  /// (linear_cell_forward_events), or -1; fused_cell_ marks it for the rest of the pass.
+  int cell_to_fuse(int linear_layer) const;
+  int fused_cell_ = -1;
   /// After its consumers' forward: whether backward can do without a layer's output (a
   /// cell's is then recomputed by its own backward; any other's is not needed at all).
   bool recomputable(int layer) const;

@@ -28,6 +28,15 @@ int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, f
 /// keep each vector load within one cache line).
 void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
                            float *y, int64_t out);
+/// Forward-only: an event-driven linear layer and the cell that is its only consumer in one
+/// pass. For each block of columns and each sample, the layer's T rows (row t * B + b) are
+/// summed into a small buffer and the cell's scan (`cell`, from rest, `states` state
+/// variables) runs over them at once, writing the cell's output rows to cell_out; the
+/// layer's output never reaches memory. Each element's sums and scan are those of
+/// linear_forward_events followed by the cell's forward.
+void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
+                                int64_t out, int64_t T, int64_t B, CellForward cell, int64_t states,
+                                float *cell_out);
 /// y[0, width) = init (zeros if null) + the sum, in event order, of value[e] times
 /// rows[index[e] * ld + (0, width)]: the kernel of event-driven propagation (vector
 /// registers hold the sums on AVX-512 machines). A null `value` means every value is 1

@@ -623,3 +623,48 @@ TEST(NetworkForwardOnly, FlattenReadInPlaceGivesTheSameOutput) {
   net.set_forward_only(false);
   EXPECT_EQ(net.forward(x.data(), T, B), full);
 }
+
+TEST(NetworkForwardOnly, EventLinearComputesItsCell) {
+  // a forward-only pass computes an event-driven linear layer's cell with it (the layer's
+  // output is never stored); the cell's output and the network's must equal the unfused
+  // pass's bit for bit: 300 outputs (a whole and a partial column block), a stateful and a
+  // stateless cell, batches of 7 and 1
+  for (const std::string cell : {"Leaky(threshold = 0.2)", "Relu"}) {
+    const ir::Model model = test::model_from_source(test::kLeakyNeuron + R"(
+neuron Relu { output = max(I, 0) }
+network Net {
+  input x: [150]
+  h = x |> linear(300) |> )" + cell + R"(
+  output y = h |> linear(5) |> Leaky(threshold = 0.2)
+}
+)",
+                                                    "Net");
+    backends::CompiledModel compiled(model);
+    Network net(compiled.layers(), compiled.output());
+    net.init_params(5);
+    net.force_synapse(Synapse::Event);
+    int linear = -1, hidden = -1;
+    for (size_t i = 0; i + 1 < net.layers().size(); ++i)
+      if (net.layers()[i].kind == LayerSpec::Linear && hidden < 0) {
+        linear = static_cast<int>(i);
+        hidden = static_cast<int>(i) + 1;
+      }
+    ASSERT_EQ(net.layers()[hidden].kind, LayerSpec::Cell);
+    for (int64_t B : {int64_t{7}, int64_t{1}}) {
+      const int64_t T = 6;
+      auto x = sparse_input(T * B * net.features(0), 0.2, true, 31);
+      net.set_forward_only(false);
+      const std::vector<float> full = net.forward(x.data(), T, B);
+      const std::vector<float> hidden_full = net.activation(hidden);
+      ASSERT_FALSE(net.activation(linear).empty());
+      net.set_forward_only(true);
+      EXPECT_EQ(net.forward(x.data(), T, B), full) << cell << " B " << B;
+      EXPECT_EQ(net.activation(hidden), hidden_full) << cell << " B " << B;
+      EXPECT_TRUE(net.activation(linear).empty()) << "the linear layer's output was stored";
+      EXPECT_GT(std::count(hidden_full.begin(), hidden_full.end(), 0.f), 0) << cell;
+      EXPECT_LT(std::count(hidden_full.begin(), hidden_full.end(), 0.f),
+                static_cast<long>(hidden_full.size()))
+          << cell;
+    }
+  }
+}
