@@ -493,7 +493,7 @@ void conv2d_forward(const float *x, const float *w, const float *b, float *y, in
 
 void conv2d_forward_events(const Events &ev, const float *w, const float *b, float *y,
                            const std::vector<int64_t> &in_shape, const LayerSpec &l,
-                           const FusedPool *pool) {
+                           const FusedPool *pool, const CellPass *cell) {
   const Geometry g = geometry(in_shape, l);
   // fewer than 16 output channels are padded to 16 (zero weights) on AVX-512 machines: whole
   // vector rows, no masks or split vectors, in the scatter
@@ -514,26 +514,48 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
   if (OutputSums::usable(g, width)) sums.emplace(*rows_of_input);
   if (PatternSums::usable(padded, width)) patterns.emplace(*rows_of_input, wt);
   const std::vector<TapBlock> blocks = g.S == 1 ? tap_blocks(padded) : std::vector<TapBlock>();
-  parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
-    thread_local AlignedFloats acc_buffer;
+  // one row's sums (position-major, in acc) emitted as row `at` of y_to / pool_to->y
+  auto sum_row = [&](int64_t r, float *acc, float *y_to, const FusedPool *pool_to, int64_t at) {
+    const int32_t *index = ev.index.data() + ev.start[r];
+    const float *value = ev.value.data() + ev.start[r];
+    const int64_t count = ev.start[r + 1] - ev.start[r];
+    const bool binary = rows_of_input && all_ones(value, count);
+    bool summed = binary && sums && sum_outputs(index, count, wt, acc, *sums, width);
+    if (!summed && binary && patterns) {
+      sum_patterns(index, count, *patterns, acc);
+      summed = true;
+    }
+    if (!summed) {
+      std::fill(acc, acc + hw * width, 0.f);
+      propagate_events(index, value, count, wt, acc, padded, false,
+                       blocks.empty() ? nullptr : blocks.data());
+    }
+    emit_sample(acc, 1, width, b, g, y_to, pool_to, at);
+  };
+  if (!cell) {
+    parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
+      thread_local AlignedFloats acc_buffer;
+      acc_buffer.resize(hw * width);
+      float *acc = acc_buffer.data();
+      for (int64_t r = r0; r < r1; ++r) sum_row(r, acc, y, pool, r);
+    });
+    return;
+  }
+  // with the cell: a sample's T steps into a per-thread buffer, then the cell's scan over them
+  const int64_t K = pool ? pool->kernel : 1,
+                features =
+                    pool ? g.Cout * ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1) : g.Cout * hw,
+                T = cell->T, B = cell->B;
+  parallel_for(B, 1, [&](int64_t s0, int64_t s1) {
+    thread_local AlignedFloats acc_buffer, steps_buffer, state_buffer;
     acc_buffer.resize(hw * width);
-    float *acc = acc_buffer.data();
-    for (int64_t r = r0; r < r1; ++r) {
-      const int32_t *index = ev.index.data() + ev.start[r];
-      const float *value = ev.value.data() + ev.start[r];
-      const int64_t count = ev.start[r + 1] - ev.start[r];
-      const bool binary = rows_of_input && all_ones(value, count);
-      bool summed = binary && sums && sum_outputs(index, count, wt, acc, *sums, width);
-      if (!summed && binary && patterns) {
-        sum_patterns(index, count, *patterns, acc);
-        summed = true;
-      }
-      if (!summed) {
-        std::fill(acc, acc + hw * width, 0.f);
-        propagate_events(index, value, count, wt, acc, padded, false,
-                         blocks.empty() ? nullptr : blocks.data());
-      }
-      emit_sample(acc, 1, width, b, g, y, pool, r);
+    steps_buffer.resize(T * features);
+    state_buffer.resize(std::max<int64_t>(cell->states, 1) * features);
+    float *acc = acc_buffer.data(), *steps = steps_buffer.data(), *post = state_buffer.data();
+    const FusedPool to_steps = pool ? FusedPool{pool->kernel, steps, nullptr} : FusedPool{};
+    for (int64_t s = s0; s < s1; ++s) {
+      for (int64_t t = 0; t < T; ++t) sum_row(t * B + s, acc, steps, pool ? &to_steps : nullptr, t);
+      cell->forward(steps, cell->out + s * features, post, T, features, features, B * features, 0);
     }
   });
 }

@@ -194,15 +194,15 @@ void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, con
 }
 
 void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
-                                int64_t out, int64_t T, int64_t B, CellForward cell, int64_t states,
-                                float *cell_out) {
+                                int64_t out, const CellPass &cell) {
+  const int64_t T = cell.T, B = cell.B;
   // items (column block, sample), block-major: each thread's column blocks of wt stay in L2
   // while it goes through all samples; per item T rows of sums in an L1-resident buffer
   const int64_t blocks = (out + kOutBlock - 1) / kOutBlock;
   parallel_for(blocks * B, 1, [&](int64_t k0, int64_t k1) {
     thread_local AlignedFloats sums_buffer, state_buffer;
     sums_buffer.resize(static_cast<size_t>(T * kOutBlock));
-    state_buffer.resize(static_cast<size_t>(std::max<int64_t>(states, 1) * kOutBlock));
+    state_buffer.resize(static_cast<size_t>(std::max<int64_t>(cell.states, 1) * kOutBlock));
     float *sums = sums_buffer.data(), *post = state_buffer.data();
     for (int64_t k = k0; k < k1; ++k) {
       const int64_t o0 = k / B * kOutBlock, sample = k % B, width = std::min(kOutBlock, out - o0);
@@ -212,7 +212,7 @@ void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt
                  ev.start[r + 1] - first, wt + o0, ld_wt, b + o0, sums + t * width, width);
       }
       // steps `width` apart in the buffer, B * out apart in the output; latest states only
-      cell(sums, cell_out + sample * out + o0, post, T, width, width, B * out, 0);
+      cell.forward(sums, cell.out + sample * out + o0, post, T, width, width, B * out, 0);
     }
   });
 }

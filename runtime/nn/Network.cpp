@@ -502,8 +502,8 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
             std::vector<float> &h = act_[cell];
             if (h.empty()) h = acquire(rows * out);
             h.resize(rows * out);
-            linear_cell_forward_events(events_[i], wt, transposed_ld(out), b, out, T, B,
-                                       layers_[cell].forward, layers_[cell].states, h.data());
+            const CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
+            linear_cell_forward_events(events_[i], wt, transposed_ld(out), b, out, pass);
             release(y);
             fused_cell_ = cell;
           } else {
@@ -531,10 +531,24 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
                    forward_only_ ? nullptr : argmax_[pool_layer].data()};
         }
         const FusedPool *pool = pool_layer >= 0 ? &fused : nullptr;
-        if (use_events(static_cast<int>(i), in, rows, elements(src.shape)))
+        // (the cell runs per sample: with at least 4 samples per thread)
+        const int cell = B >= 4 * thread_count()
+                             ? cell_to_fuse(pool_layer >= 0 ? pool_layer : static_cast<int>(i))
+                             : -1;
+        const bool events = use_events(static_cast<int>(i), in, rows, elements(src.shape));
+        if (events && cell >= 0) {
+          std::vector<float> &h = act_[cell];  // the cell's output straight from the events
+          if (h.empty()) h = acquire(y_size);
+          h.resize(y_size);
+          const CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
+          conv2d_forward_events(events_[i], w, b, y.data(), src.shape, l, pool, &pass);
+          release(y);
+          fused_cell_ = cell;
+        } else if (events) {
           conv2d_forward_events(events_[i], w, b, y.data(), src.shape, l, pool);
-        else
+        } else {
           conv2d_forward(in, w, b, y.data(), rows, src.shape, l, pool);
+        }
         break;
       }
       case LayerSpec::MaxPool:
@@ -602,8 +616,9 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
 }
 
 int Network::cell_to_fuse(int i) const {
-  // forward-only, whole sequence: a cell that is the layer's only consumer, right after it,
-  // not the output (whose states a membrane readout may read), with a compiled forward scan
+  // forward-only, whole sequence: a cell that is the only consumer of layer i (a synaptic
+  // layer or the max-pool its conv computes), right after it, not the output (whose states a
+  // membrane readout may read), with a compiled forward scan
   const auto next = static_cast<size_t>(i) + 1;
   if (!forward_only_ || seg_.count != 0 || next >= layers_.size() || consumers_[i] != 1) return -1;
   const LayerSpec &c = layers_[next];

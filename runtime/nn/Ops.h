@@ -28,15 +28,20 @@ int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, f
 /// keep each vector load within one cache line).
 void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
                            float *y, int64_t out);
-/// Forward-only: an event-driven linear layer and the cell that is its only consumer in one
-/// pass. For each block of columns and each sample, the layer's T rows (row t * B + b) are
-/// summed into a small buffer and the cell's scan (`cell`, from rest, `states` state
-/// variables) runs over them at once, writing the cell's output rows to cell_out; the
-/// layer's output never reaches memory. Each element's sums and scan are those of
-/// linear_forward_events followed by the cell's forward.
+/// Forward-only passes: the cell that is a synaptic layer's only consumer (through its fused
+/// max-pool, for a conv), run by the layer on each sample's T steps as soon as they are
+/// summed (rows t * B + b), so that the layer's output never reaches memory: the cell's
+/// scan from rest (`states` state variables per element) writing the cell's output.
+struct CellPass {
+  CellForward forward = nullptr;
+  int64_t states = 0, T = 0, B = 0;
+  float *out = nullptr;  ///< the cell's output [T][B][features]
+};
+/// An event-driven linear layer and its cell: for each block of columns and each sample, the
+/// T rows' sums go to a small buffer and the cell's scan runs over them. Each element's sums
+/// and scan are those of linear_forward_events followed by the cell's forward.
 void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
-                                int64_t out, int64_t T, int64_t B, CellForward cell, int64_t states,
-                                float *cell_out);
+                                int64_t out, const CellPass &cell);
 /// y[0, width) = init (zeros if null) + the sum, in event order, of value[e] times
 /// rows[index[e] * ld + (0, width)]: the kernel of event-driven propagation (vector
 /// registers hold the sums on AVX-512 machines). A null `value` means every value is 1
@@ -83,10 +88,12 @@ void conv2d_forward(const float *x, const float *w, const float *b, float *y, in
                     const std::vector<int64_t> &in_shape, const LayerSpec &l,
                     const FusedPool *pool = nullptr);
 /// Event-driven convolution: each nonzero input adds its value times the kernel column it
-/// meets to every output it reaches.
+/// meets to every output it reaches. With `cell`, y (and pool->y) are unused: each sample's T
+/// (pooled) outputs go to a per-thread buffer, the cell's scan runs over them, and the
+/// results equal the unfused layers' bit for bit.
 void conv2d_forward_events(const Events &ev, const float *w, const float *b, float *y,
                            const std::vector<int64_t> &in_shape, const LayerSpec &l,
-                           const FusedPool *pool = nullptr);
+                           const FusedPool *pool = nullptr, const CellPass *cell = nullptr);
 /// g_x may be null; g_w and g_b accumulate; with `ev` the weight gradient comes from events;
 /// with `pool`, g_y is unused and the conv output's gradient is routed from the pooled one.
 void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,

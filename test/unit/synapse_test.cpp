@@ -668,3 +668,38 @@ network Net {
     }
   }
 }
+
+TEST(NetworkForwardOnly, EventConvComputesItsCell) {
+  // the same for event-driven convs (with batches of at least 4 samples per thread): a conv
+  // with a fused 2 x 2 pool, one without a pool, one with a 3 x 3 pool, each feeding its
+  // cell; 12 channels (padded to 16 on the event path) and 20
+  const ir::Model model = test::model_from_source(test::kLeakyNeuron + R"(
+network Net {
+  input x: [1, 16, 16]
+  a = x |> conv2d(12, kernel = 3, padding = 1) |> maxpool(2) |> Leaky(threshold = 0.2)
+  b = a |> conv2d(20, kernel = 3) |> Leaky(threshold = 0.3)
+  c = b |> conv2d(8, kernel = 3, padding = 1) |> maxpool(3) |> Leaky(threshold = 0.2)
+  output y = c |> flatten |> linear(4) |> Leaky(threshold = 0.2)
+}
+)",
+                                                  "Net");
+  backends::CompiledModel compiled(model);
+  Network net(compiled.layers(), compiled.output());
+  net.init_params(9);
+  net.force_synapse(Synapse::Event);
+  const int64_t T = 5, B = 4 * thread_count() + 1;
+  auto x = sparse_input(T * B * net.features(0), 0.15, true, 41);
+  const std::vector<float> full = net.forward(x.data(), T, B);
+  std::vector<std::vector<float>> cells_full;
+  for (size_t i = 0; i < net.layers().size(); ++i)
+    if (net.layers()[i].kind == LayerSpec::Cell) cells_full.push_back(net.activation(i));
+  net.set_forward_only(true);
+  EXPECT_EQ(net.forward(x.data(), T, B), full);
+  for (size_t i = 0, k = 0; i < net.layers().size(); ++i)
+    if (net.layers()[i].kind == LayerSpec::Cell) {
+      EXPECT_EQ(net.activation(i), cells_full[k]) << "cell " << i;
+      EXPECT_GT(std::count(cells_full[k].begin(), cells_full[k].end(), 1.f), 0) << "cell " << i;
+      ++k;
+    }
+  EXPECT_EQ(net.forward(x.data(), T, B), full);  // (with the buffers of the pass before)
+}
