@@ -460,6 +460,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
                                                          std::max<int64_t>(1, layers_[i].states)));
   std::fill(recompute_.begin(), recompute_.end(), false);
   alias_.assign(layers_.size(), -1);
+  fused_cell_ = -1;
   if (counting_) ops_.samples += B;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec &l = layers_[i];
@@ -620,7 +621,9 @@ int Network::cell_to_fuse(int i) const {
   // layer or the max-pool its conv computes), right after it, not the output (whose states a
   // membrane readout may read), with a compiled forward scan
   const auto next = static_cast<size_t>(i) + 1;
-  if (!forward_only_ || seg_.count != 0 || next >= layers_.size() || consumers_[i] != 1) return -1;
+  if (!fuse_cells_ || !forward_only_ || seg_.count != 0 || next >= layers_.size() ||
+      consumers_[i] != 1)
+    return -1;
   const LayerSpec &c = layers_[next];
   if (c.kind != LayerSpec::Cell || c.input != i || static_cast<int>(next) == output_ || !c.forward)
     return -1;

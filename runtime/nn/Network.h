@@ -132,6 +132,9 @@ class Network {
   /// output layer's activation and state are kept; the rest is recycled as soon as it has
   /// been read. Off by default (backward may follow any forward).
   void set_forward_only(bool on) { forward_only_ = on; }
+  /// Whether an event-driven linear or conv layer may run the cell after it in the same pass
+  /// (on by default; off: each layer on its own, for tests and benchmarks).
+  void set_cell_fusion(bool on) { fuse_cells_ = on; }
   /// Frees the spare buffers of the memory plan (between phases with different batch sizes,
   /// e.g. training at 128 and prediction at 500, so their buffers do not add up).
   void trim();
@@ -174,10 +177,11 @@ class Network {
   std::vector<bool> recompute_;  ///< cells whose output/states backward regenerates
   std::vector<float> step_out_;  ///< one step of a rerun scan's output nobody reads
   bool forward_only_ = false;
-  /// Forward-only passes: the cell an event-driven linear layer computes with itself
-  /// (linear_cell_forward_events), or -1; fused_cell_ marks it for the rest of the pass.
-  int cell_to_fuse(int linear_layer) const;
+  /// The cell an event-driven synaptic layer computes with itself (linear_cell_forward_events,
+  /// conv2d_forward_events), or -1; fused_cell_ marks it for the rest of the pass.
+  int cell_to_fuse(int layer) const;
   int fused_cell_ = -1;
+  bool fuse_cells_ = true;
   /// After its consumers' forward: whether backward can do without a layer's output (a
   /// cell's is then recomputed by its own backward; any other's is not needed at all).
   bool recomputable(int layer) const;

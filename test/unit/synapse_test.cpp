@@ -654,9 +654,11 @@ network Net {
       const int64_t T = 6;
       auto x = sparse_input(T * B * net.features(0), 0.2, true, 31);
       net.set_forward_only(false);
+      net.set_cell_fusion(false);
       const std::vector<float> full = net.forward(x.data(), T, B);
       const std::vector<float> hidden_full = net.activation(hidden);
       ASSERT_FALSE(net.activation(linear).empty());
+      net.set_cell_fusion(true);
       net.set_forward_only(true);
       EXPECT_EQ(net.forward(x.data(), T, B), full) << cell << " B " << B;
       EXPECT_EQ(net.activation(hidden), hidden_full) << cell << " B " << B;
@@ -689,7 +691,9 @@ network Net {
   net.force_synapse(Synapse::Event);
   const int64_t T = 5, B = 4 * thread_count() + 1;
   auto x = sparse_input(T * B * net.features(0), 0.15, true, 41);
+  net.set_cell_fusion(false);
   const std::vector<float> full = net.forward(x.data(), T, B);
+  net.set_cell_fusion(true);
   std::vector<std::vector<float>> cells_full;
   for (size_t i = 0; i < net.layers().size(); ++i)
     if (net.layers()[i].kind == LayerSpec::Cell) cells_full.push_back(net.activation(i));
