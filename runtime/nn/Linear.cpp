@@ -193,12 +193,16 @@ void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, con
   });
 }
 
+int64_t fused_column_blocks(int64_t out) {
+  return (out + kOutBlock - 1) / kOutBlock;
+}
+
 void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
                                 int64_t out, const CellPass &cell) {
   const int64_t T = cell.T, B = cell.B;
   // items (column block, sample), block-major: each thread's column blocks of wt stay in L2
   // while it goes through all samples; per item T rows of sums in an L1-resident buffer
-  const int64_t blocks = (out + kOutBlock - 1) / kOutBlock;
+  const int64_t blocks = fused_column_blocks(out);
   parallel_for(blocks * B, 1, [&](int64_t k0, int64_t k1) {
     thread_local AlignedFloats sums_buffer, state_buffer;
     sums_buffer.resize(static_cast<size_t>(T * kOutBlock));
@@ -262,14 +266,15 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
     return;
   }
   // from events: g_w[o][i] += the sum over rows r, in order, of v * g_y[r][o] for each event
-  // (i, v) of row r, and g_b[o] += the sum of g_y[r][o] (the bias is input `in`, with an
-  // event of value 1 in every row: no separate pass over g_y). Rows go in blocks of
+  // (i, v) of row r, and g_b[o] plus each g_y[r][o] in row order (the bias is input `in`,
+  // with an event of value 1 in every row, its sums starting from g_b: the additions of
+  // linear_bias_grad, without a separate pass over g_y). Rows go in blocks of
   // kRowBlock; each block's events are listed by input (a counting sort keeps rows in order;
   // blocks sorted in parallel). Each thread takes a range of inputs and, for one block of
   // kOutBlock columns at a time, keeps the running sums of its inputs' columns (acc: in L2)
   // while it goes through the row blocks (their g_y columns stay in L2 while every input
   // reads them): sum_rows continues each sum in vector registers, so the sums are those of a
-  // plain loop over the events, added to g_w (g_b) at the end.
+  // plain loop over the events, added to g_w (written to g_b) at the end.
   const int64_t inputs = in + 1, blocks = (rows + kRowBlock - 1) / kRowBlock,
                 listed = ev->count() + rows;
   thread_local std::vector<int32_t> by_input_start, by_input_row;
@@ -311,6 +316,8 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
     for (int64_t o0 = 0; o0 < out; o0 += kOutBlock) {
       const int64_t width = std::min(kOutBlock, out - o0);
       std::fill(acc, acc + (i1 - i0) * width, 0.f);
+      if (i1 > in)  // the bias's sums continue from g_b (linear_bias_grad's order)
+        std::copy_n(g_b + o0, width, acc + (in - i0) * width);
       for (int64_t blk = 0; blk < blocks; ++blk) {
         const int64_t r0 = blk * kRowBlock, base = block_base(r0);
         const int32_t *bs = starts + blk * (inputs + 1);
@@ -325,8 +332,7 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
         const int64_t last = std::min(i1, in);  // (input `in` is the bias)
         for (int64_t i = i0; i < last; ++i) g_w[(o0 + o) * in + i] += acc[(i - i0) * width + o];
       }
-      if (i1 > in)
-        for (int64_t o = 0; o < width; ++o) g_b[o0 + o] += acc[(in - i0) * width + o];
+      if (i1 > in) std::copy_n(acc + (in - i0) * width, width, g_b + o0);
     }
   });
 }

@@ -479,8 +479,14 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
     const int pool_layer = l.kind == LayerSpec::Conv2d ? l.fused_pool : -1;
     std::vector<float> &y = act_[pool_layer >= 0 ? pool_layer : static_cast<int>(i)];
     const int64_t y_size = rows * elements(layers_[pool_layer >= 0 ? pool_layer : i].shape);
-    if (y.empty()) y = acquire(y_size);
-    y.resize(y_size);
+    // a synaptic layer that may compute its cell (if it takes the event path) gets its
+    // output buffer only when it does not
+    const int cell = cell_to_fuse(static_cast<int>(i), B);
+    auto need_y = [&] {
+      if (y.empty()) y = acquire(y_size);
+      y.resize(y_size);
+    };
+    if (cell < 0 && fused_cell_ != static_cast<int>(i)) need_y();
     const LayerSpec &src = layers_[l.input];
     const float *in = data_of(l.input);
     const int64_t in_n = rows * elements(src.shape);
@@ -495,28 +501,30 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           if (sparse_.size() != layers_.size() || sparse_[i].in != in_f) refresh_sparsity();
           gather_weights(sparse_[i], w);
           use_events(static_cast<int>(i), in, rows, in_f);
+          need_y();
           sparse_linear_forward(sparse_[i], events_[i], b, y.data());
         } else if (use_events(static_cast<int>(i), in, rows, in_f)) {
           float *wt = transposed_weight(static_cast<int>(i));
-          const int cell = cell_to_fuse(static_cast<int>(i));
           if (cell >= 0) {  // the cell's output straight from the events: no y
             std::vector<float> &h = act_[cell];
             if (h.empty()) h = acquire(rows * out);
             h.resize(rows * out);
             const CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
             linear_cell_forward_events(events_[i], wt, transposed_ld(out), b, out, pass);
-            release(y);
             fused_cell_ = cell;
           } else {
+            need_y();
             linear_forward_events(events_[i], wt, transposed_ld(out), b, y.data(), out);
           }
         } else if (syn_[i].narrow) {  // (a readout: the row kernel counts the nonzeros)
+          need_y();
           const int64_t nonzero = linear_forward_narrow(in, transposed_weight(static_cast<int>(i)),
                                                         b, y.data(), rows, in_f, out);
           if (!forward_only_)  // (prediction keeps the density training measured)
             syn_[i].density = static_cast<double>(nonzero) /
                               static_cast<double>(std::max<int64_t>(rows * in_f, 1));
         } else {
+          need_y();
           linear_forward(in, w, b, y.data(), rows, in_f, out);
         }
         break;
@@ -528,27 +536,25 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         FusedPool fused;
         if (pool_layer >= 0) {
           if (!forward_only_) argmax_[pool_layer].resize(y_size);
-          fused = {layers_[pool_layer].kernel, y.data(),
+          fused = {layers_[pool_layer].kernel, nullptr,  // (y: set below when written)
                    forward_only_ ? nullptr : argmax_[pool_layer].data()};
         }
         const FusedPool *pool = pool_layer >= 0 ? &fused : nullptr;
-        // (the cell runs per sample: with at least 4 samples per thread)
-        const int cell = B >= 4 * thread_count()
-                             ? cell_to_fuse(pool_layer >= 0 ? pool_layer : static_cast<int>(i))
-                             : -1;
         const bool events = use_events(static_cast<int>(i), in, rows, elements(src.shape));
         if (events && cell >= 0) {
           std::vector<float> &h = act_[cell];  // the cell's output straight from the events
           if (h.empty()) h = acquire(y_size);
           h.resize(y_size);
           const CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
-          conv2d_forward_events(events_[i], w, b, y.data(), src.shape, l, pool, &pass);
-          release(y);
+          conv2d_forward_events(events_[i], w, b, nullptr, src.shape, l, pool, &pass);
           fused_cell_ = cell;
-        } else if (events) {
-          conv2d_forward_events(events_[i], w, b, y.data(), src.shape, l, pool);
         } else {
-          conv2d_forward(in, w, b, y.data(), rows, src.shape, l, pool);
+          need_y();
+          fused.y = y.data();  // (no pool: unused)
+          if (events)
+            conv2d_forward_events(events_[i], w, b, y.data(), src.shape, l, pool);
+          else
+            conv2d_forward(in, w, b, y.data(), rows, src.shape, l, pool);
         }
         break;
       }
@@ -573,7 +579,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         }
         break;
       case LayerSpec::Cell: {
-        if (fused_cell_ == static_cast<int>(i)) {  // computed with its linear layer
+        if (fused_cell_ == static_cast<int>(i)) {  // computed with its synaptic layer
           fused_cell_ = -1;
           break;
         }
@@ -616,17 +622,28 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
   return act_[output_];
 }
 
-int Network::cell_to_fuse(int i) const {
-  // forward-only, whole sequence: a cell that is the only consumer of layer i (a synaptic
-  // layer or the max-pool its conv computes), right after it, not the output (whose states a
-  // membrane readout may read), with a compiled forward scan
-  const auto next = static_cast<size_t>(i) + 1;
-  if (!fuse_cells_ || !forward_only_ || seg_.count != 0 || next >= layers_.size() ||
-      consumers_[i] != 1)
+int Network::cell_to_fuse(int i, int64_t B) const {
+  // forward-only, whole sequence: layer i is an event-path candidate (linear, or conv with or
+  // without its fused max-pool) and the cell right after it is its output's only consumer,
+  // neither being the network's output (a membrane readout may read the cell's states), the
+  // cell with a compiled forward scan; enough items for the threads (column blocks times
+  // samples for a linear layer, samples for a conv, which takes whole samples)
+  const LayerSpec &l = layers_[i];
+  if (l.kind != LayerSpec::Linear && l.kind != LayerSpec::Conv2d) return -1;
+  if (l.kind == LayerSpec::Linear && l.compressed) return -1;
+  const int feeds = l.kind == LayerSpec::Conv2d && l.fused_pool >= 0 ? l.fused_pool : i;
+  const auto next = static_cast<size_t>(feeds) + 1;
+  if (!fuse_cells_ || !forward_only_ || seg_.count != 0 || i == output_ || feeds == output_ ||
+      next >= layers_.size() || consumers_[feeds] != 1)
     return -1;
   const LayerSpec &c = layers_[next];
-  if (c.kind != LayerSpec::Cell || c.input != i || static_cast<int>(next) == output_ || !c.forward)
+  if (c.kind != LayerSpec::Cell || c.input != feeds || static_cast<int>(next) == output_ ||
+      !c.forward)
     return -1;
+  const bool enough = l.kind == LayerSpec::Linear
+                          ? fused_column_blocks(l.out_features) * B >= 2 * thread_count()
+                          : B >= 4 * thread_count();
+  if (!enough) return -1;
   return static_cast<int>(next);
 }
 

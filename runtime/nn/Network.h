@@ -132,8 +132,9 @@ class Network {
   /// output layer's activation and state are kept; the rest is recycled as soon as it has
   /// been read. Off by default (backward may follow any forward).
   void set_forward_only(bool on) { forward_only_ = on; }
-  /// Whether an event-driven linear or conv layer may run the cell after it in the same pass
-  /// (on by default; off: each layer on its own, for tests and benchmarks).
+  /// Whether, in forward-only passes, an event-driven linear or conv layer may run the cell
+  /// after it in the same pass (on by default; off: each layer on its own, for tests and
+  /// benchmarks).
   void set_cell_fusion(bool on) { fuse_cells_ = on; }
   /// Frees the spare buffers of the memory plan (between phases with different batch sizes,
   /// e.g. training at 128 and prediction at 500, so their buffers do not add up).
@@ -179,7 +180,7 @@ class Network {
   bool forward_only_ = false;
   /// The cell an event-driven synaptic layer computes with itself (linear_cell_forward_events,
   /// conv2d_forward_events), or -1; fused_cell_ marks it for the rest of the pass.
-  int cell_to_fuse(int layer) const;
+  int cell_to_fuse(int layer, int64_t batch) const;
   int fused_cell_ = -1;
   bool fuse_cells_ = true;
   /// After its consumers' forward: whether backward can do without a layer's output (a

@@ -42,6 +42,8 @@ struct CellPass {
 /// and scan are those of linear_forward_events followed by the cell's forward.
 void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
                                 int64_t out, const CellPass &cell);
+/// Its blocks of columns for `out` outputs (its work items: blocks times samples).
+int64_t fused_column_blocks(int64_t out);
 /// y[0, width) = init (zeros if null) + the sum, in event order, of value[e] times
 /// rows[index[e] * ld + (0, width)]: the kernel of event-driven propagation (vector
 /// registers hold the sums on AVX-512 machines). A null `value` means every value is 1
