@@ -77,11 +77,47 @@ __attribute__((target("avx512f"))) void accumulate_tail_avx512(const int32_t *in
   _mm512_mask_storeu_ps(y, mask, acc);
 }
 
+/// AVX-512: the inputs whose bits are set (words of 16, ascending) into index, a 1 for each
+/// into value; returns how many.
+__attribute__((target("avx512f,popcnt"))) int64_t list_bits_avx512(const uint16_t *bits,
+                                                                   int64_t words, int32_t *index,
+                                                                   float *value) {
+  const int32_t *first_index = index;
+  __m512i at = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i step = _mm512_set1_epi32(16);
+  const __m512 ones = _mm512_set1_ps(1.f);
+  for (int64_t k = 0; k < words; ++k, at = _mm512_add_epi32(at, step)) {
+    const __mmask16 m = bits[k];
+    if (!m) continue;
+    const int c = __builtin_popcount(m);
+    const auto first = static_cast<__mmask16>((1u << c) - 1u);
+    _mm512_mask_storeu_epi32(index, first, _mm512_maskz_compress_epi32(m, at));
+    _mm512_mask_storeu_ps(value, first, ones);
+    index += c;
+    value += c;
+  }
+  return index - first_index;
+}
+
+/// AVX-512: the nonzeros of row[0, width) as bits (words of 16; the last word's bits past
+/// width clear).
+__attribute__((target("avx512f"))) void spike_bits_avx512(const float *row, int64_t width,
+                                                          uint16_t *bits) {
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t k = 0; 16 * k < width; ++k) {
+    const int64_t lanes = std::min<int64_t>(16, width - 16 * k);
+    const auto mask = static_cast<__mmask16>((1u << lanes) - 1u);
+    bits[k] =
+        _mm512_mask_cmp_ps_mask(mask, _mm512_maskz_loadu_ps(mask, row + 16 * k), zero, _CMP_NEQ_UQ);
+  }
+}
+
 /// AVX-512, rows r0..r1 of a layer of at most 16 outputs: each row's nonzero inputs are
 /// listed (compress_row) and their weight rows (wt: [in][16]) summed in four vector
 /// registers (events e, e + 4, ... in each) added to the bias at the end. Returns the
 /// number of nonzero inputs.
-__attribute__((target("avx512f"))) int64_t narrow_rows_avx512(const float *x, const float *wt,
+__attribute__((target("avx512f"))) int64_t narrow_rows_avx512(const float *x, const uint16_t *bits,
+                                                              int64_t words, const float *wt,
                                                               const float *b, float *y, int64_t r0,
                                                               int64_t r1, int64_t in, int64_t out,
                                                               int32_t *index, float *value) {
@@ -89,7 +125,8 @@ __attribute__((target("avx512f"))) int64_t narrow_rows_avx512(const float *x, co
   const __m512 bias = _mm512_maskz_loadu_ps(lanes, b);
   int64_t nonzero = 0;
   for (int64_t r = r0; r < r1; ++r) {
-    const int64_t n = compress_row(x + r * in, in, index, value);
+    const int64_t n = bits ? list_bits_avx512(bits + r * words, words, index, value)
+                           : compress_row(x + r * in, in, index, value);
     nonzero += n;
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
 #define SNNC_ROW(e) _mm512_loadu_ps(wt + static_cast<int64_t>(index[e]) * 16)
@@ -176,7 +213,23 @@ int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, f
     thread_local std::vector<float> value;
     index.resize(in);
     value.resize(in);
-    nonzero += narrow_rows_avx512(x, wt, b, y, r0, r1, in, out, index.data(), value.data());
+    nonzero +=
+        narrow_rows_avx512(x, nullptr, 0, wt, b, y, r0, r1, in, out, index.data(), value.data());
+  });
+  return nonzero;
+}
+
+int64_t linear_forward_narrow_bits(const uint16_t *bits, int64_t words, const float *wt,
+                                   const float *b, float *y, int64_t rows, int64_t in,
+                                   int64_t out) {
+  std::atomic<int64_t> nonzero{0};
+  parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
+    thread_local std::vector<int32_t> index;
+    thread_local std::vector<float> value;
+    index.resize(16 * words);
+    value.resize(16 * words);
+    nonzero += narrow_rows_avx512(nullptr, bits, words, wt, b, y, r0, r1, in, out, index.data(),
+                                  value.data());
   });
   return nonzero;
 }
@@ -217,6 +270,12 @@ void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt
       }
       // steps `width` apart in the buffer, B * out apart in the output; latest states only
       cell.forward(sums, cell.out + sample * out + o0, post, T, width, width, B * out, 0);
+      if (cell.bits)  // (its spikes were just written: in cache)
+        for (int64_t t = 0; t < T; ++t) {
+          const int64_t r = t * B + sample;
+          spike_bits_avx512(cell.out + r * out + o0, width,
+                            cell.bits + r * cell.bit_words + o0 / 16);
+        }
     }
   });
 }

@@ -460,7 +460,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
                                                          std::max<int64_t>(1, layers_[i].states)));
   std::fill(recompute_.begin(), recompute_.end(), false);
   alias_.assign(layers_.size(), -1);
-  fused_cell_ = -1;
+  fused_cell_ = bits_for_ = -1;
   if (counting_) ops_.samples += B;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec &l = layers_[i];
@@ -509,7 +509,15 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
             std::vector<float> &h = act_[cell];
             if (h.empty()) h = acquire(rows * out);
             h.resize(rows * out);
-            const CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
+            CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
+            // spikes read by a narrow readout: also as bits, listed from those
+            const int next = consumers_[cell] == 1 ? first_consumer_[cell] : -1;
+            if (next >= 0 && layers_[cell].spiking && reads_as_narrow(next)) {
+              pass.bit_words = (out + 15) / 16;
+              spike_bits_.resize(static_cast<size_t>(rows * pass.bit_words));
+              pass.bits = spike_bits_.data();
+              bits_for_ = next;
+            }
             linear_cell_forward_events(events_[i], wt, transposed_ld(out), b, out, pass);
             fused_cell_ = cell;
           } else {
@@ -518,8 +526,13 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           }
         } else if (syn_[i].narrow) {  // (a readout: the row kernel counts the nonzeros)
           need_y();
-          const int64_t nonzero = linear_forward_narrow(in, transposed_weight(static_cast<int>(i)),
-                                                        b, y.data(), rows, in_f, out);
+          const float *wt = transposed_weight(static_cast<int>(i));
+          const int64_t nonzero =
+              bits_for_ == static_cast<int>(i)
+                  ? linear_forward_narrow_bits(spike_bits_.data(), (in_f + 15) / 16, wt, b,
+                                               y.data(), rows, in_f, out)
+                  : linear_forward_narrow(in, wt, b, y.data(), rows, in_f, out);
+          bits_for_ = -1;
           if (!forward_only_)  // (prediction keeps the density training measured)
             syn_[i].density = static_cast<double>(nonzero) /
                               static_cast<double>(std::max<int64_t>(rows * in_f, 1));
@@ -645,6 +658,13 @@ int Network::cell_to_fuse(int i, int64_t B) const {
                           : B >= 4 * thread_count();
   if (!enough) return -1;
   return static_cast<int>(next);
+}
+
+bool Network::reads_as_narrow(int j) const {
+  // use_events' rule for the narrow row kernel: a readout planned dense at any density
+  const LayerSpec &l = layers_[j];
+  return l.kind == LayerSpec::Linear && !l.compressed && l.synapse == Synapse::Auto &&
+         l.event_threshold <= 0 && narrow_linear(l.out_features);
 }
 
 bool Network::recomputable(int i) const {

@@ -183,6 +183,10 @@ class Network {
   int cell_to_fuse(int layer, int64_t batch) const;
   int fused_cell_ = -1;
   bool fuse_cells_ = true;
+  /// Whether layer j computes its product with the narrow row kernel (use_events' rule).
+  bool reads_as_narrow(int j) const;
+  std::vector<uint16_t> spike_bits_;  ///< a fused spiking cell's output as bits
+  int bits_for_ = -1;                 ///< the narrow layer that reads spike_bits_ this pass
   /// After its consumers' forward: whether backward can do without a layer's output (a
   /// cell's is then recomputed by its own backward; any other's is not needed at all).
   bool recomputable(int layer) const;

@@ -23,6 +23,10 @@ bool narrow_linear(int64_t out);
 /// weight) summed, then the bias added. Returns the number of nonzero inputs.
 int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, float *y,
                               int64_t rows, int64_t in, int64_t out);
+/// The same for spikes given as bits (row r's word k at bits[r * words + k], bit j for input
+/// 16k + j; each a 1): the same sums, without reading the float spikes.
+int64_t linear_forward_narrow_bits(const uint16_t *bits, int64_t words, const float *wt,
+                                   const float *b, float *y, int64_t rows, int64_t in, int64_t out);
 /// The same from the nonzero inputs: y[r] = b + sum over events (i, v) of v * wt[i], with wt
 /// the transposed weight [in][out] with rows ld_wt apart (>= out; rows on 64-byte boundaries
 /// keep each vector load within one cache line).
@@ -36,6 +40,10 @@ struct CellPass {
   CellForward forward = nullptr;
   int64_t states = 0, T = 0, B = 0;
   float *out = nullptr;  ///< the cell's output [T][B][features]
+  /// where not null (spiking cells, AVX-512): each row's spikes also as bits, `bit_words`
+  /// 16-bit words per row (for a narrow readout after the cell)
+  uint16_t *bits = nullptr;
+  int64_t bit_words = 0;
 };
 /// An event-driven linear layer and its cell: for each block of columns and each sample, the
 /// T rows' sums go to a small buffer and the cell's scan runs over them. Each element's sums

@@ -708,3 +708,31 @@ network Net {
     }
   EXPECT_EQ(net.forward(x.data(), T, B), full);  // (with the buffers of the pass before)
 }
+
+TEST(NetworkForwardOnly, FusedSpikesReachANarrowReadoutAsBits) {
+  // a fused spiking cell read by a narrow readout (planned dense, at most 16 outputs) hands
+  // it its spikes as bits: the readout's sums equal those from the float spikes bit for bit
+  if (!narrow_linear(5)) GTEST_SKIP() << "no AVX-512 here";
+  const ir::Model model = test::model_from_source(test::kLeakyNeuron + R"(
+network Net {
+  input x: [150]
+  h = x |> linear(1000, synapse = event) |> Leaky(threshold = 0.2)
+  output y = h |> linear(5) |> Leaky(beta = 0.5, threshold = 0.05)
+}
+)",
+                                                  "Net");
+  backends::CompiledModel compiled(model);
+  Network net(compiled.layers(), compiled.output());
+  net.init_params(3);
+  for (int64_t B : {int64_t{9}, int64_t{1}}) {
+    const int64_t T = 4;
+    auto x = sparse_input(T * B * net.features(0), 0.2, true, 61);
+    net.set_forward_only(true);
+    net.set_cell_fusion(false);
+    const std::vector<float> unfused = net.forward(x.data(), T, B);
+    net.set_cell_fusion(true);
+    EXPECT_EQ(net.forward(x.data(), T, B), unfused) << "B " << B;
+    EXPECT_GT(std::count(unfused.begin(), unfused.end(), 1.f), 0);
+    EXPECT_GT(std::count(unfused.begin(), unfused.end(), 0.f), 0);
+  }
+}
