@@ -281,10 +281,10 @@ void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt
 }
 
 void linear_input_grad(const float *g_y, const float *w, float *g_x, int64_t rows, int64_t in,
-                       int64_t out) {
+                       int64_t out, bool add) {
   parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, in, out, 1.f, g_y + r0 * out,
-                out, w, in, 0.f, g_x + r0 * in, in);
+                out, w, in, add ? 1.f : 0.f, g_x + r0 * in, in);
   });
 }
 
@@ -298,8 +298,8 @@ void linear_bias_grad(const float *__restrict g_y, float *__restrict g_b, int64_
 
 void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
                      float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev,
-                     bool narrow) {
-  if (g_x) linear_input_grad(g_y, w, g_x, rows, in, out);
+                     bool narrow, bool add_to_g_x) {
+  if (g_x) linear_input_grad(g_y, w, g_x, rows, in, out, add_to_g_x);
   if (!ev) linear_bias_grad(g_y, g_b, rows, out);  // (from events: summed with the weights')
   if (!ev && narrow) {                             // from the nonzero inputs, split by input
     parallel_for(in, 64, [&](int64_t i0, int64_t i1) {

@@ -740,11 +740,13 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
     // a layer that is its input's only consumer and overwrites its whole input gradient
     // (cells) needs no zeroed buffer and no accumulation
     const bool overwrite = g_in.empty() && consumers_[l.input] == 1 && l.kind == LayerSpec::Cell;
-    if (g_in.empty() && need_input_grad && !overwrite) {
+    const bool first_gradient = g_in.empty();  // (else another consumer's is there to add to)
+    if (first_gradient && need_input_grad && !overwrite) {
       g_in = acquire(rows * in_f);
       float *gi = g_in.data();
-      parallel_for(rows * in_f, 1 << 16,
-                   [&](int64_t k0, int64_t k1) { std::fill(gi + k0, gi + k1, 0.f); });
+      if (l.kind != LayerSpec::Linear)  // (a linear layer writes its first one whole)
+        parallel_for(rows * in_f, 1 << 16,
+                     [&](int64_t k0, int64_t k1) { std::fill(gi + k0, gi + k1, 0.f); });
     }
     const float *x = data_of(l.input);
     auto t0 = std::chrono::steady_clock::now();
@@ -756,13 +758,13 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
                                  params_[bias_of_[i]].grad.data());
           if (need_input_grad)
             linear_input_grad(grad_[i].data(), params_[weight_of_[i]].value.data(), g_in.data(),
-                              rows, in_f, out_f);
+                              rows, in_f, out_f, !first_gradient);
           break;
         }
         linear_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(),
                         need_input_grad ? g_in.data() : nullptr, params_[weight_of_[i]].grad.data(),
                         params_[bias_of_[i]].grad.data(), rows, in_f, out_f,
-                        syn_[i].events ? &events_[i] : nullptr, syn_[i].narrow);
+                        syn_[i].events ? &events_[i] : nullptr, syn_[i].narrow, !first_gradient);
         if (l.sparsity > 0) mask_gradient(static_cast<int>(i));  // absent stay absent
         break;
       case LayerSpec::Conv2d: {

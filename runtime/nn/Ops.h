@@ -62,16 +62,17 @@ void sum_rows(const int32_t *index, const float *value, int64_t count, const flo
 /// g_b[o] += the sum over rows, in row order, of g_y[r][o].
 void linear_bias_grad(const float *g_y, float *g_b, int64_t rows, int64_t out);
 
-/// g_x = g_y w (written, not accumulated), one GEMM per row block.
+/// g_x = g_y w (add: g_x += g_y w), one GEMM per row block.
 void linear_input_grad(const float *g_y, const float *w, float *g_x, int64_t rows, int64_t in,
-                       int64_t out);
-/// g_x may be null (no input gradient needed); g_w and g_b accumulate. With `ev` (the
+                       int64_t out, bool add = false);
+/// g_x may be null (no input gradient needed), else is written (add_to_g_x: accumulates);
+/// g_w and g_b accumulate. With `ev` (the
 /// input's events), the weight gradient is accumulated from events instead of a GEMM; with
 /// `narrow` (a layer linear_forward_narrow computed), from each row's nonzero inputs, the
 /// inputs split between threads (each weight's sum runs over the rows in order).
 void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
                      float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev = nullptr,
-                     bool narrow = false);
+                     bool narrow = false, bool add_to_g_x = false);
 
 /// Expands one sample's winners [C][OH][OW] into indices into its input [C][H][W] (-1: none).
 void winner_indices(const Winner *winners, int32_t *index, int64_t C, int64_t H, int64_t W,

@@ -736,3 +736,21 @@ network Net {
     EXPECT_GT(std::count(unfused.begin(), unfused.end(), 0.f), 0);
   }
 }
+
+TEST(LinearEvents, InputGradientWrittenOrAdded) {
+  // linear_backward writes the input gradient (a first consumer's: no zeroed buffer needed)
+  // or adds it to what another consumer left there
+  const int64_t rows = 33, in = 70, out = 20;
+  auto x = sparse_input(rows * in, 0.3, true, 71);
+  auto w = uniform(out * in, 72), g_y = uniform(rows * out, 73), before = uniform(rows * in, 74);
+  std::vector<float> gw(w.size(), 0.f), gb(out, 0.f);
+  std::vector<float> written(rows * in, 123.f), added = before;
+  linear_backward(x.data(), w.data(), g_y.data(), written.data(), gw.data(), gb.data(), rows, in,
+                  out);
+  linear_backward(x.data(), w.data(), g_y.data(), added.data(), gw.data(), gb.data(), rows, in, out,
+                  nullptr, false, true);
+  std::vector<float> expected(rows * in);
+  for (int64_t k = 0; k < rows * in; ++k) expected[k] = before[k] + written[k];
+  expect_close(added, expected, "added input gradient");
+  EXPECT_EQ(std::count(written.begin(), written.end(), 123.f), 0);
+}
