@@ -120,7 +120,8 @@ __attribute__((target("avx512f"))) int64_t narrow_rows_avx512(const float *x, co
                                                               int64_t words, const float *wt,
                                                               const float *b, float *y, int64_t r0,
                                                               int64_t r1, int64_t in, int64_t out,
-                                                              int32_t *index, float *value) {
+                                                              int32_t *index, float *value,
+                                                              int64_t *counts = nullptr) {
   const auto lanes = static_cast<__mmask16>((1u << out) - 1u);
   const __m512 bias = _mm512_maskz_loadu_ps(lanes, b);
   int64_t nonzero = 0;
@@ -141,25 +142,41 @@ __attribute__((target("avx512f"))) int64_t narrow_rows_avx512(const float *x, co
 #undef SNNC_ROW
     const __m512 sum = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
     _mm512_mask_storeu_ps(y + r * out, lanes, _mm512_add_ps(bias, sum));
+    if (counts) {  // (the lists kept: the next row's after this one's)
+      counts[r - r0] = n;
+      index += n;
+      value += n;
+    }
   }
   return nonzero;
 }
 
 /// AVX-512: g_wt[i - i0] ([i1 - i0][16]) += the sum over rows, in order, of x[r][i] * g_y[r]
 /// for the nonzero x[r][i] with i0 <= i < i1.
-__attribute__((target("avx512f"))) void narrow_weight_grad_avx512(const float *x, const float *g_y,
-                                                                  float *g_wt, int64_t rows,
-                                                                  int64_t in, int64_t out,
-                                                                  int64_t i0, int64_t i1,
-                                                                  int32_t *index, float *value) {
+/// (With `listed`, the rows' nonzeros kept by the forward pass instead of listing x again.)
+__attribute__((target("avx512f"))) void narrow_weight_grad_avx512(
+    const float *x, const Events *listed, const float *g_y, float *g_wt, int64_t rows, int64_t in,
+    int64_t out, int64_t i0, int64_t i1, int32_t *index, float *value) {
   const auto lanes = static_cast<__mmask16>((1u << out) - 1u);
   for (int64_t r = 0; r < rows; ++r) {
-    const int64_t n = compress_row(x + r * in + i0, i1 - i0, index, value);
+    const int32_t *first = index;
+    const float *values = value;
+    int64_t n = 0, base = 0;  // (listed: absolute indices, base i0)
+    if (listed) {
+      const int32_t *row = listed->index.data() + listed->start[r],
+                    *end = listed->index.data() + listed->start[r + 1];
+      first = std::lower_bound(row, end, static_cast<int32_t>(i0));
+      n = std::lower_bound(first, end, static_cast<int32_t>(i1)) - first;
+      values = listed->value.data() + (first - listed->index.data());
+      base = i0;
+    } else {
+      n = compress_row(x + r * in + i0, i1 - i0, index, value);
+    }
     if (n == 0) continue;
     const __m512 g = _mm512_maskz_loadu_ps(lanes, g_y + r * out);
     for (int64_t e = 0; e < n; ++e) {
-      float *p = g_wt + static_cast<int64_t>(index[e]) * 16;
-      _mm512_store_ps(p, _mm512_fmadd_ps(_mm512_set1_ps(value[e]), g, _mm512_load_ps(p)));
+      float *p = g_wt + (static_cast<int64_t>(first[e]) - base) * 16;
+      _mm512_store_ps(p, _mm512_fmadd_ps(_mm512_set1_ps(values[e]), g, _mm512_load_ps(p)));
     }
   }
 }
@@ -206,7 +223,41 @@ bool narrow_linear(int64_t out) {
 }
 
 int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, float *y,
-                              int64_t rows, int64_t in, int64_t out) {
+                              int64_t rows, int64_t in, int64_t out, Events *keep) {
+  if (keep) {  // fixed chunks of rows, each listing into scratch and keeping what it listed
+    const int64_t chunk = 64, chunks = chunk_count(rows, chunk);
+    std::vector<std::vector<int32_t>> kept_index(chunks);
+    std::vector<std::vector<float>> kept_value(chunks);
+    keep->rows = rows;
+    keep->width = in;
+    keep->ones = false;
+    keep->start.assign(rows + 1, 0);
+    int64_t *counts = keep->start.data() + 1;
+    parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+      thread_local std::vector<int32_t> index;
+      thread_local std::vector<float> value;
+      index.resize(chunk * in);
+      value.resize(chunk * in);
+      int32_t *list = index.data();  // (thread_local: named once, outside the loop)
+      float *values = value.data();
+      for (int64_t c = c0; c < c1; ++c) {
+        const int64_t r0 = c * chunk, r1 = std::min(rows, r0 + chunk);
+        const int64_t n =
+            narrow_rows_avx512(x, nullptr, 0, wt, b, y, r0, r1, in, out, list, values, counts + r0);
+        kept_index[c].assign(list, list + n);
+        kept_value[c].assign(values, values + n);
+      }
+    });
+    for (int64_t r = 0; r < rows; ++r) keep->start[r + 1] += keep->start[r];
+    keep->index.resize(keep->count());
+    keep->value.resize(keep->count());
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t at = keep->start[c * chunk];
+      std::copy(kept_index[c].begin(), kept_index[c].end(), keep->index.begin() + at);
+      std::copy(kept_value[c].begin(), kept_value[c].end(), keep->value.begin() + at);
+    }
+    return keep->count();
+  }
   std::atomic<int64_t> nonzero{0};
   parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
     thread_local std::vector<int32_t> index;
@@ -300,8 +351,8 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
                      float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev,
                      bool narrow, bool add_to_g_x) {
   if (g_x) linear_input_grad(g_y, w, g_x, rows, in, out, add_to_g_x);
-  if (!ev) linear_bias_grad(g_y, g_b, rows, out);  // (from events: summed with the weights')
-  if (!ev && narrow) {                             // from the nonzero inputs, split by input
+  if (!ev || narrow) linear_bias_grad(g_y, g_b, rows, out);  // (events: with the weights')
+  if (narrow) {  // from the nonzero inputs (listed again, or as the forward kept them)
     parallel_for(in, 64, [&](int64_t i0, int64_t i1) {
       const int64_t n = i1 - i0;
       thread_local AlignedFloats g_wt;
@@ -311,7 +362,8 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
       index.resize(n);
       value.resize(n);
       float *partial = g_wt.data();  // (thread_local: named once, outside the loops)
-      narrow_weight_grad_avx512(x, g_y, partial, rows, in, out, i0, i1, index.data(), value.data());
+      narrow_weight_grad_avx512(x, ev, g_y, partial, rows, in, out, i0, i1, index.data(),
+                                value.data());
       for (int64_t o = 0; o < out; ++o)
         for (int64_t i = 0; i < n; ++i) g_w[o * in + i0 + i] += partial[i * 16 + o];
     });

@@ -531,7 +531,9 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
               bits_for_ == static_cast<int>(i)
                   ? linear_forward_narrow_bits(spike_bits_.data(), (in_f + 15) / 16, wt, b,
                                                y.data(), rows, in_f, out)
-                  : linear_forward_narrow(in, wt, b, y.data(), rows, in_f, out);
+                  : linear_forward_narrow(in, wt, b, y.data(), rows, in_f, out,
+                                          forward_only_ ? nullptr : &events_[i]);
+          syn_[i].narrow_kept = !forward_only_;
           bits_for_ = -1;
           if (!forward_only_)  // (prediction keeps the density training measured)
             syn_[i].density = static_cast<double>(nonzero) /
@@ -761,10 +763,12 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
                               rows, in_f, out_f, !first_gradient);
           break;
         }
-        linear_backward(x, params_[weight_of_[i]].value.data(), grad_[i].data(),
-                        need_input_grad ? g_in.data() : nullptr, params_[weight_of_[i]].grad.data(),
-                        params_[bias_of_[i]].grad.data(), rows, in_f, out_f,
-                        syn_[i].events ? &events_[i] : nullptr, syn_[i].narrow, !first_gradient);
+        linear_backward(
+            x, params_[weight_of_[i]].value.data(), grad_[i].data(),
+            need_input_grad ? g_in.data() : nullptr, params_[weight_of_[i]].grad.data(),
+            params_[bias_of_[i]].grad.data(), rows, in_f, out_f,
+            syn_[i].events || (syn_[i].narrow && syn_[i].narrow_kept) ? &events_[i] : nullptr,
+            syn_[i].narrow, !first_gradient);
         if (l.sparsity > 0) mask_gradient(static_cast<int>(i));  // absent stay absent
         break;
       case LayerSpec::Conv2d: {

@@ -125,6 +125,7 @@ class Network {
     /// a narrow layer (<= 16 outputs) planned dense at any density, computed by the row
     /// kernel from its nonzero inputs (linear_forward_narrow) instead of a GEMM
     bool narrow = false;
+    bool narrow_kept = false;  ///< the narrow kernel's lists kept (events_) for backward
     int64_t event_passes = 0, dense_passes = 0;
   };
   const std::vector<SynapseStats> &synapse_stats() const { return syn_; }

@@ -20,9 +20,10 @@ void linear_forward(const float *x, const float *w, const float *b, float *y, in
 bool narrow_linear(int64_t out);
 /// The dense product of a layer of at most 16 outputs (a readout), row by row in vector
 /// registers: each row's nonzero inputs listed and their rows of wt ([in][16], the transposed
-/// weight) summed, then the bias added. Returns the number of nonzero inputs.
+/// weight) summed, then the bias added. Returns the number of nonzero inputs. With `keep`,
+/// the rows' lists are kept there (for the weight gradient: linear_backward's `narrow`).
 int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, float *y,
-                              int64_t rows, int64_t in, int64_t out);
+                              int64_t rows, int64_t in, int64_t out, Events *keep = nullptr);
 /// The same for spikes given as bits (row r's word k at bits[r * words + k], bit j for input
 /// 16k + j; each a 1): the same sums, without reading the float spikes.
 int64_t linear_forward_narrow_bits(const uint16_t *bits, int64_t words, const float *wt,
@@ -69,7 +70,8 @@ void linear_input_grad(const float *g_y, const float *w, float *g_x, int64_t row
 /// g_w and g_b accumulate. With `ev` (the
 /// input's events), the weight gradient is accumulated from events instead of a GEMM; with
 /// `narrow` (a layer linear_forward_narrow computed), from each row's nonzero inputs, the
-/// inputs split between threads (each weight's sum runs over the rows in order).
+/// inputs split between threads (each weight's sum runs over the rows in order): listed
+/// from x again, or taken from `ev` (the lists that forward kept).
 void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
                      float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev = nullptr,
                      bool narrow = false, bool add_to_g_x = false);

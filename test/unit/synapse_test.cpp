@@ -260,6 +260,22 @@ TEST(LinearNarrow, MatchesDense) {
     EXPECT_EQ(nonzero, std::count_if(x.begin(), x.end(), [](float v) { return v != 0.f; }));
     expect_close(y_narrow, y_dense, "forward");
     expect_backward_matches_gemm(x, w, g_y, rows, in, out, nullptr, true);
+    // the forward keeping its lists (training): the same outputs, and the weight gradient
+    // from the kept lists equals the one that lists x again, bit for bit
+    Events kept;
+    std::vector<float> y_kept(rows * out);
+    EXPECT_EQ(
+        linear_forward_narrow(x.data(), wt.data(), b.data(), y_kept.data(), rows, in, out, &kept),
+        nonzero);
+    EXPECT_EQ(y_kept, y_narrow);
+    EXPECT_EQ(kept.index, events_of(x, rows, in).index);
+    std::vector<float> gw_listed(w.size(), 0.5f), gw_kept = gw_listed, gb(out, 0.f), gb2 = gb;
+    linear_backward(x.data(), w.data(), g_y.data(), nullptr, gw_listed.data(), gb.data(), rows, in,
+                    out, nullptr, true);
+    linear_backward(x.data(), w.data(), g_y.data(), nullptr, gw_kept.data(), gb2.data(), rows, in,
+                    out, &kept, true);
+    EXPECT_EQ(gw_kept, gw_listed);
+    EXPECT_EQ(gb2, gb);
   }
 }
 
