@@ -167,16 +167,17 @@ __attribute__((target("avx512f"))) void narrow_weight_grad_avx512(
                     *end = listed->index.data() + listed->start[r + 1];
       first = std::lower_bound(row, end, static_cast<int32_t>(i0));
       n = std::lower_bound(first, end, static_cast<int32_t>(i1)) - first;
-      values = listed->value.data() + (first - listed->index.data());
+      values = listed->ones ? nullptr : listed->value.data() + (first - listed->index.data());
       base = i0;
     } else {
       n = compress_row(x + r * in + i0, i1 - i0, index, value);
     }
     if (n == 0) continue;
     const __m512 g = _mm512_maskz_loadu_ps(lanes, g_y + r * out);
-    for (int64_t e = 0; e < n; ++e) {
+    for (int64_t e = 0; e < n; ++e) {  // (no values: spikes, and g + p rounds as 1 * g + p)
       float *p = g_wt + (static_cast<int64_t>(first[e]) - base) * 16;
-      _mm512_store_ps(p, _mm512_fmadd_ps(_mm512_set1_ps(values[e]), g, _mm512_load_ps(p)));
+      _mm512_store_ps(p, values ? _mm512_fmadd_ps(_mm512_set1_ps(values[e]), g, _mm512_load_ps(p))
+                                : _mm512_add_ps(g, _mm512_load_ps(p)));
     }
   }
 }
@@ -225,12 +226,11 @@ bool narrow_linear(int64_t out) {
 int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, float *y,
                               int64_t rows, int64_t in, int64_t out, Events *keep) {
   if (keep) {  // fixed chunks of rows, each listing into scratch and keeping what it listed
-    const int64_t chunk = 64, chunks = chunk_count(rows, chunk);
+    const int64_t chunk = 32, chunks = chunk_count(rows, chunk);
     std::vector<std::vector<int32_t>> kept_index(chunks);
     std::vector<std::vector<float>> kept_value(chunks);
     keep->rows = rows;
     keep->width = in;
-    keep->ones = false;
     keep->start.assign(rows + 1, 0);
     int64_t *counts = keep->start.data() + 1;
     parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
@@ -249,12 +249,16 @@ int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, f
       }
     });
     for (int64_t r = 0; r < rows; ++r) keep->start[r + 1] += keep->start[r];
+    keep->ones = true;  // (spikes: no values kept)
+    for (const auto &v : kept_value)
+      keep->ones = keep->ones && std::all_of(v.begin(), v.end(), [](float f) { return f == 1.f; });
     keep->index.resize(keep->count());
-    keep->value.resize(keep->count());
+    keep->value.resize(keep->ones ? 0 : keep->count());
     for (int64_t c = 0; c < chunks; ++c) {
       const int64_t at = keep->start[c * chunk];
       std::copy(kept_index[c].begin(), kept_index[c].end(), keep->index.begin() + at);
-      std::copy(kept_value[c].begin(), kept_value[c].end(), keep->value.begin() + at);
+      if (!keep->ones)
+        std::copy(kept_value[c].begin(), kept_value[c].end(), keep->value.begin() + at);
     }
     return keep->count();
   }
