@@ -241,6 +241,9 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
   for (const auto &p : net.params()) params += static_cast<int64_t>(p.value.size());
   result["parameters"] = params;
   result["profile_all_runs"] = profile;
+  // forward-only passes that ran a cell with its synaptic layer, and readouts fed spike bits
+  result["fused_passes"] = {{"cells", net.fusion_stats().cells},
+                            {"spike_bits", net.fusion_stats().spike_bits}};
   result["peak_rss_mib"] = peak_rss_mib();
   return result;
 }

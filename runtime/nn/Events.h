@@ -12,7 +12,9 @@ struct Events {
   std::vector<int64_t> start;  ///< rows + 1 offsets into index/value
   std::vector<int32_t> index;  ///< column of each nonzero, ascending within a row
   std::vector<float> value;    ///< its value (1 for a spike)
-  bool ones = false;           ///< every value is 1 (spikes): kernels may skip `value`
+  /// every value is 1 (spikes): kernels may skip `value` (count_events/fill_events still
+  /// fill it; a narrow readout's kept lists leave it empty)
+  bool ones = false;
   int64_t count() const { return start.empty() ? 0 : start.back(); }
   double density() const {
     return rows * width > 0 ? static_cast<double>(count()) / static_cast<double>(rows * width)

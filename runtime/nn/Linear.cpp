@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <stdexcept>
 #include <utility>
 
 #include "Aligned.h"
@@ -113,9 +114,10 @@ __attribute__((target("avx512f"))) void spike_bits_avx512(const float *row, int6
 }
 
 /// AVX-512, rows r0..r1 of a layer of at most 16 outputs: each row's nonzero inputs are
-/// listed (compress_row) and their weight rows (wt: [in][16]) summed in four vector
-/// registers (events e, e + 4, ... in each) added to the bias at the end. Returns the
-/// number of nonzero inputs.
+/// listed (compress_row from x, or list_bits_avx512 from `bits`, `words` per row) and their
+/// weight rows (wt: [in][16]) summed in four vector registers (events e, e + 4, ... in each)
+/// added to the bias at the end. Returns the number of nonzero inputs. With `counts`, each
+/// row's list is kept (the next row's written after it) and its length stored there.
 __attribute__((target("avx512f"))) int64_t narrow_rows_avx512(const float *x, const uint16_t *bits,
                                                               int64_t words, const float *wt,
                                                               const float *b, float *y, int64_t r0,
@@ -357,6 +359,8 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
   if (g_x) linear_input_grad(g_y, w, g_x, rows, in, out, add_to_g_x);
   if (!ev || narrow) linear_bias_grad(g_y, g_b, rows, out);  // (events: with the weights')
   if (narrow) {  // from the nonzero inputs (listed again, or as the forward kept them)
+    if (ev && (ev->rows != rows || ev->width != in))
+      throw std::logic_error("linear_backward: kept lists of another shape");
     parallel_for(in, 64, [&](int64_t i0, int64_t i1) {
       const int64_t n = i1 - i0;
       thread_local AlignedFloats g_wt;

@@ -174,7 +174,7 @@ size_t Network::buffer_bytes() const {
   add(carry_);
   add(seg_.boundary);
   bytes += (seg_.last_out.capacity() + seg_.last_post.capacity()) * sizeof(float);
-  bytes += scratch_.capacity() * sizeof(float);
+  bytes += scratch_.capacity() * sizeof(float) + spike_bits_.capacity() * sizeof(uint16_t);
   for (const auto &w : weight_t_) bytes += w.capacity() * sizeof(float);
   for (const auto &w : weight_t_source_) bytes += w.capacity() * sizeof(float);
   return bytes;
@@ -520,6 +520,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
             }
             linear_cell_forward_events(events_[i], wt, transposed_ld(out), b, out, pass);
             fused_cell_ = cell;
+            ++fusion_.cells;
           } else {
             need_y();
             linear_forward_events(events_[i], wt, transposed_ld(out), b, y.data(), out);
@@ -527,13 +528,14 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         } else if (syn_[i].narrow) {  // (a readout: the row kernel counts the nonzeros)
           need_y();
           const float *wt = transposed_weight(static_cast<int>(i));
+          const bool from_bits = bits_for_ == static_cast<int>(i);
+          Events *keep = forward_only_ || from_bits ? nullptr : &events_[i];  // (for backward)
           const int64_t nonzero =
-              bits_for_ == static_cast<int>(i)
-                  ? linear_forward_narrow_bits(spike_bits_.data(), (in_f + 15) / 16, wt, b,
-                                               y.data(), rows, in_f, out)
-                  : linear_forward_narrow(in, wt, b, y.data(), rows, in_f, out,
-                                          forward_only_ ? nullptr : &events_[i]);
-          syn_[i].narrow_kept = !forward_only_;
+              from_bits ? linear_forward_narrow_bits(spike_bits_.data(), (in_f + 15) / 16, wt, b,
+                                                     y.data(), rows, in_f, out)
+                        : linear_forward_narrow(in, wt, b, y.data(), rows, in_f, out, keep);
+          syn_[i].narrow_kept = keep != nullptr;
+          fusion_.spike_bits += from_bits;
           bits_for_ = -1;
           if (!forward_only_)  // (prediction keeps the density training measured)
             syn_[i].density = static_cast<double>(nonzero) /
@@ -563,6 +565,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           const CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
           conv2d_forward_events(events_[i], w, b, nullptr, src.shape, l, pool, &pass);
           fused_cell_ = cell;
+          ++fusion_.cells;
         } else {
           need_y();
           fused.y = y.data();  // (no pool: unused)

@@ -137,6 +137,12 @@ class Network {
   /// after it in the same pass (on by default; off: each layer on its own, for tests and
   /// benchmarks).
   void set_cell_fusion(bool on) { fuse_cells_ = on; }
+  /// Passes that took the fused paths: a cell computed with its synaptic layer, a narrow
+  /// readout listing its input from the fused cell's spike bits.
+  struct FusionStats {
+    int64_t cells = 0, spike_bits = 0;
+  };
+  const FusionStats &fusion_stats() const { return fusion_; }
   /// Frees the spare buffers of the memory plan (between phases with different batch sizes,
   /// e.g. training at 128 and prediction at 500, so their buffers do not add up).
   void trim();
@@ -159,7 +165,8 @@ class Network {
   std::vector<std::vector<float>> carry_;       ///< per cell: adjoints carried back in time
   std::vector<double> fwd_s_, bwd_s_;
   std::vector<std::vector<float>> mask_;  ///< dropout masks of the last forward
-  std::vector<Events> events_;            ///< per layer: its input's events (event path)
+  std::vector<Events>
+      events_;  ///< per layer: its input's events (event path; a narrow readout's kept lists)
   std::vector<SynapseStats> syn_;
   /// per event-driven linear layer: its weight transposed, and the weight it was made from
   /// (the cache holds while the weights are bit for bit the same, whoever writes them)
@@ -184,6 +191,7 @@ class Network {
   int cell_to_fuse(int layer, int64_t batch) const;
   int fused_cell_ = -1;
   bool fuse_cells_ = true;
+  FusionStats fusion_;
   /// Whether layer j computes its product with the narrow row kernel (use_events' rule).
   bool reads_as_narrow(int j) const;
   std::vector<uint16_t> spike_bits_;  ///< a fused spiking cell's output as bits

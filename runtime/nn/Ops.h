@@ -41,8 +41,8 @@ struct CellPass {
   CellForward forward = nullptr;
   int64_t states = 0, T = 0, B = 0;
   float *out = nullptr;  ///< the cell's output [T][B][features]
-  /// where not null (spiking cells, AVX-512): each row's spikes also as bits, `bit_words`
-  /// 16-bit words per row (for a narrow readout after the cell)
+  /// where not null (spiking cells, whose outputs are exactly 0 or 1; AVX-512): each row's
+  /// spikes also as bits, `bit_words` 16-bit words per row (for a narrow readout after it)
   uint16_t *bits = nullptr;
   int64_t bit_words = 0;
 };

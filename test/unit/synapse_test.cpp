@@ -268,7 +268,11 @@ TEST(LinearNarrow, MatchesDense) {
         linear_forward_narrow(x.data(), wt.data(), b.data(), y_kept.data(), rows, in, out, &kept),
         nonzero);
     EXPECT_EQ(y_kept, y_narrow);
-    EXPECT_EQ(kept.index, events_of(x, rows, in).index);
+    const Events listed = events_of(x, rows, in);
+    EXPECT_EQ(kept.index, listed.index);
+    EXPECT_EQ(kept.start, listed.start);
+    EXPECT_EQ(kept.ones, listed.ones);
+    if (!kept.ones) EXPECT_EQ(kept.value, listed.value);
     std::vector<float> gw_listed(w.size(), 0.5f), gw_kept = gw_listed, gb(out, 0.f), gb2 = gb;
     linear_backward(x.data(), w.data(), g_y.data(), nullptr, gw_listed.data(), gb.data(), rows, in,
                     out, nullptr, true);
@@ -677,7 +681,10 @@ network Net {
       ASSERT_FALSE(net.activation(linear).empty());
       net.set_cell_fusion(true);
       net.set_forward_only(true);
+      const int64_t fused_before = net.fusion_stats().cells;
       EXPECT_EQ(net.forward(x.data(), T, B), full) << cell << " B " << B;
+      if (fused_column_blocks(300) * B >= 2 * thread_count())  // (enough work items)
+        EXPECT_EQ(net.fusion_stats().cells, fused_before + 1) << "not fused";
       EXPECT_EQ(net.activation(hidden), hidden_full) << cell << " B " << B;
       EXPECT_TRUE(net.activation(linear).empty()) << "the linear layer's output was stored";
       EXPECT_GT(std::count(hidden_full.begin(), hidden_full.end(), 0.f), 0) << cell;
@@ -716,6 +723,7 @@ network Net {
     if (net.layers()[i].kind == LayerSpec::Cell) cells_full.push_back(net.activation(i));
   net.set_forward_only(true);
   EXPECT_EQ(net.forward(x.data(), T, B), full);
+  EXPECT_EQ(net.fusion_stats().cells, 3) << "each conv computes its cell";
   for (size_t i = 0, k = 0; i < net.layers().size(); ++i)
     if (net.layers()[i].kind == LayerSpec::Cell) {
       EXPECT_EQ(net.activation(i), cells_full[k]) << "cell " << i;
@@ -747,7 +755,11 @@ network Net {
     net.set_cell_fusion(false);
     const std::vector<float> unfused = net.forward(x.data(), T, B);
     net.set_cell_fusion(true);
+    const int64_t bits_before = net.fusion_stats().spike_bits;
     EXPECT_EQ(net.forward(x.data(), T, B), unfused) << "B " << B;
+    // (fused with enough work items: 4 column blocks per sample, 2 per thread)
+    if (4 * B >= 2 * thread_count())
+      EXPECT_EQ(net.fusion_stats().spike_bits, bits_before + 1) << "the bits path did not run";
     EXPECT_GT(std::count(unfused.begin(), unfused.end(), 1.f), 0);
     EXPECT_GT(std::count(unfused.begin(), unfused.end(), 0.f), 0);
   }
