@@ -519,7 +519,7 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
     const int32_t *index = ev.index.data() + ev.start[r];
     const float *value = ev.value.data() + ev.start[r];
     const int64_t count = ev.start[r + 1] - ev.start[r];
-    const bool binary = rows_of_input && all_ones(value, count);
+    const bool binary = rows_of_input && (ev.ones || all_ones(value, count));
     bool summed = binary && sums && sum_outputs(index, count, wt, acc, *sums, width);
     if (!summed && binary && patterns) {
       sum_patterns(index, count, *patterns, acc);
