@@ -118,12 +118,10 @@ __attribute__((target("avx512f"))) void spike_bits_avx512(const float *row, int6
 /// weight rows (wt: [in][16]) summed in four vector registers (events e, e + 4, ... in each)
 /// added to the bias at the end. Returns the number of nonzero inputs. With `counts`, each
 /// row's list is kept (the next row's written after it) and its length stored there.
-__attribute__((target("avx512f"))) int64_t narrow_rows_avx512(const float *x, const uint16_t *bits,
-                                                              int64_t words, const float *wt,
-                                                              const float *b, float *y, int64_t r0,
-                                                              int64_t r1, int64_t in, int64_t out,
-                                                              int32_t *index, float *value,
-                                                              int64_t *counts = nullptr) {
+__attribute__((target("avx512f"))) int64_t narrow_rows_avx512(
+    const float *x, const uint16_t *bits, int64_t words, const float *wt, const float *b, float *y,
+    int64_t r0, int64_t r1, int64_t in, int64_t out, int32_t *index, float *value,
+    bool keep_index = false, bool keep_values = false) {
   const auto lanes = static_cast<__mmask16>((1u << out) - 1u);
   const __m512 bias = _mm512_maskz_loadu_ps(lanes, b);
   int64_t nonzero = 0;
@@ -144,10 +142,9 @@ __attribute__((target("avx512f"))) int64_t narrow_rows_avx512(const float *x, co
 #undef SNNC_ROW
     const __m512 sum = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
     _mm512_mask_storeu_ps(y + r * out, lanes, _mm512_add_ps(bias, sum));
-    if (counts) {  // (the lists kept: the next row's after this one's)
-      counts[r - r0] = n;
+    if (keep_values || keep_index) {  // (the lists kept: the next row's after this one's)
       index += n;
-      value += n;
+      if (keep_values) value += n;
     }
   }
   return nonzero;
@@ -227,41 +224,17 @@ bool narrow_linear(int64_t out) {
 
 int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, float *y,
                               int64_t rows, int64_t in, int64_t out, Events *keep) {
-  if (keep) {  // fixed chunks of rows, each listing into scratch and keeping what it listed
-    const int64_t chunk = 32, chunks = chunk_count(rows, chunk);
-    std::vector<std::vector<int32_t>> kept_index(chunks);
-    std::vector<std::vector<float>> kept_value(chunks);
-    keep->rows = rows;
-    keep->width = in;
-    keep->start.assign(rows + 1, 0);
-    int64_t *counts = keep->start.data() + 1;
-    parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
-      thread_local std::vector<int32_t> index;
-      thread_local std::vector<float> value;
-      index.resize(chunk * in);
-      value.resize(chunk * in);
-      int32_t *list = index.data();  // (thread_local: named once, outside the loop)
-      float *values = value.data();
-      for (int64_t c = c0; c < c1; ++c) {
-        const int64_t r0 = c * chunk, r1 = std::min(rows, r0 + chunk);
-        const int64_t n =
-            narrow_rows_avx512(x, nullptr, 0, wt, b, y, r0, r1, in, out, list, values, counts + r0);
-        kept_index[c].assign(list, list + n);
-        kept_value[c].assign(values, values + n);
-      }
-    });
-    for (int64_t r = 0; r < rows; ++r) keep->start[r + 1] += keep->start[r];
-    keep->ones = true;  // (spikes: no values kept)
-    for (const auto &v : kept_value)
-      keep->ones = keep->ones && std::all_of(v.begin(), v.end(), [](float f) { return f == 1.f; });
+  if (keep) {  // counted first, then each row listed at its place in the kept lists
+    count_events(x, rows, in, *keep);
     keep->index.resize(keep->count());
-    keep->value.resize(keep->ones ? 0 : keep->count());
-    for (int64_t c = 0; c < chunks; ++c) {
-      const int64_t at = keep->start[c * chunk];
-      std::copy(kept_index[c].begin(), kept_index[c].end(), keep->index.begin() + at);
-      if (!keep->ones)
-        std::copy(kept_value[c].begin(), kept_value[c].end(), keep->value.begin() + at);
-    }
+    keep->value.resize(keep->ones ? 0 : keep->count());  // (spikes: no values kept)
+    parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
+      thread_local std::vector<float> value;  // (a row's values when they are not kept)
+      value.resize(in);
+      const int64_t at = keep->start[r0];
+      narrow_rows_avx512(x, nullptr, 0, wt, b, y, r0, r1, in, out, keep->index.data() + at,
+                         keep->ones ? value.data() : keep->value.data() + at, true, !keep->ones);
+    });
     return keep->count();
   }
   std::atomic<int64_t> nonzero{0};

@@ -772,6 +772,10 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
             params_[bias_of_[i]].grad.data(), rows, in_f, out_f,
             syn_[i].events || (syn_[i].narrow && syn_[i].narrow_kept) ? &events_[i] : nullptr,
             syn_[i].narrow, !first_gradient);
+        if (syn_[i].narrow_kept) {  // (read once: freed before the layers below run)
+          events_[i] = Events();
+          syn_[i].narrow_kept = false;
+        }
         if (l.sparsity > 0) mask_gradient(static_cast<int>(i));  // absent stay absent
         break;
       case LayerSpec::Conv2d: {
