@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <thread>
 #include <tuple>
 
@@ -645,6 +646,28 @@ TEST(NetworkForwardOnly, FlattenReadInPlaceGivesTheSameOutput) {
   EXPECT_EQ(net.forward(x.data(), T, B), full);
 }
 
+/// A forward pass with the fused layer + cell passes off (the reference they must equal).
+std::vector<float> forward_unfused(Network &net, const std::vector<float> &x, int64_t T,
+                                   int64_t B) {
+  net.set_cell_fusion(false);
+  std::vector<float> out = net.forward(x.data(), T, B);
+  net.set_cell_fusion(true);
+  return out;
+}
+
+/// A network of a compiled model (which holds the kernels the network calls), initialised
+/// from `seed`, every synaptic layer forced to `synapse` when one is given.
+struct CompiledNetwork {
+  backends::CompiledModel compiled;
+  Network net;
+  CompiledNetwork(const ir::Model &model, uint64_t seed,
+                  std::optional<Synapse> synapse = std::nullopt)
+      : compiled(model), net(compiled.layers(), compiled.output()) {
+    net.init_params(seed);
+    if (synapse) net.force_synapse(*synapse);
+  }
+};
+
 TEST(NetworkForwardOnly, EventLinearComputesItsCell) {
   // a forward-only pass computes an event-driven linear layer's cell with it (the layer's
   // output is never stored); the cell's output and the network's must equal the unfused
@@ -660,10 +683,8 @@ network Net {
 }
 )",
                                                     "Net");
-    backends::CompiledModel compiled(model);
-    Network net(compiled.layers(), compiled.output());
-    net.init_params(5);
-    net.force_synapse(Synapse::Event);
+    CompiledNetwork compiled(model, 5, Synapse::Event);
+    Network &net = compiled.net;
     int linear = -1, hidden = -1;
     for (size_t i = 0; i + 1 < net.layers().size(); ++i)
       if (net.layers()[i].kind == LayerSpec::Linear && hidden < 0) {
@@ -675,11 +696,9 @@ network Net {
       const int64_t T = 6;
       auto x = sparse_input(T * B * net.features(0), 0.2, true, 31);
       net.set_forward_only(false);
-      net.set_cell_fusion(false);
-      const std::vector<float> full = net.forward(x.data(), T, B);
+      const std::vector<float> full = forward_unfused(net, x, T, B);
       const std::vector<float> hidden_full = net.activation(hidden);
       ASSERT_FALSE(net.activation(linear).empty());
-      net.set_cell_fusion(true);
       net.set_forward_only(true);
       const int64_t fused_before = net.fusion_stats().cells;
       EXPECT_EQ(net.forward(x.data(), T, B), full) << cell << " B " << B;
@@ -709,15 +728,11 @@ network Net {
 }
 )",
                                                   "Net");
-  backends::CompiledModel compiled(model);
-  Network net(compiled.layers(), compiled.output());
-  net.init_params(9);
-  net.force_synapse(Synapse::Event);
+  CompiledNetwork compiled(model, 9, Synapse::Event);
+  Network &net = compiled.net;
   const int64_t T = 5, B = 4 * thread_count() + 1;
   auto x = sparse_input(T * B * net.features(0), 0.15, true, 41);
-  net.set_cell_fusion(false);
-  const std::vector<float> full = net.forward(x.data(), T, B);
-  net.set_cell_fusion(true);
+  const std::vector<float> full = forward_unfused(net, x, T, B);
   std::vector<std::vector<float>> cells_full;
   for (size_t i = 0; i < net.layers().size(); ++i)
     if (net.layers()[i].kind == LayerSpec::Cell) cells_full.push_back(net.activation(i));
@@ -745,16 +760,13 @@ network Net {
 }
 )",
                                                   "Net");
-  backends::CompiledModel compiled(model);
-  Network net(compiled.layers(), compiled.output());
-  net.init_params(3);
+  CompiledNetwork compiled(model, 3);
+  Network &net = compiled.net;
   for (int64_t B : {int64_t{9}, int64_t{1}}) {
     const int64_t T = 4;
     auto x = sparse_input(T * B * net.features(0), 0.2, true, 61);
     net.set_forward_only(true);
-    net.set_cell_fusion(false);
-    const std::vector<float> unfused = net.forward(x.data(), T, B);
-    net.set_cell_fusion(true);
+    const std::vector<float> unfused = forward_unfused(net, x, T, B);
     const int64_t bits_before = net.fusion_stats().spike_bits;
     EXPECT_EQ(net.forward(x.data(), T, B), unfused) << "B " << B;
     // (fused with enough work items: 4 column blocks per sample, 2 per thread)
