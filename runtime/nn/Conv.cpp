@@ -385,7 +385,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
   thread_local std::vector<float> best_buffer;
   thread_local std::vector<int32_t> at_buffer;
   best_buffer.resize(windows * width);
-  at_buffer.resize(windows * width);
+  at_buffer.resize(kWinners ? windows * width : 0);
   float *best_t = best_buffer.data();
   int32_t *at_t = at_buffer.data();
   for (int64_t c0 = 0; c0 < g.Cout; c0 += 16) {
@@ -465,7 +465,7 @@ void emit_sample(const float *src, int64_t so, int64_t sp, const float *b, const
   for (int64_t o = 0; o < g.Cout; ++o)
     for (int64_t p = 0; p < hw; ++p) yr[o * hw + p] = b[o] + src[o * so + p * sp];
   if (!pool) return;
-  const int64_t K = pool->kernel, pooled = g.Cout * ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1);
+  const int64_t K = pool->kernel, pooled = g.Cout * g.pooled_hw(K);
   maxpool_sample(yr, pool->y + r * pooled, pool->argmax ? pool->argmax + r * pooled : nullptr,
                  g.Cout, g.OH, g.OW, K, K, 0);
 }
@@ -509,10 +509,11 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
   std::optional<PaddedRows> rows_of_input;
   std::optional<OutputSums> sums;
   std::optional<PatternSums> patterns;
-  if (OutputSums::usable(g, width) || PatternSums::usable(padded, width))
-    rows_of_input.emplace(padded);
-  if (OutputSums::usable(g, width)) sums.emplace(*rows_of_input);
-  if (PatternSums::usable(padded, width)) patterns.emplace(*rows_of_input, wt);
+  const bool use_sums = OutputSums::usable(g, width),
+             use_patterns = PatternSums::usable(padded, width);
+  if (use_sums || use_patterns) rows_of_input.emplace(padded);
+  if (use_sums) sums.emplace(*rows_of_input);
+  if (use_patterns) patterns.emplace(*rows_of_input, wt);
   const std::vector<TapBlock> blocks = g.S == 1 ? tap_blocks(padded) : std::vector<TapBlock>();
   // one row's sums (position-major, in acc) emitted as row `at` of y_to / pool_to->y
   auto sum_row = [&](int64_t r, float *acc, float *y_to, const FusedPool *pool_to, int64_t at) {
@@ -542,10 +543,8 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
     return;
   }
   // with the cell: a sample's T steps into a per-thread buffer, then the cell's scan over them
-  const int64_t K = pool ? pool->kernel : 1,
-                features =
-                    pool ? g.Cout * ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1) : g.Cout * hw,
-                T = cell->T, B = cell->B;
+  const int64_t features = g.Cout * (pool ? g.pooled_hw(pool->kernel) : hw), T = cell->T,
+                B = cell->B;
   parallel_for(B, 1, [&](int64_t s0, int64_t s1) {
     thread_local AlignedFloats acc_buffer, steps_buffer, state_buffer;
     acc_buffer.resize(hw * width);
@@ -590,7 +589,7 @@ void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_
       // event-driven weight gradient alone works from position-major rows built directly
       const bool need_G = !ev || g_x;
       const int64_t K = pool ? pool->kernel : 0;
-      const int64_t per_channel = pool ? ((g.OH - K) / K + 1) * ((g.OW - K) / K + 1) : 0;
+      const int64_t per_channel = pool ? g.pooled_hw(K) : 0;
       const int64_t pooled = Cout * per_channel;
       if (pool) {  // the chunk's winners as conv output indices, once for both routings
         winners.resize(n * pooled);

@@ -14,6 +14,8 @@ struct Geometry {
   int64_t ckk() const { return C * K * K; }
   int64_t hw() const { return OH * OW; }
   int64_t in_size() const { return C * H * W; }
+  /// Values per output channel after a k x k max-pool of stride k (no padding).
+  int64_t pooled_hw(int64_t k) const { return ((OH - k) / k + 1) * ((OW - k) / k + 1); }
 };
 
 inline Geometry geometry(const std::vector<int64_t> &in, const LayerSpec &l) {
