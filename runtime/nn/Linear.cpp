@@ -116,8 +116,9 @@ __attribute__((target("avx512f"))) void spike_bits_avx512(const float *row, int6
 /// AVX-512, rows r0..r1 of a layer of at most 16 outputs: each row's nonzero inputs are
 /// listed (compress_row from x, or list_bits_avx512 from `bits`, `words` per row) and their
 /// weight rows (wt: [in][16]) summed in four vector registers (events e, e + 4, ... in each)
-/// added to the bias at the end. Returns the number of nonzero inputs. With `counts`, each
-/// row's list is kept (the next row's written after it) and its length stored there.
+/// added to the bias at the end. Returns the number of nonzero inputs. With `keep_index`,
+/// each row's list is kept (the next row's written after it; with `keep_values` their values
+/// too, else `value` is one row's scratch).
 __attribute__((target("avx512f"))) int64_t narrow_rows_avx512(
     const float *x, const uint16_t *bits, int64_t words, const float *wt, const float *b, float *y,
     int64_t r0, int64_t r1, int64_t in, int64_t out, int32_t *index, float *value,
@@ -142,7 +143,7 @@ __attribute__((target("avx512f"))) int64_t narrow_rows_avx512(
 #undef SNNC_ROW
     const __m512 sum = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
     _mm512_mask_storeu_ps(y + r * out, lanes, _mm512_add_ps(bias, sum));
-    if (keep_values || keep_index) {  // (the lists kept: the next row's after this one's)
+    if (keep_index) {  // (the lists kept: the next row's after this one's)
       index += n;
       if (keep_values) value += n;
     }
@@ -222,6 +223,24 @@ bool narrow_linear(int64_t out) {
   return kHasAvx512 && out >= 1 && out <= 16;
 }
 
+namespace {
+/// narrow_rows_avx512 over all rows, split between threads (inputs from x, or from `bits`).
+int64_t narrow_rows(const float *x, const uint16_t *bits, int64_t words, const float *wt,
+                    const float *b, float *y, int64_t rows, int64_t in, int64_t out) {
+  std::atomic<int64_t> nonzero{0};
+  parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
+    thread_local std::vector<int32_t> index;
+    thread_local std::vector<float> value;
+    const int64_t room = bits ? 16 * words : in;  // (one row's list)
+    index.resize(room);
+    value.resize(room);
+    nonzero +=
+        narrow_rows_avx512(x, bits, words, wt, b, y, r0, r1, in, out, index.data(), value.data());
+  });
+  return nonzero;
+}
+}  // namespace
+
 int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, float *y,
                               int64_t rows, int64_t in, int64_t out, Events *keep) {
   if (keep) {  // counted first, then each row listed at its place in the kept lists
@@ -237,31 +256,13 @@ int64_t linear_forward_narrow(const float *x, const float *wt, const float *b, f
     });
     return keep->count();
   }
-  std::atomic<int64_t> nonzero{0};
-  parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
-    thread_local std::vector<int32_t> index;
-    thread_local std::vector<float> value;
-    index.resize(in);
-    value.resize(in);
-    nonzero +=
-        narrow_rows_avx512(x, nullptr, 0, wt, b, y, r0, r1, in, out, index.data(), value.data());
-  });
-  return nonzero;
+  return narrow_rows(x, nullptr, 0, wt, b, y, rows, in, out);
 }
 
 int64_t linear_forward_narrow_bits(const uint16_t *bits, int64_t words, const float *wt,
                                    const float *b, float *y, int64_t rows, int64_t in,
                                    int64_t out) {
-  std::atomic<int64_t> nonzero{0};
-  parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
-    thread_local std::vector<int32_t> index;
-    thread_local std::vector<float> value;
-    index.resize(16 * words);
-    value.resize(16 * words);
-    nonzero += narrow_rows_avx512(nullptr, bits, words, wt, b, y, r0, r1, in, out, index.data(),
-                                  value.data());
-  });
-  return nonzero;
+  return narrow_rows(nullptr, bits, words, wt, b, y, rows, in, out);
 }
 
 void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,

@@ -186,7 +186,7 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width)
   st.events = false;
   const bool planned_dense =  // (at any density: a readout)
       l.synapse == Synapse::Auto && l.event_threshold <= 0 && !l.compressed;
-  st.narrow = planned_dense && l.kind == LayerSpec::Linear && narrow_linear(l.out_features);
+  st.narrow = reads_as_narrow(i);
   if (l.synapse == Synapse::Dense && !l.compressed) {
     st.density = -1;
   } else if (planned_dense && (forward_only_ || st.narrow)) {
@@ -486,7 +486,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
       if (y.empty()) y = acquire(y_size);
       y.resize(y_size);
     };
-    if (cell < 0 && fused_cell_ != static_cast<int>(i)) need_y();
+    if (cell < 0) need_y();  // (a fused cell's buffer is already sized: a no-op)
     const LayerSpec &src = layers_[l.input];
     const float *in = data_of(l.input);
     const int64_t in_n = rows * elements(src.shape);
@@ -666,7 +666,7 @@ int Network::cell_to_fuse(int i, int64_t B) const {
 }
 
 bool Network::reads_as_narrow(int j) const {
-  // use_events' rule for the narrow row kernel: a readout planned dense at any density
+  // a readout planned dense at any density, of at most 16 outputs (AVX-512)
   const LayerSpec &l = layers_[j];
   return l.kind == LayerSpec::Linear && !l.compressed && l.synapse == Synapse::Auto &&
          l.event_threshold <= 0 && narrow_linear(l.out_features);

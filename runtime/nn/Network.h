@@ -192,7 +192,7 @@ class Network {
   int fused_cell_ = -1;
   bool fuse_cells_ = true;
   FusionStats fusion_;
-  /// Whether layer j computes its product with the narrow row kernel (use_events' rule).
+  /// Whether layer j computes its product with the narrow row kernel (use_events asks too).
   bool reads_as_narrow(int j) const;
   std::vector<uint16_t> spike_bits_;  ///< a fused spiking cell's output as bits
   int bits_for_ = -1;                 ///< the narrow layer that reads spike_bits_ this pass
