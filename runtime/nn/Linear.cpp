@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "Aligned.h"
+#include "LinearPatterns.h"
 #include "Ops.h"
 #include "Parallel.h"
 
@@ -267,6 +268,24 @@ int64_t linear_forward_narrow_bits(const uint16_t *bits, int64_t words, const fl
 
 void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
                            float *y, int64_t out) {
+  if (use_linear_patterns(ev)) {  // spikes: each thread's rows, one table (block) at a time
+    thread_local PatternLists lists_buffer;
+    const PatternLists &lists = lists_buffer;  // (the calling thread's, for every thread)
+    list_patterns(ev, lists_buffer);
+    const int64_t blocks = (out + kPatternColumns - 1) / kPatternColumns;
+    parallel_for(blocks, 1, [&](int64_t k0, int64_t k1) {
+      thread_local AlignedFloats table_buffer;
+      AlignedFloats &table = table_buffer;
+      for (int64_t k = k0; k < k1; ++k) {
+        const int64_t o0 = k * kPatternColumns, width = std::min(kPatternColumns, out - o0);
+        build_pattern_table(wt, ld_wt, ev.width, o0, width, table);
+        for (int64_t r = 0; r < ev.rows; ++r)
+          pattern_sums(lists.entry.data() + ev.start[r], lists.count[r], table.data(), b + o0,
+                       y + r * out + o0, width);
+      }
+    });
+    return;
+  }
   parallel_for(ev.rows, 4, [&](int64_t r0, int64_t r1) {
     for (int64_t o0 = 0; o0 < out; o0 += kOutBlock) {
       int64_t n = std::min(kOutBlock, out - o0);
@@ -281,24 +300,28 @@ int64_t fused_column_blocks(int64_t out) {
   return (out + kOutBlock - 1) / kOutBlock;
 }
 
-void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
-                                int64_t out, const CellPass &cell) {
-  const int64_t T = cell.T, B = cell.B;
-  // items (column block, sample), block-major: each thread's column blocks of wt stay in L2
-  // while it goes through all samples; per item T rows of sums in an L1-resident buffer
-  const int64_t blocks = fused_column_blocks(out);
+namespace {
+/// The fused pass over items (column block of `block` columns, sample), block-major: each
+/// thread's blocks stay in L2 while it goes through all samples. prepare(blk) runs when a
+/// thread reaches a block and returns what the block's sums read (a table, or null);
+/// sum_row(prepared, r, o0, width, sums) writes row r's sums for the block.
+template <typename Prepare, typename SumRow>
+void fused_cell_items(const CellPass &cell, int64_t out, int64_t block, Prepare &&prepare,
+                      SumRow &&sum_row) {
+  const int64_t T = cell.T, B = cell.B, blocks = (out + block - 1) / block;
   parallel_for(blocks * B, 1, [&](int64_t k0, int64_t k1) {
     thread_local AlignedFloats sums_buffer, state_buffer;
-    sums_buffer.resize(static_cast<size_t>(T * kOutBlock));
-    state_buffer.resize(static_cast<size_t>(std::max<int64_t>(cell.states, 1) * kOutBlock));
+    sums_buffer.resize(static_cast<size_t>(T * block));
+    state_buffer.resize(static_cast<size_t>(std::max<int64_t>(cell.states, 1) * block));
     float *sums = sums_buffer.data(), *post = state_buffer.data();
+    int64_t prepared = -1;
+    const float *data = nullptr;
     for (int64_t k = k0; k < k1; ++k) {
-      const int64_t o0 = k / B * kOutBlock, sample = k % B, width = std::min(kOutBlock, out - o0);
-      for (int64_t t = 0; t < T; ++t) {
-        const int64_t r = t * B + sample, first = ev.start[r];
-        sum_rows(ev.index.data() + first, ev.ones ? nullptr : ev.value.data() + first,
-                 ev.start[r + 1] - first, wt + o0, ld_wt, b + o0, sums + t * width, width);
-      }
+      const int64_t blk = k / B, o0 = blk * block, sample = k % B,
+                    width = std::min(block, out - o0);
+      if (blk != prepared) data = prepare(blk);
+      prepared = blk;
+      for (int64_t t = 0; t < T; ++t) sum_row(data, t * B + sample, o0, width, sums + t * width);
       // steps `width` apart in the buffer, B * out apart in the output; latest states only
       cell.forward(sums, cell.out + sample * out + o0, post, T, width, width, B * out, 0);
       if (cell.bits)  // (its spikes were just written: in cache)
@@ -309,6 +332,37 @@ void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt
         }
     }
   });
+}
+}  // namespace
+
+void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
+                                int64_t out, const CellPass &cell) {
+  // per item T rows of sums in an L1-resident buffer
+  if (use_linear_patterns(ev)) {  // spikes: a table per block of 32 columns
+    thread_local PatternLists lists_buffer;
+    const PatternLists &lists = lists_buffer;  // (the calling thread's, for every thread)
+    list_patterns(ev, lists_buffer);
+    fused_cell_items(
+        cell, out, kPatternColumns,
+        [&](int64_t blk) -> const float * {
+          thread_local AlignedFloats table;
+          build_pattern_table(wt, ld_wt, ev.width, blk * kPatternColumns,
+                              std::min(kPatternColumns, out - blk * kPatternColumns), table);
+          return table.data();
+        },
+        [&](const float *table, int64_t r, int64_t o0, int64_t width, float *sums) {
+          pattern_sums(lists.entry.data() + ev.start[r], lists.count[r], table, b + o0, sums,
+                       width);
+        });
+    return;
+  }
+  fused_cell_items(
+      cell, out, kOutBlock, [](int64_t) -> const float * { return nullptr; },
+      [&](const float *, int64_t r, int64_t o0, int64_t width, float *sums) {
+        const int64_t first = ev.start[r];
+        sum_rows(ev.index.data() + first, ev.ones ? nullptr : ev.value.data() + first,
+                 ev.start[r + 1] - first, wt + o0, ld_wt, b + o0, sums, width);
+      });
 }
 
 void linear_input_grad(const float *g_y, const float *w, float *g_x, int64_t rows, int64_t in,
@@ -326,6 +380,66 @@ void linear_bias_grad(const float *__restrict g_y, float *__restrict g_b, int64_
       for (int64_t o = o0; o < o1; ++o) g_b[o] += g_y[r * out + o];
   });
 }
+
+namespace {
+/// The event weight gradient (with the bias as input `in`) through pattern tables of g_y:
+/// each row block's rows in groups of 4, a table per row block and block of 32 columns
+/// holding each group's sums over all subsets of its rows, each input's rows in the block
+/// as table rows. Threads take blocks of columns; each keeps every input's running sums of
+/// its current columns (acc: [in + 1][32], in L2) across the row blocks, then adds them to
+/// g_w (the bias's, which start from g_b, are written to g_b). by_input/starts: each row
+/// block's rows listed by input, as linear_backward's counting sort leaves them (block blk's
+/// list of input i at base(blk) + starts[blk][i]).
+template <typename Base>
+void linear_weight_grad_patterns(const float *g_y, float *g_w, float *g_b, int64_t rows, int64_t in,
+                                 int64_t out, const int32_t *by_input, const int32_t *starts,
+                                 int64_t listed, Base &&base) {
+  const int64_t inputs = in + 1, blocks = (rows + kRowBlock - 1) / kRowBlock;
+  thread_local std::vector<uint16_t> entry_buffer;  // (each list's table rows where it was)
+  thread_local std::vector<int32_t> count_buffer;
+  entry_buffer.resize(static_cast<size_t>(listed));
+  count_buffer.resize(static_cast<size_t>(blocks * inputs));
+  uint16_t *entries = entry_buffer.data();
+  int32_t *counts = count_buffer.data();
+  parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t blk = b0; blk < b1; ++blk) {
+      const int32_t *bs = starts + blk * (inputs + 1);
+      const int64_t at = base(blk);
+      for (int64_t i = 0; i < inputs; ++i)
+        counts[blk * inputs + i] = static_cast<int32_t>(
+            patterns_of(by_input + at + bs[i], bs[i + 1] - bs[i], entries + at + bs[i]));
+    }
+  });
+  const int64_t column_blocks = (out + kPatternColumns - 1) / kPatternColumns;
+  parallel_for(column_blocks, 1, [&](int64_t c0, int64_t c1) {
+    thread_local AlignedFloats table_buffer, acc_buffer;
+    AlignedFloats &table = table_buffer;
+    acc_buffer.resize(static_cast<size_t>(inputs * kPatternColumns));
+    float *acc = acc_buffer.data();  // [inputs][32]
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t o0 = c * kPatternColumns, width = std::min(kPatternColumns, out - o0);
+      std::fill(acc, acc + inputs * kPatternColumns, 0.f);
+      std::copy_n(g_b + o0, width, acc + in * kPatternColumns);  // (the bias's start)
+      for (int64_t blk = 0; blk < blocks; ++blk) {
+        const int64_t r0 = blk * kRowBlock, r1 = std::min(rows, r0 + kRowBlock), at = base(blk);
+        build_pattern_table(g_y + r0 * out, out, r1 - r0, o0, width, table);
+        const int32_t *bs = starts + blk * (inputs + 1);
+        const int32_t *count = counts + blk * inputs;
+        for (int64_t i = 0; i < inputs; ++i)
+          if (count[i] > 0) {
+            float *sum = acc + i * kPatternColumns;
+            pattern_sums(entries + at + bs[i], count[i], table.data(), sum, sum, width);
+          }
+      }
+      for (int64_t o = 0; o < width; ++o) {
+        float *row = g_w + (o0 + o) * in;
+        for (int64_t i = 0; i < in; ++i) row[i] += acc[i * kPatternColumns + o];
+      }
+      std::copy_n(acc + in * kPatternColumns, width, g_b + o0);
+    }
+  });
+}
+}  // namespace
 
 void linear_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,
                      float *g_b, int64_t rows, int64_t in, int64_t out, const Events *ev,
@@ -402,6 +516,11 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
       bs[0] = 0;
     }
   });
+  if (use_pattern_weight_grad(*ev)) {
+    linear_weight_grad_patterns(g_y, g_w, g_b, rows, in, out, ev_rows, starts, listed,
+                                [&](int64_t blk) { return block_base(blk * kRowBlock); });
+    return;
+  }
   parallel_for(inputs, 8, [&](int64_t i0, int64_t i1) {
     thread_local std::vector<float> acc_buffer;
     acc_buffer.resize(static_cast<size_t>((i1 - i0) * kOutBlock));

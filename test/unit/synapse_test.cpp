@@ -15,6 +15,7 @@
 
 #include "Events.h"
 #include "ExpectClose.h"
+#include "LinearPatterns.h"
 #include "Loss.h"
 #include "LowerModel.h"
 #include "ModelCompiler.h"
@@ -177,7 +178,8 @@ TEST(ConvEvents, PatternSumsThroughTheFusedPoolEqualTheUnfusedPool) {
 }
 
 /// linear_backward from events (ev) or by the narrow row kernel against the GEMMs: weight,
-/// bias and input gradients (weight and bias gradients accumulating onto 0.5 and 0.25).
+/// bias and input gradients (weight and bias gradients accumulating onto 0.5 and 0.25); the
+/// bias gradient bit for bit, unless pattern tables summed the rows.
 void expect_backward_matches_gemm(const std::vector<float> &x, const std::vector<float> &w,
                                   const std::vector<float> &g_y, int64_t rows, int64_t in,
                                   int64_t out, const Events *ev, bool narrow) {
@@ -188,7 +190,10 @@ void expect_backward_matches_gemm(const std::vector<float> &x, const std::vector
   linear_backward(x.data(), w.data(), g_y.data(), gx.data(), gw.data(), gb.data(), rows, in, out,
                   ev, narrow);
   expect_close(gw, gw_d, "weight gradient");
-  EXPECT_EQ(gb, gb_d) << "bias gradient: the same additions in the same order";
+  if (ev && !narrow && use_pattern_weight_grad(*ev))  // (rows summed in groups of 4)
+    expect_close(gb, gb_d, "bias gradient");
+  else
+    EXPECT_EQ(gb, gb_d) << "bias gradient: the same additions in the same order";
   expect_close(gx, gx_d, "input gradient");
 }
 
@@ -237,6 +242,29 @@ TEST(LinearEvents, MatchDense) {
     expect_close(y_event, y_dense, "forward");
     expect_backward_matches_gemm(x, w, g_y, rows, in, out, &ev, false);
   }
+}
+
+TEST(LinearEvents, PatternTablesMatchThePlainSums) {
+  // spikes in enough rows take the pattern tables (groups of 4 inputs, blocks of 32
+  // columns): their sums, in another order, match the plain sums of the weight rows; 783
+  // inputs (a partial last group), 1000 / 37 / 16 outputs (partial last blocks)
+  const int64_t rows = 520, in = 783;
+  auto x = sparse_input(rows * in, 0.12, true, 41);
+  Events ev = events_of(x, rows, in);
+  ASSERT_TRUE(ev.ones);
+  for (int64_t out : {int64_t{1000}, int64_t{37}, int64_t{16}}) {
+    auto wt = uniform(in * out, 42), b = uniform(out, 43);
+    if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "AVX-512 only";
+    ASSERT_TRUE(use_linear_patterns(ev));
+    std::vector<float> y(rows * out), plain(rows * out);
+    linear_forward_events(ev, wt.data(), out, b.data(), y.data(), out);
+    for (int64_t r = 0; r < rows; ++r)
+      sum_rows(ev.index.data() + ev.start[r], nullptr, ev.start[r + 1] - ev.start[r], wt.data(),
+               out, b.data(), plain.data() + r * out, out);
+    expect_close(y, plain, "pattern sums");
+  }
+  Events few = events_of(x, 100, in);  // (100 rows: the plain sums)
+  EXPECT_FALSE(use_linear_patterns(few));
 }
 
 TEST(LinearNarrow, MatchesDense) {
@@ -692,7 +720,7 @@ network Net {
         hidden = static_cast<int>(i) + 1;
       }
     ASSERT_EQ(net.layers()[hidden].kind, LayerSpec::Cell);
-    for (int64_t B : {int64_t{7}, int64_t{1}}) {
+    for (int64_t B : {int64_t{7}, int64_t{1}, int64_t{96}}) {  // (96: pattern tables)
       const int64_t T = 6;
       auto x = sparse_input(T * B * net.features(0), 0.2, true, 31);
       net.set_forward_only(false);
