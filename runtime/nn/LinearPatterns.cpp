@@ -33,13 +33,17 @@ bool use_pattern_weight_grad(const Events &ev) {
 }
 
 int64_t patterns_of(const int32_t *index, int64_t n, uint16_t *out) {
+  // (indices ascend: a group's members are adjacent) branch-free: every index rewrites its
+  // group's entry, and a new group moves to the next one
   int64_t m = 0;
-  for (int64_t e = 0; e < n;) {  // (indices ascend: a group's members are adjacent)
-    const int32_t group = index[e] / kPatternBits;
-    int32_t pattern = 0;
-    for (; e < n && index[e] / kPatternBits == group; ++e)
-      pattern |= 1 << (index[e] % kPatternBits);
-    out[m++] = static_cast<uint16_t>(group * kPatterns + pattern);
+  int32_t group = -1, pattern = 0;
+  for (int64_t e = 0; e < n; ++e) {
+    const int32_t g = index[e] / kPatternBits, bit = 1 << (index[e] % kPatternBits);
+    const bool next = g != group;
+    m += next;
+    pattern = next ? bit : pattern | bit;
+    group = g;
+    out[m - 1] = static_cast<uint16_t>(g * kPatterns + pattern);
   }
   return m;
 }
