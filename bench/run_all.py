@@ -137,18 +137,28 @@ def main():
     # a floor for the event-driven linear layers: their row additions at the rate the
     # event-sum kernel reaches on rows in L2 with every thread busy (the fastest place the
     # rows can come from: the FC hidden layer's weights, 3 MiB, and its gradient rows do not
-    # fit there); training adds the weight gradient's pass, the same additions plus the bias
+    # fit there); training adds the weight gradient's pass
     rate = res["event_sum"]["adds_per_s"]
     print(f"event-sum kernel ({res['event_sum']['threads']} threads, rows in L2): "
           f"{rate / 1e9:.1f} G float additions/s = {res['event_sum']['bytes_per_s'] / 1e9:.0f} GB/s")
     for name in ("csnn", "fc"):
         d = res[name]
-        adds = sum(v["event_adds_per_pass"] for v in d["profile_all_runs"].values()
-                   if v.get("event_passes", 0) and "event_adds_per_pass" in v)
-        if adds:
-            print(f"{d['network']}: event-driven linear layers add {adds / 1e6:.0f} M floats per "
-                  f"pass: at least {fmt_s(adds / rate)} per inference and "
-                  f"{fmt_s(2 * adds / rate)} per training step at that rate")
+        layers = [v for v in d["profile_all_runs"].values()
+                  if v.get("event_passes", 0) and "event_adds_per_pass" in v]
+        adds = sum(v["event_adds_per_pass"] for v in layers)
+        if not adds:
+            continue
+        # pattern tables (LinearPatterns.h) add fewer rows: one per group of 4 inputs with a
+        # spike forward, one per group of 4 rows with a spike for the weight gradient (the
+        # tables' own building not counted)
+        forward = sum(v.get("table_adds_forward", v["event_adds_per_pass"]) for v in layers)
+        weight_grad = sum(v.get("table_adds_weight_grad", v["event_adds_per_pass"])
+                          for v in layers)
+        print(f"{d['network']}: event-driven linear layers add {adds / 1e6:.0f} M floats per "
+              f"pass as weight rows; as pattern-table rows {forward / 1e6:.0f} M forward and "
+              f"{weight_grad / 1e6:.0f} M for the weight gradient: at least "
+              f"{fmt_s(forward / rate)} per inference and "
+              f"{fmt_s((forward + weight_grad) / rate)} per training step at that rate")
     print()
     print("| CSNN training step | time | train buffers | peak RSS |")
     print("|---|---|---|---|")

@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "Aligned.h"
+#include "LinearPatterns.h"
 #include "Loss.h"
 #include "LowerModel.h"
 #include "ModelCompiler.h"
@@ -190,6 +191,41 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
                       static_cast<double>(net.features(l.input)) *
                       static_cast<double>(l.out_features);
   }
+  // where pattern tables serve such a layer reading the network input (runtime/nn/
+  // LinearPatterns.h), the table rows it adds instead: forward, one per group of 4 inputs
+  // with a spike in each row; weight gradient, one per input (and the bias) and group of 4
+  // rows (in blocks of 256) with a spike
+  std::vector<double> table_adds_forward(net.layers().size(), 0.0),
+      table_adds_weight_grad(net.layers().size(), 0.0);
+  for (size_t i = 1; i < net.layers().size(); ++i) {
+    const auto &l = net.layers()[i];
+    if (event_adds[i] <= 0 || l.input != 0) continue;
+    rt::nn::Events ev;
+    rt::nn::count_events(xB.data(), T * B, F, ev);
+    rt::nn::fill_events(xB.data(), ev);
+    const auto out = static_cast<double>(l.out_features);
+    if (rt::nn::use_linear_patterns(ev)) {
+      rt::nn::PatternLists lists;
+      rt::nn::list_patterns(ev, lists);
+      double rows_added = 0;
+      for (int32_t c : lists.count) rows_added += c;
+      table_adds_forward[i] = rows_added * out;
+    }
+    if (rt::nn::use_pattern_weight_grad(ev)) {
+      double groups = 0;
+      for (int64_t r0 = 0; r0 < T * B; r0 += 4) {
+        const int64_t r1 = std::min(T * B, r0 + 4);
+        groups += 1;  // (the bias: every row)
+        for (int64_t f = 0; f < F; ++f)
+          for (int64_t r = r0; r < r1; ++r)
+            if (xB[r * F + f] != 0.f) {
+              groups += 1;
+              break;
+            }
+      }
+      table_adds_weight_grad[i] = groups * out;
+    }
+  }
   const double train_rss_mib = peak_rss_mib();
   net.set_training(false);
   nlohmann::json result = {{"network", network},
@@ -232,6 +268,9 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
     if (st.event_passes + st.dense_passes > 0) {
       layer["input_density_last"] = st.density;
       if (event_adds[i] > 0) layer["event_adds_per_pass"] = event_adds[i];
+      if (table_adds_forward[i] > 0) layer["table_adds_forward"] = table_adds_forward[i];
+      if (table_adds_weight_grad[i] > 0)
+        layer["table_adds_weight_grad"] = table_adds_weight_grad[i];
       layer["event_passes"] = st.event_passes;
       layer["dense_passes"] = st.dense_passes;
     }
