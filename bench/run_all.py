@@ -2,6 +2,7 @@
 """Runs every benchmark of snnc and prints one table (Markdown) plus the raw JSON.
 
   python3 bench/run_all.py [--repeats 5] [--quick] [--json out.json]
+  python3 bench/run_all.py --from-json out.json   # the table of a saved run again
 
 Cases (issue 5's table): the seed CSNN and the FC 784-1000-10 SNN at T = 25, batch 128,
 12 % random input spikes (training step, inference, batch-1 latency, peak RSS of a
@@ -59,7 +60,21 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="fewer scaling points, 2 repeats")
     ap.add_argument("--json", help="also write all results to this file")
+    ap.add_argument("--from-json", metavar="FILE",
+                    help="print the table of results saved by --json instead of measuring")
     a = ap.parse_args()
+    if a.from_json:
+        try:
+            with open(a.from_json) as f:
+                res = json.load(f)
+        except (OSError, ValueError) as e:
+            sys.exit(f"run_all: {a.from_json}: {e}")
+        try:
+            print_table(res)
+        except (KeyError, TypeError, IndexError) as e:
+            sys.exit(f"run_all: {a.from_json}: not the results of run_all.py --json "
+                     f"(no {e})")
+        return
     if not os.path.exists(BENCH):
         sys.exit(f"run_all: {BENCH} not found; build first (bash scripts/build.sh)")
     r = a.repeats if not a.quick else 2
@@ -83,7 +98,14 @@ def main():
     cuba = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "cuba.py"), "--repeats",
                            str(r)], check=True, capture_output=True, text=True)
     res["cuba"] = json.loads(cuba.stdout)
+    print_table(res)
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(res, fh, indent=2)
 
+
+def print_table(res):
+    """The Markdown table and the summary lines of one run's results."""
     c, f = res["csnn"], res["fc"]
     rows = [
         ("seed CSNN, T=25, training step, batch 128", "csnn_train", c["train_step"]),
@@ -154,10 +176,11 @@ def main():
         forward = sum(v.get("table_adds_forward", v["event_adds_per_pass"]) for v in layers)
         weight_grad = sum(v.get("table_adds_weight_grad", v["event_adds_per_pass"])
                           for v in layers)
+        tables = any("table_adds_forward" in v or "table_adds_weight_grad" in v for v in layers)
+        rows = (f"; as pattern-table rows {forward / 1e6:.0f} M forward and "
+                f"{weight_grad / 1e6:.0f} M for the weight gradient" if tables else "")
         print(f"{d['network']}: event-driven linear layers add {adds / 1e6:.0f} M floats per "
-              f"pass as weight rows; as pattern-table rows {forward / 1e6:.0f} M forward and "
-              f"{weight_grad / 1e6:.0f} M for the weight gradient: at least "
-              f"{fmt_s(forward / rate)} per inference and "
+              f"pass as weight rows{rows}: at least {fmt_s(forward / rate)} per inference and "
               f"{fmt_s((forward + weight_grad) / rate)} per training step at that rate")
     print()
     print("| CSNN training step | time | train buffers | peak RSS |")
@@ -168,9 +191,6 @@ def main():
               f"{d['train_buffers_mib']:.0f} MiB | {d['peak_rss_mib_after_training']:.0f} MiB |")
     print("(peak RSS includes the benchmark's own float input tensor, T x batch x 784 x 4 bytes: "
           "9.6 MiB per 25 steps at batch 128)")
-    if a.json:
-        with open(a.json, "w") as fh:
-            json.dump(res, fh, indent=2)
 
 
 if __name__ == "__main__":
