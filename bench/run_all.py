@@ -14,6 +14,8 @@ issue's (snnTorch 0.9.4 on PyTorch 1.13 with OpenBLAS, 2 threads; Brian2 2.5.1 C
 standalone, 1 thread) measured on the same kind of 2-core machine.
 """
 import argparse
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -64,16 +66,21 @@ def main():
                     help="print the table of results saved by --json instead of measuring")
     a = ap.parse_args()
     if a.from_json:
+        if a.json:
+            sys.exit("run_all: --from-json prints saved results; --json saves a new run's")
         try:
             with open(a.from_json) as f:
                 res = json.load(f)
         except (OSError, ValueError) as e:
             sys.exit(f"run_all: {a.from_json}: {e}")
+        table = io.StringIO()  # (printed whole, or not at all)
         try:
-            print_table(res)
-        except (KeyError, TypeError, IndexError) as e:
+            with contextlib.redirect_stdout(table):
+                print_table(res)
+        except (KeyError, TypeError, IndexError, ZeroDivisionError) as e:
             sys.exit(f"run_all: {a.from_json}: not the results of run_all.py --json "
-                     f"(no {e})")
+                     f"({type(e).__name__}: {e})")
+        print(table.getvalue(), end="")
         return
     if not os.path.exists(BENCH):
         sys.exit(f"run_all: {BENCH} not found; build first (bash scripts/build.sh)")

@@ -19,6 +19,16 @@ namespace {
 
 constexpr int64_t kOutBlock = 256;  // output columns per pass: keeps wt's block in L2
 constexpr int64_t kRowBlock = 256;  // rows per pass of the event weight gradient
+static_assert(kRowBlock / kPatternBits * kPatterns <= 65536,
+              "a row block's pattern-table rows must be numbered in 16 bits");
+
+/// Parts to split each of `blocks` column blocks into so that every thread has about two
+/// items (1 when the blocks alone give that). Which thread computes an item never changes
+/// its sums.
+int64_t split_for_threads(int64_t blocks) {
+  const int64_t want = 2 * static_cast<int64_t>(thread_count());
+  return std::max<int64_t>(1, (want + blocks - 1) / blocks);
+}
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void axpy(float a,
                                                                        const float *__restrict x,
@@ -268,18 +278,22 @@ int64_t linear_forward_narrow_bits(const uint16_t *bits, int64_t words, const fl
 
 void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
                            float *y, int64_t out) {
-  if (use_linear_patterns(ev)) {  // spikes: each thread's rows, one table (block) at a time
+  if (use_linear_patterns(ev)) {  // spikes: items (block of 32 columns, range of rows)
     thread_local PatternLists lists_buffer;
     const PatternLists &lists = lists_buffer;  // (the calling thread's, for every thread)
     list_patterns(ev, lists_buffer);
-    const int64_t blocks = (out + kPatternColumns - 1) / kPatternColumns;
-    parallel_for(blocks, 1, [&](int64_t k0, int64_t k1) {
+    const int64_t blocks = (out + kPatternColumns - 1) / kPatternColumns,
+                  parts = split_for_threads(blocks);
+    parallel_for(blocks * parts, 1, [&](int64_t k0, int64_t k1) {
       thread_local AlignedFloats table_buffer;
       AlignedFloats &table = table_buffer;
+      int64_t built = -1;
       for (int64_t k = k0; k < k1; ++k) {
-        const int64_t o0 = k * kPatternColumns, width = std::min(kPatternColumns, out - o0);
-        build_pattern_table(wt, ld_wt, ev.width, o0, width, table);
-        for (int64_t r = 0; r < ev.rows; ++r)
+        const int64_t blk = k / parts, part = k % parts, o0 = blk * kPatternColumns,
+                      width = std::min(kPatternColumns, out - o0);
+        if (blk != built) build_pattern_table(wt, ld_wt, ev.width, o0, width, table);
+        built = blk;
+        for (int64_t r = ev.rows * part / parts; r < ev.rows * (part + 1) / parts; ++r)
           pattern_sums(lists.entry.data() + ev.start[r], lists.count[r], table.data(), b + o0,
                        y + r * out + o0, width);
       }
@@ -410,32 +424,39 @@ void linear_weight_grad_patterns(const float *g_y, float *g_w, float *g_b, int64
             patterns_of(by_input + at + bs[i], bs[i + 1] - bs[i], entries + at + bs[i]));
     }
   });
-  const int64_t column_blocks = (out + kPatternColumns - 1) / kPatternColumns;
-  parallel_for(column_blocks, 1, [&](int64_t c0, int64_t c1) {
+  // items (block of 32 columns, range of inputs): the ranges only where the blocks are too
+  // few for the threads (each item builds its tables)
+  const int64_t column_blocks = (out + kPatternColumns - 1) / kPatternColumns,
+                parts = split_for_threads(column_blocks);
+  parallel_for(column_blocks * parts, 1, [&](int64_t k0, int64_t k1) {
     thread_local AlignedFloats table_buffer, acc_buffer;
     AlignedFloats &table = table_buffer;
-    acc_buffer.resize(static_cast<size_t>(inputs * kPatternColumns));
-    float *acc = acc_buffer.data();  // [inputs][32]
-    for (int64_t c = c0; c < c1; ++c) {
-      const int64_t o0 = c * kPatternColumns, width = std::min(kPatternColumns, out - o0);
-      std::fill(acc, acc + inputs * kPatternColumns, 0.f);
-      std::copy_n(g_b + o0, width, acc + in * kPatternColumns);  // (the bias's start)
+    acc_buffer.resize(static_cast<size_t>((inputs / parts + 1) * kPatternColumns));
+    float *acc = acc_buffer.data();  // [i1 - i0][32]
+    for (int64_t k = k0; k < k1; ++k) {
+      const int64_t c = k / parts, part = k % parts, i0 = inputs * part / parts,
+                    i1 = inputs * (part + 1) / parts, o0 = c * kPatternColumns,
+                    width = std::min(kPatternColumns, out - o0);
+      std::fill(acc, acc + (i1 - i0) * kPatternColumns, 0.f);
+      if (i1 > in)  // the bias's sums start from g_b
+        std::copy_n(g_b + o0, width, acc + (in - i0) * kPatternColumns);
       for (int64_t blk = 0; blk < blocks; ++blk) {
         const int64_t r0 = blk * kRowBlock, r1 = std::min(rows, r0 + kRowBlock), at = base(blk);
         build_pattern_table(g_y + r0 * out, out, r1 - r0, o0, width, table);
         const int32_t *bs = starts + blk * (inputs + 1);
         const int32_t *count = counts + blk * inputs;
-        for (int64_t i = 0; i < inputs; ++i)
+        for (int64_t i = i0; i < i1; ++i)
           if (count[i] > 0) {
-            float *sum = acc + i * kPatternColumns;
+            float *sum = acc + (i - i0) * kPatternColumns;
             pattern_sums(entries + at + bs[i], count[i], table.data(), sum, sum, width);
           }
       }
+      const int64_t last = std::min(i1, in);  // (input `in` is the bias)
       for (int64_t o = 0; o < width; ++o) {
         float *row = g_w + (o0 + o) * in;
-        for (int64_t i = 0; i < in; ++i) row[i] += acc[i * kPatternColumns + o];
+        for (int64_t i = i0; i < last; ++i) row[i] += acc[(i - i0) * kPatternColumns + o];
       }
-      std::copy_n(acc + in * kPatternColumns, width, g_b + o0);
+      if (i1 > in) std::copy_n(acc + (in - i0) * kPatternColumns, width, g_b + o0);
     }
   });
 }
@@ -481,7 +502,9 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
   // kOutBlock columns at a time, keeps the running sums of its inputs' columns (acc: in L2)
   // while it goes through the row blocks (their g_y columns stay in L2 while every input
   // reads them): sum_rows continues each sum in vector registers, so the sums are those of a
-  // plain loop over the events, added to g_w (written to g_b) at the end.
+  // plain loop over the events, added to g_w (written to g_b) at the end. Spikes in enough
+  // rows take pattern tables after the sort instead (linear_weight_grad_patterns: the same
+  // sums in another order, the bias's too).
   const int64_t inputs = in + 1, blocks = (rows + kRowBlock - 1) / kRowBlock,
                 listed = ev->count() + rows;
   thread_local std::vector<int32_t> by_input_start, by_input_row;

@@ -17,6 +17,7 @@ const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
 /// Inputs of at most this many groups: a table (groups * 16 rows of 128 bytes) of at most
 /// 512 KB, half of a 1 MB L2.
 constexpr int64_t kMaxGroups = 256;
+static_assert(kMaxGroups * kPatterns <= 65536, "table rows are numbered in 16 bits");
 
 }  // namespace
 

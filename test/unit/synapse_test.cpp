@@ -253,14 +253,19 @@ TEST(LinearEvents, PatternTablesMatchThePlainSums) {
   Events ev = events_of(x, rows, in);
   ASSERT_TRUE(ev.ones);
   for (int64_t out : {int64_t{1000}, int64_t{37}, int64_t{16}}) {
-    auto wt = uniform(in * out, 42), b = uniform(out, 43);
+    // the transposed weight with rows padded to 16 floats, as Network keeps it; NaN in the
+    // padding, which no sum may read
+    const int64_t ld = (out + 15) / 16 * 16;
+    auto w = uniform(in * out, 42), b = uniform(out, 43);
+    std::vector<float> wt(in * ld, std::numeric_limits<float>::quiet_NaN());
+    for (int64_t i = 0; i < in; ++i) std::copy_n(w.data() + i * out, out, wt.data() + i * ld);
     if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "AVX-512 only";
     ASSERT_TRUE(use_linear_patterns(ev));
     std::vector<float> y(rows * out), plain(rows * out);
-    linear_forward_events(ev, wt.data(), out, b.data(), y.data(), out);
+    linear_forward_events(ev, wt.data(), ld, b.data(), y.data(), out);
     for (int64_t r = 0; r < rows; ++r)
-      sum_rows(ev.index.data() + ev.start[r], nullptr, ev.start[r + 1] - ev.start[r], wt.data(),
-               out, b.data(), plain.data() + r * out, out);
+      sum_rows(ev.index.data() + ev.start[r], nullptr, ev.start[r + 1] - ev.start[r], w.data(), out,
+               b.data(), plain.data() + r * out, out);
     expect_close(y, plain, "pattern sums");
   }
   Events few = events_of(x, 100, in);  // (100 rows: the plain sums)
@@ -723,6 +728,8 @@ network Net {
     for (int64_t B : {int64_t{7}, int64_t{1}, int64_t{96}}) {  // (96: pattern tables)
       const int64_t T = 6;
       auto x = sparse_input(T * B * net.features(0), 0.2, true, 31);
+      if (B == 96 && __builtin_cpu_supports("avx512f"))  // (the case the tables must serve)
+        ASSERT_TRUE(use_linear_patterns(events_of(x, T * B, net.features(0))));
       net.set_forward_only(false);
       const std::vector<float> full = forward_unfused(net, x, T, B);
       const std::vector<float> hidden_full = net.activation(hidden);
