@@ -555,6 +555,10 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
     for (int64_t s = s0; s < s1; ++s) {
       for (int64_t t = 0; t < T; ++t) sum_row(t * B + s, acc, steps, pool ? &to_steps : nullptr, t);
       cell->forward(steps, cell->out + s * features, post, T, features, features, B * features, 0);
+      if (cell->bits)  // (its spikes were just written: in cache)
+        for (int64_t t = 0; t < T; ++t)
+          spike_bits(cell->out + (t * B + s) * features, features,
+                     cell->bits + (t * B + s) * cell->bit_words);
     }
   });
 }

@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "Parallel.h"
@@ -81,7 +82,29 @@ int64_t fill_row(const float *row, int64_t width, int32_t *index, float *value) 
   return index - first_index;
 }
 
+/// AVX-512: spike_bits.
+__attribute__((target("avx512f"))) void spike_bits_avx512(const float *row, int64_t width,
+                                                          uint16_t *bits) {
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t k = 0; 16 * k < width; ++k) {
+    const int64_t lanes = std::min<int64_t>(16, width - 16 * k);
+    const auto mask = static_cast<__mmask16>((1u << lanes) - 1u);
+    bits[k] =
+        _mm512_mask_cmp_ps_mask(mask, _mm512_maskz_loadu_ps(mask, row + 16 * k), zero, _CMP_NEQ_UQ);
+  }
+}
+
 }  // namespace
+
+void spike_bits(const float *row, int64_t width, uint16_t *bits) {
+  if (kHasAvx512) return spike_bits_avx512(row, width, bits);
+  for (int64_t k = 0; 16 * k < width; ++k) {
+    uint16_t word = 0;
+    for (int64_t j = 0; j < 16 && 16 * k + j < width; ++j)
+      if (row[16 * k + j] != 0.f) word = static_cast<uint16_t>(word | (1u << j));
+    bits[k] = word;
+  }
+}
 
 int64_t compress_row(const float *row, int64_t width, int32_t *index, float *value) {
   return kHasAvx512 ? fill_row_avx512(row, width, index, value)

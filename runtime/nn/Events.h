@@ -26,6 +26,9 @@ struct Events {
 int64_t count_events(const float *x, int64_t rows, int64_t width, Events &ev);
 /// Fills index/value after count_events on the same x.
 void fill_events(const float *x, Events &ev);
+/// A row's nonzeros as bits: word k's bit j for row[16k + j] (the last word's bits past
+/// width clear).
+void spike_bits(const float *row, int64_t width, uint16_t *bits);
 /// Lists one row's nonzeros (columns ascending) into index/value (room for `width` each);
 /// returns how many.
 int64_t compress_row(const float *row, int64_t width, int32_t *index, float *value);

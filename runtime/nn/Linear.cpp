@@ -111,19 +111,6 @@ __attribute__((target("avx512f,popcnt"))) int64_t list_bits_avx512(const uint16_
   return index - first_index;
 }
 
-/// AVX-512: the nonzeros of row[0, width) as bits (words of 16; the last word's bits past
-/// width clear).
-__attribute__((target("avx512f"))) void spike_bits_avx512(const float *row, int64_t width,
-                                                          uint16_t *bits) {
-  const __m512 zero = _mm512_setzero_ps();
-  for (int64_t k = 0; 16 * k < width; ++k) {
-    const int64_t lanes = std::min<int64_t>(16, width - 16 * k);
-    const auto mask = static_cast<__mmask16>((1u << lanes) - 1u);
-    bits[k] =
-        _mm512_mask_cmp_ps_mask(mask, _mm512_maskz_loadu_ps(mask, row + 16 * k), zero, _CMP_NEQ_UQ);
-  }
-}
-
 /// AVX-512, rows r0..r1 of a layer of at most 16 outputs: each row's nonzero inputs are
 /// listed (compress_row from x, or list_bits_avx512 from `bits`, `words` per row) and their
 /// weight rows (wt: [in][16]) summed in four vector registers (events e, e + 4, ... in each)
@@ -341,8 +328,7 @@ void fused_cell_items(const CellPass &cell, int64_t out, int64_t block, Prepare 
       if (cell.bits)  // (its spikes were just written: in cache)
         for (int64_t t = 0; t < T; ++t) {
           const int64_t r = t * B + sample;
-          spike_bits_avx512(cell.out + r * out + o0, width,
-                            cell.bits + r * cell.bit_words + o0 / 16);
+          spike_bits(cell.out + r * out + o0, width, cell.bits + r * cell.bit_words + o0 / 16);
         }
     }
   });

@@ -510,14 +510,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
             if (h.empty()) h = acquire(rows * out);
             h.resize(rows * out);
             CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
-            // spikes read by a narrow readout: also as bits, listed from those
-            const int next = consumers_[cell] == 1 ? first_consumer_[cell] : -1;
-            if (next >= 0 && layers_[cell].spiking && reads_as_narrow(next)) {
-              pass.bit_words = (out + 15) / 16;
-              spike_bits_.resize(static_cast<size_t>(rows * pass.bit_words));
-              pass.bits = spike_bits_.data();
-              bits_for_ = next;
-            }
+            hand_bits(cell, rows, out, pass);
             linear_cell_forward_events(events_[i], wt, transposed_ld(out), b, out, pass);
             fused_cell_ = cell;
             ++fusion_.cells;
@@ -562,7 +555,8 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           std::vector<float> &h = act_[cell];  // the cell's output straight from the events
           if (h.empty()) h = acquire(y_size);
           h.resize(y_size);
-          const CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
+          CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
+          hand_bits(cell, rows, features(cell), pass);
           conv2d_forward_events(events_[i], w, b, nullptr, src.shape, l, pool, &pass);
           fused_cell_ = cell;
           ++fusion_.cells;
@@ -663,6 +657,22 @@ int Network::cell_to_fuse(int i, int64_t B) const {
                           : B >= 4 * thread_count();
   if (!enough) return -1;
   return static_cast<int>(next);
+}
+
+void Network::hand_bits(int cell, int64_t rows, int64_t width, CellPass &pass) {
+  // spikes a narrow readout reads (directly, or through a flatten: each its input's only
+  // consumer): also as bits, which the readout lists instead of the floats
+  if (!layers_[cell].spiking || consumers_[cell] != 1) return;
+  int next = first_consumer_[cell];
+  if (layers_[next].kind == LayerSpec::Flatten) {
+    if (next == output_ || consumers_[next] != 1) return;
+    next = first_consumer_[next];
+  }
+  if (!reads_as_narrow(next)) return;
+  pass.bit_words = (width + 15) / 16;
+  spike_bits_.resize(static_cast<size_t>(rows * pass.bit_words));
+  pass.bits = spike_bits_.data();
+  bits_for_ = next;
 }
 
 bool Network::reads_as_narrow(int j) const {

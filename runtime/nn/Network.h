@@ -19,6 +19,8 @@
 
 namespace snnc::rt::nn {
 
+struct CellPass;  // Ops.h
+
 /// Synaptic operations of a linear/conv `layer` over `rows` rows of its input `in` (n values,
 /// from `source`): a binary (spike) input adds one accumulate per active input and target,
 /// a real-valued one every multiply-accumulate of the layer. Adds to *accumulates / *macs.
@@ -194,6 +196,9 @@ class Network {
   FusionStats fusion_;
   /// Whether layer j computes its product with the narrow row kernel (use_events asks too).
   bool reads_as_narrow(int j) const;
+  /// A fused cell's spikes also as bits (pass.bits, spike_bits_) where a narrow readout
+  /// reads them; sets bits_for_.
+  void hand_bits(int cell, int64_t rows, int64_t width, CellPass &pass);
   std::vector<uint16_t> spike_bits_;  ///< a fused spiking cell's output as bits
   int bits_for_ = -1;                 ///< the narrow layer that reads spike_bits_ this pass
   /// After its consumers' forward: whether backward can do without a layer's output (a

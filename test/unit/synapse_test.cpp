@@ -812,6 +812,32 @@ network Net {
   }
 }
 
+TEST(NetworkForwardOnly, FusedConvSpikesReachANarrowReadoutThroughAFlatten) {
+  // the same for a conv's fused cell, read by the narrow readout through a flatten
+  if (!narrow_linear(5)) GTEST_SKIP() << "no AVX-512 here";
+  const ir::Model model = test::model_from_source(test::kLeakyNeuron + R"(
+network Net {
+  input x: [2, 10, 10]
+  c = x |> conv2d(16, kernel = 3, synapse = event) |> maxpool(2) |> Leaky(threshold = 0.2)
+  output y = c |> flatten |> linear(5) |> Leaky(beta = 0.5, threshold = 0.05)
+}
+)",
+                                                  "Net");
+  CompiledNetwork compiled(model, 4);
+  Network &net = compiled.net;
+  const int64_t T = 3, B = 4 * thread_count() + 1;  // (a conv fuses its cell from 4 per thread)
+  auto x = sparse_input(T * B * net.features(0), 0.3, true, 62);
+  net.set_forward_only(true);
+  const std::vector<float> unfused = forward_unfused(net, x, T, B);
+  const int64_t cells_before = net.fusion_stats().cells,
+                bits_before = net.fusion_stats().spike_bits;
+  EXPECT_EQ(net.forward(x.data(), T, B), unfused);
+  EXPECT_EQ(net.fusion_stats().cells, cells_before + 1) << "the conv did not run its cell";
+  EXPECT_EQ(net.fusion_stats().spike_bits, bits_before + 1) << "the bits path did not run";
+  EXPECT_GT(std::count(unfused.begin(), unfused.end(), 1.f), 0);
+  EXPECT_GT(std::count(unfused.begin(), unfused.end(), 0.f), 0);
+}
+
 TEST(LinearEvents, InputGradientWrittenOrAdded) {
   // linear_backward writes the input gradient (a first consumer's: no zeroed buffer needed)
   // or adds it to what another consumer left there
