@@ -263,12 +263,21 @@ int64_t linear_forward_narrow_bits(const uint16_t *bits, int64_t words, const fl
   return narrow_rows(nullptr, bits, words, wt, b, y, rows, in, out);
 }
 
+namespace {
+/// The pattern lists of these events: `listed` where the caller made them, else listed here
+/// (into the calling thread's buffer).
+const PatternLists &pattern_lists(const Events &ev, const PatternLists *listed) {
+  if (listed) return *listed;
+  thread_local PatternLists lists;
+  list_patterns(ev, lists);
+  return lists;
+}
+}  // namespace
+
 void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
-                           float *y, int64_t out) {
-  if (use_linear_patterns(ev)) {  // spikes: items (block of 32 columns, range of rows)
-    thread_local PatternLists lists_buffer;
-    const PatternLists &lists = lists_buffer;  // (the calling thread's, for every thread)
-    list_patterns(ev, lists_buffer);
+                           float *y, int64_t out, const PatternLists *listed) {
+  if (listed || use_linear_patterns(ev)) {  // spikes: items (block of 32 columns, range of rows)
+    const PatternLists &lists = pattern_lists(ev, listed);  // (the calling thread's: captured)
     const int64_t blocks = (out + kPatternColumns - 1) / kPatternColumns,
                   parts = split_for_threads(blocks);
     parallel_for(blocks * parts, 1, [&](int64_t k0, int64_t k1) {
@@ -281,7 +290,7 @@ void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, con
         if (blk != built) build_pattern_table(wt, ld_wt, ev.width, o0, width, table);
         built = blk;
         for (int64_t r = ev.rows * part / parts; r < ev.rows * (part + 1) / parts; ++r)
-          pattern_sums(lists.entry.data() + ev.start[r], lists.count[r], table.data(), b + o0,
+          pattern_sums(lists.entry.data() + lists.start[r], lists.count[r], table.data(), b + o0,
                        y + r * out + o0, width);
       }
     });
@@ -336,12 +345,10 @@ void fused_cell_items(const CellPass &cell, int64_t out, int64_t block, Prepare 
 }  // namespace
 
 void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
-                                int64_t out, const CellPass &cell) {
+                                int64_t out, const CellPass &cell, const PatternLists *listed) {
   // per item T rows of sums in an L1-resident buffer
-  if (use_linear_patterns(ev)) {  // spikes: a table per block of 32 columns
-    thread_local PatternLists lists_buffer;
-    const PatternLists &lists = lists_buffer;  // (the calling thread's, for every thread)
-    list_patterns(ev, lists_buffer);
+  if (listed || use_linear_patterns(ev)) {  // spikes: a table per block of 32 columns
+    const PatternLists &lists = pattern_lists(ev, listed);  // (the calling thread's: captured)
     fused_cell_items(
         cell, out, kPatternColumns,
         [&](int64_t blk) -> const float * {
@@ -351,7 +358,7 @@ void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt
           return table.data();
         },
         [&](const float *table, int64_t r, int64_t o0, int64_t width, float *sums) {
-          pattern_sums(lists.entry.data() + ev.start[r], lists.count[r], table, b + o0, sums,
+          pattern_sums(lists.entry.data() + lists.start[r], lists.count[r], table, b + o0, sums,
                        width);
         });
     return;

@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "Parallel.h"
 
@@ -52,12 +53,78 @@ int64_t patterns_of(const int32_t *index, int64_t n, uint16_t *out) {
 void list_patterns(const Events &ev, PatternLists &lists) {
   lists.entry.resize(static_cast<size_t>(ev.count()));
   lists.count.resize(static_cast<size_t>(ev.rows));
+  lists.start.assign(ev.start.begin(), ev.start.begin() + ev.rows);
   parallel_for(ev.rows, 64, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
       lists.count[r] = static_cast<int32_t>(patterns_of(ev.index.data() + ev.start[r],
                                                         ev.start[r + 1] - ev.start[r],
                                                         lists.entry.data() + ev.start[r]));
   });
+}
+
+bool may_list_patterns(int64_t rows, int64_t width) {
+  return kHasAvx512 && rows >= 512 && (width + kPatternBits - 1) / kPatternBits <= kMaxGroups;
+}
+
+namespace {
+/// AVX-512: one row's nonzeros counted (`not_one` set if any is not 1) and its groups listed
+/// into out (16 inputs, four groups, per vector: each group's entry written, the next one
+/// moved to only if it has a spike); returns the number of nonzeros, *listed the entries.
+__attribute__((target("avx512f,popcnt"))) int64_t count_and_list_row(const float *row,
+                                                                     int64_t width, uint16_t *out,
+                                                                     int32_t *listed,
+                                                                     bool &not_one) {
+  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.f);
+  int64_t nonzero = 0, m = 0;
+  for (int64_t k = 0; k < width; k += 16) {
+    const int64_t lanes = std::min<int64_t>(16, width - k);
+    const auto mask = static_cast<__mmask16>(lanes == 16 ? 0xffffu : (1u << lanes) - 1u);
+    const __m512 v = _mm512_maskz_loadu_ps(mask, row + k);
+    const __mmask16 bits = _mm512_mask_cmp_ps_mask(mask, v, zero, _CMP_NEQ_UQ);
+    if (_mm512_mask_cmp_ps_mask(bits, v, one, _CMP_NEQ_UQ)) not_one = true;
+    nonzero += __builtin_popcount(bits);
+    const auto group = static_cast<uint16_t>(k / kPatternBits * kPatterns);
+    for (int j = 0; j < 16 / kPatternBits; ++j) {
+      const unsigned pattern = (bits >> (kPatternBits * j)) & (kPatterns - 1u);
+      out[m] = static_cast<uint16_t>(group + j * kPatterns + pattern);
+      m += pattern != 0;
+    }
+  }
+  *listed = static_cast<int32_t>(m);
+  return nonzero;
+}
+}  // namespace
+
+int64_t count_and_list_patterns(const float *x, int64_t rows, int64_t width, Events &ev,
+                                PatternLists &lists) {
+  const int64_t groups = (width + kPatternBits - 1) / kPatternBits;
+  ev.rows = rows;
+  ev.width = width;
+  ev.start.assign(rows + 1, 0);
+  ev.index.clear();
+  ev.value.clear();
+  // (room for every group of a row, and for the entry a last vector writes past its groups)
+  const int64_t room = groups + 16 / kPatternBits;
+  lists.entry.resize(static_cast<size_t>(rows * room));
+  lists.count.resize(static_cast<size_t>(rows));
+  lists.start.resize(static_cast<size_t>(rows));
+  std::atomic<bool> other{false};
+  parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
+    // each thread's rows packed one after the other from r0's room on (the sums read them
+    // again for every block of columns: compact, they stay in cache)
+    bool not_one = false;
+    int64_t at = r0 * room;
+    for (int64_t r = r0; r < r1; ++r) {
+      lists.start[r] = at;
+      ev.start[r + 1] = count_and_list_row(x + r * width, width, lists.entry.data() + at,
+                                           lists.count.data() + r, not_one);
+      at += lists.count[r];
+    }
+    if (not_one) other = true;
+  });
+  ev.ones = !other;
+  for (int64_t r = 0; r < rows; ++r) ev.start[r + 1] += ev.start[r];
+  return ev.start[rows];
 }
 
 __attribute__((target("avx512f"))) void build_pattern_table(const float *wt, int64_t ld, int64_t in,

@@ -4,7 +4,8 @@
 // subsets of the group. A row of spikes then adds one table row per group with any spike
 // instead of one weight row per spike: at 12 % input density, 78.5 table rows instead of
 // 94 weight rows per 784 inputs, from a 392 KB table that stays in L2 while every row of
-// the batch reads it. Internal to runtime/nn (Linear.cpp's event paths use it).
+// the batch reads it. Used by Linear.cpp's event paths, and by Network, which lists a
+// forward-only pass's groups while it counts the input.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -33,13 +34,23 @@ bool use_pattern_weight_grad(const Events &ev);
 int64_t patterns_of(const int32_t *index, int64_t n, uint16_t *out);
 
 /// Each row's nonzero groups as table-row numbers (group * 16 + pattern, ascending), row r's
-/// at entry[start[r]] (room: its number of events) with count[r] of them.
+/// count[r] of them at entry[start[r]].
 struct PatternLists {
   std::vector<uint16_t> entry;
   std::vector<int32_t> count;
+  std::vector<int64_t> start;
 };
-/// Builds them from the events (rows split between threads).
+/// Builds them from the events (rows split between threads; row r's at ev.start[r]).
 void list_patterns(const Events &ev, PatternLists &lists);
+/// Whether count_and_list_patterns may serve a pass of `rows` rows of `width` inputs (the
+/// conditions of use_linear_patterns that do not depend on the values).
+bool may_list_patterns(int64_t rows, int64_t width);
+/// One pass over x ([rows][width]) instead of count_events, fill_events and list_patterns:
+/// counts each row's nonzeros and whether all are 1 into ev (rows, width, start, ones; no
+/// index or value lists) and lists its groups into `lists` (packed per thread). Returns
+/// the number of nonzeros. The lists are those list_patterns makes when every value is 1.
+int64_t count_and_list_patterns(const float *x, int64_t rows, int64_t width, Events &ev,
+                                PatternLists &lists);
 
 /// The table for output columns [o0, o0 + width) (width <= 32) of the transposed weight wt
 /// ([in][ld]): [groups][16][32] floats; row p of group g is the sum of wt rows 4g + j over

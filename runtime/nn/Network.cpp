@@ -180,7 +180,8 @@ size_t Network::buffer_bytes() const {
   return bytes;
 }
 
-bool Network::use_events(int i, const float *input, int64_t rows, int64_t width) {
+bool Network::use_events(int i, const float *input, int64_t rows, int64_t width,
+                         bool pattern_lists) {
   const LayerSpec &l = layers_[i];
   SynapseStats &st = syn_[i];
   st.events = false;
@@ -194,12 +195,17 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width)
     // the input) and keeps the density training measured; a narrow layer's row kernel
     // counts the nonzeros itself
   } else {
-    int64_t nonzero = count_events(input, rows, width, events_[i]);
+    // a forward-only pass of a linear layer that pattern tables may serve: the groups listed
+    // in the counting pass (no index lists), which the tables read
+    const bool direct = pattern_lists && forward_only_ && may_list_patterns(rows, width);
+    int64_t nonzero = direct ? count_and_list_patterns(input, rows, width, events_[i], patterns_)
+                             : count_events(input, rows, width, events_[i]);
     st.density =
         static_cast<double>(nonzero) / static_cast<double>(std::max<int64_t>(rows * width, 1));
     st.events = l.synapse == Synapse::Event || l.compressed || st.density < l.event_threshold;
+    if (direct && st.events && use_linear_patterns(events_[i])) patterns_for_ = i;
   }
-  if (st.events) fill_events(input, events_[i]);
+  if (st.events && patterns_for_ != i) fill_events(input, events_[i]);
   if (!seg_.rerun) ++(st.events ? st.event_passes : st.dense_passes);  // (reruns: no new pass)
   return st.events;
 }
@@ -460,7 +466,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
                                                          std::max<int64_t>(1, layers_[i].states)));
   std::fill(recompute_.begin(), recompute_.end(), false);
   alias_.assign(layers_.size(), -1);
-  fused_cell_ = bits_for_ = -1;
+  fused_cell_ = bits_for_ = patterns_for_ = -1;
   if (counting_) ops_.samples += B;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec &l = layers_[i];
@@ -503,20 +509,22 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           use_events(static_cast<int>(i), in, rows, in_f);
           need_y();
           sparse_linear_forward(sparse_[i], events_[i], b, y.data());
-        } else if (use_events(static_cast<int>(i), in, rows, in_f)) {
+        } else if (use_events(static_cast<int>(i), in, rows, in_f, true)) {
           float *wt = transposed_weight(static_cast<int>(i));
+          const PatternLists *listed = patterns_for_ == static_cast<int>(i) ? &patterns_ : nullptr;
+          patterns_for_ = -1;
           if (cell >= 0) {  // the cell's output straight from the events: no y
             std::vector<float> &h = act_[cell];
             if (h.empty()) h = acquire(rows * out);
             h.resize(rows * out);
             CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
             hand_bits(cell, rows, out, pass);
-            linear_cell_forward_events(events_[i], wt, transposed_ld(out), b, out, pass);
+            linear_cell_forward_events(events_[i], wt, transposed_ld(out), b, out, pass, listed);
             fused_cell_ = cell;
             ++fusion_.cells;
           } else {
             need_y();
-            linear_forward_events(events_[i], wt, transposed_ld(out), b, y.data(), out);
+            linear_forward_events(events_[i], wt, transposed_ld(out), b, y.data(), out, listed);
           }
         } else if (syn_[i].narrow) {  // (a readout: the row kernel counts the nonzeros)
           need_y();

@@ -15,6 +15,7 @@
 #include "Aligned.h"
 #include "Events.h"
 #include "Layers.h"
+#include "LinearPatterns.h"
 #include "SparseLinear.h"
 
 namespace snnc::rt::nn {
@@ -176,7 +177,10 @@ class Network {
   std::vector<std::vector<float>> weight_t_source_;
   std::vector<char> weight_t_checked_;     ///< compared with the weights since the last forward()
   std::vector<SparseConnections> sparse_;  ///< per sparse linear layer: kept connections
-  bool use_events(int layer, const float *input, int64_t rows, int64_t width);
+  /// Whether layer takes the event path this pass (and its input's events listed);
+  /// pattern_lists: a linear layer whose forward-only passes may list pattern groups directly.
+  bool use_events(int layer, const float *input, int64_t rows, int64_t width,
+                  bool pattern_lists = false);
   float *transposed_weight(int layer);  ///< the cached transpose (rebuilt when stale)
   /// its distance between rows: out rounded up to whole 64-byte lines
   static int64_t transposed_ld(int64_t out) { return (out + 15) / 16 * 16; }
@@ -201,6 +205,8 @@ class Network {
   void hand_bits(int cell, int64_t rows, int64_t width, CellPass &pass);
   std::vector<uint16_t> spike_bits_;  ///< a fused spiking cell's output as bits
   int bits_for_ = -1;                 ///< the narrow layer that reads spike_bits_ this pass
+  PatternLists patterns_;             ///< a forward-only linear layer's groups, listed directly
+  int patterns_for_ = -1;             ///< the layer whose events have only patterns_ this pass
   /// After its consumers' forward: whether backward can do without a layer's output (a
   /// cell's is then recomputed by its own backward; any other's is not needed at all).
   bool recomputable(int layer) const;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "Events.h"
+#include "LinearPatterns.h"
 #include "Network.h"
 
 namespace snnc::rt::nn {
@@ -31,8 +32,10 @@ int64_t linear_forward_narrow_bits(const uint16_t *bits, int64_t words, const fl
 /// The same from the nonzero inputs: y[r] = b + sum over events (i, v) of v * wt[i], with wt
 /// the transposed weight [in][out] with rows ld_wt apart (>= out; rows on 64-byte boundaries
 /// keep each vector load within one cache line).
+/// Spike inputs in enough rows go through pattern tables (LinearPatterns.h): from `listed`
+/// where count_and_list_patterns made the lists (ev then has no index lists), else from ev.
 void linear_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
-                           float *y, int64_t out);
+                           float *y, int64_t out, const PatternLists *listed = nullptr);
 /// Forward-only passes: the cell that is a synaptic layer's only consumer (through its fused
 /// max-pool, for a conv), run by the layer on each sample's T steps as soon as they are
 /// summed (rows t * B + b), so that the layer's output never reaches memory: the cell's
@@ -50,7 +53,8 @@ struct CellPass {
 /// T rows' sums go to a small buffer and the cell's scan runs over them. Each element's sums
 /// and scan are those of linear_forward_events followed by the cell's forward.
 void linear_cell_forward_events(const Events &ev, const float *wt, int64_t ld_wt, const float *b,
-                                int64_t out, const CellPass &cell);
+                                int64_t out, const CellPass &cell,
+                                const PatternLists *listed = nullptr);
 /// Its blocks of columns for `out` outputs (its work items: blocks times samples).
 int64_t fused_column_blocks(int64_t out);
 /// y[0, width) = init (zeros if null) + the sum, in event order, of value[e] times

@@ -272,6 +272,33 @@ TEST(LinearEvents, PatternTablesMatchThePlainSums) {
   EXPECT_FALSE(use_linear_patterns(few));
 }
 
+TEST(LinearEvents, PatternGroupsListedWhileCountingMatchTheEventLists) {
+  // count_and_list_patterns (forward-only passes: one pass over the input) gives the counts,
+  // the all-ones flag and the groups that count_events, fill_events and list_patterns give;
+  // 783 inputs (a partial last vector and group)
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "AVX-512 only";
+  const int64_t rows = 520, in = 783;
+  auto x = sparse_input(rows * in, 0.12, true, 44);
+  ASSERT_TRUE(may_list_patterns(rows, in));
+  Events direct, listed = events_of(x, rows, in);
+  PatternLists from_x, from_events;
+  EXPECT_EQ(count_and_list_patterns(x.data(), rows, in, direct, from_x), listed.count());
+  list_patterns(listed, from_events);
+  EXPECT_EQ(direct.start, listed.start);
+  EXPECT_TRUE(direct.ones);
+  EXPECT_TRUE(direct.index.empty());
+  ASSERT_EQ(from_x.count, from_events.count);
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto *a = from_x.entry.data() + from_x.start[r];
+    const auto *b = from_events.entry.data() + from_events.start[r];
+    ASSERT_TRUE(std::equal(a, a + from_x.count[r], b)) << "row " << r;
+  }
+  x[7 * in + in - 1] = 0.5f;  // (in the last, partial vector)
+  count_and_list_patterns(x.data(), rows, in, direct, from_x);
+  EXPECT_FALSE(direct.ones);
+  EXPECT_FALSE(may_list_patterns(100, in));
+}
+
 TEST(LinearNarrow, MatchesDense) {
   // a readout's row kernel (<= 16 outputs) and its weight gradient from the nonzero inputs,
   // against the GEMMs: binary and real inputs, sparse and dense, input widths off the
