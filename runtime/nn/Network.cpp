@@ -151,6 +151,8 @@ void Network::trim() {
   spare_.shrink_to_fit();
   seg_.boundary.clear();  // (sized for the batch of the last segmented pass)
   for (auto &c : carry_) std::vector<float>().swap(c);
+  std::vector<uint16_t>().swap(spike_bits_);  // (sized for the last pass's batch)
+  patterns_ = PatternLists();
 }
 
 void Network::release(std::vector<float> &v) {
@@ -175,6 +177,9 @@ size_t Network::buffer_bytes() const {
   add(seg_.boundary);
   bytes += (seg_.last_out.capacity() + seg_.last_post.capacity()) * sizeof(float);
   bytes += scratch_.capacity() * sizeof(float) + spike_bits_.capacity() * sizeof(uint16_t);
+  bytes += patterns_.entry.capacity() * sizeof(uint16_t) +
+           patterns_.count.capacity() * sizeof(int32_t) +
+           patterns_.start.capacity() * sizeof(int64_t);
   for (const auto &w : weight_t_) bytes += w.capacity() * sizeof(float);
   for (const auto &w : weight_t_source_) bytes += w.capacity() * sizeof(float);
   return bytes;

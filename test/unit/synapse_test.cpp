@@ -279,6 +279,9 @@ TEST(LinearEvents, PatternGroupsListedWhileCountingMatchTheEventLists) {
   if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "AVX-512 only";
   const int64_t rows = 520, in = 783;
   auto x = sparse_input(rows * in, 0.12, true, 44);
+  for (int64_t r : {int64_t{0}, int64_t{259}, int64_t{260}, rows - 1})  // rows of all spikes
+    std::fill(x.begin() + r * in, x.begin() + (r + 1) * in, 1.f);       // (a thread's edges)
+  std::fill(x.begin() + 3 * in, x.begin() + 4 * in, 0.f);               // and one of none
   ASSERT_TRUE(may_list_patterns(rows, in));
   Events direct, listed = events_of(x, rows, in);
   PatternLists from_x, from_events;
@@ -293,6 +296,8 @@ TEST(LinearEvents, PatternGroupsListedWhileCountingMatchTheEventLists) {
     const auto *b = from_events.entry.data() + from_events.start[r];
     ASSERT_TRUE(std::equal(a, a + from_x.count[r], b)) << "row " << r;
   }
+  EXPECT_EQ(from_x.count[0], (in + 3) / 4);
+  EXPECT_EQ(from_x.count[3], 0);
   x[7 * in + in - 1] = 0.5f;  // (in the last, partial vector)
   count_and_list_patterns(x.data(), rows, in, direct, from_x);
   EXPECT_FALSE(direct.ones);
@@ -840,12 +845,13 @@ network Net {
 }
 
 TEST(NetworkForwardOnly, FusedConvSpikesReachANarrowReadoutThroughAFlatten) {
-  // the same for a conv's fused cell, read by the narrow readout through a flatten
+  // the same for a conv's fused cell, read by the narrow readout through a flatten (7 x 5 x
+  // 5 = 175 features: a partial last word of bits)
   if (!narrow_linear(5)) GTEST_SKIP() << "no AVX-512 here";
   const ir::Model model = test::model_from_source(test::kLeakyNeuron + R"(
 network Net {
-  input x: [2, 10, 10]
-  c = x |> conv2d(16, kernel = 3, synapse = event) |> maxpool(2) |> Leaky(threshold = 0.2)
+  input x: [2, 12, 12]
+  c = x |> conv2d(7, kernel = 3, synapse = event) |> maxpool(2) |> Leaky(threshold = 0.2)
   output y = c |> flatten |> linear(5) |> Leaky(beta = 0.5, threshold = 0.05)
 }
 )",
@@ -863,6 +869,19 @@ network Net {
   EXPECT_EQ(net.fusion_stats().spike_bits, bits_before + 1) << "the bits path did not run";
   EXPECT_GT(std::count(unfused.begin(), unfused.end(), 1.f), 0);
   EXPECT_GT(std::count(unfused.begin(), unfused.end(), 0.f), 0);
+}
+
+TEST(Events, SpikeBitsMarkTheNonzeros) {
+  // bit j of word k for element 16k + j; the last word's bits past the width clear
+  std::vector<float> row(37, 0.f);
+  for (int64_t j : {0, 5, 15, 16, 31, 32, 36}) row[j] = 1.f;
+  row[20] = -0.f;  // (zero: no bit)
+  row[21] = 0.25f;
+  std::vector<uint16_t> bits(3, 0xffff);
+  spike_bits(row.data(), 37, bits.data());
+  EXPECT_EQ(bits[0], (1u << 0) | (1u << 5) | (1u << 15));
+  EXPECT_EQ(bits[1], (1u << 0) | (1u << 5) | (1u << 15));
+  EXPECT_EQ(bits[2], (1u << 0) | (1u << 4));
 }
 
 TEST(LinearEvents, InputGradientWrittenOrAdded) {
