@@ -282,7 +282,8 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
   result["profile_all_runs"] = profile;
   // forward-only passes that ran a cell with its synaptic layer, and readouts fed spike bits
   result["fused_passes"] = {{"cells", net.fusion_stats().cells},
-                            {"spike_bits", net.fusion_stats().spike_bits}};
+                            {"spike_bits", net.fusion_stats().spike_bits},
+                            {"conv_bits", net.fusion_stats().conv_bits}};
   result["peak_rss_mib"] = peak_rss_mib();
   return result;
 }

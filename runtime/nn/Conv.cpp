@@ -493,7 +493,8 @@ void conv2d_forward(const float *x, const float *w, const float *b, float *y, in
 
 void conv2d_forward_events(const Events &ev, const float *w, const float *b, float *y,
                            const std::vector<int64_t> &in_shape, const LayerSpec &l,
-                           const FusedPool *pool, const CellPass *cell) {
+                           const FusedPool *pool, const CellPass *cell, const uint16_t *bits,
+                           int64_t bit_words) {
   const Geometry g = geometry(in_shape, l);
   // fewer than 16 output channels are padded to 16 (zero weights) on AVX-512 machines: whole
   // vector rows, no masks or split vectors, in the scatter
@@ -517,10 +518,23 @@ void conv2d_forward_events(const Events &ev, const float *w, const float *b, flo
   const std::vector<TapBlock> blocks = g.S == 1 ? tap_blocks(padded) : std::vector<TapBlock>();
   // one row's sums (position-major, in acc) emitted as row `at` of y_to / pool_to->y
   auto sum_row = [&](int64_t r, float *acc, float *y_to, const FusedPool *pool_to, int64_t at) {
-    const int32_t *index = ev.index.data() + ev.start[r];
-    const float *value = ev.value.data() + ev.start[r];
-    const int64_t count = ev.start[r + 1] - ev.start[r];
-    const bool binary = rows_of_input && (ev.ones || all_ones(value, count));
+    const int32_t *index = nullptr;
+    const float *value = nullptr;
+    int64_t count = 0;
+    if (bits) {  // spikes given as bits: the row's events listed from those
+      thread_local std::vector<int32_t> bit_index;
+      thread_local std::vector<float> bit_value;
+      bit_index.resize(static_cast<size_t>(16 * bit_words));
+      bit_value.resize(static_cast<size_t>(16 * bit_words));
+      count = list_bits(bits + r * bit_words, bit_words, bit_index.data(), bit_value.data());
+      index = bit_index.data();
+      value = bit_value.data();
+    } else {
+      index = ev.index.data() + ev.start[r];
+      value = ev.value.data() + ev.start[r];
+      count = ev.start[r + 1] - ev.start[r];
+    }
+    const bool binary = rows_of_input && (bits || ev.ones || all_ones(value, count));
     bool summed = binary && sums && sum_outputs(index, count, wt, acc, *sums, width);
     if (!summed && binary && patterns) {
       sum_patterns(index, count, *patterns, acc);

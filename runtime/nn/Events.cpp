@@ -94,7 +94,41 @@ __attribute__((target("avx512f"))) void spike_bits_avx512(const float *row, int6
   }
 }
 
+/// AVX-512: the inputs whose bits are set (words of 16, ascending) into index, a 1 for each
+/// into value; returns how many.
+__attribute__((target("avx512f,popcnt"))) int64_t list_bits_avx512(const uint16_t *bits,
+                                                                   int64_t words, int32_t *index,
+                                                                   float *value) {
+  const int32_t *first_index = index;
+  __m512i at = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i step = _mm512_set1_epi32(16);
+  const __m512 ones = _mm512_set1_ps(1.f);
+  for (int64_t k = 0; k < words; ++k, at = _mm512_add_epi32(at, step)) {
+    const __mmask16 m = bits[k];
+    if (!m) continue;
+    const int c = __builtin_popcount(m);
+    const auto first = static_cast<__mmask16>((1u << c) - 1u);
+    _mm512_mask_storeu_epi32(index, first, _mm512_maskz_compress_epi32(m, at));
+    _mm512_mask_storeu_ps(value, first, ones);
+    index += c;
+    value += c;
+  }
+  return index - first_index;
+}
+
 }  // namespace
+
+int64_t list_bits(const uint16_t *bits, int64_t words, int32_t *index, float *value) {
+  if (kHasAvx512) return list_bits_avx512(bits, words, index, value);
+  int64_t n = 0;
+  for (int64_t k = 0; k < words; ++k)
+    for (int j = 0; j < 16; ++j)
+      if (bits[k] >> j & 1u) {
+        index[n] = static_cast<int32_t>(16 * k + j);
+        value[n++] = 1.f;
+      }
+  return n;
+}
 
 void spike_bits(const float *row, int64_t width, uint16_t *bits) {
   if (kHasAvx512) return spike_bits_avx512(row, width, bits);
@@ -124,6 +158,24 @@ int64_t count_events(const float *x, int64_t rows, int64_t width, Events &ev) {
     if (not_one) other = true;
   });
   ev.ones = !other;
+  for (int64_t r = 0; r < rows; ++r) ev.start[r + 1] += ev.start[r];
+  return ev.start[rows];
+}
+
+int64_t count_bits(const uint16_t *bits, int64_t rows, int64_t width, int64_t words, Events &ev) {
+  ev.rows = rows;
+  ev.width = width;
+  ev.start.assign(rows + 1, 0);
+  ev.index.clear();
+  ev.value.clear();
+  ev.ones = true;
+  parallel_for(rows, 64, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t n = 0;
+      for (int64_t k = 0; k < words; ++k) n += __builtin_popcount(bits[r * words + k]);
+      ev.start[r + 1] = n;
+    }
+  });
   for (int64_t r = 0; r < rows; ++r) ev.start[r + 1] += ev.start[r];
   return ev.start[rows];
 }

@@ -24,11 +24,17 @@ struct Events {
 
 /// Counts the nonzeros of each row (fills rows, width, start, ones); returns the total.
 int64_t count_events(const float *x, int64_t rows, int64_t width, Events &ev);
+/// count_events for spikes given as bits (`words` per row, as spike_bits writes them): ev
+/// gets rows, width, start and ones (true), no index or value lists; returns the total.
+int64_t count_bits(const uint16_t *bits, int64_t rows, int64_t width, int64_t words, Events &ev);
 /// Fills index/value after count_events on the same x.
 void fill_events(const float *x, Events &ev);
 /// A row's nonzeros as bits: word k's bit j for row[16k + j] (the last word's bits past
 /// width clear).
 void spike_bits(const float *row, int64_t width, uint16_t *bits);
+/// The elements whose bits are set (as spike_bits writes them; `words` words) into index,
+/// ascending, and a 1 for each into value (room: 16 * words each); returns how many.
+int64_t list_bits(const uint16_t *bits, int64_t words, int32_t *index, float *value);
 /// Lists one row's nonzeros (columns ascending) into index/value (room for `width` each);
 /// returns how many.
 int64_t compress_row(const float *row, int64_t width, int32_t *index, float *value);

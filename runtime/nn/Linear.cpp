@@ -89,30 +89,8 @@ __attribute__((target("avx512f"))) void accumulate_tail_avx512(const int32_t *in
   _mm512_mask_storeu_ps(y, mask, acc);
 }
 
-/// AVX-512: the inputs whose bits are set (words of 16, ascending) into index, a 1 for each
-/// into value; returns how many.
-__attribute__((target("avx512f,popcnt"))) int64_t list_bits_avx512(const uint16_t *bits,
-                                                                   int64_t words, int32_t *index,
-                                                                   float *value) {
-  const int32_t *first_index = index;
-  __m512i at = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i step = _mm512_set1_epi32(16);
-  const __m512 ones = _mm512_set1_ps(1.f);
-  for (int64_t k = 0; k < words; ++k, at = _mm512_add_epi32(at, step)) {
-    const __mmask16 m = bits[k];
-    if (!m) continue;
-    const int c = __builtin_popcount(m);
-    const auto first = static_cast<__mmask16>((1u << c) - 1u);
-    _mm512_mask_storeu_epi32(index, first, _mm512_maskz_compress_epi32(m, at));
-    _mm512_mask_storeu_ps(value, first, ones);
-    index += c;
-    value += c;
-  }
-  return index - first_index;
-}
-
 /// AVX-512, rows r0..r1 of a layer of at most 16 outputs: each row's nonzero inputs are
-/// listed (compress_row from x, or list_bits_avx512 from `bits`, `words` per row) and their
+/// listed (compress_row from x, or list_bits from `bits`, `words` per row) and their
 /// weight rows (wt: [in][16]) summed in four vector registers (events e, e + 4, ... in each)
 /// added to the bias at the end. Returns the number of nonzero inputs. With `keep_index`,
 /// each row's list is kept (the next row's written after it; with `keep_values` their values
@@ -125,7 +103,7 @@ __attribute__((target("avx512f"))) int64_t narrow_rows_avx512(
   const __m512 bias = _mm512_maskz_loadu_ps(lanes, b);
   int64_t nonzero = 0;
   for (int64_t r = r0; r < r1; ++r) {
-    const int64_t n = bits ? list_bits_avx512(bits + r * words, words, index, value)
+    const int64_t n = bits ? list_bits(bits + r * words, words, index, value)
                            : compress_row(x + r * in, in, index, value);
     nonzero += n;
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;

@@ -151,7 +151,7 @@ void Network::trim() {
   spare_.shrink_to_fit();
   seg_.boundary.clear();  // (sized for the batch of the last segmented pass)
   for (auto &c : carry_) std::vector<float>().swap(c);
-  std::vector<uint16_t>().swap(spike_bits_);  // (sized for the last pass's batch)
+  for (auto &bits : spike_bits_) std::vector<uint16_t>().swap(bits);  // (the last batch's)
   patterns_ = PatternLists();
 }
 
@@ -176,7 +176,8 @@ size_t Network::buffer_bytes() const {
   add(carry_);
   add(seg_.boundary);
   bytes += (seg_.last_out.capacity() + seg_.last_post.capacity()) * sizeof(float);
-  bytes += scratch_.capacity() * sizeof(float) + spike_bits_.capacity() * sizeof(uint16_t);
+  bytes += scratch_.capacity() * sizeof(float);
+  for (const auto &bits : spike_bits_) bytes += bits.capacity() * sizeof(uint16_t);
   bytes += patterns_.entry.capacity() * sizeof(uint16_t) +
            patterns_.count.capacity() * sizeof(int32_t) +
            patterns_.start.capacity() * sizeof(int64_t);
@@ -185,8 +186,8 @@ size_t Network::buffer_bytes() const {
   return bytes;
 }
 
-bool Network::use_events(int i, const float *input, int64_t rows, int64_t width,
-                         bool pattern_lists) {
+bool Network::use_events(int i, const float *input, int64_t rows, int64_t width, bool pattern_lists,
+                         const uint16_t *bits, int64_t bit_words) {
   const LayerSpec &l = layers_[i];
   SynapseStats &st = syn_[i];
   st.events = false;
@@ -203,14 +204,15 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width,
     // a forward-only pass of a linear layer that pattern tables may serve: the groups listed
     // in the counting pass (no index lists), which the tables read
     const bool direct = pattern_lists && forward_only_ && may_list_patterns(rows, width);
-    int64_t nonzero = direct ? count_and_list_patterns(input, rows, width, events_[i], patterns_)
-                             : count_events(input, rows, width, events_[i]);
+    int64_t nonzero = bits     ? count_bits(bits, rows, width, bit_words, events_[i])
+                      : direct ? count_and_list_patterns(input, rows, width, events_[i], patterns_)
+                               : count_events(input, rows, width, events_[i]);
     st.density =
         static_cast<double>(nonzero) / static_cast<double>(std::max<int64_t>(rows * width, 1));
     st.events = l.synapse == Synapse::Event || l.compressed || st.density < l.event_threshold;
     if (direct && st.events && use_linear_patterns(events_[i])) patterns_for_ = i;
   }
-  if (st.events && patterns_for_ != i) fill_events(input, events_[i]);
+  if (st.events && patterns_for_ != i && !bits) fill_events(input, events_[i]);
   if (!seg_.rerun) ++(st.events ? st.event_passes : st.dense_passes);  // (reruns: no new pass)
   return st.events;
 }
@@ -537,8 +539,8 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           const bool from_bits = bits_for_ == static_cast<int>(i);
           Events *keep = forward_only_ || from_bits ? nullptr : &events_[i];  // (for backward)
           const int64_t nonzero =
-              from_bits ? linear_forward_narrow_bits(spike_bits_.data(), (in_f + 15) / 16, wt, b,
-                                                     y.data(), rows, in_f, out)
+              from_bits ? linear_forward_narrow_bits(spike_bits_[bits_in_].data(), (in_f + 15) / 16,
+                                                     wt, b, y.data(), rows, in_f, out)
                         : linear_forward_narrow(in, wt, b, y.data(), rows, in_f, out, keep);
           syn_[i].narrow_kept = keep != nullptr;
           fusion_.spike_bits += from_bits;
@@ -563,21 +565,32 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
                    forward_only_ ? nullptr : argmax_[pool_layer].data()};
         }
         const FusedPool *pool = pool_layer >= 0 ? &fused : nullptr;
-        const bool events = use_events(static_cast<int>(i), in, rows, elements(src.shape));
+        // the input as bits, where its fused cell wrote them (read before this layer's own
+        // cell hands its bits on, into the other buffer)
+        const int64_t in_f = elements(src.shape), bit_words = (in_f + 15) / 16;
+        const uint16_t *in_bits =
+            bits_for_ == static_cast<int>(i) ? spike_bits_[bits_in_].data() : nullptr;
+        if (in_bits) bits_for_ = -1;
+        const bool events =
+            use_events(static_cast<int>(i), in, rows, in_f, false, in_bits, bit_words);
+        fusion_.conv_bits += in_bits && events;
+        if (!events) in_bits = nullptr;
         if (events && cell >= 0) {
           std::vector<float> &h = act_[cell];  // the cell's output straight from the events
           if (h.empty()) h = acquire(y_size);
           h.resize(y_size);
           CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
           hand_bits(cell, rows, features(cell), pass);
-          conv2d_forward_events(events_[i], w, b, nullptr, src.shape, l, pool, &pass);
+          conv2d_forward_events(events_[i], w, b, nullptr, src.shape, l, pool, &pass, in_bits,
+                                bit_words);
           fused_cell_ = cell;
           ++fusion_.cells;
         } else {
           need_y();
           fused.y = y.data();  // (no pool: unused)
           if (events)
-            conv2d_forward_events(events_[i], w, b, y.data(), src.shape, l, pool);
+            conv2d_forward_events(events_[i], w, b, y.data(), src.shape, l, pool, nullptr, in_bits,
+                                  bit_words);
           else
             conv2d_forward(in, w, b, y.data(), rows, src.shape, l, pool);
         }
@@ -681,11 +694,16 @@ void Network::hand_bits(int cell, int64_t rows, int64_t width, CellPass &pass) {
     if (next == output_ || consumers_[next] != 1) return;
     next = first_consumer_[next];
   }
-  if (!reads_as_narrow(next)) return;
+  // or an event-path conv of binary input (forced or auto), which lists each row from them
+  const bool conv = layers_[next].kind == LayerSpec::Conv2d && next == first_consumer_[cell] &&
+                    layers_[next].synapse != Synapse::Dense;
+  if (!conv && !reads_as_narrow(next)) return;
+  const int buffer = 1 - bits_in_;  // (not the one a layer may be reading now)
   pass.bit_words = (width + 15) / 16;
-  spike_bits_.resize(static_cast<size_t>(rows * pass.bit_words));
-  pass.bits = spike_bits_.data();
+  spike_bits_[buffer].resize(static_cast<size_t>(rows * pass.bit_words));
+  pass.bits = spike_bits_[buffer].data();
   bits_for_ = next;
+  bits_in_ = buffer;
 }
 
 bool Network::reads_as_narrow(int j) const {

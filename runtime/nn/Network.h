@@ -141,9 +141,10 @@ class Network {
   /// benchmarks).
   void set_cell_fusion(bool on) { fuse_cells_ = on; }
   /// Passes that took the fused paths: a cell computed with its synaptic layer, a narrow
-  /// readout listing its input from the fused cell's spike bits.
+  /// readout listing its input from the fused cell's spike bits, an event-path conv listing
+  /// its input from them.
   struct FusionStats {
-    int64_t cells = 0, spike_bits = 0;
+    int64_t cells = 0, spike_bits = 0, conv_bits = 0;
   };
   const FusionStats &fusion_stats() const { return fusion_; }
   /// Frees the spare buffers of the memory plan (between phases with different batch sizes,
@@ -179,8 +180,11 @@ class Network {
   std::vector<SparseConnections> sparse_;  ///< per sparse linear layer: kept connections
   /// Whether layer takes the event path this pass (and its input's events listed);
   /// pattern_lists: a linear layer whose forward-only passes may list pattern groups directly.
+  /// bits: the input as spike bits (`bit_words` per row), counted instead of the floats and
+  /// not listed (the layer lists each row from them).
   bool use_events(int layer, const float *input, int64_t rows, int64_t width,
-                  bool pattern_lists = false);
+                  bool pattern_lists = false, const uint16_t *bits = nullptr,
+                  int64_t bit_words = 0);
   float *transposed_weight(int layer);  ///< the cached transpose (rebuilt when stale)
   /// its distance between rows: out rounded up to whole 64-byte lines
   static int64_t transposed_ld(int64_t out) { return (out + 15) / 16 * 16; }
@@ -200,13 +204,16 @@ class Network {
   FusionStats fusion_;
   /// Whether layer j computes its product with the narrow row kernel (use_events asks too).
   bool reads_as_narrow(int j) const;
-  /// A fused cell's spikes also as bits (pass.bits, spike_bits_) where a narrow readout
-  /// reads them; sets bits_for_.
+  /// A fused cell's spikes also as bits (pass.bits, in spike_bits_) where a narrow readout
+  /// or an event-path conv reads them; sets bits_for_ and bits_in_.
   void hand_bits(int cell, int64_t rows, int64_t width, CellPass &pass);
-  std::vector<uint16_t> spike_bits_;  ///< a fused spiking cell's output as bits
-  int bits_for_ = -1;                 ///< the narrow layer that reads spike_bits_ this pass
-  PatternLists patterns_;             ///< a forward-only linear layer's groups, listed directly
-  int patterns_for_ = -1;             ///< the layer whose events have only patterns_ this pass
+  /// fused spiking cells' outputs as bits: two buffers, so that a layer reading one can
+  /// hand its own cell's bits on in the other
+  std::vector<uint16_t> spike_bits_[2];
+  int bits_in_ = 0;        ///< the buffer bits_for_ reads
+  int bits_for_ = -1;      ///< the layer (narrow readout or event conv) that reads them this pass
+  PatternLists patterns_;  ///< a forward-only linear layer's groups, listed directly
+  int patterns_for_ = -1;  ///< the layer whose events have only patterns_ this pass
   /// After its consumers' forward: whether backward can do without a layer's output (a
   /// cell's is then recomputed by its own backward; any other's is not needed at all).
   bool recomputable(int layer) const;

@@ -108,9 +108,12 @@ void conv2d_forward(const float *x, const float *w, const float *b, float *y, in
 /// meets to every output it reaches. With `cell`, y (and pool->y) are unused: each sample's T
 /// (pooled) outputs go to a per-thread buffer, the cell's scan runs over them, and the
 /// results equal the unfused layers' bit for bit.
+/// With `bits` (spikes as spike_bits writes them, bit_words words per row), each row's events
+/// are listed from those instead of taken from ev (which then holds only counts).
 void conv2d_forward_events(const Events &ev, const float *w, const float *b, float *y,
                            const std::vector<int64_t> &in_shape, const LayerSpec &l,
-                           const FusedPool *pool = nullptr, const CellPass *cell = nullptr);
+                           const FusedPool *pool = nullptr, const CellPass *cell = nullptr,
+                           const uint16_t *bits = nullptr, int64_t bit_words = 0);
 /// g_x may be null; g_w and g_b accumulate; with `ev` the weight gradient comes from events;
 /// with `pool`, g_y is unused and the conv output's gradient is routed from the pooled one.
 void conv2d_backward(const float *x, const float *w, const float *g_y, float *g_x, float *g_w,

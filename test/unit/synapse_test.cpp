@@ -871,6 +871,35 @@ network Net {
   EXPECT_GT(std::count(unfused.begin(), unfused.end(), 0.f), 0);
 }
 
+TEST(NetworkForwardOnly, ASecondConvListsItsInputFromTheFirstOnesSpikeBits) {
+  // two event-driven convs with fused cells (the seed CSNN's shape): the second lists each
+  // row's input from the bits the first one's cell wrote (no pass over the float spikes);
+  // 5 x 6 x 6 = 180 features (a partial last word); outputs equal the unfused pass's
+  const ir::Model model = test::model_from_source(test::kLeakyNeuron + R"(
+network Net {
+  input x: [1, 16, 16]
+  c1 = x |> conv2d(5, kernel = 5) |> maxpool(2) |> Leaky(threshold = 0.2)
+  c2 = c1 |> conv2d(32, kernel = 3, synapse = event) |> maxpool(2) |> Leaky(threshold = 0.2)
+  output y = c2 |> flatten |> linear(5) |> Leaky(beta = 0.5, threshold = 0.05)
+}
+)",
+                                                  "Net");
+  CompiledNetwork compiled(model, 6, Synapse::Event);
+  Network &net = compiled.net;
+  const int64_t T = 3, B = 4 * thread_count() + 3;
+  auto x = sparse_input(T * B * net.features(0), 0.3, true, 63);
+  net.set_forward_only(true);
+  const std::vector<float> unfused = forward_unfused(net, x, T, B);
+  const Network::FusionStats before = net.fusion_stats();
+  EXPECT_EQ(net.forward(x.data(), T, B), unfused);
+  EXPECT_EQ(net.fusion_stats().cells, before.cells + 2) << "a conv did not run its cell";
+  EXPECT_EQ(net.fusion_stats().conv_bits, before.conv_bits + 1) << "no bits for the 2nd conv";
+  EXPECT_GT(std::count(unfused.begin(), unfused.end(), 1.f), 0);
+  EXPECT_GT(std::count(unfused.begin(), unfused.end(), 0.f), 0);
+  net.set_forward_only(false);  // (a training pass lists from the floats again)
+  EXPECT_EQ(net.forward(x.data(), T, B), unfused);
+}
+
 TEST(Events, SpikeBitsMarkTheNonzeros) {
   // bit j of word k for element 16k + j; the last word's bits past the width clear
   std::vector<float> row(37, 0.f);
