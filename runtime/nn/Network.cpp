@@ -695,8 +695,10 @@ void Network::hand_bits(int cell, int64_t rows, int64_t width, CellPass &pass) {
     next = first_consumer_[next];
   }
   // or an event-path conv of binary input (forced or auto), which lists each row from them
-  const bool conv = layers_[next].kind == LayerSpec::Conv2d && next == first_consumer_[cell] &&
-                    layers_[next].synapse != Synapse::Dense;
+  const LayerSpec &reader = layers_[next];
+  const bool conv = reader.kind == LayerSpec::Conv2d && next == first_consumer_[cell] &&
+                    reader.synapse != Synapse::Dense &&
+                    !(reader.synapse == Synapse::Auto && reader.event_threshold <= 0);
   if (!conv && !reads_as_narrow(next)) return;
   const int buffer = 1 - bits_in_;  // (not the one a layer may be reading now)
   pass.bit_words = (width + 15) / 16;

@@ -44,8 +44,9 @@ struct CellPass {
   CellForward forward = nullptr;
   int64_t states = 0, T = 0, B = 0;
   float *out = nullptr;  ///< the cell's output [T][B][features]
-  /// where not null (spiking cells, whose outputs are exactly 0 or 1; AVX-512): each row's
-  /// spikes also as bits, `bit_words` 16-bit words per row (for a narrow readout after it)
+  /// where not null (spiking cells, whose outputs are exactly 0 or 1): each row's spikes
+  /// also as bits, `bit_words` 16-bit words per row (for a narrow readout or an event-path
+  /// conv after it; see Network::hand_bits)
   uint16_t *bits = nullptr;
   int64_t bit_words = 0;
 };

@@ -900,6 +900,39 @@ network Net {
   EXPECT_EQ(net.forward(x.data(), T, B), unfused);
 }
 
+TEST(NetworkForwardOnly, ConvReadsBitsWhileItsCellWritesBitsForTheReadout) {
+  // the seed CSNN's case: conv2 reads c1's bits from one buffer while its own cell writes
+  // the narrow readout's into the other; c2's spikes and the output equal the unfused pass's
+  if (!narrow_linear(5)) GTEST_SKIP() << "no AVX-512 here";
+  const ir::Model model = test::model_from_source(test::kLeakyNeuron + R"(
+network Net {
+  input x: [1, 16, 16]
+  c1 = x |> conv2d(5, kernel = 5, synapse = event) |> maxpool(2) |> Leaky(threshold = 0.2)
+  c2 = c1 |> conv2d(16, kernel = 3, synapse = event) |> maxpool(2) |> Leaky(threshold = 0.2)
+  output y = c2 |> flatten |> linear(5) |> Leaky(beta = 0.5, threshold = 0.05)
+}
+)",
+                                                  "Net");
+  CompiledNetwork compiled(model, 7);  // (the readout on `auto`: planned dense, narrow)
+  Network &net = compiled.net;
+  int c2 = -1;
+  for (size_t i = 0; i < net.layers().size(); ++i)
+    if (net.layers()[i].name == "c2") c2 = static_cast<int>(i);
+  ASSERT_GE(c2, 0);
+  const int64_t T = 3, B = 4 * thread_count() + 3;
+  auto x = sparse_input(T * B * net.features(0), 0.3, true, 64);
+  net.set_forward_only(true);
+  const std::vector<float> unfused = forward_unfused(net, x, T, B);
+  const std::vector<float> c2_unfused = net.activation(c2);
+  const Network::FusionStats before = net.fusion_stats();
+  EXPECT_EQ(net.forward(x.data(), T, B), unfused);
+  EXPECT_EQ(net.activation(c2), c2_unfused);
+  EXPECT_EQ(net.fusion_stats().conv_bits, before.conv_bits + 1) << "no bits for conv2";
+  EXPECT_EQ(net.fusion_stats().spike_bits, before.spike_bits + 1) << "no bits for the readout";
+  EXPECT_GT(std::count(c2_unfused.begin(), c2_unfused.end(), 1.f), 0);
+  EXPECT_GT(std::count(c2_unfused.begin(), c2_unfused.end(), 0.f), 0);
+}
+
 TEST(Events, SpikeBitsMarkTheNonzeros) {
   // bit j of word k for element 16k + j; the last word's bits past the width clear
   std::vector<float> row(37, 0.f);
