@@ -30,6 +30,12 @@ int64_t split_for_threads(int64_t blocks) {
   return std::max<int64_t>(1, (want + blocks - 1) / blocks);
 }
 
+/// Where the event weight gradient's by-input listing of the row block starting at row r0
+/// starts: after the events and the bias events (one per row) of the rows before it.
+int64_t list_base(const Events &ev, int64_t r0) {
+  return ev.start[r0] + r0;
+}
+
 __attribute__((target_clones("avx512f", "avx2", "default"))) void axpy(float a,
                                                                        const float *__restrict x,
                                                                        float *__restrict y,
@@ -374,12 +380,13 @@ namespace {
 /// its current columns (acc: [in + 1][32], in L2) across the row blocks, then adds them to
 /// g_w (the bias's, which start from g_b, are written to g_b). by_input/starts: each row
 /// block's rows listed by input, as linear_backward's counting sort leaves them (block blk's
-/// list of input i at base(blk) + starts[blk][i]).
-template <typename Base>
+/// list of input i at list_base(ev, blk) + starts[blk][i]).
 void linear_weight_grad_patterns(const float *g_y, float *g_w, float *g_b, int64_t rows, int64_t in,
-                                 int64_t out, const int32_t *by_input, const int32_t *starts,
-                                 int64_t listed, Base &&base) {
-  const int64_t inputs = in + 1, blocks = (rows + kRowBlock - 1) / kRowBlock;
+                                 int64_t out, const Events &ev, const int32_t *by_input,
+                                 const int32_t *starts) {
+  const int64_t inputs = in + 1, blocks = (rows + kRowBlock - 1) / kRowBlock,
+                listed = ev.count() + rows;
+  auto base = [&](int64_t blk) { return list_base(ev, blk * kRowBlock); };
   thread_local std::vector<uint16_t> entry_buffer;  // (each list's table rows where it was)
   thread_local std::vector<int32_t> count_buffer;
   entry_buffer.resize(static_cast<size_t>(listed));
@@ -486,11 +493,11 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
   int32_t *starts = by_input_start.data(), *ev_rows = by_input_row.data();
   float *ev_values = by_input_value.data();
   // a block's listing starts after the events and bias events of the rows before it
-  auto block_base = [&](int64_t r0) { return ev->start[r0] + r0; };
+
   parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t blk = b0; blk < b1; ++blk) {
       const int64_t r0 = blk * kRowBlock, r1 = std::min(rows, r0 + kRowBlock),
-                    base = block_base(r0);
+                    base = list_base(*ev, r0);
       int32_t *bs = starts + blk * (inputs + 1);
       std::fill(bs, bs + inputs + 1, 0);
       for (int64_t e = ev->start[r0]; e < ev->start[r1]; ++e) ++bs[ev->index[e] + 1];
@@ -511,8 +518,7 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
     }
   });
   if (use_pattern_weight_grad(*ev)) {
-    linear_weight_grad_patterns(g_y, g_w, g_b, rows, in, out, ev_rows, starts, listed,
-                                [&](int64_t blk) { return block_base(blk * kRowBlock); });
+    linear_weight_grad_patterns(g_y, g_w, g_b, rows, in, out, *ev, ev_rows, starts);
     return;
   }
   parallel_for(inputs, 8, [&](int64_t i0, int64_t i1) {
@@ -525,7 +531,7 @@ void linear_backward(const float *x, const float *w, const float *g_y, float *g_
       if (i1 > in)  // the bias's sums continue from g_b (linear_bias_grad's order)
         std::copy_n(g_b + o0, width, acc + (in - i0) * width);
       for (int64_t blk = 0; blk < blocks; ++blk) {
-        const int64_t r0 = blk * kRowBlock, base = block_base(r0);
+        const int64_t r0 = blk * kRowBlock, base = list_base(*ev, r0);
         const int32_t *bs = starts + blk * (inputs + 1);
         for (int64_t i = i0; i < i1; ++i)
           if (bs[i + 1] > bs[i]) {

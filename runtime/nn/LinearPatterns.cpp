@@ -22,12 +22,15 @@ static_assert(kMaxGroups * kPatterns <= 65536, "table rows are numbered in 16 bi
 
 }  // namespace
 
+bool may_list_patterns(int64_t rows, int64_t width) {
+  return kHasAvx512 && rows >= 512 && (width + kPatternBits - 1) / kPatternBits <= kMaxGroups;
+}
+
 bool use_linear_patterns(const Events &ev) {
   // (measured on the FC benchmark's hidden layer, 784 inputs at 12 %: the tables are rebuilt
   // for every pass, 32 blocks for 1000 outputs, so a batch needs hundreds of rows; at a
   // density of a few percent nearly every nonzero group holds one spike and nothing is saved)
-  const int64_t groups = (ev.width + kPatternBits - 1) / kPatternBits;
-  return kHasAvx512 && ev.ones && ev.rows >= 512 && groups <= kMaxGroups && ev.density() >= 0.04;
+  return may_list_patterns(ev.rows, ev.width) && ev.ones && ev.density() >= 0.04;
 }
 
 bool use_pattern_weight_grad(const Events &ev) {
@@ -60,10 +63,6 @@ void list_patterns(const Events &ev, PatternLists &lists) {
                                                         ev.start[r + 1] - ev.start[r],
                                                         lists.entry.data() + ev.start[r]));
   });
-}
-
-bool may_list_patterns(int64_t rows, int64_t width) {
-  return kHasAvx512 && rows >= 512 && (width + kPatternBits - 1) / kPatternBits <= kMaxGroups;
 }
 
 namespace {

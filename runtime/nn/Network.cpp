@@ -186,13 +186,20 @@ size_t Network::buffer_bytes() const {
   return bytes;
 }
 
+namespace {
+/// A layer on `auto` that the compiler planned dense at any density (a readout; not a
+/// compressed sparse layer, which always takes its events).
+bool planned_dense_at_any_density(const LayerSpec &l) {
+  return l.synapse == Synapse::Auto && l.event_threshold <= 0 && !l.compressed;
+}
+}  // namespace
+
 bool Network::use_events(int i, const float *input, int64_t rows, int64_t width, bool pattern_lists,
                          const uint16_t *bits, int64_t bit_words) {
   const LayerSpec &l = layers_[i];
   SynapseStats &st = syn_[i];
   st.events = false;
-  const bool planned_dense =  // (at any density: a readout)
-      l.synapse == Synapse::Auto && l.event_threshold <= 0 && !l.compressed;
+  const bool planned_dense = planned_dense_at_any_density(l);  // (a readout)
   st.narrow = reads_as_narrow(i);
   if (l.synapse == Synapse::Dense && !l.compressed) {
     st.density = -1;
@@ -697,8 +704,7 @@ void Network::hand_bits(int cell, int64_t rows, int64_t width, CellPass &pass) {
   // or an event-path conv of binary input (forced or auto), which lists each row from them
   const LayerSpec &reader = layers_[next];
   const bool conv = reader.kind == LayerSpec::Conv2d && next == first_consumer_[cell] &&
-                    reader.synapse != Synapse::Dense &&
-                    !(reader.synapse == Synapse::Auto && reader.event_threshold <= 0);
+                    reader.synapse != Synapse::Dense && !planned_dense_at_any_density(reader);
   if (!conv && !reads_as_narrow(next)) return;
   const int buffer = 1 - bits_in_;  // (not the one a layer may be reading now)
   pass.bit_words = (width + 15) / 16;
@@ -711,8 +717,8 @@ void Network::hand_bits(int cell, int64_t rows, int64_t width, CellPass &pass) {
 bool Network::reads_as_narrow(int j) const {
   // a readout planned dense at any density, of at most 16 outputs (AVX-512)
   const LayerSpec &l = layers_[j];
-  return l.kind == LayerSpec::Linear && !l.compressed && l.synapse == Synapse::Auto &&
-         l.event_threshold <= 0 && narrow_linear(l.out_features);
+  return l.kind == LayerSpec::Linear && planned_dense_at_any_density(l) &&
+         narrow_linear(l.out_features);
 }
 
 bool Network::recomputable(int i) const {
