@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Standalone-binary benchmark: builds the seed CSNN from a checkpoint with `snnc build` and
-reports the binary's size, its cold start to the first prediction (one PGM image: process
-start, weights, one inference), its batch-1 latency (--batch 1, 200 images) and its
-throughput on the MNIST test set (batches of 128). Prints JSON with
-median, min and max over --repeats runs.
+"""Standalone-binary benchmark: builds the MNIST CSNN (examples/mnist_csnn.snn) from a
+checkpoint with `snnc build` and reports the binary's size, its cold start to the first
+prediction (one PGM image: process start, weights, one inference), its batch-1 latency
+(--batch 1, 200 images) and its throughput on the MNIST test set (batches of 128). Prints
+JSON with median, min and max over --repeats runs.
 
 usage: python3 bench/binary.py --weights CKPT.safetensors [--snnc build/bin/snnc] [--repeats 5]
        (a checkpoint from `snnc run examples/mnist_csnn.snn --epochs 1 --out out/csnn`)
@@ -59,7 +59,7 @@ def main():
             out = subprocess.run([exe, "--json", "--batch", "1", "--limit", "200", images], check=True,
                                  capture_output=True, text=True).stdout
             latency.append(json.loads(out)["seconds"] / 200)
-        result = {"benchmark": "standalone binary (seed CSNN)", "size_bytes": os.path.getsize(exe),
+        result = {"benchmark": "standalone binary (MNIST CSNN)", "size_bytes": os.path.getsize(exe),
                   "cold_start_to_first_prediction_s": stats(cold),
                   "seconds_per_image_batched": stats(per_image),
                   "latency_batch1_s": stats(latency),

@@ -5,7 +5,7 @@ process per run. Prints one JSON object with the median, min and max over --repe
 
 - CUBA (examples/cuba.snn, 1 s at N = 4000 and N = 40000): the simulation's run time and
   the compile time (CUDA: nvcc at run time, included in compile);
-- the seed CSNN (examples/mnist_csnn.snn), one epoch on --limit training images: samples
+- the MNIST CSNN (examples/mnist_csnn.snn), one epoch on --limit training images: samples
   per second in training, test accuracy, wall time.
 
 Without a GPU it says so and exits 1 (use `SNNC_CUDA_SHIM=1` only to check the script: the

@@ -4,14 +4,16 @@
   python3 bench/run_all.py [--repeats 5] [--quick] [--json out.json]
   python3 bench/run_all.py --from-json out.json   # the table of a saved run again
 
-Cases (issue 5's table): the seed CSNN and the FC 784-1000-10 SNN at T = 25, batch 128,
+Cases: the MNIST CSNN of examples/mnist_csnn.snn (12C5-MP2-64C5-MP2-FC10) and the FC
+784-1000-10 SNN of examples/mnist_fc.snn at T = 25, batch 128,
 12 % random input spikes (training step, inference, batch-1 latency, peak RSS of a
 training process), the dense path's GFLOP/s against the machine's sgemm, how training
 time and memory grow with T (whole sequence, and in segments of 25 steps:
 --segment-steps) and with the batch size, and CUBA at N = 4000 and 40000.
-Each case runs in its own process, so peak RSS is that case's. Reference figures are the
-issue's (snnTorch 0.9.4 on PyTorch 1.13 with OpenBLAS, 2 threads; Brian2 2.5.1 C++
-standalone, 1 thread) measured on the same kind of 2-core machine.
+Each case runs in its own process, so peak RSS is that case's. Reference figures: snnTorch
+0.9.4 on PyTorch 1.13 with OpenBLAS, 2 threads, and Brian2 2.5.1 C++ standalone, 1 thread,
+measured on the same kind of 2-core machine; targets: the speed and memory snnc aims at on
+such a machine (docs/performance.md).
 """
 import argparse
 import contextlib
@@ -115,9 +117,9 @@ def print_table(res):
     """The Markdown table and the summary lines of one run's results."""
     c, f = res["csnn"], res["fc"]
     rows = [
-        ("seed CSNN, T=25, training step, batch 128", "csnn_train", c["train_step"]),
-        ("seed CSNN, inference, batch 128", "csnn_infer", c["inference"]),
-        ("seed CSNN, batch-1 latency", "csnn_latency", c["latency_batch1"]),
+        ("MNIST CSNN, T=25, training step, batch 128", "csnn_train", c["train_step"]),
+        ("MNIST CSNN, inference, batch 128", "csnn_infer", c["inference"]),
+        ("MNIST CSNN, batch-1 latency", "csnn_latency", c["latency_batch1"]),
         ("FC 784-1000-10, T=25, training step, batch 128", "fc_train", f["train_step"]),
         ("FC 784-1000-10, inference, batch 128", "fc_infer", f["inference"]),
     ]

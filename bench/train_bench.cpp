@@ -1,4 +1,5 @@
-// train_bench — times training and inference of the seed CSNN and the FC 784-1000-10 SNN
+// train_bench — times training and inference of the MNIST CSNN (examples/mnist_csnn.snn)
+// and the FC 784-1000-10 SNN
 // on random MNIST-shaped spike input (about 12 % input spikes per step, T = 25), as the
 // snnTorch reference was measured: training step at batch 128 (forward, spike-count MSE,
 // backward, Adam), inference at batch 128, batch-1 latency. Prints JSON: median, min, max.
