@@ -5,9 +5,9 @@
 //   events = density * (accumulates per active input) / event_rate + scan
 // where scan is the cost of finding the nonzeros. Rates in multiply-accumulates per
 // nanosecond on two cores, measured with one-off timing runs of runtime/nn's kernels (not
-// kept in bench/) on the 2-core AVX-512 machine of the first session (see
-// docs/performance.md); only their ratios matter. They predate the output-stationary conv
-// forward and have not been re-measured since.
+// kept in bench/) on a 2-core AVX-512 machine (see docs/performance.md, "Cost models");
+// only their ratios matter. They predate the output-stationary conv forward, the row
+// kernels and the pattern tables, and have not been re-measured since.
 #include "passes/PlanSynapses.h"
 
 #include <algorithm>
