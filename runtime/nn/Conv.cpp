@@ -23,7 +23,7 @@ namespace {
 
 constexpr int64_t kRowChunk = 32;  // samples per GEMM block
 // samples per forward GEMM block: its im2col patches (K*K*C x samples*OH*OW floats) stay in
-// L2 (the seed CSNN's conv2: 307 KB at 4 samples, 2.4 MB at 32)
+// L2 (conv2 of examples/mnist_csnn.snn: 307 KB at 4 samples, 2.4 MB at 32)
 constexpr int64_t kForwardChunk = 4;
 constexpr int64_t kPartialGroup = 4;  // blocks per weight-gradient partial
 

@@ -21,8 +21,8 @@ struct EncoderSpec {
 void encode(const float *images, int64_t B, int64_t F, const EncoderSpec &e, Rng &rng,
             std::vector<float> &x);
 
-/// Images per prediction batch (forward-only memory grows with it; 128 keeps the seed CSNN's
-/// evaluation under ~100 MiB of activations).
+/// Images per prediction batch (forward-only memory grows with it; 128 keeps the evaluation of
+/// the MNIST CSNN in examples/mnist_csnn.snn under ~100 MiB of activations).
 constexpr int64_t kPredictBatch = 128;
 
 /// Fetches images [first, first + n) into out ([n][F] values in [0, 1]).
