@@ -4,8 +4,8 @@
 // The conv output is then never stored: the forward pass pools each sample's output while
 // it is still in cache and keeps only the pooled values and their winners; the backward
 // pass routes each pooled gradient to its winner inside the conv's own gradient loop. For
-// the seed CSNN that removes the largest tensor of training (conv1's output, 12x24x24 per
-// sample and step, and its gradient). The pool layer stays in the IR, marked as computed by
+// the MNIST CSNN (examples/mnist_csnn.snn) that removes the largest tensor of training
+// (conv1's output, 12x24x24 per sample and step, and its gradient). The pool layer stays in the IR, marked as computed by
 // its conv, so layer names, shapes and checkpoints do not change.
 #pragma once
 #include "Model.h"
