@@ -64,6 +64,17 @@ struct ConvCase {
   bool binary;
 };
 
+// "C1_28x28_to12_K5_S1_P0_binary": the name of a case in test names and failure messages
+std::string case_name(const ConvCase &c) {
+  return "C" + std::to_string(c.C) + "_" + std::to_string(c.H) + "x" + std::to_string(c.W) + "_to" +
+         std::to_string(c.Cout) + "_K" + std::to_string(c.K) + "_S" + std::to_string(c.S) + "_P" +
+         std::to_string(c.P) + (c.binary ? "_binary" : "_real");
+}
+
+void PrintTo(const ConvCase &c, std::ostream *os) {
+  *os << case_name(c);
+}
+
 LayerSpec conv_layer(int64_t channels, int64_t kernel, int64_t padding, int64_t stride = 1) {
   LayerSpec l;
   l.kind = LayerSpec::Conv2d;
@@ -117,7 +128,8 @@ INSTANTIATE_TEST_SUITE_P(
                       // row-pattern sums (few input channels, up to 16 outputs): padding,
                       // K = 3 and 4, the widest padded row (32 columns)
                       ConvCase{2, 13, 15, 9, 3, 1, 1, true}, ConvCase{1, 12, 12, 10, 4, 1, 2, true},
-                      ConvCase{1, 20, 30, 16, 5, 1, 1, true}));
+                      ConvCase{1, 20, 30, 16, 5, 1, 1, true}),
+    [](const ::testing::TestParamInfo<ConvCase> &info) { return case_name(info.param); });
 
 // Binary inputs with enough taps per output take the output-stationary sums; the same
 // events with value 2 through half the weights take the scatter, whose products are then
@@ -338,7 +350,9 @@ TEST(LinearNarrow, MatchesDense) {
     EXPECT_EQ(kept.index, listed.index);
     EXPECT_EQ(kept.start, listed.start);
     EXPECT_EQ(kept.ones, listed.ones);
-    if (!kept.ones) EXPECT_EQ(kept.value, listed.value);
+    if (!kept.ones) {
+      EXPECT_EQ(kept.value, listed.value);
+    }
     std::vector<float> gw_listed(w.size(), 0.5f), gw_kept = gw_listed, gb(out, 0.f), gb2 = gb;
     linear_backward(x.data(), w.data(), g_y.data(), nullptr, gw_listed.data(), gb.data(), rows, in,
                     out, nullptr, true);
@@ -451,8 +465,9 @@ TEST(NetworkSynapse, NarrowReadoutMatchesTheGemm) {
   EXPECT_EQ(row.out, gemm.out);
   for (size_t p = 0; p < gemm.grads.size(); ++p)
     expect_close(row.grads[p], gemm.grads[p], "parameter gradient", 1e-4);
-  if (row.stats[readout].narrow)
+  if (row.stats[readout].narrow) {
     EXPECT_DOUBLE_EQ(row.stats[readout].density, event.stats[readout].density);
+  }
 }
 
 const std::string kPoolNet = test::kLeakyNeuron + R"(
@@ -483,8 +498,9 @@ Trained pool_step(bool fuse, Synapse mode, const std::string &source = kPoolNet)
   if (fuse) {
     ir::optimize_model(*model);
     EXPECT_EQ(model->layers[1].fused_pool, 2);  // a.conv2d computes a.maxpool
-    if (&source == &kPoolNet)
+    if (&source == &kPoolNet) {
       EXPECT_EQ(model->layers[4].fused_pool, 5);  // b.conv2d (6 x 6 -> 2 x 2)
+    }
   } else {
     ir::plan_synapses(*model);
   }
@@ -760,8 +776,9 @@ network Net {
     for (int64_t B : {int64_t{7}, int64_t{1}, int64_t{96}}) {  // (96: pattern tables)
       const int64_t T = 6;
       auto x = sparse_input(T * B * net.features(0), 0.2, true, 31);
-      if (B == 96 && __builtin_cpu_supports("avx512f"))  // (the case the tables must serve)
+      if (B == 96 && __builtin_cpu_supports("avx512f")) {  // (the case the tables must serve)
         ASSERT_TRUE(use_linear_patterns(events_of(x, T * B, net.features(0))));
+      }
       net.set_forward_only(false);
       const std::vector<float> full = forward_unfused(net, x, T, B);
       const std::vector<float> hidden_full = net.activation(hidden);
@@ -769,8 +786,9 @@ network Net {
       net.set_forward_only(true);
       const int64_t fused_before = net.fusion_stats().cells;
       EXPECT_EQ(net.forward(x.data(), T, B), full) << cell << " B " << B;
-      if (fused_column_blocks(300) * B >= 2 * thread_count())  // (enough work items)
+      if (fused_column_blocks(300) * B >= 2 * thread_count()) {  // (enough work items)
         EXPECT_EQ(net.fusion_stats().cells, fused_before + 1) << "not fused";
+      }
       EXPECT_EQ(net.activation(hidden), hidden_full) << cell << " B " << B;
       EXPECT_TRUE(net.activation(linear).empty()) << "the linear layer's output was stored";
       EXPECT_GT(std::count(hidden_full.begin(), hidden_full.end(), 0.f), 0) << cell;
@@ -837,8 +855,9 @@ network Net {
     const int64_t bits_before = net.fusion_stats().spike_bits;
     EXPECT_EQ(net.forward(x.data(), T, B), unfused) << "B " << B;
     // (fused with enough work items: 4 column blocks per sample, 2 per thread)
-    if (4 * B >= 2 * thread_count())
+    if (4 * B >= 2 * thread_count()) {
       EXPECT_EQ(net.fusion_stats().spike_bits, bits_before + 1) << "the bits path did not run";
+    }
     EXPECT_GT(std::count(unfused.begin(), unfused.end(), 1.f), 0);
     EXPECT_GT(std::count(unfused.begin(), unfused.end(), 0.f), 0);
   }
@@ -872,10 +891,11 @@ network Net {
 }
 
 TEST(NetworkForwardOnly, ConvReadsBitsWhileItsCellWritesBitsForTheReadout) {
-  // the seed CSNN's case: conv2 lists its input from the bits c1's fused cell wrote (no pass
-  // over the float spikes), reading one buffer while its own cell writes the narrow
-  // readout's into the other (5 x 6 x 6 = 180 features: a partial last word); c2's spikes
-  // and the output equal the unfused pass's, and a training pass after it lists the floats
+  // the case of the MNIST CSNN in examples/mnist_csnn.snn: conv2 lists its input from the
+  // bits c1's fused cell wrote (no pass over the float spikes), reading one buffer while its
+  // own cell writes the narrow readout's into the other (5 x 6 x 6 = 180 features: a partial
+  // last word); c2's spikes and the output equal the unfused pass's, and a training pass
+  // after it lists the floats
   if (!narrow_linear(5)) GTEST_SKIP() << "no AVX-512 here";
   const ir::Model model = test::model_from_source(test::kLeakyNeuron + R"(
 network Net {
