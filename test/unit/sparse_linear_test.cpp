@@ -148,7 +148,11 @@ TEST_P(SparseNetwork, KeepsAbsentConnectionsAtZero) {
   EXPECT_EQ(copy.forward(x.data(), T, B), net.forward(x.data(), T, B));
 }
 
-INSTANTIATE_TEST_SUITE_P(Sparsities, SparseNetwork, ::testing::Values(0.9, 0.97));
+// "Sparsity90": the sparsity in percent (0.9 zero-filled, 0.97 compressed)
+INSTANTIATE_TEST_SUITE_P(Sparsities, SparseNetwork, ::testing::Values(0.9, 0.97),
+                         [](const ::testing::TestParamInfo<double> &info) {
+                           return "Sparsity" + std::to_string(std::lround(info.param * 100));
+                         });
 
 TEST(SparseLinear, CompressedAndZeroFilledLayersAgree) {
   // the same sparse weights computed over the kept connections or as a dense/event layer
