@@ -7,9 +7,7 @@
 
 #include "DimensionChecker.h"
 #include "LowerModel.h"
-#include "passes/Autodiff.h"
-#include "passes/FuseConvPool.h"
-#include "passes/PlanSynapses.h"
+#include "ModelPass.h"
 
 namespace snnc::frontend {
 namespace {
@@ -18,7 +16,8 @@ using namespace ast;
 
 class ExperimentLowering {
  public:
-  ExperimentLowering(const File &f, DiagnosticEngine &d) : file_(f), diags_(d), dc_(d) {}
+  ExperimentLowering(const File &f, DiagnosticEngine &d, bool run_model_passes)
+      : file_(f), diags_(d), dc_(d), run_model_passes_(run_model_passes) {}
 
   std::optional<ir::ExperimentSpec> run(const ExperimentDef &e) {
     ir::ExperimentSpec spec;
@@ -96,6 +95,7 @@ class ExperimentLowering {
   const File &file_;
   DiagnosticEngine &diags_;
   DimensionChecker dc_;
+  bool run_model_passes_;
 
   std::optional<double> number(const Value &v, const std::string &what) {
     if (v.kind == Value::Expr)
@@ -253,8 +253,9 @@ class ExperimentLowering {
       return std::nullopt;
     }
     auto m = lower_model(file_, name, v.args, diags_, v.loc);
-    if (!m || !ir::differentiate_cells(*m, diags_)) return std::nullopt;
-    ir::optimize_model(*m);
+    if (!m) return std::nullopt;
+    if (run_model_passes_ && !ir::run_model_pipeline(*m, diags_, ir::default_model_pipeline()))
+      return std::nullopt;
     return m;
   }
 };
@@ -262,7 +263,7 @@ class ExperimentLowering {
 }  // namespace
 
 std::optional<ir::ExperimentSpec> lower_experiment(const ast::File &file, const std::string &name,
-                                                   DiagnosticEngine &diags) {
+                                                   DiagnosticEngine &diags, bool run_model_passes) {
   const ExperimentDef *e = nullptr;
   std::vector<std::string> names;
   for (const auto &x : file.experiments) {
@@ -275,7 +276,7 @@ std::optional<ir::ExperimentSpec> lower_experiment(const ast::File &file, const 
                         : "no experiment named '" + name + "'" + did_you_mean(name, names));
     return std::nullopt;
   }
-  return ExperimentLowering(file, diags).run(*e);
+  return ExperimentLowering(file, diags, run_model_passes).run(*e);
 }
 
 }  // namespace snnc::frontend

@@ -69,8 +69,13 @@ struct Model {
   int output = -1;  ///< the output layer
 };
 
-/// Textual form (what `snnc emit --ir-grad` prints).
+/// Textual form (what `snnc emit --ir` prints; ModelParser reads it back).
 std::string print(const Model &model);
+
+/// The keyword of a layer kind in the text form (`linear`, `cell`...).
+const char *layer_kind_name(Layer::Kind kind);
+/// The kind whose keyword is `name` into *kind; false for any other name.
+bool layer_kind_from_name(const std::string &name, Layer::Kind *kind);
 
 /// The readout: the last linear layer, or -1 (magnitude pruning and the benchmark's
 /// --sparsity leave it dense).

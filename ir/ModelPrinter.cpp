@@ -1,14 +1,11 @@
-// ModelPrinter.cpp — the text of a Model (layers, cells and their derived gradients).
-#include <cstdio>
-
+// ModelPrinter.cpp — the text of a Model (layers, cells and their derived gradients), in
+// the form ModelParser reads back.
 #include "Model.h"
 #include "passes/PlanSynapses.h"
 
 namespace snnc::ir {
 
-namespace {
-
-const char *kind_name(Layer::Kind k) {
+const char *layer_kind_name(Layer::Kind k) {
   switch (k) {
     case Layer::Input:
       return "input";
@@ -30,6 +27,23 @@ const char *kind_name(Layer::Kind k) {
   return "?";
 }
 
+bool layer_kind_from_name(const std::string &name, Layer::Kind *kind) {
+  for (auto k : {Layer::Input, Layer::Linear, Layer::Conv2d, Layer::MaxPool, Layer::AvgPool,
+                 Layer::Flatten, Layer::Dropout, Layer::CellOp})
+    if (name == layer_kind_name(k)) {
+      *kind = k;
+      return true;
+    }
+  return false;
+}
+
+namespace {
+
+/// A layer's name; "?" for an index out of range (a model the verifier would refuse).
+std::string layer_name(const Model &m, int index) {
+  return index >= 0 && index < static_cast<int>(m.layers.size()) ? m.layers[index].name : "?";
+}
+
 std::string shape_text(const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
@@ -39,7 +53,9 @@ std::string shape_text(const std::vector<int64_t> &shape) {
 void block(std::string &out, const char *name, const std::vector<Stmt> &stmts) {
   out += std::string("    ") + name + " {\n";
   for (const auto &s : stmts)
-    out += std::string("      ") + (s.kind == Stmt::Let ? "let " : "set ") + s.name + " = " +
+    out += std::string("      ") +
+           (s.kind == Stmt::Spike ? "spike "
+                                  : (s.kind == Stmt::Let ? "let " : "set ") + s.name + " = ") +
            to_string(s.value) + "\n";
   out += "    }\n";
 }
@@ -49,42 +65,30 @@ void block(std::string &out, const char *name, const std::vector<Stmt> &stmts) {
 std::string print(const Model &m) {
   std::string out = "model " + m.name + " {\n";
   for (const auto &l : m.layers) {
-    out += "  layer " + l.name + " = " + kind_name(l.kind);
+    out += "  layer " + l.name + " = " + layer_kind_name(l.kind);
     std::string attrs;
-    if (l.input >= 0) attrs += m.layers[l.input].name;
     auto add = [&](const std::string &a) { attrs += (attrs.empty() ? "" : ", ") + a; };
+    if (l.input >= 0) add(layer_name(m, l.input));
     if (l.kind == Layer::Linear) add(std::to_string(l.out_features));
-    if (l.kind == Layer::Conv2d)
-      add(std::to_string(l.channels) + ", kernel = " + std::to_string(l.kernel));
-    if (l.kind == Layer::MaxPool || l.kind == Layer::AvgPool)
-      add("kernel = " + std::to_string(l.kernel));
+    if (l.kind == Layer::Conv2d) add(std::to_string(l.channels));
+    if (l.kind == Layer::CellOp)
+      add(l.cell >= 0 && l.cell < static_cast<int>(m.cells.size()) ? m.cells[l.cell].neuron : "?");
     if (l.kind == Layer::Conv2d || l.kind == Layer::MaxPool || l.kind == Layer::AvgPool)
-      add("stride = " + std::to_string(l.stride) + ", padding = " + std::to_string(l.padding));
-    if (l.kind == Layer::Linear && l.sparsity > 0)
-      add("sparsity = " + format_number(l.sparsity) +
-          (l.compressed ? " (compressed: kept connections only, from events)"
-                        : " (absent weights zero)"));
-    if (l.compressed) {
-      // always event-driven over the kept connections
-    } else if (l.kind == Layer::Linear || l.kind == Layer::Conv2d) {
-      if (l.synapse != Layer::Synapse::Auto)
-        add(std::string("synapse = ") + synapse_name(l.synapse));
-      else if (l.event_threshold >= 0) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.3f", l.event_threshold);
-        add(std::string("synapse = auto(events below density ") + buf + ")");
-      }
-    }
-    if (l.kind == Layer::Conv2d && l.fused_pool >= 0)
-      add("then " + m.layers[l.fused_pool].name + " fused");
-    for (const auto &c : m.layers)
-      if (c.kind == Layer::Conv2d && c.fused_pool >= 0 && m.layers[c.fused_pool].name == l.name)
-        add("computed by " + c.name);
+      add("kernel = " + std::to_string(l.kernel) + ", stride = " + std::to_string(l.stride) +
+          ", padding = " + std::to_string(l.padding));
     if (l.kind == Layer::Dropout) add("p = " + format_number(l.rate));
-    if (l.kind == Layer::CellOp) add(m.cells[l.cell].neuron);
+    if (l.sparsity > 0) add("sparsity = " + format_number(l.sparsity));
+    if (l.compressed) add("compressed = true");
+    if (l.synapse != Layer::Synapse::Auto || l.event_threshold >= 0)
+      add(std::string("synapse = ") + synapse_name(l.synapse));
+    if (l.event_threshold >= 0) add("event_threshold = " + format_number(l.event_threshold));
+    if (l.fused_pool >= 0) add("fused_pool = " + layer_name(m, l.fused_pool));
+    for (const auto &conv : m.layers)
+      if (conv.fused_pool >= 0 && layer_name(m, conv.fused_pool) == l.name)
+        add("computed_by = " + conv.name);
     out += "(" + attrs + ") : " + shape_text(l.shape) + "\n";
   }
-  out += "  output " + (m.output >= 0 ? m.layers[m.output].name : std::string("?")) + "\n";
+  out += "  output " + layer_name(m, m.output) + "\n";
   for (const auto &c : m.cells) {
     out += "  cell " + c.name + " : " + c.neuron + " {\n";
     for (const auto &p : c.params) out += "    param " + p.name + " = " + to_string(p.value) + "\n";
@@ -100,9 +104,9 @@ std::string print(const Model &m) {
     }
     if (c.differentiated) {
       if (!c.output) {
-        for (size_t j = 0; j < c.states.size(); ++j)
+        for (size_t j = 0; j < c.states.size() && j < c.next.size(); ++j)
           out += "    next " + c.states[j].name + " = " + to_string(c.next[j]) + "\n";
-        out += "    surrogate_input " + to_string(c.h) + "\n";
+        if (c.h) out += "    surrogate_input " + to_string(c.h) + "\n";
       }
       block(out, "backward", c.backward);
     }

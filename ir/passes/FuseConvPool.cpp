@@ -1,8 +1,6 @@
 // FuseConvPool.cpp — marks conv2d layers that compute the max-pool after them.
 #include "passes/FuseConvPool.h"
 
-#include "passes/PlanSynapses.h"
-
 namespace snnc::ir {
 
 int fuse_conv_pool(Model &m) {
@@ -24,11 +22,6 @@ int fuse_conv_pool(Model &m) {
     ++fused;
   }
   return fused;
-}
-
-void optimize_model(Model &m) {
-  fuse_conv_pool(m);
-  plan_synapses(m);
 }
 
 }  // namespace snnc::ir

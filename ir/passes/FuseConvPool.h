@@ -9,13 +9,11 @@
 // its conv, so layer names, shapes and checkpoints do not change.
 #pragma once
 #include "Model.h"
+#include "ModelPass.h"  // optimize_model, formerly declared here
 
 namespace snnc::ir {
 
 /// Returns the number of conv layers that took over their pool.
 int fuse_conv_pool(Model &model);
-
-/// The model pipeline run before code generation: fuse-conv-pool, then plan-synapses.
-void optimize_model(Model &model);
 
 }  // namespace snnc::ir

@@ -1,10 +1,10 @@
-# lit configuration: every .snn / .ir / .test file under test/lit is a test.
+# lit configuration: every .snn / .ir / .mir / .test file under test/lit is a test.
 import os
 import lit.formats
 
 config.name = "snnc"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".snn", ".ir", ".test"]
+config.suffixes = [".snn", ".ir", ".mir", ".test"]
 config.excludes = ["Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(os.path.dirname(config.snnc_bin), "test", "lit-out")

@@ -7,10 +7,10 @@
 #include <string>
 
 #include "LowerModel.h"
+#include "ModelPass.h"
 #include "Parser.h"
 #include "Sema.h"
 #include "passes/Autodiff.h"
-#include "passes/FuseConvPool.h"
 
 namespace snnc::test {
 

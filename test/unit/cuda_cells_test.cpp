@@ -24,7 +24,6 @@
 #include "Rng.h"
 #include "Sema.h"
 #include "passes/Autodiff.h"
-#include "passes/FuseConvPool.h"
 
 using namespace snnc;
 using namespace snnc::rt::nn;

@@ -10,12 +10,12 @@
 #include "Loss.h"
 #include "LowerModel.h"
 #include "ModelCompiler.h"
+#include "ModelPass.h"
 #include "Network.h"
 #include "Parser.h"
 #include "Rng.h"
 #include "Sema.h"
 #include "passes/Autodiff.h"
-#include "passes/FuseConvPool.h"
 
 using namespace snnc;
 

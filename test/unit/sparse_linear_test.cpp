@@ -19,7 +19,6 @@
 #include "SparseLinear.h"
 #include "Weights.h"
 #include "passes/Autodiff.h"
-#include "passes/FuseConvPool.h"
 #include "train/Optimizer.h"
 
 using namespace snnc;

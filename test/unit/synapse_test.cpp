@@ -20,6 +20,7 @@
 #include "LowerModel.h"
 #include "ModelCompiler.h"
 #include "ModelFromSource.h"
+#include "ModelPass.h"
 #include "Network.h"
 #include "Ops.h"
 #include "Parallel.h"
@@ -28,7 +29,6 @@
 #include "Sema.h"
 #include "TrainStep.h"
 #include "passes/Autodiff.h"
-#include "passes/FuseConvPool.h"
 #include "passes/PlanSynapses.h"
 
 using namespace snnc;

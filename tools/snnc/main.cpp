@@ -18,6 +18,10 @@
 #include "LLVMCodeGen.h"
 #include "LowerExperiment.h"
 #include "LowerModel.h"
+#include "LowerToIR.h"
+#include "ModelParser.h"
+#include "ModelPass.h"
+#include "ModelVerifier.h"
 #include "Optimize.h"
 #include "Pass.h"
 #include "RunCommand.h"
@@ -25,9 +29,6 @@
 #include "TraceCommand.h"
 #include "TrainCommand.h"
 #include "Verifier.h"
-#include "passes/Autodiff.h"
-#include "passes/FuseConvPool.h"
-#include "passes/PlanSynapses.h"
 
 using namespace snnc;
 
@@ -46,14 +47,14 @@ struct EmitOptions {
        no_llvm_opt = false, after_all = false;
 };
 
-/// The trainable models of a file after the autodiff pass: the experiment's model and
-/// twin, or, without an experiment, every layer network with its default arguments.
-/// Empty (with a diagnostic) on error.
-std::vector<ir::Model> differentiated_models(const ast::File &file, const SourceBuffer &buffer,
-                                             DiagnosticEngine &diags, const std::string &name) {
+/// The trainable models of a file as lowered, before any model pass: the experiment's
+/// model and twin, or, without an experiment, every layer network with its default
+/// arguments. Empty (with a diagnostic) on error.
+std::vector<ir::Model> lowered_models(const ast::File &file, const SourceBuffer &buffer,
+                                      DiagnosticEngine &diags, const std::string &name) {
   std::vector<ir::Model> models;
   if (!file.experiments.empty()) {
-    auto spec = frontend::lower_experiment(file, name, diags);
+    auto spec = frontend::lower_experiment(file, name, diags, /*run_model_passes=*/false);
     if (!spec) return {};
     models.push_back(spec->model);
     if (spec->compare) models.push_back(*spec->compare);
@@ -62,8 +63,7 @@ std::vector<ir::Model> differentiated_models(const ast::File &file, const Source
   for (const auto &net : file.networks) {
     if (net.layers.empty()) continue;
     auto model = frontend::lower_model(file, net.name, {}, diags, net.loc);
-    if (!model || !ir::differentiate_cells(*model, diags)) return {};
-    ir::optimize_model(*model);
+    if (!model) return {};
     models.push_back(std::move(*model));
   }
   if (models.empty() && !diags.has_errors())
@@ -72,12 +72,40 @@ std::vector<ir::Model> differentiated_models(const ast::File &file, const Source
   return models;
 }
 
-int emit_grad(const SourceBuffer &buffer, DiagnosticEngine &diags, const std::string &name) {
+/// The models of lowered_models after the default model pipeline (autodiff,
+/// fuse-conv-pool, plan-synapses); `after` (if set) sees each model after each pass.
+std::vector<ir::Model> differentiated_models(
+    const ast::File &file, const SourceBuffer &buffer, DiagnosticEngine &diags,
+    const std::string &name,
+    const std::function<void(const std::string &, const ir::Model &)> &after = {}) {
+  auto models = lowered_models(file, buffer, diags, name);
+  for (auto &m : models)
+    if (!ir::run_model_pipeline(m, diags, ir::default_model_pipeline(), after)) return {};
+  return models;
+}
+
+/// `snnc emit --ir / --ir-opt / --ir-grad` of a file of trainable models: their model IR
+/// as lowered, or after the model pipeline (with --print-after-all, after every pass).
+int emit_models(const ast::File &file, const SourceBuffer &buffer, DiagnosticEngine &diags,
+                const EmitOptions &o) {
+  if (o.ir) {
+    auto models = lowered_models(file, buffer, diags, o.sim);
+    for (const auto &m : models) std::cout << ir::print(m);
+    return models.empty() ? 1 : 0;
+  }
+  auto dump = [&](const std::string &pass, const ir::Model &m) {
+    if (o.after_all) std::cout << "// ----- after " << pass << " -----\n" << ir::print(m);
+  };
+  auto models = differentiated_models(file, buffer, diags, o.sim, dump);
+  if (!o.after_all)
+    for (const auto &m : models) std::cout << ir::print(m);
+  return models.empty() ? 1 : 0;
+}
+
+int emit_grad(const SourceBuffer &buffer, DiagnosticEngine &diags, const EmitOptions &o) {
   auto file = driver::load_checked(buffer, diags);
   if (!file) return 1;
-  auto models = differentiated_models(*file, buffer, diags, name);
-  for (const auto &m : models) std::cout << ir::print(m);
-  return models.empty() ? 1 : 0;
+  return emit_models(*file, buffer, diags, o);
 }
 
 /// `snnc emit --cuda` of a file without a simulation: the cell kernels of its models.
@@ -143,15 +171,24 @@ int cmd_emit(const EmitOptions &o) {
     std::cout << ast::print(*file);
     return 0;
   }
-  if (o.ir_grad) return emit_grad(*buffer, diags, o.sim);
-  if (o.cuda || o.llvm) {  // a file of trainable models (no simulation): their cell kernels
+  if (o.ir_grad) return emit_grad(*buffer, diags, o);
+  std::optional<ir::Module> module;
+  if (o.ir || o.ir_opt) {  // a file of trainable models (no simulation): their model IR
     auto file = driver::load_checked(*buffer, diags);
     if (!file) return 1;
     if (file->simulations.empty() && (!file->experiments.empty() || !file->networks.empty()))
-      return o.cuda ? emit_cuda_models(*file, *buffer, diags, o.sim)
-                    : emit_llvm_models(*file, *buffer, diags, o.sim, !o.no_llvm_opt);
+      return emit_models(*file, *buffer, diags, o);
+    module = frontend::lower_simulation(*file, o.sim, diags);
+  } else {
+    if (o.cuda || o.llvm) {  // a file of trainable models (no simulation): their cell kernels
+      auto file = driver::load_checked(*buffer, diags);
+      if (!file) return 1;
+      if (file->simulations.empty() && (!file->experiments.empty() || !file->networks.empty()))
+        return o.cuda ? emit_cuda_models(*file, *buffer, diags, o.sim)
+                      : emit_llvm_models(*file, *buffer, diags, o.sim, !o.no_llvm_opt);
+    }
+    module = driver::load_module(*buffer, diags, o.sim);
   }
-  auto module = driver::load_module(*buffer, diags, o.sim);
   if (!module) return 1;
   if (o.ir) {
     std::cout << ir::print(*module);
@@ -181,10 +218,46 @@ int cmd_emit(const EmitOptions &o) {
   return 0;
 }
 
+/// "unknown pass" for a name that is none of `names`; a pass of the other IR says so.
+void unknown_pass(const std::string &pass, const std::vector<std::string> &names,
+                  const std::string &path, bool model_file) {
+  std::cerr << "snnc: error: unknown " << (model_file ? "model pass '" : "pass '") << pass << "'"
+            << did_you_mean(pass, names);
+  if (model_file ? ir::find_pass(pass) != nullptr : ir::find_model_pass(pass) != nullptr)
+    std::cerr << " ('" << pass << "' is a " << (model_file ? "simulation" : "model")
+              << " IR pass; '" << path << "' holds " << (model_file ? "model" : "simulation")
+              << " IR)";
+  std::cerr << "\n";
+}
+
+/// `snnc opt` on model IR (`model NAME { ... }`, one or more): parse, verify, run the
+/// model passes on each model, print.
+int opt_models(const SourceBuffer &buffer, DiagnosticEngine &diags,
+               const std::vector<std::string> &passes) {
+  auto models = ir::parse_models(buffer, diags);
+  if (!models) return 1;
+  for (const auto &m : *models)
+    if (!ir::verify(m, diags)) return 1;
+  for (const auto &p : passes)
+    if (!ir::find_model_pass(p)) {
+      std::vector<std::string> names;
+      for (const auto &info : ir::all_model_passes()) names.push_back(info.name);
+      unknown_pass(p, names, buffer.name(), true);
+      return 1;
+    }
+  for (auto &m : *models)
+    if (!ir::run_model_pipeline(m, diags, passes)) return 1;
+  for (const auto &m : *models) std::cout << ir::print(m);
+  return 0;
+}
+
+/// `snnc opt FILE`: simulation IR (`module NAME { ... }`) or model IR (`model NAME { ... }`),
+/// told apart by the first word.
 int cmd_opt(const std::string &path, const std::vector<std::string> &passes) {
   auto buffer = driver::read_source(path);
   if (!buffer) return 1;
   DiagnosticEngine diags(buffer);
+  if (ir::is_model_text(buffer->text())) return opt_models(*buffer, diags, passes);
   auto module = ir::parse_module(*buffer, diags);
   if (!module) return 1;
   if (!ir::verify(*module, diags)) return 1;
@@ -192,7 +265,7 @@ int cmd_opt(const std::string &path, const std::vector<std::string> &passes) {
     if (!ir::find_pass(p)) {
       std::vector<std::string> names;
       for (const auto &info : ir::all_passes()) names.push_back(info.name);
-      std::cerr << "snnc: error: unknown pass '" << p << "'" << did_you_mean(p, names) << "\n";
+      unknown_pass(p, names, path, false);
       return 1;
     }
   if (!ir::run_pipeline(*module, diags, passes)) return 1;
@@ -203,6 +276,9 @@ int cmd_opt(const std::string &path, const std::vector<std::string> &passes) {
 std::string pass_list() {
   std::string s = "Passes (in default pipeline order):\n";
   for (const auto &p : ir::all_passes()) s += "  " + std::string(p.name) + ": " + p.summary + "\n";
+  s += "Model passes (on model IR, `model NAME { ... }`; in default pipeline order):\n";
+  for (const auto &p : ir::all_model_passes())
+    s += "  " + std::string(p.name) + ": " + p.summary + "\n";
   return s;
 }
 
@@ -242,11 +318,15 @@ int main(int argc, char **argv) {
   emit->add_option("file", emit_opts.file, "The .snn file")->required();
   auto *g = emit->add_option_group("stage", "What to print (exactly one)");
   g->add_flag("--ast", emit_opts.ast, "The syntax tree as parsed");
-  g->add_flag("--ir", emit_opts.ir, "The IR of the simulation, before any pass");
-  g->add_flag("--ir-opt", emit_opts.ir_opt, "The IR after the default pass pipeline");
+  g->add_flag("--ir", emit_opts.ir,
+              "The IR of the simulation, or of a model file's trainable models (model IR), "
+              "before any pass");
+  g->add_flag("--ir-opt", emit_opts.ir_opt,
+              "The IR after the default pass pipeline (model IR: autodiff, fuse-conv-pool, "
+              "plan-synapses)");
   g->add_flag("--ir-grad", emit_opts.ir_grad,
-              "The trainable models (layer networks) after the autodiff pass: each cell's forward "
-              "recurrence and its derived backward step");
+              "The trainable models (layer networks) after the model pipeline: each cell's "
+              "forward recurrence and its derived backward step");
   g->add_flag("--cuda", emit_opts.cuda,
               "The CUDA C++ source of the simulation (kernels and host time loop)");
   g->add_flag("--llvm", emit_opts.llvm,
@@ -263,7 +343,9 @@ int main(int argc, char **argv) {
   std::string opt_file;
   std::vector<std::string> opt_passes;
   auto *opt = app.add_subcommand("opt", "Run IR passes on a textual IR file and print the result");
-  opt->add_option("file", opt_file, "A textual IR file (as printed by 'snnc emit --ir')")
+  opt->add_option("file", opt_file,
+                  "A textual IR file (as printed by 'snnc emit --ir'): simulation IR "
+                  "(`module ...`) or model IR (`model ...`)")
       ->required();
   opt->add_option("--pass", opt_passes,
                   "A pass to run; repeat to run several in order (none: parse, verify and print)")
