@@ -13,29 +13,6 @@
 
 namespace snnc::rt {
 
-void write_file_atomic(const std::string &path, const std::string &text) {
-  std::filesystem::path p(path);
-  if (p.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(p.parent_path(), ec);
-    if (ec)
-      throw std::runtime_error("cannot create directory '" + p.parent_path().string() +
-                               "': " + ec.message());
-  }
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  FILE *f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = (std::fflush(f) == 0) && ok;
-  ok = (fsync(fileno(f)) == 0) && ok;
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot write '" + path + "': " + std::strerror(err));
-  }
-}
-
 namespace {
 
 std::string fmt_double(double v, const char *spec = "%.9g") {

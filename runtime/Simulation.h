@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "OutputFiles.h"
 #include "snnc_rt.h"
 
 namespace snnc::rt {
@@ -104,7 +105,5 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
 /// or absent. Throws std::runtime_error naming the path on failure.
 void write_sim_outputs(const SimSpec &spec, const SimResult &result, const std::string &dir);
 
-/// Atomic text write (tmp file + rename); throws std::runtime_error naming the path.
-void write_file_atomic(const std::string &path, const std::string &text);
 
 }  // namespace snnc::rt

@@ -8,6 +8,7 @@ pkgs=(
   antlr4 libantlr4-runtime-dev
   libfmt-dev libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
   libopenblas-dev
+  strace
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -72,6 +72,9 @@ class Adam : public Optimizer {
     return s;
   }
 
+  std::vector<std::string> buffer_suffixes() const override { return {".exp_avg", ".exp_avg_sq"}; }
+  bool keeps_step() const override { return true; }
+
   void load_state(const std::vector<std::pair<std::string, std::vector<float>>> &s) override {
     for (const auto &[k, v] : s) {
       if (k == "step")
@@ -142,6 +145,12 @@ class Sgd : public Optimizer {
     return s;
   }
 
+  std::vector<std::string> buffer_suffixes() const override {
+    if (momentum_ == 0) return {};
+    return {".momentum_buffer"};
+  }
+  bool keeps_step() const override { return false; }
+
   void load_state(const std::vector<std::pair<std::string, std::vector<float>>> &s) override {
     const std::string suffix = ".momentum_buffer";
     for (const auto &[k, v] : s)
@@ -155,6 +164,43 @@ class Sgd : public Optimizer {
 };
 
 }  // namespace
+
+void Optimizer::check_state(const std::vector<std::pair<std::string, std::vector<float>>> &s,
+                            const std::vector<ParamRef> &params, const std::string &source) const {
+  auto fail = [&](const std::string &what) {
+    return std::runtime_error(source + ": optimizer state " + what);
+  };
+  std::map<std::string, const std::vector<float> *> entries;
+  for (const auto &[name, values] : s) {
+    if (!entries.emplace(name, &values).second) throw fail("lists '" + name + "' twice");
+    for (float v : values)
+      if (!std::isfinite(v)) throw fail("'" + name + "' holds a non-finite value");
+  }
+  bool stepped = true;
+  if (keeps_step()) {
+    auto it = entries.find("step");
+    if (it == entries.end()) throw fail("has no step count");
+    const auto &v = *it->second;
+    if (v.size() != 1 || v[0] < 0 || v[0] != std::floor(v[0]))
+      throw fail("has an invalid step count");
+    stepped = v[0] > 0;
+    entries.erase(it);
+  }
+  for (const auto &p : params)
+    for (const auto &suffix : buffer_suffixes()) {
+      auto it = entries.find(p.name + suffix);
+      if (it == entries.end()) {
+        if (stepped) throw fail("has no '" + p.name + suffix + "'");
+        continue;
+      }
+      if (static_cast<int64_t>(it->second->size()) != p.size)
+        throw fail("'" + p.name + suffix + "' has " + std::to_string(it->second->size()) +
+                   " values, the parameter has " + std::to_string(p.size));
+      entries.erase(it);
+    }
+  if (!entries.empty())
+    throw fail("holds '" + entries.begin()->first + "', which no parameter has");
+}
 
 std::unique_ptr<Optimizer> make_adam(double lr, double beta1, double beta2, double eps,
                                      double weight_decay) {

@@ -26,8 +26,18 @@ class Optimizer {
   int64_t steps() const { return steps_; }
   virtual std::vector<std::pair<std::string, std::vector<float>>> state() const = 0;
   virtual void load_state(const std::vector<std::pair<std::string, std::vector<float>>> &s) = 0;
+  /// Checks state read from a checkpoint before load_state: exactly the entries this
+  /// optimizer keeps for `params` (an integral step count >= 0, one buffer per parameter of
+  /// its size once a step was taken), all finite. Throws std::runtime_error naming `source`.
+  void check_state(const std::vector<std::pair<std::string, std::vector<float>>> &s,
+                   const std::vector<ParamRef> &params, const std::string &source) const;
 
  protected:
+  /// The suffixes of the per-parameter buffers (".exp_avg", ...) and whether a "step"
+  /// entry is kept.
+  virtual std::vector<std::string> buffer_suffixes() const = 0;
+  virtual bool keeps_step() const = 0;
+
   double lr_ = 1e-3;
   int64_t steps_ = 0;
 };

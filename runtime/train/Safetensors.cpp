@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "Simulation.h"  // write_file_atomic
+#include "OutputFiles.h"
 
 namespace snnc::rt {
 

@@ -23,3 +23,6 @@ if nvcc:
 # a machine with an NVIDIA driver (where --target cuda can run instead of refusing)
 if os.path.exists("/dev/nvidiactl") or shutil.which("nvidia-smi"):
     config.available_features.add("cuda-driver")
+# strace, for the tests that kill a run at each of its file commits
+if shutil.which("strace"):
+    config.available_features.add("strace")

@@ -30,6 +30,7 @@
 #include "TrainStep.h"
 #include "Weights.h"
 #include "passes/PlanSynapses.h"
+#include "train/Checkpoint.h"
 #include "train/Dataset.h"
 #include "train/Optimizer.h"
 #include "train/Safetensors.h"
@@ -234,31 +235,21 @@ std::vector<rt::NamedTensor> checkpoint_tensors(rt::nn::Network &net) {
   return out;
 }
 
-/// Trains one network; returns its JSON record.
-/// Restores parameters and optimizer state saved after `epochs` epochs; throws on mismatch.
-void restore(rt::nn::Network &net, rt::Optimizer &opt, const std::string &dir,
-             const std::string &role, int64_t epochs) {
-  std::map<std::string, std::string> meta;
-  auto tensors = rt::read_safetensors(dir + "/" + role + ".safetensors", &meta);
-  if (meta["snnc_epoch"] != std::to_string(epochs))
-    throw std::runtime_error(dir + "/" + role + ".safetensors: holds epoch '" + meta["snnc_epoch"] +
-                             "' but the summary lists " + std::to_string(epochs) +
-                             " finished epochs");
-  rt::nn::load_weights(net, tensors, dir + "/" + role + ".safetensors");
-  std::vector<std::pair<std::string, std::vector<float>>> state;
-  for (auto &t : rt::read_safetensors(dir + "/" + role + ".optim.safetensors"))
-    state.push_back({t.name, t.data});
-  opt.load_state(state);
-}
-
-void save(rt::nn::Network &net, const rt::Optimizer &opt, const std::string &dir,
-          const std::string &role, const std::string &network, int64_t epoch) {
-  std::map<std::string, std::string> meta = {
-      {"format", "pt"}, {"snnc_network", network}, {"snnc_epoch", std::to_string(epoch)}};
+std::vector<rt::NamedTensor> optimizer_tensors(const rt::Optimizer &opt) {
   std::vector<rt::NamedTensor> state;
   for (auto &[name, v] : opt.state()) state.push_back({name, {static_cast<int64_t>(v.size())}, v});
-  rt::write_safetensors(dir + "/" + role + ".optim.safetensors", state, meta);
-  rt::write_safetensors(dir + "/" + role + ".safetensors", checkpoint_tensors(net), meta);
+  return state;
+}
+
+/// Restores parameters and optimizer state from a verified checkpoint unit; throws when
+/// they do not fit the network.
+void restore(rt::nn::Network &net, rt::Optimizer &opt, const std::vector<rt::ParamRef> &refs,
+             const rt::CheckpointUnit &unit, const std::string &where) {
+  rt::nn::load_weights(net, unit.weights, where + "/weights.safetensors");
+  std::vector<std::pair<std::string, std::vector<float>>> state;
+  for (const auto &t : unit.optimizer) state.push_back({t.name, t.data});
+  opt.check_state(state, refs, where + "/optimizer.safetensors");
+  opt.load_state(state);
 }
 
 /// Peak resident memory of this process so far (the data set included).
@@ -285,7 +276,7 @@ nlohmann::json synapse_report(const rt::nn::Network &net) {
 nlohmann::json train_one(const std::string &role, const ir::Model &model, const ir::TrainSpec &t,
                          const ir::ExperimentSpec &spec, const rt::Dataset &train,
                          const rt::Dataset &test, const TrainOptions &o, const std::string &out_dir,
-                         const nlohmann::json *previous,
+                         const nlohmann::json &settings, const rt::CheckpointUnit *previous,
                          const std::function<void(const nlohmann::json &)> &on_epoch, RunLog &log,
                          std::vector<LayerRaster> *raster = nullptr) {
   auto t_compile = Clock::now();
@@ -311,9 +302,14 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
     throw std::runtime_error("network '" + model.name + "' takes " + std::to_string(F) +
                              " input values per sample but the data set has " +
                              std::to_string(train.features()));
-  if (K < train.classes)
+  if (F != test.features())
+    throw std::runtime_error("network '" + model.name + "' takes " + std::to_string(F) +
+                             " input values per sample but the test set has " +
+                             std::to_string(test.features()));
+  if (K != train.classes)
     throw std::runtime_error("network '" + model.name + "' has " + std::to_string(K) +
-                             " outputs for " + std::to_string(train.classes) + " classes");
+                             " outputs for " + std::to_string(train.classes) +
+                             " classes: the output layer needs one output per class");
   std::unique_ptr<rt::Optimizer> opt = t.optim == "sgd"
                                            ? rt::make_sgd(t.lr, t.momentum, t.weight_decay)
                                            : rt::make_adam(t.lr, 0.9, 0.999, 1e-8, t.weight_decay);
@@ -323,10 +319,16 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
 
   nlohmann::json epochs = nlohmann::json::array();
   int64_t first_epoch = 0;
-  if (previous && previous->contains("epochs") && !(*previous)["epochs"].empty()) {
-    epochs = (*previous)["epochs"];
-    first_epoch = static_cast<int64_t>(epochs.size());
-    restore(net, *opt, out_dir, role, first_epoch);
+  if (previous) {
+    const std::string where =
+        out_dir + "/checkpoints/" + role + "-epoch-" + std::to_string(previous->epoch);
+    epochs = previous->record.value("epochs", nlohmann::json::array());
+    first_epoch = previous->epoch;
+    if (!epochs.is_array() || static_cast<int64_t>(epochs.size()) != first_epoch)
+      throw std::runtime_error("checkpoint '" + where + "' is damaged: record.json does not list " +
+                               std::to_string(first_epoch) + " epochs");
+    restore(net, *opt, refs, *previous, where);
+    rt::publish_checkpoint(out_dir, *previous);  // killed before it was published?
     log.line(fmt::format("{} ({}): resumed after epoch {}\n", role, model.name, first_epoch));
   }
   auto record = [&](bool done) {
@@ -415,14 +417,21 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
         {"peak_rss_mib", peak_rss_mib()},
         {"lr", opt->lr()}};
     epochs.push_back(rec);
-    save(net, *opt, out_dir, role, model.name, epoch + 1);
-    {  // the latest evaluation, sample by sample (what `snnc build` binaries must reproduce)
-      std::string csv = "index,label,predicted\n";
-      for (size_t k = 0; k < ev.predictions.size(); ++k)
-        csv += fmt::format("{},{},{}\n", k, test.labels[k], ev.predictions[k]);
-      rt::write_file_atomic(out_dir + "/" + role + "_predictions.csv", csv);
-    }
-    on_epoch(record(epoch + 1 == spec.epochs));
+    rt::CheckpointUnit unit;  // committed as one: weights, optimizer, predictions, record
+    unit.role = role;
+    unit.epoch = epoch + 1;
+    unit.weights = checkpoint_tensors(net);
+    unit.optimizer = optimizer_tensors(*opt);
+    unit.metadata = {
+        {"format", "pt"}, {"snnc_network", model.name}, {"snnc_epoch", std::to_string(epoch + 1)}};
+    // the latest evaluation, sample by sample (what `snnc build` binaries must reproduce)
+    unit.predictions_csv = "index,label,predicted\n";
+    for (size_t k = 0; k < ev.predictions.size(); ++k)
+      unit.predictions_csv += fmt::format("{},{},{}\n", k, test.labels[k], ev.predictions[k]);
+    unit.record = record(epoch + 1 == spec.epochs);
+    unit.settings = settings;
+    rt::commit_checkpoint(out_dir, unit);
+    on_epoch(unit.record);
     log.line(fmt::format(
         "{} ({}) epoch {}/{}: train loss {:.4f} acc {:.2f}% | test acc {:.2f}% | {:.1f} s, "
         "{:.0f} samples/s\n",
@@ -456,14 +465,33 @@ std::string fresh_run_dir(const std::string &experiment) {
   return dir;
 }
 
+nlohmann::json training_json(const ir::TrainSpec &t) {
+  return nlohmann::json{
+      {"encoder", t.encoder}, {"steps", t.steps},         {"loss", t.loss},
+      {"correct", t.correct}, {"incorrect", t.incorrect}, {"optimizer", t.optim},
+      {"lr", t.lr},           {"momentum", t.momentum},   {"weight_decay", t.weight_decay}};
+}
+
+std::string shape_text(const std::vector<int64_t> &shape) {
+  std::string s;
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "x" : "") + std::to_string(shape[i]);
+  return s.empty() ? "scalars" : s;
+}
+
+/// CRC-32 of the samples and labels of both sets (as used: after any --limit).
+uint32_t data_checksum(const rt::Dataset &train, const rt::Dataset &test) {
+  uint32_t crc = 0;
+  for (const rt::Dataset *d : {&train, &test}) {
+    crc = rt::checksum(d->pixels.data(), d->pixels.size(), crc);
+    crc = rt::checksum(d->images.data(), d->images.size() * sizeof(float), crc);
+    crc = rt::checksum(d->labels.data(), d->labels.size() * sizeof(int32_t), crc);
+  }
+  return crc;
+}
+
 /// The experiment as resolved (every default filled in), for config.json.
 nlohmann::json resolved_config(const ir::ExperimentSpec &s) {
-  auto train = [](const ir::TrainSpec &t) {
-    return nlohmann::json{
-        {"encoder", t.encoder}, {"steps", t.steps},         {"loss", t.loss},
-        {"correct", t.correct}, {"incorrect", t.incorrect}, {"optimizer", t.optim},
-        {"lr", t.lr},           {"momentum", t.momentum},   {"weight_decay", t.weight_decay}};
-  };
+  auto train = training_json;
   nlohmann::json j = {{"experiment", s.name},
                       {"dataset", s.dataset},
                       {"data_dir", s.data_dir},
@@ -564,14 +592,96 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
                       : !spec->data_dir.empty() ? spec->data_dir
                                                 : default_data_dir(spec->dataset);
     rt::Dataset train = rt::load_mnist_like(dir, true), test = rt::load_mnist_like(dir, false);
+    if (train.sample_shape != test.sample_shape)
+      throw std::runtime_error("data set in '" + dir + "': the test samples are " +
+                               shape_text(test.sample_shape) + " but the training samples are " +
+                               shape_text(train.sample_shape));
     if (spec->train_limit > 0 && spec->train_limit < train.count)
       train = rt::subset(train, 0, spec->train_limit);
     if (spec->test_limit > 0 && spec->test_limit < test.count)
       test = rt::subset(test, 0, spec->test_limit);
-    std::string out_dir = !o.resume_dir.empty() ? o.resume_dir
-                          : !o.out_dir.empty()  ? o.out_dir
-                                                : fresh_run_dir(spec->name);
+    const bool resuming = !o.resume_dir.empty();
+    if (resuming && !std::filesystem::is_regular_file(o.resume_dir + "/config.json"))
+      throw std::runtime_error("cannot resume: '" + o.resume_dir +
+                               "' holds no snnc run (no config.json)");
+    std::string out_dir = resuming             ? o.resume_dir
+                          : !o.out_dir.empty() ? o.out_dir
+                                               : fresh_run_dir(spec->name);
+    rt::DirectoryLock lock(out_dir);  // one process per run directory
+    rt::remove_stale_temporaries(out_dir);
     std::string json_path = o.summary_json.empty() ? out_dir + "/summary.json" : o.summary_json;
+    rt::regular_output_path(json_path);  // refuse a device node before any work is done
+    auto replicate_dir = [&](int64_t rep) {
+      return spec->replicates > 1
+                 ? out_dir + "/seed-" + std::to_string(spec->seed + static_cast<uint64_t>(rep))
+                 : out_dir;
+    };
+    if (resuming) {
+      std::ifstream in(out_dir + "/config.json");
+      nlohmann::json was;
+      try {
+        was = nlohmann::json::parse(in);
+      } catch (const std::exception &) {
+        throw std::runtime_error("cannot resume: '" + out_dir + "/config.json' is not valid JSON");
+      }
+      if (was.value("experiment", "") != spec->name)
+        throw std::runtime_error("cannot resume: '" + out_dir + "' holds experiment '" +
+                                 was.value("experiment", "?") + "', not '" + spec->name + "'");
+    } else {  // a new run in an old directory: nothing of the old one may be resumed later
+      for (int64_t rep = 0; rep < spec->replicates; ++rep)
+        rt::clear_checkpoints(replicate_dir(rep));
+    }
+    // what determines each network's result: a resumed run must have been started with the
+    // same, or the checkpoint would continue a different run
+    nlohmann::json common = {
+        {"experiment", spec->name},
+        {"dataset", spec->dataset},
+        {"train_samples", train.count},
+        {"test_samples", test.count},
+        {"data_crc32", data_checksum(train, test)},
+        {"batch", spec->batch},
+        {"schedule", spec->schedule},
+        {"clip", spec->clip},
+        {"micro_batch", o.micro_batch},
+        {"segment_steps", o.segment_steps},
+        {"target", o.target},
+        {"synapse", o.synapse.empty() ? "as planned" : o.synapse},
+        {"prune", o.prune},
+        {"prune_after",
+         o.prune > 0 ? (o.prune_after >= 0 ? o.prune_after : spec->epochs / 2) : int64_t{-1}}};
+    if (spec->schedule != "constant") common["epochs"] = spec->epochs;  // shapes the rates
+    auto settings_of = [&](const std::string &role, uint64_t seed) {
+      nlohmann::json j = common;
+      const ir::Model &m = role == "model" ? spec->model : *spec->compare;
+      j["seed"] = seed;
+      j["network"] = m.name;
+      j["ir"] = ir::print(m);
+      j["training"] = training_json(role == "model" ? spec->model_train : spec->compare_train);
+      return j;
+    };
+    // the latest committed checkpoint of each run, checked against this run's settings
+    std::map<std::pair<std::string, int64_t>, rt::CheckpointUnit> units;
+    nlohmann::json forced = nlohmann::json::array();
+    if (resuming)
+      for (int64_t rep = 0; rep < spec->replicates; ++rep)
+        for (std::string role : {"model", "compare"}) {
+          if (role == "compare" && !spec->compare) continue;
+          auto unit = rt::load_checkpoint(replicate_dir(rep), role);
+          if (!unit) continue;
+          auto changes = rt::settings_changes(
+              unit->settings, settings_of(role, spec->seed + static_cast<uint64_t>(rep)));
+          if (!changes.empty() && !o.force) {
+            std::string list;
+            for (const auto &c : changes) list += "\n  " + c;
+            throw std::runtime_error(
+                "cannot resume: '" + out_dir + "' was trained (" + role +
+                ") with other settings:" + list +
+                "\nresume with the settings it was started with, or add --force to continue it "
+                "anyway (summary.json records the changes)");
+          }
+          for (const auto &c : changes) forced.push_back(role + ": " + c);
+          units.emplace(std::make_pair(role, rep), std::move(*unit));
+        }
     {
       nlohmann::json config = resolved_config(*spec);
       config["data_dir"] = dir;
@@ -584,35 +694,20 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
       }
       config["synapse"] = o.synapse.empty() ? "as planned" : o.synapse;
       config["threads"] = rt::nn::thread_count();
+      if (!forced.empty()) config["resumed_with_changed_settings"] = forced;
       rt::write_file_atomic(out_dir + "/config.json", config.dump(2) + "\n");
       std::ifstream src(o.file);
       std::stringstream text;
       text << src.rdbuf();
       rt::write_file_atomic(out_dir + "/source.snn", text.str());
     }
-    nlohmann::json previous;
-    if (!o.resume_dir.empty()) {
-      std::string path = o.resume_dir + "/summary.json";
-      std::ifstream in(path);
-      if (!in) throw std::runtime_error("cannot resume: no " + path);
-      try {
-        previous = nlohmann::json::parse(in);
-      } catch (const std::exception &e) {
-        throw std::runtime_error("cannot resume: " + path + " is not valid JSON (" + e.what() +
-                                 ")");
-      }
-      if (previous.value("experiment", "") != spec->name)
-        throw std::runtime_error("cannot resume: " + path + " belongs to experiment '" +
-                                 previous.value("experiment", "?") + "', not '" + spec->name + "'");
-    }
-    auto previous_run = [&](const std::string &role, int64_t replicate) -> const nlohmann::json * {
-      if (!previous.contains("runs")) return nullptr;
-      for (const auto &r : previous["runs"])
-        if (r.value("role", "") == role && r.value("replicate", int64_t{0}) == replicate) return &r;
-      return nullptr;
+    auto previous_unit = [&](const std::string &role,
+                             int64_t replicate) -> const rt::CheckpointUnit * {
+      auto it = units.find({role, replicate});
+      return it == units.end() ? nullptr : &it->second;
     };
     RunLog log{out_dir + "/log.txt", "", o.quiet};
-    if (!o.resume_dir.empty()) {  // keep the interrupted run's log
+    if (resuming) {  // keep the interrupted run's log
       std::ifstream old(out_dir + "/log.txt");
       std::stringstream text;
       text << old.rdbuf();
@@ -627,11 +722,13 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
     auto summary_with = [&](const nlohmann::json &current, bool complete) {
       nlohmann::json all = runs;
       if (!current.is_null()) all.push_back(current);
-      return nlohmann::json{
+      nlohmann::json j{
           {"file", o.file},     {"experiment", spec->name},     {"dataset", spec->dataset},
           {"data_dir", dir},    {"train_samples", train.count}, {"test_samples", test.count},
           {"seed", spec->seed}, {"batch", spec->batch},         {"complete", complete},
           {"runs", all}};
+      if (!forced.empty()) j["resumed_with_changed_settings"] = forced;
+      return j;
     };
     auto write_progress = [&](const nlohmann::json &run) {
       rt::write_file_atomic(json_path, summary_with(run, false).dump(2) + "\n");
@@ -640,8 +737,7 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
     for (int64_t rep = 0; rep < spec->replicates; ++rep) {
       ir::ExperimentSpec replicate = *spec;  // replicate r: seed + r, its own checkpoint folder
       replicate.seed = spec->seed + static_cast<uint64_t>(rep);
-      std::string dir_r =
-          spec->replicates > 1 ? out_dir + "/seed-" + std::to_string(replicate.seed) : out_dir;
+      std::string dir_r = replicate_dir(rep);
       auto tag = [&](nlohmann::json r) {
         r["replicate"] = rep;
         r["seed"] = replicate.seed;
@@ -653,11 +749,14 @@ int run_experiment(const TrainOptions &o, const ast::File &file, DiagnosticEngin
             fmt::format("replicate {}/{} (seed {})\n", rep + 1, spec->replicates, replicate.seed));
       runs.push_back(
           tag(train_one("model", spec->model, spec->model_train, replicate, train, test, o, dir_r,
-                        previous_run("model", rep), progress, log, rep == 0 ? &raster : nullptr)));
+                        settings_of("model", replicate.seed), previous_unit("model", rep), progress,
+                        log, rep == 0 ? &raster : nullptr)));
       if (spec->compare && !o.no_compare)
-        runs.push_back(
-            tag(train_one("compare", *spec->compare, spec->compare_train, replicate, train, test, o,
-                          dir_r, previous_run("compare", rep), progress, log)));
+        runs.push_back(tag(train_one("compare", *spec->compare, spec->compare_train, replicate,
+                                     train, test, o, dir_r, settings_of("compare", replicate.seed),
+                                     previous_unit("compare", rep), progress, log)));
+      else if (const auto *kept = previous_unit("compare", rep))  // --no-compare on resume:
+        runs.push_back(tag(kept->record));  // the twin's finished epochs stay in the summary
     }
     rt::write_file_atomic(json_path, summary_with(nullptr, true).dump(2) + "\n");
     std::string table = results_table(*spec, runs, out_dir);

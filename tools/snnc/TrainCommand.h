@@ -18,6 +18,7 @@ struct TrainOptions {
   long long seed = -1;
   bool no_compare = false;
   std::string resume_dir;  ///< continue the run saved in this directory
+  bool force = false;      ///< resume even where the settings differ from the run's (recorded)
   bool quiet = false, progress = true;
   std::string synapse;        ///< "" = as planned; auto, dense or event for every linear/conv layer
   int64_t micro_batch = 0;    ///< > 0: forward/backward this many samples at a time

@@ -410,9 +410,11 @@ int main(int argc, char **argv) {
   run->add_flag("--no-compare", train_opts.no_compare,
                 "Experiments: do not train the `compare` twin");
   run->add_option("--resume", train_opts.resume_dir,
-                  "Experiments: continue the run saved in DIR (its summary.json and checkpoints) "
-                  "after its last "
-                  "finished epoch");
+                  "Experiments: continue the run in DIR from its last committed checkpoint "
+                  "(DIR/checkpoints/), refusing settings that differ from the run's");
+  run->add_flag("--force", train_opts.force,
+                "Experiments: with --resume, continue even where the settings differ "
+                "(summary.json lists the changes)");
   run->add_option("--seed", run_opts.seed,
                   "Seed for connectivity, initial values and Poisson draws (default: the file's)")
       ->check(number_at_least_zero(false));
