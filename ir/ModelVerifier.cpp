@@ -237,7 +237,7 @@ class ModelVerifier {
           diags_.error(loc, "cell '" + c.name + "': '" + s.name + "' is already defined");
       } else if (!assignable.count(s.name)) {
         diags_.error(loc, "cell '" + c.name + "': " + where + " sets '" + s.name +
-                              "', which it may not (it sets " + list(assignable) + ")");
+                              "'; it may set only " + list(assignable));
       } else if (!set.insert(s.name).second && once) {
         diags_.error(loc, "cell '" + c.name + "': " + where + " sets '" + s.name + "' twice");
       }
@@ -346,8 +346,8 @@ class ModelVerifier {
     std::set<std::string> set = block(c, c.backward, bwd_scope, assignable, "backward", true, loc);
     for (const auto &name : assignable)
       if (!set.count(name))
-        diags_.error(
-            loc, where + "backward does not set '" + name + "' (it sets " + list(assignable) + ")");
+        diags_.error(loc, where + "backward does not set '" + name + "' (it must set " +
+                              list(assignable) + ")");
   }
 };
 
