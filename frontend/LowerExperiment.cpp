@@ -72,7 +72,7 @@ class ExperimentLowering {
       spec.compare = std::move(*c);
       bool stateless = true;
       for (const auto &cell : spec.compare->cells) stateless &= cell.output != nullptr;
-      // an ANN twin by default: one pass over the image, cross-entropy, SGD (the seed study)
+      // an ANN twin by default: one pass over the image, cross-entropy, SGD
       if (stateless) {
         if (!compare_encode) spec.compare_train.encoder = "direct", spec.compare_train.steps = 1;
         if (!compare_loss) spec.compare_train.loss = "cross_entropy";
