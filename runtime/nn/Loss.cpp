@@ -2,6 +2,7 @@
 #include "Loss.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace snnc::rt::nn {
 
@@ -129,6 +130,50 @@ LossResult membrane_mse_loss(const std::vector<float> &post, const int32_t *labe
   auto pred = predict_by_max_membrane(post, T, B, K, S);
   for (int64_t b = 0; b < B; ++b) r.correct += pred[b] == labels[b];
   return r;
+}
+
+const char *loss_name(LossKind kind) {
+  switch (kind) {
+    case LossKind::MseCount:
+      return "mse_count";
+    case LossKind::CrossEntropyCount:
+      return "cross_entropy";
+    case LossKind::MembraneMse:
+      return "mse_membrane";
+    case LossKind::MembraneCrossEntropy:
+      return "cross_entropy_membrane";
+  }
+  return "?";
+}
+
+LossKind loss_kind(const std::string &name) {
+  for (LossKind k : {LossKind::MseCount, LossKind::CrossEntropyCount, LossKind::MembraneMse,
+                     LossKind::MembraneCrossEntropy})
+    if (name == loss_name(k)) return k;
+  throw std::invalid_argument("unknown loss '" + name + "'");
+}
+
+bool reads_membrane(LossKind kind) {
+  return kind == LossKind::MembraneMse || kind == LossKind::MembraneCrossEntropy;
+}
+
+LossResult compute_loss(const LossSpec &spec, const std::vector<float> &out,
+                        const std::vector<float> &post, int64_t S, const int32_t *labels, int64_t T,
+                        int64_t B, int64_t K) {
+  if (reads_membrane(spec.kind) && S == 0)
+    throw std::runtime_error(std::string("loss '") + loss_name(spec.kind) +
+                             "' needs a stateful (membrane) output cell");
+  switch (spec.kind) {
+    case LossKind::MseCount:
+      return mse_count_loss(out, labels, T, B, K, spec.correct, spec.incorrect);
+    case LossKind::CrossEntropyCount:
+      return cross_entropy_count_loss(out, labels, T, B, K);
+    case LossKind::MembraneMse:
+      return membrane_mse_loss(post, labels, T, B, K, S, spec.correct, spec.incorrect);
+    case LossKind::MembraneCrossEntropy:
+      return membrane_cross_entropy_loss(post, labels, T, B, K, S);
+  }
+  throw std::logic_error("unhandled loss kind");
 }
 
 }  // namespace snnc::rt::nn

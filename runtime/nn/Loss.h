@@ -6,6 +6,23 @@
 
 namespace snnc::rt::nn {
 
+/// The losses an experiment trains with (`loss = ...`); every executor (CPU network, device
+/// network, `snnc trace`) computes them through compute_loss / its device counterpart.
+enum class LossKind { MseCount, CrossEntropyCount, MembraneMse, MembraneCrossEntropy };
+
+struct LossSpec {
+  LossKind kind = LossKind::MseCount;
+  double correct = 0.8, incorrect = 0.2;  ///< targets: rates (mse_count), membranes (mse_membrane)
+};
+
+/// The language's name of a loss ("mse_count", ...), and back (std::invalid_argument on an
+/// unknown name).
+const char *loss_name(LossKind kind);
+LossKind loss_kind(const std::string &name);
+/// Whether the loss reads the output cell's membrane (state 0) rather than its spikes; such
+/// losses also predict by the largest membrane.
+bool reads_membrane(LossKind kind);
+
 struct LossResult {
   double loss = 0;
   int64_t correct = 0;            ///< predictions equal to the label
@@ -30,6 +47,13 @@ LossResult membrane_cross_entropy_loss(const std::vector<float> &post, const int
 /// Mean squared error of the membrane against `on` for the label and `off` otherwise.
 LossResult membrane_mse_loss(const std::vector<float> &post, const int32_t *labels, int64_t T,
                              int64_t B, int64_t K, int64_t S, double on, double off);
+
+/// The loss `spec` of a network's output `out` [T][B][K] or, for membrane losses, of its
+/// output cell's state `post` [T][S][B*K] (S states per element; S == 0 is an error: the
+/// loss needs a stateful output cell).
+LossResult compute_loss(const LossSpec &spec, const std::vector<float> &out,
+                        const std::vector<float> &post, int64_t S, const int32_t *labels, int64_t T,
+                        int64_t B, int64_t K);
 
 /// Predicted class per sample: the largest membrane over all steps.
 std::vector<int32_t> predict_by_max_membrane(const std::vector<float> &post, int64_t T, int64_t B,

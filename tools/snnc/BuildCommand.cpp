@@ -20,6 +20,7 @@
 #include "LowerExperiment.h"
 #include "ObjectEmitter.h"
 #include "SparseLinear.h"
+#include "TrainingSpecs.h"
 #include "passes/PlanSynapses.h"
 #include "train/Safetensors.h"
 
@@ -80,7 +81,7 @@ nlohmann::json plan_of(const ir::Model &m, const ir::TrainSpec &t, uint64_t seed
           {"encoder", t.encoder},
           {"steps", t.steps},
           {"seed", seed},
-          {"by_membrane", t.loss == "cross_entropy_membrane" || t.loss == "mse_membrane"},
+          {"by_membrane", rt::nn::reads_membrane(backends::loss_spec(t).kind)},
           {"features", features}};
 }
 

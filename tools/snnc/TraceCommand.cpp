@@ -14,6 +14,7 @@
 #include "Network.h"
 #include "Rng.h"
 #include "Simulation.h"
+#include "TrainingSpecs.h"
 #include "Weights.h"
 #include "train/Idx.h"
 #include "train/Safetensors.h"
@@ -45,7 +46,7 @@ int run_trace(const TraceOptions &o, const ast::File &file, DiagnosticEngine &di
     for (int64_t i = 0; i < F; ++i) image[i] = images.data[o.index * F + i] / 255.f;
     std::vector<float> x;  // the same encoders as training and evaluation (latency included)
     rt::Rng rng(spec->seed, 4242);
-    rt::nn::encode(image.data(), 1, F, {t.encoder, T}, rng, x);
+    rt::nn::encode(image.data(), 1, F, backends::encoder_spec(t), rng, x);
     const auto &out = net.forward(x.data(), T, 1);
     nlohmann::json j = {{"experiment", spec->name},
                         {"network", model.name},
@@ -76,7 +77,13 @@ int run_trace(const TraceOptions &o, const ast::File &file, DiagnosticEngine &di
         std::cout << (out[s * K + k] != 0 ? static_cast<char>('0' + k % 10) : '.');
       std::cout << "\n";
     }
-    auto pred = rt::nn::predict_by_count(out, T, 1, K);
+    const rt::nn::LossSpec loss_spec = backends::loss_spec(t);
+    const int output = net.output();
+    const int64_t S = net.layers()[output].states;
+    // decoded as training and evaluation decode it: by membrane for the membrane losses
+    auto pred = rt::nn::reads_membrane(loss_spec.kind) && S > 0
+                    ? rt::nn::predict_by_max_membrane(net.post_state(output), T, 1, K, S)
+                    : rt::nn::predict_by_count(out, T, 1, K);
     std::cout << "prediction: " << pred[0] << "\n";
     j["prediction"] = pred[0];
     for (size_t li = 0; li < net.layers().size(); ++li) {
@@ -94,11 +101,9 @@ int run_trace(const TraceOptions &o, const ast::File &file, DiagnosticEngine &di
         throw std::runtime_error("label " + std::to_string(o.label) + " is not below " +
                                  std::to_string(K));
       int32_t label = static_cast<int32_t>(o.label);
-      auto loss = t.loss == "cross_entropy"
-                      ? rt::nn::cross_entropy_count_loss(out, &label, T, 1, K)
-                      : rt::nn::mse_count_loss(out, &label, T, 1, K, t.correct, t.incorrect);
+      auto loss = rt::nn::compute_loss(loss_spec, out, net.post_state(output), S, &label, T, 1, K);
       net.zero_grad();
-      net.backward(loss.grad.data());
+      net.backward(loss.grad.data(), loss.state_grad.empty() ? nullptr : loss.state_grad.data());
       std::cout << fmt::format("loss ({}) for label {}: {:.6g}\n", t.loss, o.label, loss.loss);
       j["label"] = o.label;
       j["loss"] = loss.loss;

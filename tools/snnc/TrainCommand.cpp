@@ -28,6 +28,7 @@
 #include "Rng.h"
 #include "Simulation.h"
 #include "TrainStep.h"
+#include "TrainingSpecs.h"
 #include "Weights.h"
 #include "passes/PlanSynapses.h"
 #include "train/Checkpoint.h"
@@ -57,7 +58,7 @@ struct RunLog {
 };
 
 rt::nn::EncoderSpec encoder_of(const ir::TrainSpec &t) {
-  return {t.encoder, t.steps};
+  return backends::encoder_spec(t);
 }
 
 /// Turns a batch of images [B][F] in [0, 1] into network input [T][B][F].
@@ -67,25 +68,15 @@ void encode(const std::vector<float> &images, int64_t B, int64_t F, const ir::Tr
 }
 
 bool membrane_loss(const ir::TrainSpec &t) {
-  return t.loss == "cross_entropy_membrane" || t.loss == "mse_membrane";
+  return rt::nn::reads_membrane(backends::loss_spec(t).kind);
 }
 
 rt::nn::LossResult compute_loss(const rt::nn::Network &net, const std::vector<float> &out,
                                 const int32_t *labels, int64_t B, int64_t K,
                                 const ir::TrainSpec &t) {
-  const auto &out_layer = net.layers()[net.output()];
-  if (membrane_loss(t)) {
-    if (out_layer.states == 0)
-      throw std::runtime_error("loss '" + t.loss + "' needs a stateful (membrane) output cell");
-    const auto &post = net.post_state(net.output());
-    if (t.loss == "mse_membrane")
-      return rt::nn::membrane_mse_loss(post, labels, t.steps, B, K, out_layer.states, t.correct,
-                                       t.incorrect);
-    return rt::nn::membrane_cross_entropy_loss(post, labels, t.steps, B, K, out_layer.states);
-  }
-  if (t.loss == "cross_entropy")
-    return rt::nn::cross_entropy_count_loss(out, labels, t.steps, B, K);
-  return rt::nn::mse_count_loss(out, labels, t.steps, B, K, t.correct, t.incorrect);
+  const int o = net.output();
+  return rt::nn::compute_loss(backends::loss_spec(t), out, net.post_state(o),
+                              net.layers()[o].states, labels, t.steps, B, K);
 }
 
 void progress_line(const std::string &label, int64_t done, int64_t total, double loss, double acc,
@@ -143,10 +134,18 @@ Evaluation evaluate(rt::nn::Network &net, const rt::Dataset &test, const ir::Tra
 /// The device loss of an experiment's loss (Loss.h's definitions).
 rt::cuda::DeviceNetwork::Loss device_loss(const ir::TrainSpec &t) {
   using L = rt::cuda::DeviceNetwork::Loss;
-  if (t.loss == "cross_entropy") return {L::CrossEntropyCount};
-  if (t.loss == "cross_entropy_membrane") return {L::MembraneCrossEntropy};
-  if (t.loss == "mse_membrane") return {L::MembraneMse, t.correct, t.incorrect};
-  return {L::MseCount, t.correct, t.incorrect};
+  const rt::nn::LossSpec spec = backends::loss_spec(t);
+  switch (spec.kind) {
+    case rt::nn::LossKind::MseCount:
+      return {L::MseCount, spec.correct, spec.incorrect};
+    case rt::nn::LossKind::CrossEntropyCount:
+      return {L::CrossEntropyCount};
+    case rt::nn::LossKind::MembraneMse:
+      return {L::MembraneMse, spec.correct, spec.incorrect};
+    case rt::nn::LossKind::MembraneCrossEntropy:
+      return {L::MembraneCrossEntropy};
+  }
+  throw std::logic_error("unhandled loss kind");
 }
 
 /// Runs the device forward on a batch encoded on the host (the CPU's encoder stream, so both
