@@ -4,6 +4,7 @@
 // unit "ms"); everything else is a plain struct with the source location of its name.
 // The AST is printed by `snnc emit --ast`, checked by Sema and thrown away by LowerToIR.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -215,11 +216,16 @@ struct ExperimentDef {
   std::vector<NamedValue> settings;
 };
 
+/// Experiments already lowered from this file (frontend/LowerExperiment.cpp), so that a
+/// command lowers each once although Sema's check lowers them too.
+struct LoweredExperiments;
+
 struct File {
   std::vector<NeuronDef> neurons;
   std::vector<NetworkDef> networks;
   std::vector<SimulationDef> simulations;
   std::vector<ExperimentDef> experiments;
+  mutable std::shared_ptr<LoweredExperiments> lowered;  ///< filled by lower_experiment
 };
 
 /// Indented textual dump for `snnc emit --ast` (stable; pinned by lit tests).

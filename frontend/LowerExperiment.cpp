@@ -3,11 +3,26 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "DimensionChecker.h"
 #include "LowerModel.h"
 #include "ModelPass.h"
+
+namespace snnc::ast {
+
+/// Experiments through the model pipeline, with the diagnostics their lowering reported
+/// (warnings), by index into File::experiments.
+struct LoweredExperiments {
+  struct Entry {
+    ir::ExperimentSpec spec;
+    std::vector<Diagnostic> diagnostics;
+  };
+  std::map<size_t, Entry> entries;
+};
+
+}  // namespace snnc::ast
 
 namespace snnc::frontend {
 namespace {
@@ -276,7 +291,34 @@ std::optional<ir::ExperimentSpec> lower_experiment(const ast::File &file, const 
                         : "no experiment named '" + name + "'" + did_you_mean(name, names));
     return std::nullopt;
   }
-  return ExperimentLowering(file, diags, run_model_passes).run(*e);
+  // Lowered once per file: a later call reports the same diagnostics again and returns a
+  // copy of the same result (not with errors reported before it, which make it fail).
+  const size_t index = static_cast<size_t>(e - file.experiments.data());
+  const bool reuse = run_model_passes && !diags.has_errors();
+  if (reuse && file.lowered) {
+    auto hit = file.lowered->entries.find(index);
+    if (hit != file.lowered->entries.end()) {
+      for (const auto &d : hit->second.diagnostics) {
+        if (d.severity == Severity::Error)
+          diags.error(d.loc, d.message);
+        else if (d.severity == Severity::Warning)
+          diags.warning(d.loc, d.message);
+        else
+          diags.note(d.loc, d.message);
+      }
+      return hit->second.spec;
+    }
+  }
+  const size_t before = diags.diagnostics().size();
+  auto spec = ExperimentLowering(file, diags, run_model_passes).run(*e);
+  if (spec && reuse) {
+    if (!file.lowered) file.lowered = std::make_shared<ast::LoweredExperiments>();
+    file.lowered->entries[index] = {
+        *spec,
+        {diags.diagnostics().begin() + static_cast<std::ptrdiff_t>(before),
+         diags.diagnostics().end()}};
+  }
+  return spec;
 }
 
 }  // namespace snnc::frontend

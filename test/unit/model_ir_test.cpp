@@ -230,3 +230,67 @@ TEST(ModelPasses, RegistryNamesTheDefaultPipeline) {
 }
 
 }  // namespace
+
+namespace {
+
+// Sema's check lowers every experiment through the model pipeline; a command lowering it
+// again gets that result, with the same diagnostics reported again.
+TEST(LowerExperiment, LowersEachExperimentOncePerFile) {
+  auto buf = std::make_shared<SourceBuffer>("e.snn", test::kLeakyNeuron + R"(
+neuron Resetting(beta: real = 0.9) {
+  state mem: real = 0
+  update { mem = beta * mem + I - spiked }
+  spike when mem > 1 surrogate fast_sigmoid(slope = 25)
+  reset { mem = 0 }
+}
+network Net(cell: neuron = Leaky) {
+  input x: [1, 8, 8]
+  c = x |> conv2d(2, kernel = 3) |> maxpool(2) |> cell
+  output y = c |> flatten |> linear(10) |> Leaky
+}
+experiment first {
+  data = mnist("unused")
+  model = Net(cell = Resetting)
+  compare = Net
+}
+experiment second {
+  data = mnist("unused")
+  model = Net
+}
+)");
+  DiagnosticEngine diags(buf, false);
+  auto file = frontend::parse_file(*buf, diags);
+  ASSERT_TRUE(file && frontend::check(*file, diags));
+  ASSERT_TRUE(file->lowered);
+  const size_t warnings = diags.diagnostics().size();
+  ASSERT_EQ(warnings, 1u);  // `reset` is ignored in trainable cells
+
+  auto again = frontend::lower_experiment(*file, "", diags);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(diags.diagnostics().size(), 2u);
+  EXPECT_EQ(diags.diagnostics()[1].message, diags.diagnostics()[0].message);
+  EXPECT_EQ(diags.diagnostics()[1].loc.line, diags.diagnostics()[0].loc.line);
+
+  // the same as lowering afresh
+  ast::File fresh = *file;
+  fresh.lowered = nullptr;
+  DiagnosticEngine fresh_diags(buf, false);
+  auto expected = frontend::lower_experiment(fresh, "", fresh_diags);
+  ASSERT_TRUE(expected && expected->compare && again->compare);
+  EXPECT_EQ(ir::print(again->model), ir::print(expected->model));
+  EXPECT_EQ(ir::print(*again->compare), ir::print(*expected->compare));
+  EXPECT_EQ(again->name, "first");
+  EXPECT_EQ(fresh_diags.diagnostics().size(), 1u);
+
+  auto second = frontend::lower_experiment(*file, "second", diags);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->name, "second");
+  EXPECT_FALSE(second->compare);
+  EXPECT_EQ(diags.diagnostics().size(), 2u);
+  // as lowered, before the model passes: not the cached result
+  auto lowered = frontend::lower_experiment(*file, "first", diags, false);
+  ASSERT_TRUE(lowered);
+  EXPECT_FALSE(lowered->model.cells[0].differentiated);
+}
+
+}  // namespace

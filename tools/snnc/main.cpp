@@ -47,19 +47,23 @@ struct EmitOptions {
        no_llvm_opt = false, after_all = false;
 };
 
+/// An experiment's model and twin, as lowered or after the model pipeline.
+std::vector<ir::Model> experiment_models(const ast::File &file, DiagnosticEngine &diags,
+                                         const std::string &name, bool run_model_passes) {
+  auto spec = frontend::lower_experiment(file, name, diags, run_model_passes);
+  if (!spec) return {};
+  std::vector<ir::Model> models{spec->model};
+  if (spec->compare) models.push_back(*spec->compare);
+  return models;
+}
+
 /// The trainable models of a file as lowered, before any model pass: the experiment's
 /// model and twin, or, without an experiment, every layer network with its default
 /// arguments. Empty (with a diagnostic) on error.
 std::vector<ir::Model> lowered_models(const ast::File &file, const SourceBuffer &buffer,
                                       DiagnosticEngine &diags, const std::string &name) {
+  if (!file.experiments.empty()) return experiment_models(file, diags, name, false);
   std::vector<ir::Model> models;
-  if (!file.experiments.empty()) {
-    auto spec = frontend::lower_experiment(file, name, diags, /*run_model_passes=*/false);
-    if (!spec) return {};
-    models.push_back(spec->model);
-    if (spec->compare) models.push_back(*spec->compare);
-    return models;
-  }
   for (const auto &net : file.networks) {
     if (net.layers.empty()) continue;
     auto model = frontend::lower_model(file, net.name, {}, diags, net.loc);
@@ -78,6 +82,8 @@ std::vector<ir::Model> differentiated_models(
     const ast::File &file, const SourceBuffer &buffer, DiagnosticEngine &diags,
     const std::string &name,
     const std::function<void(const std::string &, const ir::Model &)> &after = {}) {
+  // an experiment went through the pipeline when the file was checked
+  if (!file.experiments.empty() && !after) return experiment_models(file, diags, name, true);
   auto models = lowered_models(file, buffer, diags, name);
   for (auto &m : models)
     if (!ir::run_model_pipeline(m, diags, ir::default_model_pipeline(), after)) return {};
