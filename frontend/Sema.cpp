@@ -96,19 +96,22 @@ class Sema {
       declare(scope, in.name, in.loc, d.value_or(Dim::none()));
       scope.inputs.insert(in.name);
     }
+    // initial values see the parameters only (built once: a copy per state is quadratic)
+    NeuronScope init_scope;
+    for (const auto &p : scope.params) init_scope.dims[p] = scope.dims[p];
+    init_scope.params = scope.params;
+    init_scope.order = scope.order;
     for (const auto &s : n.states) {
       auto d = type_dim(s.type);
       if (s.init) {
-        NeuronScope init_scope;
-        for (const auto &p : scope.params) init_scope.dims[p] = scope.dims[p];
-        init_scope.params = scope.params;
-        init_scope.order = scope.order;
         auto got = dc.infer(s.init, init_scope, true);
         if (d && got) dc.expect_dim(s.init, *got, *d, "initial value of '" + s.name + "'");
       }
-      declare(scope, s.name, s.loc, d.value_or(Dim::none()));
+      if (declare(scope, s.name, s.loc, d.value_or(Dim::none())))
+        init_scope.order.push_back(s.name);  // for "did you mean" only
       scope.states.insert(s.name);
     }
+    state_limit(n);
     if (!scope.dims.count("I") && uses_name(n, "I")) {
       scope.dims["I"] = Dim::none();  // implicit dimensionless input
       scope.inputs.insert("I");
@@ -168,6 +171,18 @@ class Sema {
     }
     if (n.states.empty() && n.odes.empty() && !n.has_update && !n.spike && !n.output)
       diags_.warning(n.loc, "neuron '" + n.name + "' has no dynamics and never spikes");
+  }
+
+  /// A linear system of n states is integrated by a dense n x n propagator (n^2 memory,
+  /// n^3 time per run); far beyond any neuron model, so refuse rather than run out.
+  static constexpr size_t kMaxStates = 512;
+
+  void state_limit(const NeuronDef &n) {
+    if (n.states.size() <= kMaxStates) return;
+    diags_.error(n.states[kMaxStates].loc,
+                 "neuron '" + n.name + "' has " + std::to_string(n.states.size()) +
+                     " state variables; at most " + std::to_string(kMaxStates) +
+                     " are supported");
   }
 
   void assignments(const std::vector<Assign> &as, NeuronScope &scope, DimensionChecker &dc,

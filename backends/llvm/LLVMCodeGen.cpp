@@ -6,6 +6,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <cmath>
 #include <set>
 #include <stdexcept>
 
@@ -15,6 +16,12 @@ namespace snnc::backends {
 namespace {
 
 using namespace llvm;
+
+/// A literal +0 (what a propagator's zero entries are; the buffer is zeroed first).
+bool is_positive_zero(const ir::ExprPtr &e) {
+  return e->kind == ir::ExprKind::Number && e->unit.empty() && e->value == 0 &&
+         !std::signbit(e->value);
+}
 
 /// A counted loop `for (i = begin; i < end; ++i)`; body is emitted between open/close.
 struct Loop {
@@ -248,10 +255,13 @@ class SimCodeGen {
       for (const auto &pr : p.propagators) {
         int n = static_cast<int>(pr.vars.size());
         Value *a = b_.CreateAlloca(f64_, b_.getInt32(n * n), "A." + p.name);
+        // zero first, then only the other entries: code linear in the nonzeros, not n^2
+        b_.CreateMemSet(a, b_.getInt8(0), b_.getInt64(uint64_t(n) * n * 8), llvm::MaybeAlign(8));
         for (int i = 0; i < n; ++i)
           for (int j = 0; j < n; ++j)
-            b_.CreateStore(emit.emit(pr.a[i][j], env),
-                           b_.CreateConstInBoundsGEP1_64(f64_, a, i * n + j));
+            if (!is_positive_zero(pr.a[i][j]))
+              b_.CreateStore(emit.emit(pr.a[i][j], env),
+                             b_.CreateConstInBoundsGEP1_64(f64_, a, i * n + j));
         b_.CreateCall(rt_.propagator, {b_.getInt32(n), a, env.vars["dt"],
                                        b_.CreateConstInBoundsGEP1_64(f64_, derived, offset)});
         offset += 2 * n * n;
