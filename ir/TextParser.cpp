@@ -125,14 +125,6 @@ int64_t TextParser::integer(const char *what) {
   return v;
 }
 
-double TextParser::number(const char *what) {
-  bool negative = accept("-");
-  if (peek().kind != Token::Number)
-    fail(peek(), std::string("expected ") + what + ", found " + describe(peek()));
-  double v = std::strtod(next().text.c_str(), nullptr);
-  return negative ? -v : v;
-}
-
 ExprPtr TextParser::expr() {
   if (++depth_ > 500) fail(peek(), "expression nested too deeply");
   ExprPtr e = ternary();

@@ -47,8 +47,6 @@ class TextParser {
   void expect(const char *text);
   std::string ident(const char *what);
   int64_t integer(const char *what);
-  /// A plain number, possibly negative.
-  double number(const char *what);
 
   ExprPtr expr();
   /// `{ let x = e  set y = e  spike e }`: the statements of a step/reset/kernel block.
