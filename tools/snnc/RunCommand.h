@@ -1,7 +1,9 @@
-// RunCommand.h — `snnc run`: JIT-compile a simulation and run it.
+// RunCommand.h — `snnc run` on a simulation: Program::simulate, outputs and summary.
 #pragma once
 #include <string>
 #include <vector>
+
+#include "snnc/snnc.h"
 
 namespace snnc::driver {
 
@@ -18,6 +20,6 @@ struct RunOptions {
 };
 
 /// Returns the process exit code.
-int run_simulation(const RunOptions &options);
+int run_simulation(const RunOptions &options, const Program &program);
 
 }  // namespace snnc::driver

@@ -4,7 +4,9 @@
 #include <llvm/Target/TargetMachine.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
+#include <optional>
 
 #include "BuildCommand.h"
 #include "CellCodeGen.h"
@@ -359,7 +361,7 @@ int main(int argc, char **argv) {
   opt->footer(pass_list());
 
   driver::RunOptions run_opts;
-  driver::TrainOptions train_opts;
+  snnc::TrainOptions train_opts;
   bool no_progress = false;
   auto *run =
       app.add_subcommand("run", "JIT-compile and run the simulation declared in a .snn file");
@@ -525,18 +527,24 @@ int main(int argc, char **argv) {
       });
     if (*run) {
       run_opts.progress = !no_progress;
-      auto buffer = driver::read_source(run_opts.file);
-      if (!buffer) return 1;
-      DiagnosticEngine diags(buffer);
-      auto file = driver::load_checked(*buffer, diags);
-      if (!file) return 1;
-      bool experiment = !file->experiments.empty();
-      if (!run_opts.sim.empty()) {
-        experiment = false;
-        for (const auto &e : file->experiments) experiment |= e.name == run_opts.sim;
+      std::optional<Program> program;
+      try {
+        program = Program::compile_file(run_opts.file);
+      } catch (const CompileError &e) {
+        std::cerr << e.what();
+        return 1;
+      } catch (const std::runtime_error &e) {
+        std::cerr << "snnc: error: " << e.what() << "\n";
+        return 1;
       }
+      for (const auto &w : program->warnings()) std::cerr << w;
+      const auto experiments = program->experiments();
+      bool experiment = !experiments.empty();
+      if (!run_opts.sim.empty())
+        experiment =
+            std::find(experiments.begin(), experiments.end(), run_opts.sim) != experiments.end();
       run_opts.target = run_target;
-      if (!experiment) return driver::run_simulation(run_opts);
+      if (!experiment) return driver::run_simulation(run_opts, *program);
       if (run_cuda && (train_opts.micro_batch > 0 || train_opts.segment_steps > 0)) {
         std::cerr << "snnc: error: snnc run --target cuda: "
                   << (train_opts.micro_batch > 0 ? "--micro-batch" : "--segment-steps")
@@ -544,14 +552,11 @@ int main(int argc, char **argv) {
         return 1;
       }
       train_opts.target = run_target;
-      train_opts.file = run_opts.file;
       train_opts.experiment = run_opts.sim;
       train_opts.out_dir = run_opts.out_dir;
       train_opts.summary_json = run_opts.summary_json;
       train_opts.seed = run_opts.seed;
-      train_opts.quiet = run_opts.quiet;
-      train_opts.progress = run_opts.progress;
-      return driver::run_experiment(train_opts, *file, diags);
+      return driver::run_experiment(*program, {train_opts, run_opts.quiet, run_opts.progress});
     }
   } catch (const std::exception &e) {
     std::cerr << "snnc: internal error: " << e.what() << "\n";
