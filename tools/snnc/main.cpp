@@ -184,8 +184,9 @@ int cmd_emit(const EmitOptions &o) {
   if (o.ir || o.ir_opt) {  // a file of trainable models (no simulation): their model IR
     auto file = driver::load_checked(*buffer, diags);
     if (!file) return 1;
-    if (file->simulations.empty() && (!file->experiments.empty() || !file->networks.empty()))
-      return emit_models(*file, *buffer, diags, o);
+    bool layers = !file->experiments.empty();
+    for (const auto &net : file->networks) layers |= !net.layers.empty();
+    if (file->simulations.empty() && layers) return emit_models(*file, *buffer, diags, o);
     module = frontend::lower_simulation(*file, o.sim, diags);
   } else {
     if (o.cuda || o.llvm) {  // a file of trainable models (no simulation): their cell kernels
