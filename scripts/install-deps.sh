@@ -9,6 +9,7 @@ pkgs=(
   libfmt-dev libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
   libopenblas-dev
   strace
+  clang-19 libclang-rt-19-dev libfuzzer-19-dev
   pybind11-dev python3-dev python3-numpy python3-matplotlib
 )
 missing=()
