@@ -4,9 +4,13 @@
 // weights (safetensors bytes) and the compiled cell kernels. This file only reads inputs,
 // runs the shared prediction loop (runtime/nn/Inference) and prints results. It links
 // against the runtime alone: no LLVM, no compiler.
+#include <sys/stat.h>
 #include <zlib.h>
 
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +24,7 @@
 #include "Inference.h"
 #include "Loss.h"
 #include "Network.h"
+#include "Plan.h"
 #include "Weights.h"
 #include "train/Idx.h"
 #include "train/Safetensors.h"
@@ -58,24 +63,15 @@ using nlohmann::json;
 
 namespace {
 
-nn::LayerSpec::Kind kind_of(const std::string &k) {
-  static const std::map<std::string, nn::LayerSpec::Kind> kinds = {
-      {"input", nn::LayerSpec::Input},     {"linear", nn::LayerSpec::Linear},
-      {"conv2d", nn::LayerSpec::Conv2d},   {"maxpool", nn::LayerSpec::MaxPool},
-      {"avgpool", nn::LayerSpec::AvgPool}, {"flatten", nn::LayerSpec::Flatten},
-      {"dropout", nn::LayerSpec::Dropout}, {"cell", nn::LayerSpec::Cell}};
-  return kinds.at(k);
-}
-
 #ifdef SNNC_INFER_DEVICE
 /// The same prediction as nn::predict (same encoder stream and batches) on the GPU.
 std::vector<int32_t> predict_on_device(
-    const json &plan, nn::Network &net, const float *images, int64_t count,
+    const nn::ModelPlan &plan, nn::Network &net, const float *images, int64_t count,
     const nn::EncoderSpec &e, uint64_t seed, bool by_membrane,
     const std::function<void(const std::vector<float> &, int64_t)> &after_batch, int64_t batch) {
   std::vector<cuda::DeviceCell> cells(net.layers().size());
-  for (size_t i = 0; i < plan["layers"].size(); ++i) {
-    const std::string cell = plan["layers"][i]["cell"];
+  for (size_t i = 0; i < plan.layers.size(); ++i) {
+    const std::string &cell = plan.layers[i].cell;
     if (net.layers()[i].kind != nn::LayerSpec::Cell) continue;
     for (int64_t c = 0; c < snnc_model_device_cell_count; ++c)
       if (cell == snnc_model_device_cells[c].name)
@@ -100,52 +96,64 @@ std::vector<int32_t> predict_on_device(
 }
 #endif
 
-nn::Network make_network(const json &plan) {
-  std::vector<nn::LayerSpec> layers;
-  for (const auto &l : plan["layers"]) {
-    nn::LayerSpec s;
-    s.kind = kind_of(l["kind"]);
-    s.name = l["name"];
-    s.input = l["input"];
-    s.shape = l["shape"].get<std::vector<int64_t>>();
-    s.out_features = l["out_features"];
-    s.channels = l["channels"];
-    s.kernel = l["kernel"];
-    s.stride = l["stride"];
-    s.padding = l["padding"];
-    s.rate = l["rate"];
-    s.states = l["states"];
-    s.spiking = l["spiking"];
-    s.synapse = nn::synapse_from_name(l.value("synapse", "auto"));
-    s.event_threshold = l.value("event_threshold", 0.0);
-    s.fused_pool = l.value("fused_pool", -1);
-    s.sparsity = l.value("sparsity", 0.0);
-    s.compressed = l.value("compressed", false);
-    if (s.kind == nn::LayerSpec::Cell) {
-      std::string cell = l["cell"];
-      for (int64_t c = 0; c < snnc_model_cell_count; ++c)
-        if (cell == snnc_model_cells[c].name) {
-          s.forward = reinterpret_cast<nn::CellForward>(snnc_model_cells[c].forward);
-          s.backward = reinterpret_cast<nn::CellBackward>(snnc_model_cells[c].backward);
-        }
-      if (!s.forward)
-        throw std::runtime_error("the binary lacks the kernel of cell '" + cell + "'");
-    }
-    layers.push_back(std::move(s));
+/// The plan's network with the binary's cell kernels attached by cell name.
+nn::Network make_network(const nn::ModelPlan &plan) {
+  std::vector<nn::LayerSpec> layers = plan.layers;
+  for (auto &s : layers) {
+    if (s.kind != nn::LayerSpec::Cell) continue;
+    for (int64_t c = 0; c < snnc_model_cell_count; ++c)
+      if (s.cell == snnc_model_cells[c].name) {
+        s.forward = reinterpret_cast<nn::CellForward>(snnc_model_cells[c].forward);
+        s.backward = reinterpret_cast<nn::CellBackward>(snnc_model_cells[c].backward);
+      }
+    if (!s.forward) throw std::runtime_error("the binary lacks the kernel of cell '" + s.cell + "'");
   }
-  return nn::Network(std::move(layers), plan["output"]);
+  return nn::Network(std::move(layers), plan.output);
+}
+
+/// The size of a regular file; anything else (a device, a pipe, a directory) is refused,
+/// since its content has no end to check against the model's input size.
+int64_t regular_file_size(const std::string &path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0)
+    throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw std::runtime_error(path + ": not a regular file");
+  return static_cast<int64_t>(st.st_size);
+}
+
+/// The next whitespace-separated word of a PGM header; `#` starts a comment to the end of
+/// the line.
+std::string pgm_word(std::istream &in) {
+  std::string word;
+  for (int c = in.get(); c != EOF; c = in.get()) {
+    if (c == '#' && word.empty()) {
+      while (c != EOF && c != '\n') c = in.get();
+    } else if (std::isspace(c)) {
+      if (!word.empty()) return word;
+    } else {
+      word += static_cast<char>(c);
+      if (word.size() > 16) break;
+    }
+  }
+  return word;
+}
+
+int pgm_number(std::istream &in) {
+  std::string word = pgm_word(in);
+  if (word.empty() || word.size() > 9 || word.find_first_not_of("0123456789") != word.npos)
+    return 0;
+  return std::stoi(word);
 }
 
 /// A binary PGM (P5, 8-bit) image scaled to [0, 1].
 std::vector<float> read_pgm(const std::string &path, int64_t expect) {
+  regular_file_size(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open");
-  std::string magic;
-  int w = 0, h = 0, maxval = 0;
-  in >> magic >> w >> h >> maxval;
+  std::string magic = pgm_word(in);
+  int w = pgm_number(in), h = pgm_number(in), maxval = pgm_number(in);  // one whitespace after
   if (magic != "P5" || w <= 0 || h <= 0 || maxval <= 0 || maxval > 255)
     throw std::runtime_error(path + ": byte 0: not an 8-bit binary PGM (P5) image");
-  in.get();
   if (static_cast<int64_t>(w) * h != expect)
     throw std::runtime_error(path + ": a " + std::to_string(w) + "x" + std::to_string(h) +
                              " image; the model takes " + std::to_string(expect) + " pixels");
@@ -165,6 +173,7 @@ uint32_t be32(const unsigned char *p) {
 
 /// An 8-bit grayscale (or RGB/RGBA, averaged), non-interlaced PNG scaled to [0, 1].
 std::vector<float> read_png(const std::string &path, int64_t expect) {
+  regular_file_size(path);
   std::ifstream in(path, std::ios::binary);
   std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto fail = [&](size_t at, const std::string &why) {
@@ -222,7 +231,7 @@ std::vector<float> read_png(const std::string &path, int64_t expect) {
       cur[x] = static_cast<unsigned char>(line[x] + pred);
     }
     for (uint32_t x = 0; x < w; ++x) {
-      int sum = 0, n = std::min(channels, 3);
+      int sum = 0, n = channels == 2 ? 1 : std::min(channels, 3);  // alpha is not a colour
       for (int k = 0; k < n; ++k) sum += cur[x * channels + k];
       out.push_back(sum / (255.f * n));
     }
@@ -240,14 +249,20 @@ bool is_png(const std::string &path) {
 
 /// Raw little-endian float32 values (`.f32`): one or more images of the model's size.
 std::vector<float> read_raw_f32(const std::string &path, int64_t expect) {
+  int64_t size = regular_file_size(path);
+  if (size == 0 || size % (4 * expect) != 0)
+    throw std::runtime_error(path + ": byte " + std::to_string(size) + ": " +
+                             std::to_string(size) + " bytes is not a whole number of images of " +
+                             std::to_string(expect) + " float32 values");
   std::ifstream in(path, std::ios::binary);
-  std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (b.empty() || b.size() % (4 * expect) != 0)
-    throw std::runtime_error(
-        path + ": byte " + std::to_string(b.size()) + ": " + std::to_string(b.size()) +
-        " bytes is not a whole number of images of " + std::to_string(expect) + " float32 values");
-  std::vector<float> out(b.size() / 4);
-  std::memcpy(out.data(), b.data(), b.size());
+  std::vector<float> out(static_cast<size_t>(size / 4));
+  in.read(reinterpret_cast<char *>(out.data()), size);
+  if (in.gcount() != size)
+    throw std::runtime_error(path + ": byte " + std::to_string(in.gcount()) + ": cannot read");
+  for (size_t i = 0; i < out.size(); ++i)
+    if (!std::isfinite(out[i]))
+      throw std::runtime_error(path + ": byte " + std::to_string(4 * i) + ": value " +
+                               std::to_string(out[i]) + " is not a finite number");
   return out;
 }
 
@@ -273,7 +288,7 @@ int64_t count_option(const std::string &option, const std::string &text, int64_t
   return v;
 }
 
-void usage(const char *argv0, const json &plan) {
+void usage(const char *argv0, const nn::ModelPlan &plan) {
   std::printf(
       "%s — a spiking network compiled by snnc (network %s, %s encoding over %lld steps).\n\n"
       "usage: %s [options] INPUT...\n\n"
@@ -290,16 +305,15 @@ void usage(const char *argv0, const json &plan) {
       "  --batch N         images per forward pass (default 128, as snnc run evaluates; with\n"
       "                    rate encoding another size draws other spike trains)\n"
       "  --help            this text\n",
-      argv0, plan["network"].get<std::string>().c_str(), plan["encoder"].get<std::string>().c_str(),
-      static_cast<long long>(plan["steps"].get<int64_t>()), argv0,
-      static_cast<long long>(plan["features"].get<int64_t>()));
+      argv0, plan.network.c_str(), plan.encoder.c_str(), static_cast<long long>(plan.steps),
+      argv0, static_cast<long long>(plan.features()));
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
   try {
-    json plan = json::parse(snnc_model_plan);
+    const nn::ModelPlan plan = nn::plan_from_json(snnc_model_plan);
     std::vector<std::string> inputs;
     std::string labels_path, weights_path;
     bool counts = false, as_json = false;
@@ -331,10 +345,11 @@ int main(int argc, char **argv) {
         inputs.push_back(a);
     }
     if (inputs.empty()) throw std::runtime_error("no input given (see --help)");
-    int64_t F = plan["features"];
+    int64_t F = plan.features();
     std::vector<float> images;
     std::vector<std::string> names;
     for (const auto &path : inputs) {
+      regular_file_size(path);  // before peeking at its first bytes: a pipe would block
       if (is_pgm(path) || is_png(path)) {
         auto img = is_pgm(path) ? read_pgm(path, F) : read_png(path, F);
         images.insert(images.end(), img.begin(), img.end());
@@ -369,7 +384,7 @@ int main(int argc, char **argv) {
                    "embedded weights");
     else
       nn::load_weights(net, read_safetensors(weights_path), weights_path);
-    nn::EncoderSpec enc{plan["encoder"], plan["steps"]};
+    nn::EncoderSpec enc{plan.encoder, plan.steps};
     int64_t K = net.features(net.output());
     std::vector<double> class_counts;
     auto count_classes = [&](const std::vector<float> &y, int64_t b) {
@@ -382,11 +397,11 @@ int main(int argc, char **argv) {
         }
     };
 #ifdef SNNC_INFER_DEVICE
-    auto pred = predict_on_device(plan, net, images.data(), count, enc, plan["seed"],
-                                  plan["by_membrane"], count_classes, batch);
+    auto pred = predict_on_device(plan, net, images.data(), count, enc, plan.seed,
+                                  plan.by_membrane, count_classes, batch);
 #else
     auto pred = nn::predict(
-        net, images.data(), count, enc, plan["seed"], plan["by_membrane"],
+        net, images.data(), count, enc, plan.seed, plan.by_membrane,
         [&](int64_t b) { count_classes(net.activation(net.output()), b); }, batch);
 #endif
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -402,7 +417,7 @@ int main(int argc, char **argv) {
     for (int64_t k = 0; k < static_cast<int64_t>(labels.size()); ++k)
       correct += pred[k] == labels[k];
     if (as_json) {
-      json out = {{"network", plan["network"]}, {"predictions", pred}, {"seconds", seconds}};
+      json out = {{"network", plan.network}, {"predictions", pred}, {"seconds", seconds}};
       if (!labels.empty()) out["accuracy"] = static_cast<double>(correct) / count;
       if (counts) out["counts"] = class_counts;
       std::cout << out.dump() << "\n";

@@ -40,8 +40,10 @@ using Winner = uint8_t;
 constexpr Winner kNoWinner = 255;
 
 struct LayerSpec {
+  /// (Plan.cpp names each kind; adding one means a name there and its kernels in each executor)
   enum Kind { Input, Linear, Conv2d, MaxPool, AvgPool, Flatten, Dropout, Cell } kind = Input;
   std::string name;
+  std::string cell;  ///< Cell: the cell's name (what kernels are looked up by)
   int input = -1;
   std::vector<int64_t> shape;  ///< output shape of one sample
   int64_t out_features = 0, channels = 0, kernel = 0, stride = 1, padding = 0;

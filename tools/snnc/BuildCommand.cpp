@@ -18,6 +18,7 @@
 #include "CudaTarget.h"
 #include "InferLibs.h"
 #include "LowerExperiment.h"
+#include "ModelPlan.h"
 #include "ObjectEmitter.h"
 #include "SparseLinear.h"
 #include "TrainingSpecs.h"
@@ -26,64 +27,6 @@
 
 namespace snnc::driver {
 namespace {
-
-const char *kind_name(ir::Layer::Kind k) {
-  switch (k) {
-    case ir::Layer::Input:
-      return "input";
-    case ir::Layer::Linear:
-      return "linear";
-    case ir::Layer::Conv2d:
-      return "conv2d";
-    case ir::Layer::MaxPool:
-      return "maxpool";
-    case ir::Layer::AvgPool:
-      return "avgpool";
-    case ir::Layer::Flatten:
-      return "flatten";
-    case ir::Layer::Dropout:
-      return "dropout";
-    case ir::Layer::CellOp:
-      return "cell";
-  }
-  return "?";
-}
-
-nlohmann::json plan_of(const ir::Model &m, const ir::TrainSpec &t, uint64_t seed) {
-  nlohmann::json layers = nlohmann::json::array();
-  for (const auto &l : m.layers) {
-    const ir::Cell *c = l.kind == ir::Layer::CellOp ? &m.cells[l.cell] : nullptr;
-    layers.push_back({{"kind", kind_name(l.kind)},
-                      {"name", l.name},
-                      {"input", l.input},
-                      {"shape", l.shape},
-                      {"out_features", l.out_features},
-                      {"channels", l.channels},
-                      {"kernel", l.kernel},
-                      {"stride", l.stride},
-                      {"padding", l.padding},
-                      {"rate", l.rate},
-                      {"synapse", ir::synapse_name(l.synapse)},
-                      {"fused_pool", l.fused_pool},
-                      {"sparsity", l.sparsity},
-                      {"compressed", l.compressed},
-                      {"event_threshold",
-                       l.event_threshold >= 0 ? l.event_threshold : ir::event_threshold(m, l)},
-                      {"cell", c ? c->name : ""},
-                      {"states", c && !c->output ? static_cast<int64_t>(c->states.size()) : 0},
-                      {"spiking", c && !c->output}});
-  }
-  int64_t features = 1;
-  for (int64_t d : m.layers[0].shape) features *= d;
-  return {{"network", m.name},
-          {"layers", layers},
-          {"output", m.output},
-          {"encoder", t.encoder},
-          {"steps", t.steps},
-          {"seed", seed},
-          {"by_membrane", rt::nn::reads_membrane(backends::loss_spec(t).kind)},
-          {"features", features}};
-}
 
 /// Checks the checkpoint has every parameter of the model with the right shape.
 void check_weights(const ir::Model &m, const std::vector<rt::NamedTensor> &tensors,
@@ -217,8 +160,9 @@ int run_build(const BuildOptions &o, const ast::File &file, DiagnosticEngine &di
     std::string object = o.output + ".tmp." + std::to_string(getpid()) + ".o";
     RemovedAtExit remove_object(object);
     const bool gpu = o.target == "cuda";  // the object then holds plan and weights for the
-    backends::emit_model_object(model, plan_of(model, t, spec->seed).dump(), weights, object,
-                                gpu ? "x86-64" : o.target);  // GPU main (its CPU cells unused)
+    backends::emit_model_object(
+        model, rt::nn::plan_to_json(backends::plan_model(model, t, spec->seed)), weights, object,
+        gpu ? "x86-64" : o.target);  // GPU main (its CPU cells unused)
     if (gpu) {
       std::string cmd;
       int rc = link_device_binary(model, o.file, object, o.output, cmd);
