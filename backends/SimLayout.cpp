@@ -101,10 +101,17 @@ SimLayout make_layout(const ir::Module &m) {
 std::vector<double> evaluate_params(const SimLayout &l,
                                     const std::map<std::string, double> &overrides) {
   std::vector<double> values(l.params.size(), 0.0);
+  static const Dim farad = parse_unit("F")->dim;
   auto finite = [&](size_t i) {
-    if (std::isnan(values[i]) || (std::isinf(values[i]) && l.params[i].local != "stop"))
-      throw std::runtime_error("parameter '" + l.params[i].name + "' evaluates to " +
+    const ParamSlot &p = l.params[i];
+    if (std::isnan(values[i]) || (std::isinf(values[i]) && p.local != "stop"))
+      throw std::runtime_error("parameter '" + p.name + "' evaluates to " +
                                ir::format_number(values[i]));
+    // a negative time constant or capacitance makes a neuron's dynamics diverge
+    if (values[i] < 0 && l.populations.count(p.owner) && (p.dim == Dim::base(2) || p.dim == farad))
+      throw std::runtime_error("parameter '" + p.name + "' is a negative " +
+                               (p.dim == farad ? "capacitance" : "time") + " (" +
+                               ir::format_number(values[i]) + (p.dim == farad ? " F)" : " s)"));
   };
   for (size_t i = 0; i < l.params.size(); ++i) {
     const ParamSlot &p = l.params[i];
@@ -164,7 +171,14 @@ rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &l,
   double duration = params.at(l.duration_param);
   if (!(spec.dt > 0) || !(duration > 0))
     throw std::runtime_error("dt and duration must be positive");
-  spec.steps = static_cast<int64_t>(std::llround(duration / spec.dt));
+  double steps = std::round(duration / spec.dt);  // checked before the conversion overflows
+  if (spec.dt > duration)
+    throw std::runtime_error("dt (" + ir::format_number(spec.dt) + " s) is longer than duration (" +
+                             ir::format_number(duration) + " s)");
+  if (!(steps <= 1e10))
+    throw std::runtime_error("duration / dt is " + ir::format_number(steps) +
+                             " steps, more than the limit of 1e10");
+  spec.steps = static_cast<int64_t>(steps);
   spec.seed = m.seed;
   spec.derived_count = l.derived_count;
   for (const auto &g : l.groups) spec.groups.push_back({g, group_size(m, g), false});

@@ -59,6 +59,37 @@ class Sema {
     return u->dim;
   }
 
+  /// The first use of t, dt, spiked or lastspike in `e`, or null.
+  static const ir::Expr *reads_builtin(const ExprPtr &e) {
+    if (!e) return nullptr;
+    if (e->kind == ir::ExprKind::Var && is_builtin(e->name)) return e.get();
+    for (const auto &a : e->args)
+      if (const ir::Expr *found = reads_builtin(a)) return found;
+    return nullptr;
+  }
+
+  /// Parameter-like values are computed once before the run: they cannot read the time,
+  /// and a constant one must be a number (not 0/0 or 1/0).
+  void fixed_value(const ExprPtr &e, const std::string &what) {
+    if (const ir::Expr *b = reads_builtin(e)) {
+      diags_.error(b->loc, what + " reads '" + b->name +
+                               "', but it is computed once before the run starts");
+      return;
+    }
+    DimensionChecker dc(diags_);
+    if (auto v = dc.constant_value(e); v && !std::isfinite(*v))
+      diags_.error(e->loc, what + " evaluates to " + ir::format_number(*v));
+  }
+
+  /// A negative time or capacitance makes a neuron's dynamics diverge.
+  void not_negative(const ExprPtr &e, const Dim &dim, const std::string &what) {
+    static const Dim farad = parse_unit("F")->dim;
+    if (dim != Dim::base(2) && dim != farad) return;
+    DimensionChecker dc(diags_);
+    if (auto v = dc.constant_value(e); v && *v < 0)
+      diags_.error(e->loc, what + " is a negative " + (dim == farad ? "capacitance" : "time"));
+  }
+
   bool declare(NeuronScope &scope, const std::string &name, SourceLoc loc, Dim dim) {
     if (!name.empty() && name[0] == '_') {
       diags_.error(loc, "names starting with '_' are reserved for the compiler: '" + name + "'");
@@ -86,6 +117,8 @@ class Sema {
         auto got = dc.infer(p.default_value, scope, false);
         if (d && got) dc.expect_dim(p.default_value, *got, *d, "default of '" + p.name + "'");
         if (!d && got && p.type.text.empty()) d = got;
+        fixed_value(p.default_value, "default of '" + p.name + "'");
+        if (d) not_negative(p.default_value, *d, "default of '" + p.name + "'");
       }
       declare(scope, p.name, p.loc, d.value_or(Dim::none()));
       scope.params.insert(p.name);
@@ -240,7 +273,22 @@ class Sema {
     return std::nullopt;
   }
 
+  /// Layers are trained; populations, sources and connections are simulated. A network is
+  /// one or the other (the training path would ignore the rest).
+  void layers_or_populations(const NetworkDef &net) {
+    if (net.layers.empty() && net.inputs.empty()) return;
+    SourceLoc loc = !net.populations.empty() ? net.populations.front().loc
+                    : !net.sources.empty()   ? net.sources.front().loc
+                    : !net.connections.empty() ? net.connections.front().loc
+                                               : SourceLoc{};
+    if (net.populations.empty() && net.sources.empty() && net.connections.empty()) return;
+    diags_.error(loc, "network '" + net.name +
+                          "' has layers; populations, sources and connections belong in a "
+                          "network of their own (a simulation's)");
+  }
+
   void network(const NetworkDef &net) {
+    layers_or_populations(net);
     groups_.clear();
     auto add_group = [&](const std::string &name, SourceLoc loc, Group g) {
       if (groups_.count(name))
@@ -293,8 +341,11 @@ class Sema {
       for (const auto &q : scope.params) params_only.dims[q] = scope.dims[q];
       params_only.params = scope.params;
       auto got = dc.infer(a.value, params_only, false);
-      if (got)
-        dc.expect_dim(a.value, *got, scope.dims[a.name], "value of parameter '" + a.name + "'");
+      if (!got) continue;
+      std::string what = "value of parameter '" + a.name + "'";
+      dc.expect_dim(a.value, *got, scope.dims[a.name], what);
+      fixed_value(a.value, what);
+      not_negative(a.value, scope.dims[a.name], what);
     }
   }
 
@@ -328,6 +379,7 @@ class Sema {
       }
       auto got = dc.infer(a.value, empty, false);
       if (!got) continue;
+      fixed_value(a.value, "argument '" + name + "'");
       if (spec->second)
         dc.expect_dim(a.value, *got, *spec->second, "argument '" + name + "'");
       else
@@ -389,7 +441,7 @@ class Sema {
         if (a.name != "no_autapses") ++kinds;
       } else if (a.name == "p") {
         ++kinds;
-        if (auto v = constant(a.value, "the connection probability"); v && (*v < 0 || *v > 1))
+        if (auto v = constant(a.value, "the connection probability"); v && !(*v >= 0 && *v <= 1))
           diags_.error(a.value->loc, "connection probability must be between 0 and 1, got " +
                                          ir::format_number(*v));
       } else if (a.name == "w") {
@@ -407,8 +459,11 @@ class Sema {
       }
     }
     if (kinds > 1) diags_.error(c.loc, "choose one of p = ..., one_to_one, all_to_all");
+    if (seen.count("one_to_one")) equal_sizes(c, pres, posts);
     std::optional<Dim> wdim;
     if (weight) wdim = dc.infer(weight->value, empty, true);
+    if (wdim) fixed_value(weight->value, "the weight");
+    no_autapses_between_others(c);
     for (size_t i = 0; i < pres.size(); ++i) {
       if (!pres[i]) continue;
       bool current = pres[i]->kind == Group::Current;
@@ -450,12 +505,40 @@ class Sema {
     }
   }
 
+  /// one_to_one joins neuron i to neuron i: both groups have the same size.
+  void equal_sizes(const ConnectDecl &c, const std::vector<const Group *> &pres,
+                   const std::vector<const Group *> &posts) {
+    for (size_t i = 0; i < pres.size(); ++i)
+      for (size_t j = 0; j < posts.size(); ++j) {
+        if (!pres[i] || !posts[j] || pres[i]->kind == Group::Current) continue;
+        if (pres[i]->size == posts[j]->size || !pres[i]->size || !posts[j]->size) continue;
+        diags_.error(c.loc, "one_to_one joins groups of equal size; '" + c.pre[i].name +
+                                "' has " + std::to_string(pres[i]->size) + " neurons and '" +
+                                c.post[j].name + "' has " + std::to_string(posts[j]->size));
+      }
+  }
+
+  /// `no_autapses` removes i -> i synapses, which exist only from a group to itself.
+  void no_autapses_between_others(const ConnectDecl &c) {
+    const Arg *flag = nullptr;
+    for (const auto &a : c.args)
+      if (a.name == "no_autapses") flag = &a;
+    if (!flag) return;
+    for (const auto &pre : c.pre)
+      for (const auto &post : c.post)
+        if (pre.name == post.name) return;
+    diags_.error(flag->loc, "'no_autapses' applies to a connection from a group to itself; '" +
+                                c.pre.front().name + "' and '" + c.post.front().name +
+                                "' are different groups");
+  }
+
   // ---- simulations ----
   void simulation(const SimulationDef &s) {
     const NetworkDef *net = nullptr;
     std::set<std::string> seen;
     DimensionChecker dc(diags_);
     NeuronScope empty;
+    std::optional<std::pair<double, SourceLoc>> dt, duration;
     for (const auto &a : s.settings) {
       if (!seen.insert(a.name).second) diags_.error(a.loc, "setting '" + a.name + "' given twice");
       if (a.name == "network") {
@@ -476,8 +559,10 @@ class Sema {
         auto got = dc.infer(a.value, empty, false);
         if (got) dc.expect_dim(a.value, *got, Dim::base(2), "'" + a.name + "'");
         auto v = dc.constant_value(a.value);
-        if (got && (!v || *v <= 0))
+        if (got && (!v || !(*v > 0) || std::isinf(*v)))
           diags_.error(a.value->loc, "'" + a.name + "' must be a positive constant time");
+        else if (got)
+          (a.name == "dt" ? dt : duration) = {*v, a.value->loc};
       } else if (a.name == "seed") {
         auto v = dc.constant_value(a.value);
         if (!v || *v < 0 || *v != std::floor(*v) || *v > 9e15)
@@ -490,9 +575,21 @@ class Sema {
     for (const char *req : {"network", "dt", "duration"})
       if (!seen.count(req))
         diags_.error(s.loc, std::string("simulation '") + s.name + "' needs '" + req + " = ...'");
+    if (dt && duration) step_count(dt->first, duration->first, dt->second);
     if (!net) return;
     groups_ = network_groups_[net->name];
     for (const auto &r : s.records) record(r);
+  }
+
+  /// dt within the duration, and at most 1e10 steps (duration / dt, rounded) of it.
+  void step_count(double dt, double duration, SourceLoc loc) {
+    double steps = std::round(duration / dt);
+    if (dt > duration)
+      diags_.error(loc, "'dt' (" + ir::format_number(dt) + " s) is longer than 'duration' (" +
+                            ir::format_number(duration) + " s)");
+    else if (!(steps <= 1e10))
+      diags_.error(loc, "'duration' / 'dt' is " + ir::format_number(steps) +
+                            " steps, more than the limit of 1e10");
   }
 
   void record(const RecordDecl &r) {
