@@ -14,4 +14,7 @@ struct snnc_rt_ctx {
   std::vector<int64_t> poisson_size;       ///< neurons of each Poisson source
   std::vector<std::vector<const int64_t *>>
       out_rows;  ///< per group: row_ptr of outgoing connections
+  double spike_budget = 0;         ///< bytes recorded spikes may take
+  double spike_bytes = 0;          ///< bytes they take so far (vector capacities)
+  int64_t spike_overflow_at = -1;  ///< the step at which they outgrew the budget
 };

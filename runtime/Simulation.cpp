@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <stdexcept>
 
 #include "Connectivity.h"
@@ -72,7 +73,8 @@ double seconds(std::chrono::steady_clock::time_point t0) {
 }
 
 /// Refuses runs that would exhaust memory or never finish, before allocating anything.
-void check_resources(const SimSpec &spec) {
+/// Returns the memory left for recorded spikes, whose number is known only as they come.
+double check_resources(const SimSpec &spec) {
   constexpr int64_t kMaxSteps = 10'000'000'000;
   if (spec.steps > kMaxSteps)
     throw std::runtime_error(std::to_string(spec.steps) +
@@ -96,6 +98,20 @@ void check_resources(const SimSpec &spec) {
                   bytes / (1 << 30), ram / (1 << 30));
     throw std::runtime_error(msg);
   }
+  return 0.75 * ram - bytes;
+}
+
+/// Stops a run whose recorded spikes outgrew the memory left for them.
+void check_spike_memory(const snnc_rt_ctx &ctx, const SimSpec &spec) {
+  if (ctx.spike_overflow_at < 0) return;
+  char msg[320];
+  std::snprintf(msg, sizeof msg,
+                "out of memory for recorded spikes at step %lld of %lld (t = %g s, %.1f GiB "
+                "recorded): record the spikes of fewer neurons (e.g. record spikes(E[0:100])) or "
+                "simulate a shorter duration",
+                static_cast<long long>(ctx.spike_overflow_at), static_cast<long long>(spec.steps),
+                ctx.spike_overflow_at * spec.dt, ctx.spike_bytes / (1 << 30));
+  throw std::runtime_error(msg);
 }
 
 /// Every traced neuron must exist, since the generated code hands over whole arrays.
@@ -125,7 +141,7 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
   result.spikes.resize(spec.groups.size());
   result.traces.resize(spec.traces.size());
 
-  check_resources(spec);
+  double spike_budget = check_resources(spec);
   check_traces(spec);
   auto t0 = std::chrono::steady_clock::now();
   std::vector<Block> blocks(spec.buffers.size());
@@ -139,6 +155,7 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
   ctx.spec = &spec;
   ctx.result = &result;
   ctx.init_rng = Rng(spec.seed, 0);
+  ctx.spike_budget = spike_budget;
   for (size_t k = 0; k < spec.poisson_groups.size(); ++k) {
     int32_t group = spec.poisson_groups[k];
     if (group < 0 || static_cast<size_t>(group) >= spec.groups.size())
@@ -185,6 +202,7 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
   for (int64_t done = 0; done < spec.steps;) {
     int64_t n = std::min(chunk, spec.steps - done);
     fns.run(params.data(), derived.data(), pointers.data(), &ctx, done, n);
+    check_spike_memory(ctx, spec);
     done += n;
     if (progress) progress(done, spec.steps);
   }
@@ -221,14 +239,22 @@ extern "C" void snnc_rt_spikes(snnc_rt_ctx *rt, int32_t pop, int64_t step, const
   for (const int64_t *row_ptr : rt->out_rows[pop])
     for (int64_t k = 0; k < count; ++k) r.synaptic_events += row_ptr[idx[k] + 1] - row_ptr[idx[k]];
   const auto &group = rt->spec->groups[pop];
-  if (!group.record) return;
+  if (!group.record || rt->spike_overflow_at >= 0) return;
   auto &rec = r.spikes[pop];
-  for (int64_t k = 0; k < count; ++k) {
-    if (idx[k] < group.record_begin || (group.record_end >= 0 && idx[k] >= group.record_end))
-      continue;
-    rec.steps.push_back(step);
-    rec.neurons.push_back(idx[k]);
+  auto bytes = [&] { return 8.0 * rec.steps.capacity() + 4.0 * rec.neurons.capacity(); };
+  double before = bytes();
+  try {
+    for (int64_t k = 0; k < count; ++k) {
+      if (idx[k] < group.record_begin || (group.record_end >= 0 && idx[k] >= group.record_end))
+        continue;
+      rec.steps.push_back(step);
+      rec.neurons.push_back(idx[k]);
+    }
+  } catch (const std::bad_alloc &) {  // generated code calls this: no exception may pass
+    rt->spike_overflow_at = step;
   }
+  rt->spike_bytes += bytes() - before;
+  if (rt->spike_bytes > rt->spike_budget) rt->spike_overflow_at = step;
 }
 
 extern "C" void snnc_rt_trace(snnc_rt_ctx *rt, int32_t record, int64_t /*step*/,
