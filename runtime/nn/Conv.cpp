@@ -13,6 +13,8 @@
 #include <optional>
 
 #include "Aligned.h"
+
+#include "CpuFeatures.h"
 #include "ConvGeometry.h"
 #include "ConvSums.h"
 #include "Ops.h"
@@ -301,7 +303,7 @@ __attribute__((target("avx512f"))) void gather_taps(const int32_t *index, const 
   }
 }
 
-const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
+const bool kHasAvx512 = cpu_features().avx512f;
 
 /// acc[pos] += v * wt[tap] (forward) or, with `gather`, g_wt[tap] += v * g_t[pos] (weight
 /// gradient), for the events of one sample.
@@ -443,8 +445,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pool_2x2_position_majo
     }
 }
 
-const bool kHasAvx512bw =
-    kHasAvx512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+const bool kHasAvx512bw = cpu_features().avx512bw_vl;
 
 /// Writes sample r's conv output, whose value at (channel o, position p) before the bias is
 /// src[o*so + p*sp]: all of it into y, or only its max-pool into `pool` (through a

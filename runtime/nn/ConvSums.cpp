@@ -1,6 +1,8 @@
 // ConvSums.cpp — the output-stationary and row-pattern event conv sums (see ConvSums.h).
 #include "ConvSums.h"
 
+#include "CpuFeatures.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -8,9 +10,8 @@
 namespace snnc::rt::nn {
 namespace {
 
-const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
-const bool kHasVbmi2 = kHasAvx512 && __builtin_cpu_supports("avx512bw") &&
-                       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi2");
+const bool kHasAvx512 = cpu_features().avx512f;
+const bool kHasVbmi2 = cpu_features().avx512vbmi2;
 
 template <int K, int NB>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2"))) void sum_outputs_k(

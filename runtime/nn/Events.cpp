@@ -3,6 +3,8 @@
 // and compressed stores of the indices and values that passed.
 #include "Events.h"
 
+#include "CpuFeatures.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -13,7 +15,7 @@
 namespace snnc::rt::nn {
 namespace {
 
-const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
+const bool kHasAvx512 = cpu_features().avx512f;
 
 /// The nonzeros of a row; `other` is set where one of them is not 1.
 __attribute__((target("avx512f,popcnt"))) int64_t count_row_avx512(const float *row, int64_t width,

@@ -10,6 +10,8 @@
 #include <utility>
 
 #include "Aligned.h"
+
+#include "CpuFeatures.h"
 #include "LinearPatterns.h"
 #include "Ops.h"
 #include "Parallel.h"
@@ -164,7 +166,7 @@ __attribute__((target("avx512f"))) void narrow_weight_grad_avx512(
   }
 }
 
-const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
+const bool kHasAvx512 = cpu_features().avx512f;
 
 }  // namespace
 

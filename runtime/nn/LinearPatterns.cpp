@@ -3,6 +3,8 @@
 // AVX-512 sums of table rows.
 #include "LinearPatterns.h"
 
+#include "CpuFeatures.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -13,7 +15,7 @@
 namespace snnc::rt::nn {
 namespace {
 
-const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
+const bool kHasAvx512 = cpu_features().avx512f;
 
 /// Inputs of at most this many groups: a table (groups * 16 rows of 128 bytes) of at most
 /// 512 KB, half of a 1 MB L2.

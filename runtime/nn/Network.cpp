@@ -462,10 +462,11 @@ void Network::cell_forward(int i, const float *in, float *out, float *post, int6
   const float *prev = segment_prev(i);  // (a segment after the first: its boundary)
   split_elements(n, [&](int64_t n0, int64_t n1) {
     if (prev)
-      l.forward_from(in + n0, out + n0, post + n0, T, n1 - n0, n, out_stride, post_stride,
-                     prev + n0);
-    else
-      l.forward(in + n0, out + n0, post + n0, T, n1 - n0, n, out_stride, post_stride);
+      l.forward_from(in + n0, out + n0, post ? post + n0 : nullptr, T, n1 - n0, n, out_stride,
+                     post_stride, prev + n0);
+    else  // (post is null for a cell without states)
+      l.forward(in + n0, out + n0, post ? post + n0 : nullptr, T, n1 - n0, n, out_stride,
+                post_stride);
   });
 }
 
@@ -894,12 +895,13 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
         float *carry = carry_[i].data(), *gi = g_in.data();
         split_elements(n, [&](int64_t n0, int64_t n1) {
           if (prev)
-            l.backward_from(x ? x + n0 : nullptr, out ? out + n0 : nullptr, post + n0, g_out + n0,
-                            g_post ? g_post + n0 : nullptr, g + n0, carry + n0, T_, n1 - n0, n,
-                            prev + n0);
+            l.backward_from(x ? x + n0 : nullptr, out ? out + n0 : nullptr,
+                            post ? post + n0 : nullptr, g_out + n0, g_post ? g_post + n0 : nullptr,
+                            g + n0, carry + n0, T_, n1 - n0, n, prev + n0);
           else
-            l.backward(x ? x + n0 : nullptr, out ? out + n0 : nullptr, post + n0, g_out + n0,
-                       g_post ? g_post + n0 : nullptr, g + n0, carry + n0, T_, n1 - n0, n);
+            l.backward(x ? x + n0 : nullptr, out ? out + n0 : nullptr, post ? post + n0 : nullptr,
+                       g_out + n0, g_post ? g_post + n0 : nullptr, g + n0, carry + n0, T_, n1 - n0,
+                       n);
           if (!overwrite)
             for (int64_t t = 0; t < T_; ++t)
               for (int64_t k = t * n + n0; k < t * n + n1; ++k) gi[k] += g[k];

@@ -8,6 +8,8 @@
 #include <stdexcept>
 
 #include "Ops.h"
+
+#include "CpuFeatures.h"
 #include "Parallel.h"
 
 namespace snnc::rt::nn {
@@ -76,8 +78,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void maxpool_2x2_row_avx512
   }
 }
 
-const bool kHasAvx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                        __builtin_cpu_supports("avx512vl");
+const bool kHasAvx512 = cpu_features().avx512bw_vl;
 
 void maxpool_2x2(const float *x, float *y, Winner *argmax, const Window &g) {
   for (int64_t c = 0; c < g.C; ++c)

@@ -13,6 +13,7 @@
 #include <thread>
 #include <tuple>
 
+#include "CpuFeatures.h"
 #include "Events.h"
 #include "ExpectClose.h"
 #include "LinearPatterns.h"
@@ -271,7 +272,8 @@ TEST(LinearEvents, PatternTablesMatchThePlainSums) {
     auto w = uniform(in * out, 42), b = uniform(out, 43);
     std::vector<float> wt(in * ld, std::numeric_limits<float>::quiet_NaN());
     for (int64_t i = 0; i < in; ++i) std::copy_n(w.data() + i * out, out, wt.data() + i * ld);
-    if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "AVX-512 only";
+    if (!snnc::rt::nn::cpu_features().avx512f)
+      GTEST_SKIP() << "the pattern tables need AVX-512 (absent, or SNNC_CPU=generic)";
     ASSERT_TRUE(use_linear_patterns(ev));
     std::vector<float> y(rows * out), plain(rows * out);
     linear_forward_events(ev, wt.data(), ld, b.data(), y.data(), out);
@@ -288,7 +290,8 @@ TEST(LinearEvents, PatternGroupsListedWhileCountingMatchTheEventLists) {
   // count_and_list_patterns (forward-only passes: one pass over the input) gives the counts,
   // the all-ones flag and the groups that count_events, fill_events and list_patterns give;
   // 783 inputs (a partial last vector and group)
-  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "AVX-512 only";
+  if (!snnc::rt::nn::cpu_features().avx512f)
+    GTEST_SKIP() << "the pattern tables need AVX-512 (absent, or SNNC_CPU=generic)";
   const int64_t rows = 520, in = 783;
   auto x = sparse_input(rows * in, 0.12, true, 44);
   for (int64_t r : {int64_t{0}, int64_t{259}, int64_t{260}, rows - 1})  // rows of all spikes
@@ -776,7 +779,7 @@ network Net {
     for (int64_t B : {int64_t{7}, int64_t{1}, int64_t{96}}) {  // (96: pattern tables)
       const int64_t T = 6;
       auto x = sparse_input(T * B * net.features(0), 0.2, true, 31);
-      if (B == 96 && __builtin_cpu_supports("avx512f")) {  // (the case the tables must serve)
+      if (B == 96 && snnc::rt::nn::cpu_features().avx512f) {  // (the case the tables must serve)
         ASSERT_TRUE(use_linear_patterns(events_of(x, T * B, net.features(0))));
       }
       net.set_forward_only(false);
