@@ -201,7 +201,7 @@ std::vector<float> read_png(const std::string &path, int64_t expect) {
   }
   int channels = colour == 0 ? 1 : colour == 2 ? 3 : colour == 4 ? 2 : colour == 6 ? 4 : 0;
   if (depth != 8 || channels == 0) fail(16, "only 8-bit grayscale, RGB or RGBA PNGs are supported");
-  if (static_cast<int64_t>(w) * h != expect)
+  if (static_cast<uint64_t>(w) * h != static_cast<uint64_t>(expect))  // (2^32-1 squared fits)
     throw std::runtime_error(path + ": a " + std::to_string(w) + "x" + std::to_string(h) +
                              " image; the model takes " + std::to_string(expect) + " pixels");
   size_t stride = static_cast<size_t>(w) * channels;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the binary seed inputs of the fuzz targets (test/fuzz/corpus/{idx,safetensors,image}):
 tiny valid IDX (raw and gzip), safetensors, PNG (grey, RGB, RGBA, every filter type) and PGM
-files. Deterministic; run from anywhere, it rewrites the files in place."""
+files, and inputs that once made a reader fail (regressions). Deterministic; run from anywhere, it rewrites the files in place."""
 import gzip
 import json
 import os
@@ -34,10 +34,11 @@ def safetensors(tensors, metadata=None):
     return struct.pack("<Q", len(text)) + text + blob
 
 
-def png(width, height, colour, channels, filters):
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+def chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
+
+def png(width, height, colour, channels, filters):
     rows = b""
     for y in range(height):
         rows += bytes([filters[y % len(filters)]])
@@ -63,6 +64,10 @@ def main():
     write("image", "rgb-3x3.png", png(3, 3, 2, 3, [3, 4, 0]))
     write("image", "rgba-2x2.png", png(2, 2, 6, 4, [4, 1]))
     write("image", "grey-alpha-2x2.png", png(2, 2, 4, 2, [2]))
+    # regression: width times height overflowed a signed 64-bit product
+    write("image", "huge-dimensions.png", b"\x89PNG\r\n\x1a\n" +
+          chunk(b"IHDR", struct.pack(">IIBBBBB", 0xE0FFFFFD, 0xFFFFFFF6, 8, 4, 0, 0, 0)) +
+          chunk(b"IEND", b""))
     write("image", "grey-4x2.pgm", b"P5\n4 2\n255\n" + bytes(range(0, 256, 32)))
     write("image", "grey-3x1-max15.pgm", b"P5 3 1 15 " + bytes([0, 7, 15]))
 
