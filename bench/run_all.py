@@ -152,7 +152,7 @@ def print_table(res):
     peak = res["sgemm"]["gflops"]
     print()
     print(f"sgemm peak of this machine ({res['sgemm']['threads']} threads, n = 2048): "
-          f"{peak:.0f} GFLOP/s")
+          f"{peak:.0f} GFLOP/s (OpenBLAS kernels: {res['sgemm'].get('blas_core', 'not recorded')})")
     for name in ("csnn_dense", "fc_dense"):
         d = res[name]
         g = d["inference_effective_gflops"]

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "BlasCore.h"
 #include "Aligned.h"
 #include "LinearPatterns.h"
 #include "Loss.h"
@@ -101,6 +102,7 @@ nlohmann::json sgemm_peak(int repeats) {
   double flops = 2.0 * n * n * n;
   return {{"n", n},
           {"threads", rt::nn::thread_count()},
+          {"blas_core", rt::nn::blas_core()},
           {"gflops", flops / st.median / 1e9},
           {"time", to_json(st)}};
 }
@@ -292,6 +294,7 @@ nlohmann::json bench(const std::string &file, const std::string &network, int re
 }  // namespace
 
 int main(int argc, char **argv) {
+  snnc::rt::nn::reexec_for_blas_core(argv);  // before OpenBLAS runs anything: its kernels for this CPU
   int repeats = 5;
   std::string examples = SNNC_SOURCE_DIR "/examples", which = "all";
   bool sgemm = false, event_rate = false;

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "BlasCore.h"
 #include "Inference.h"
 #include "Loss.h"
 #include "Network.h"
@@ -312,6 +313,7 @@ void usage(const char *argv0, const nn::ModelPlan &plan) {
 }  // namespace
 
 int main(int argc, char **argv) {
+  nn::reexec_for_blas_core(argv);  // before OpenBLAS runs anything: its kernels for this CPU
   try {
     const nn::ModelPlan plan = nn::plan_from_json(snnc_model_plan);
     std::vector<std::string> inputs;

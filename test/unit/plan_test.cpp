@@ -1,8 +1,10 @@
-// The model plan every executor reads: JSON round trip of every field, kind names, and clear
-// errors for malformed plans.
+// What the executors are handed: the model plan (JSON round trip of every field, kind names,
+// clear errors for malformed plans) and the OpenBLAS kernel set (the choice for unknown CPUs).
+#include "Plan.h"
+
 #include <gtest/gtest.h>
 
-#include "Plan.h"
+#include "BlasCore.h"
 
 using namespace snnc::rt::nn;
 
@@ -83,4 +85,19 @@ TEST(ModelPlan, MalformedPlansAreClearErrors) {
   EXPECT_NE(message(bad_kind).find("unknown layer kind 'lstm'"), std::string::npos);
   p.output = 5;
   EXPECT_NE(message(plan_to_json(p)).find("output layer 5 does not exist"), std::string::npos);
+}
+
+TEST(BlasCore, GenericKernelsAreReplacedByTheCpusBest) {
+  // OpenBLAS 0.3.21 on a CPU it does not know (Sapphire Rapids): Prescott
+  EXPECT_EQ(better_blas_core_for("Prescott", true, true), "SkylakeX");
+  EXPECT_EQ(better_blas_core_for("Prescott", false, true), "Haswell");
+  EXPECT_EQ(better_blas_core_for("Sandybridge", false, true), "Haswell");
+  EXPECT_EQ(better_blas_core_for("Prescott", false, false), "");
+  // a set OpenBLAS chose for a CPU it knows stays
+  EXPECT_EQ(better_blas_core_for("Haswell", false, true), "");
+  EXPECT_EQ(better_blas_core_for("Zen", false, true), "");
+  EXPECT_EQ(better_blas_core_for("SkylakeX", true, true), "");
+  EXPECT_EQ(better_blas_core_for("Cooperlake", true, true), "");
+  EXPECT_EQ(better_blas_core_for("SapphireRapids", true, true), "");
+  EXPECT_FALSE(blas_core().empty());
 }

@@ -6,8 +6,10 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
+#include <new>
 #include <optional>
 
+#include "BlasCore.h"
 #include "BuildCommand.h"
 #include "CellCodeGen.h"
 #include "CudaCellPrinter.h"
@@ -311,6 +313,7 @@ CLI::Validator number_at_least_zero(bool positive) {
 }  // namespace
 
 int main(int argc, char **argv) {
+  snnc::rt::nn::reexec_for_blas_core(argv);  // before OpenBLAS runs anything: its kernels for this CPU
   CLI::App app{
       "snnc — a compiler for spiking neural networks.\n"
       "Compiles .snn model files (neurons, networks, simulations) through an IR and LLVM."};
@@ -559,6 +562,10 @@ int main(int argc, char **argv) {
       train_opts.seed = run_opts.seed;
       return driver::run_experiment(*program, {train_opts, run_opts.quiet, run_opts.progress});
     }
+  } catch (const std::bad_alloc &) {  // the last resort: the checks before a run missed it
+    std::cerr << "snnc: error: out of memory (the model, its data or its outputs need more "
+                 "memory than is available)\n";
+    return 1;
   } catch (const std::exception &e) {
     std::cerr << "snnc: internal error: " << e.what() << "\n";
     return 3;
