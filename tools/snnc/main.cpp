@@ -313,7 +313,8 @@ CLI::Validator number_at_least_zero(bool positive) {
 }  // namespace
 
 int main(int argc, char **argv) {
-  snnc::rt::nn::reexec_for_blas_core(argv);  // before OpenBLAS runs anything: its kernels for this CPU
+  snnc::rt::nn::reexec_for_blas_core(
+      argv);  // before OpenBLAS runs anything: its kernels for this CPU
   CLI::App app{
       "snnc — a compiler for spiking neural networks.\n"
       "Compiles .snn model files (neurons, networks, simulations) through an IR and LLVM."};
@@ -349,8 +350,9 @@ int main(int argc, char **argv) {
                  "With --llvm: print LLVM IR before optimization");
   emit->add_flag("--print-after-all", emit_opts.after_all,
                  "With --ir-opt: print the IR after every pass");
-  emit->add_option("--sim", emit_opts.sim,
-                   "Which simulation block (default: the first in the file)");
+  emit->add_option(
+      "--sim", emit_opts.sim,
+      "The `simulation` or `experiment` block to use (default: the first in the file)");
 
   std::string opt_file;
   std::vector<std::string> opt_passes;
@@ -368,7 +370,16 @@ int main(int argc, char **argv) {
   snnc::TrainOptions train_opts;
   bool no_progress = false;
   auto *run =
-      app.add_subcommand("run", "JIT-compile and run the simulation declared in a .snn file");
+      app.add_subcommand("run",
+                         "JIT-compile and run a .snn file: simulate a `simulation` block, or "
+                         "train and evaluate an `experiment` (its model and ANN twin)");
+  run->footer(
+      "A file with experiments runs its first experiment, one without runs its first simulation; "
+      "--sim picks either kind by name. Simulations write spikes.csv, traces.csv, raster.svg and "
+      "summary.json into --out. Experiments write a run directory (default "
+      "out/<experiment>/run-<date>-<time>) with committed checkpoints (checkpoints/), the latest "
+      "weights (model.safetensors, compare.safetensors), predictions, summary.json, results.md "
+      "and report.html; --resume DIR continues an interrupted run.");
   run->add_option("file", run_opts.file, "The .snn file")->required();
   run->add_option("--set", run_opts.sets,
                   "Change a run-time parameter without recompiling: NAME=VALUE with a unit, e.g. "
@@ -379,10 +390,8 @@ int main(int argc, char **argv) {
       "Directory for spikes.csv, traces.csv, raster.svg, summary.json (default: out/<simulation>)");
   run->add_option("--summary-json", run_opts.summary_json,
                   "Where to write the summary JSON (default: <out>/summary.json)");
-  run->add_option(
-      "--sim", run_opts.sim,
-      "Which simulation or experiment block (default: the first experiment, else the first "
-      "simulation)");
+  run->add_option("--sim", run_opts.sim,
+                  "The `simulation` or `experiment` block to use (default: the first in the file)");
   run->add_option("--data", train_opts.data_dir,
                   "Experiments: the data set directory (IDX files, raw or .gz)");
   run->add_option("--epochs", train_opts.epochs,
@@ -460,7 +469,9 @@ int main(int argc, char **argv) {
       ->check(number_at_least_zero(true));
   trace->add_option("--out", trace_opts.out,
                     "Write every spike, state, the loss and the gradients to this JSON file");
-  trace->add_option("--sim", trace_opts.experiment, "Which experiment (default: the first)");
+  trace->add_option(
+      "--sim", trace_opts.experiment,
+      "The `simulation` or `experiment` block to use (default: the first in the file)");
   trace->add_flag("--compare", trace_opts.compare, "Trace the experiment's `compare` twin");
 
   driver::BuildOptions build_opts;
@@ -475,7 +486,9 @@ int main(int argc, char **argv) {
   build->add_option("--target", build_opts.target,
                     "CPU to compile for: native (default) or an LLVM CPU name, e.g. x86-64-v3; "
                     "or cuda: a GPU binary (needs the CUDA toolkit to build, a GPU to run)");
-  build->add_option("--sim", build_opts.experiment, "Which experiment (default: the first)");
+  build->add_option(
+      "--sim", build_opts.experiment,
+      "The `simulation` or `experiment` block to use (default: the first in the file)");
   build->add_flag("--compare", build_opts.compare, "Build the experiment's `compare` twin");
   build
       ->add_option("--synapse", build_opts.synapse,
