@@ -25,7 +25,9 @@
 #include "ModelCompiler.h"
 #include "Network.h"
 #include "Parallel.h"
+#include "Plan.h"
 #include "Report.h"
+#include "Resources.h"
 #include "Rng.h"
 #include "Simulation.h"
 #include "TrainStep.h"
@@ -274,6 +276,17 @@ nlohmann::json train_one(const std::string &role, const ir::Model &model, const 
   auto t_compile = Clock::now();
   backends::CompiledModel compiled(model);
   double compile_s = seconds_since(t_compile);
+  {  // refused before the network allocates anything (activations for the micro-batch and
+     // the time segment a step holds at once)
+    const int64_t steps = o.segment_steps > 0 ? std::min(o.segment_steps, t.steps) : t.steps;
+    const int64_t batch = o.micro_batch > 0 ? std::min(o.micro_batch, spec.batch) : spec.batch;
+    const double data = static_cast<double>(train.pixels.size() + test.pixels.size()) +
+                        4.0 * static_cast<double>(train.images.size() + test.images.size());
+    rt::check_memory(
+        data + rt::nn::training_bytes(compiled.layers(), steps, std::max(batch, int64_t{128})),
+        fmt::format("training '{}' ({} parameters, {} steps of batch {})", model.name,
+                    rt::nn::parameter_count(compiled.layers()), t.steps, spec.batch));
+  }
   rt::nn::Network net(compiled.layers(), compiled.output());
   net.init_params(spec.seed);
   if (!o.synapse.empty()) net.force_synapse(rt::nn::synapse_from_name(o.synapse));

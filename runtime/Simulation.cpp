@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "Connectivity.h"
+#include "Resources.h"
 #include "SimContext.h"
 
 namespace snnc::rt {
@@ -88,16 +89,8 @@ double check_resources(const SimSpec &spec) {
     bytes += synapses * (c.weight_buffer >= 0 ? 12 : 4);
   }
   for (const auto &t : spec.traces) bytes += static_cast<double>(t.neurons.size()) * spec.steps * 8;
-  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  double ram = pages > 0 && page > 0 ? static_cast<double>(pages) * page : 16e9;
-  if (bytes > 0.75 * ram) {
-    char msg[160];
-    std::snprintf(msg, sizeof msg,
-                  "the simulation needs about %.1f GiB of memory (state, synapses, traces); this "
-                  "machine has %.1f GiB",
-                  bytes / (1 << 30), ram / (1 << 30));
-    throw std::runtime_error(msg);
-  }
+  const double ram = memory_limit_bytes();
+  check_memory(bytes, "the simulation (state, synapses, traces)");
   return 0.75 * ram - bytes;
 }
 
@@ -198,7 +191,8 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
           "the exact propagators are not finite: check that time constants are non-zero "
           "and the system is stable for this dt");
   fns.init(params.data(), derived.data(), pointers.data(), &ctx);
-  int64_t chunk = std::max<int64_t>(1000, spec.steps / 100);
+  // chunks of 1000 to 10000 steps: progress, and the recorded spikes checked, that often
+  int64_t chunk = std::clamp<int64_t>(spec.steps / 100, 1000, 10000);
   for (int64_t done = 0; done < spec.steps;) {
     int64_t n = std::min(chunk, spec.steps - done);
     fns.run(params.data(), derived.data(), pointers.data(), &ctx, done, n);

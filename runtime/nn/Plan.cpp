@@ -42,6 +42,25 @@ LayerSpec::Kind layer_kind_from_name(const std::string &name) {
   throw std::invalid_argument("unknown layer kind '" + name + "'");
 }
 
+int64_t parameter_count(const std::vector<LayerSpec> &layers) {
+  int64_t n = 0;
+  for (const auto &l : layers) {
+    if (l.input < 0) continue;
+    const auto &in = layers[l.input].shape;
+    if (l.kind == LayerSpec::Linear) n += (elements(in) + 1) * l.out_features;
+    if (l.kind == LayerSpec::Conv2d && !in.empty())
+      n += (in[0] * l.kernel * l.kernel + 1) * l.channels;
+  }
+  return n;
+}
+
+double training_bytes(const std::vector<LayerSpec> &layers, int64_t T, int64_t B) {
+  double values = 4.0 * static_cast<double>(parameter_count(layers));  // value, grad, 2 moments
+  for (const auto &l : layers)
+    values += 2.0 * static_cast<double>(elements(l.shape)) * (1 + l.states) * T * B;
+  return values * sizeof(float);
+}
+
 std::string plan_to_json(const ModelPlan &p) {
   nlohmann::json layers = nlohmann::json::array();
   for (const auto &l : p.layers)

@@ -29,6 +29,14 @@ struct ModelPlan {
 const char *layer_kind_name(LayerSpec::Kind kind);
 LayerSpec::Kind layer_kind_from_name(const std::string &name);
 
+/// Weights and biases of the layers.
+int64_t parameter_count(const std::vector<LayerSpec> &layers);
+
+/// An upper estimate of a training run's memory in bytes: the parameters with their
+/// gradients and two optimizer moments, and every layer's activations and their gradients
+/// (states too, for cells) for T steps of B samples.
+double training_bytes(const std::vector<LayerSpec> &layers, int64_t T, int64_t B);
+
 /// The plan as JSON text, and back. Kernel pointers are not part of it (cells are found by
 /// LayerSpec::cell); a malformed plan throws std::runtime_error naming what is wrong.
 std::string plan_to_json(const ModelPlan &plan);

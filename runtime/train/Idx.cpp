@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "Resources.h"
+
 namespace snnc::rt {
 
 namespace {
@@ -129,6 +131,13 @@ IdxArray read_idx(const std::string &path) {
     a.dims.push_back(static_cast<int64_t>(v));
   }
 
+  memory_limit_bytes();  // (a bad SNNC_MEMORY_LIMIT is its own error, not this file's)
+  try {  // (a small gzip file can promise gigabytes: refuse those before inflating them)
+    check_memory(static_cast<double>(total),
+                 "the data (" + std::to_string(total) + " bytes after decompression)");
+  } catch (const std::runtime_error &e) {
+    fail(path, 4, e.what());
+  }
   // grow as data arrives: a header promising more than the file holds costs nothing
   const uint64_t chunk = uint64_t{1} << 24;
   a.data.reserve(std::min(total, chunk));
