@@ -27,7 +27,7 @@ export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 status=0
 build-asan/test/snnc_unit_tests --gtest_brief=1 || status=1
 
-excluded=$(grep -lE 'snnc build [^-]|memory_limit\.py|strace' test/lit/*/*.test test/lit/*/*.snn |
+excluded=$(grep -lE 'snnc build ([^-]|--target)|memory_limit\.py|strace' test/lit/*/*.test test/lit/*/*.snn |
   sed 's|^test/lit/||; s|\.|\\.|g' | paste -sd'|')
 lit=$(sed -n 's/^SNNC_LIT:FILEPATH=//p' build-asan/CMakeCache.txt)
 [[ $lit == *.py ]] && lit="python3 $lit"
