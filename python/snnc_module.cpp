@@ -91,6 +91,29 @@ py::list train(const Program &p, const std::string &experiment, int64_t epochs, 
   return epochs_out;
 }
 
+py::dict build(const Program &p, const std::string &weights, const std::string &output,
+               const std::string &experiment, bool compare, double prune,
+               const std::string &target) {
+  BuildOptions o;
+  o.weights = weights;
+  o.output = output;
+  o.experiment = experiment;
+  o.compare = compare;
+  o.prune = prune;
+  o.target = target;
+  BuildResult r;
+  {
+    py::gil_scoped_release release;
+    r = p.build(o);
+  }
+  py::dict d;
+  d["output"] = r.output;
+  d["network"] = r.network;
+  d["tensors"] = r.tensors;
+  d["target"] = r.target;
+  return d;
+}
+
 py::array_t<int32_t> predict(Predictor &p,
                              py::array_t<float, py::array::c_style | py::array::forcecast> images) {
   const int64_t F = p.features();
@@ -130,7 +153,9 @@ PYBIND11_MODULE(_snnc, m) {
            py::arg("limit") = -1, py::arg("test_limit") = -1, py::arg("data") = "",
            py::arg("out") = "", py::arg("resume") = "", py::arg("seed") = -1,
            py::arg("compare") = true, py::arg("verbose") = false,
-           py::arg("on_epoch") = std::function<void(py::dict)>{});
+           py::arg("on_epoch") = std::function<void(py::dict)>{})
+      .def("build", &build, py::arg("weights"), py::arg("output"), py::arg("experiment") = "",
+           py::arg("compare") = false, py::arg("prune") = 0.0, py::arg("target") = "native");
 
   py::class_<SimulationResult>(m, "SimulationResult")
       .def_readonly("simulation", &SimulationResult::simulation)

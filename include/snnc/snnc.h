@@ -117,6 +117,26 @@ struct TrainResult {
 };
 
 // ---------------------------------------------------------------------------------------
+// Standalone binaries (`snnc build`)
+
+struct BuildOptions {
+  std::string experiment;         ///< "" = the first in the file
+  std::string weights;            ///< the checkpoint (safetensors) to embed
+  std::string output;             ///< the executable to write
+  std::string target = "native";  ///< CPU: native or an LLVM CPU name; or cuda
+  bool compare = false;           ///< the experiment's `compare` twin
+  std::string synapse;            ///< dense, event or auto for every layer ("" = the file's)
+  double prune = 0;  ///< > 0: zero this fraction of each hidden linear layer's smallest weights
+  std::function<void(const std::string &line)> on_log;  ///< what pruning reports
+};
+
+struct BuildResult {
+  std::string output, network;
+  int64_t tensors = 0;  ///< weight tensors embedded
+  std::string target;   ///< e.g. "CPU native", "CUDA sm_80/sm_90"
+};
+
+// ---------------------------------------------------------------------------------------
 
 /// A compiled .snn source. Cheap to copy (shared).
 class Program {
@@ -140,6 +160,10 @@ class Program {
   /// Trains an experiment's network (and its twin) on its data set, evaluating after each
   /// epoch, with checkpoints and summary in the run directory. Throws on failure.
   TrainResult train(const TrainOptions &options = {}) const;
+
+  /// Compiles an experiment's trained network ahead of time into a standalone executable
+  /// that embeds the weights and needs no LLVM, compiler or Python. Throws on failure.
+  BuildResult build(const BuildOptions &options) const;
 
   struct Impl;
   const Impl &impl() const { return *impl_; }

@@ -142,6 +142,17 @@ class Program:
             simulation=simulation or "", set=overrides, seed=-1 if seed is None else seed,
             target=target))
 
+    def build(self, weights, output, experiment=None, compare=False, prune=0.0,
+              target="native"):
+        """Compiles an experiment's trained network (its `compare` twin with compare=True)
+        with the checkpoint `weights` into the standalone executable `output`, as
+        `snnc build` does (prune: zero that fraction of each hidden linear layer's smallest
+        weights; target: native, an LLVM CPU name, or cuda). Returns a dict: output,
+        network, tensors, target."""
+        return self._program.build(weights=_os.fspath(weights), output=_os.fspath(output),
+                                   experiment=experiment or "", compare=compare, prune=prune,
+                                   target=target)
+
     def experiment(self, name=None):
         """The experiment `name` (default: the first), to train."""
         if name is None:

@@ -4,6 +4,7 @@ command line's evaluation sample by sample. Run by ctest (entry `python`)."""
 import csv
 import gzip
 import io
+import json
 import os
 import re
 import struct
@@ -124,6 +125,13 @@ class TrainPredictTest(unittest.TestCase):
         self.assertEqual(predicted.tolist(), expected)
         # [N, 1, 28, 28] is the same batch
         numpy.testing.assert_array_equal(model.predict(images.reshape(-1, 1, 28, 28)), predicted)
+        # the standalone binary built from Python predicts the same
+        binary = os.path.join(self.tmp.name, "classify")
+        built = program.build(os.path.join(out, "model.safetensors"), binary)
+        self.assertEqual((built["network"], built["output"]), ("Net", binary))
+        run = subprocess.run([binary, "--json", os.path.join(self.data, "t10k-images-idx3-ubyte")],
+                             check=True, capture_output=True, text=True)
+        self.assertEqual(json.loads(run.stdout)["predictions"], expected)
         with self.assertRaisesRegex(ValueError, "784 values each"):
             model.predict(numpy.zeros((2, 100)))
         with self.assertRaisesRegex(ValueError, r"must lie in \[0, 1\]"):

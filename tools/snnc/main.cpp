@@ -310,6 +310,21 @@ CLI::Validator number_at_least_zero(bool positive) {
       positive ? "POSITIVE" : "NONNEGATIVE");
 }
 
+/// The file compiled into a Program, its warnings printed; nullopt (errors printed) when it
+/// does not compile.
+std::optional<Program> load_program(const std::string &path) {
+  try {
+    Program program = Program::compile_file(path);
+    for (const auto &w : program.warnings()) std::cerr << w;
+    return program;
+  } catch (const CompileError &e) {
+    std::cerr << e.what();
+  } catch (const std::runtime_error &e) {
+    std::cerr << "snnc: error: " << e.what() << "\n";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -474,10 +489,11 @@ int main(int argc, char **argv) {
       "The `simulation` or `experiment` block to use (default: the first in the file)");
   trace->add_flag("--compare", trace_opts.compare, "Trace the experiment's `compare` twin");
 
-  driver::BuildOptions build_opts;
+  snnc::BuildOptions build_opts;
+  std::string build_file;
   auto *build = app.add_subcommand(
       "build", "Compile an experiment's trained model into a standalone inference executable");
-  build->add_option("file", build_opts.file, "The .snn file with the experiment")->required();
+  build->add_option("file", build_file, "The .snn file with the experiment")->required();
   build
       ->add_option("--weights", build_opts.weights,
                    "The trained weights (safetensors), embedded in the binary")
@@ -534,27 +550,18 @@ int main(int argc, char **argv) {
       auto file = driver::load_checked(*buffer, diags);
       return file ? command(*file, diags) : 1;
     };
-    if (*build)
-      return with_file(build_opts.file, [&](const ast::File &f, DiagnosticEngine &d) {
-        return driver::run_build(build_opts, f, d);
-      });
+    if (*build) {
+      auto program = load_program(build_file);
+      return program ? driver::run_build(build_opts, *program) : 1;
+    }
     if (*trace)
       return with_file(trace_opts.file, [&](const ast::File &f, DiagnosticEngine &d) {
         return driver::run_trace(trace_opts, f, d);
       });
     if (*run) {
       run_opts.progress = !no_progress;
-      std::optional<Program> program;
-      try {
-        program = Program::compile_file(run_opts.file);
-      } catch (const CompileError &e) {
-        std::cerr << e.what();
-        return 1;
-      } catch (const std::runtime_error &e) {
-        std::cerr << "snnc: error: " << e.what() << "\n";
-        return 1;
-      }
-      for (const auto &w : program->warnings()) std::cerr << w;
+      auto program = load_program(run_opts.file);
+      if (!program) return 1;
       const auto experiments = program->experiments();
       bool experiment = !experiments.empty();
       if (!run_opts.sim.empty())
