@@ -89,8 +89,10 @@ std::vector<NamedTensor> parse_safetensors(const std::string &bytes, const std::
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(bytes.substr(8, n));
-  } catch (const std::exception &e) {
-    fail(path, 8, std::string("the header is not valid JSON: ") + e.what());
+  } catch (const nlohmann::json::parse_error &e) {  // its byte counts from 1, in the header
+    fail(path, 8 + (e.byte > 0 ? e.byte - 1 : 0), "the header is not valid JSON");
+  } catch (const std::exception &) {
+    fail(path, 8, "the header is not valid JSON");
   }
   if (!header.is_object()) fail(path, 8, "the header is not a JSON object");
   uint64_t data_start = 8 + n, data_size = bytes.size() - data_start;

@@ -223,3 +223,18 @@ TEST(OptimizerState, CheckpointedStateIsCheckedBeforeLoading) {
   EXPECT_NO_THROW(make_sgd(0.1)->check_state({}, params, "opt"));
   EXPECT_THROW(make_sgd(0.1, 0.9)->check_state({}, params, "opt"), std::runtime_error);
 }
+
+TEST(Safetensors, MalformedHeaderIsLocatedWithoutLibraryJargon) {
+  std::string header = R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]} oops)";
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  bytes += header + std::string(4, '\0');
+  try {
+    parse_safetensors(bytes, "w.safetensors");
+    ADD_FAILURE() << "accepted";
+  } catch (const std::runtime_error &e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what, "w.safetensors: byte " + std::to_string(8 + header.find("oops")) +
+                        ": the header is not valid JSON");
+  }
+}
