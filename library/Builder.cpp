@@ -94,7 +94,7 @@ int link_device_binary(const ir::Model &model, const std::string &file, const st
   command = cc.command + " -I" + shell_quote(dir.dir()) +
             cc.sources({dir.path("device.cu"), dir.path("cells.cu")}) + " " + shell_quote(object) +
             cc.linker("--start-group") + libs + cc.linker("--end-group") + cc.library("cublas") +
-            " -lopenblas -lz -lpthread -lm -o " + shell_quote(output);
+            " -lpng16 -lopenblas -lz -lpthread -lm -o " + shell_quote(output);
   return std::system(command.c_str());
 }
 
@@ -184,7 +184,7 @@ BuildResult Program::build(const BuildOptions &o) const {
       "c++ -o " + shell_quote(o.output) + " " + shell_quote(object) + " -Wl,--start-group";
   std::stringstream libs(SNNC_INFER_LIBS);
   for (std::string lib; std::getline(libs, lib, ';');) cmd += " " + shell_quote(lib);
-  cmd += " -Wl,--end-group -lopenblas -lz -lpthread -lm";
+  cmd += " -Wl,--end-group -lpng16 -lopenblas -lz -lpthread -lm";
   int rc = std::system(cmd.c_str());
   if (rc != 0) throw std::runtime_error("linking failed (" + cmd + ")");
   result.target = "CPU " + o.target;

@@ -7,7 +7,7 @@ pkgs=(
   llvm-19-dev llvm-19-tools libzstd-dev libedit-dev libcurl4-openssl-dev zlib1g-dev
   antlr4 libantlr4-runtime-dev
   libfmt-dev libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
-  libopenblas-dev
+  libopenblas-dev libpng-dev
   strace
   clang-19 libclang-rt-19-dev libfuzzer-19-dev
   pybind11-dev python3-dev python3-numpy python3-matplotlib

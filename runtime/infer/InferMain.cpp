@@ -4,8 +4,8 @@
 // weights (safetensors bytes) and the compiled cell kernels. This file only reads inputs,
 // runs the shared prediction loop (runtime/nn/Inference) and prints results. It links
 // against the runtime alone: no LLVM, no compiler.
+#include <png.h>
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include <cctype>
 #include <cerrno>
@@ -107,7 +107,8 @@ nn::Network make_network(const nn::ModelPlan &plan) {
         s.forward = reinterpret_cast<nn::CellForward>(snnc_model_cells[c].forward);
         s.backward = reinterpret_cast<nn::CellBackward>(snnc_model_cells[c].backward);
       }
-    if (!s.forward) throw std::runtime_error("the binary lacks the kernel of cell '" + s.cell + "'");
+    if (!s.forward)
+      throw std::runtime_error("the binary lacks the kernel of cell '" + s.cell + "'");
   }
   return nn::Network(std::move(layers), plan.output);
 }
@@ -168,76 +169,35 @@ std::vector<float> read_pgm(const std::string &path, int64_t expect) {
   return out;
 }
 
-uint32_t be32(const unsigned char *p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
-
-/// An 8-bit grayscale (or RGB/RGBA, averaged), non-interlaced PNG scaled to [0, 1].
+/// A PNG image (any bit depth, colour type or interlacing; decoded by libpng) scaled to
+/// [0, 1]: the mean of its colour channels, its alpha channel ignored.
 std::vector<float> read_png(const std::string &path, int64_t expect) {
   regular_file_size(path);
   std::ifstream in(path, std::ios::binary);
-  std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto fail = [&](size_t at, const std::string &why) {
-    throw std::runtime_error(path + ": byte " + std::to_string(at) + ": " + why);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  png_image image;
+  std::memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  auto failed = [&](const std::string &when) {
+    std::string why = image.message[0] ? image.message : "not a readable PNG";
+    png_image_free(&image);
+    return std::runtime_error(path + ": " + when + ": " + why);
   };
-  const auto *u = reinterpret_cast<const unsigned char *>(b.data());
-  uint32_t w = 0, h = 0;
-  int depth = 0, colour = 0;
-  std::string idat;
-  size_t pos = 8;
-  while (pos + 12 <= b.size()) {
-    uint32_t len = be32(u + pos);
-    std::string type = b.substr(pos + 4, 4);
-    if (pos + 12 + len > b.size()) fail(pos, "truncated chunk '" + type + "'");
-    if (type == "IHDR") {
-      if (len < 13) fail(pos, "short IHDR");
-      w = be32(u + pos + 8), h = be32(u + pos + 12), depth = u[pos + 16], colour = u[pos + 17];
-      if (u[pos + 20] != 0) fail(pos + 20, "interlaced PNGs are not supported");
-    } else if (type == "IDAT") {
-      idat.append(b, pos + 8, len);
-    } else if (type == "IEND") {
-      break;
-    }
-    pos += 12 + len;
+  if (!png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()))
+    throw failed("cannot read the PNG header");
+  if (static_cast<uint64_t>(image.width) * image.height != static_cast<uint64_t>(expect)) {
+    const std::string size = std::to_string(image.width) + "x" + std::to_string(image.height);
+    png_image_free(&image);
+    throw std::runtime_error(path + ": a " + size + " image; the model takes " +
+                             std::to_string(expect) + " pixels");
   }
-  int channels = colour == 0 ? 1 : colour == 2 ? 3 : colour == 4 ? 2 : colour == 6 ? 4 : 0;
-  if (depth != 8 || channels == 0) fail(16, "only 8-bit grayscale, RGB or RGBA PNGs are supported");
-  if (static_cast<uint64_t>(w) * h != static_cast<uint64_t>(expect))  // (2^32-1 squared fits)
-    throw std::runtime_error(path + ": a " + std::to_string(w) + "x" + std::to_string(h) +
-                             " image; the model takes " + std::to_string(expect) + " pixels");
-  size_t stride = static_cast<size_t>(w) * channels;
-  std::vector<unsigned char> raw((stride + 1) * h);
-  uLongf size = raw.size();
-  if (uncompress(raw.data(), &size, reinterpret_cast<const Bytef *>(idat.data()), idat.size()) !=
-          Z_OK ||
-      size != raw.size())
-    fail(33, "corrupt image data");
-  std::vector<unsigned char> prev(stride, 0), cur(stride);
-  std::vector<float> out;
-  for (uint32_t y = 0; y < h; ++y) {
-    unsigned char filter = raw[y * (stride + 1)];
-    const unsigned char *line = &raw[y * (stride + 1) + 1];
-    for (size_t x = 0; x < stride; ++x) {
-      int a = x >= static_cast<size_t>(channels) ? cur[x - channels] : 0, up = prev[x],
-          c = x >= static_cast<size_t>(channels) ? prev[x - channels] : 0;
-      int p = a + up - c, pa = std::abs(p - a), pb = std::abs(p - up), pc = std::abs(p - c);
-      int pred = filter == 1   ? a
-                 : filter == 2 ? up
-                 : filter == 3 ? (a + up) / 2
-                 : filter == 4 ? (pa <= pb && pa <= pc ? a
-                                  : pb <= pc           ? up
-                                                       : c)
-                               : 0;
-      if (filter > 4) fail(33, "bad PNG filter type " + std::to_string(filter));
-      cur[x] = static_cast<unsigned char>(line[x] + pred);
-    }
-    for (uint32_t x = 0; x < w; ++x) {
-      int sum = 0, n = channels == 2 ? 1 : std::min(channels, 3);  // alpha is not a colour
-      for (int k = 0; k < n; ++k) sum += cur[x * channels + k];
-      out.push_back(sum / (255.f * n));
-    }
-    std::swap(prev, cur);
-  }
+  image.format = PNG_FORMAT_RGBA;  // 8-bit sRGB colours as stored, alpha kept apart
+  std::vector<unsigned char> rgba(PNG_IMAGE_SIZE(image));
+  if (!png_image_finish_read(&image, nullptr, rgba.data(), 0, nullptr))
+    throw failed("cannot decode the image");
+  std::vector<float> out(static_cast<size_t>(expect));
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = (rgba[4 * i] + rgba[4 * i + 1] + rgba[4 * i + 2]) / (3 * 255.f);
   return out;
 }
 
@@ -252,9 +212,9 @@ bool is_png(const std::string &path) {
 std::vector<float> read_raw_f32(const std::string &path, int64_t expect) {
   int64_t size = regular_file_size(path);
   if (size == 0 || size % (4 * expect) != 0)
-    throw std::runtime_error(path + ": byte " + std::to_string(size) + ": " +
-                             std::to_string(size) + " bytes is not a whole number of images of " +
-                             std::to_string(expect) + " float32 values");
+    throw std::runtime_error(path + ": byte " + std::to_string(size) + ": " + std::to_string(size) +
+                             " bytes is not a whole number of images of " + std::to_string(expect) +
+                             " float32 values");
   std::ifstream in(path, std::ios::binary);
   std::vector<float> out(static_cast<size_t>(size / 4));
   in.read(reinterpret_cast<char *>(out.data()), size);
@@ -293,7 +253,7 @@ void usage(const char *argv0, const nn::ModelPlan &plan) {
   std::printf(
       "%s — a spiking network compiled by snnc (network %s, %s encoding over %lld steps).\n\n"
       "usage: %s [options] INPUT...\n\n"
-      "INPUT is an IDX image file (raw or .gz; every image in it), a PGM (P5) or PNG (8-bit) image "
+      "INPUT is an IDX image file (raw or .gz; every image in it), a PGM (P5) or PNG image "
       "of %lld\n"
       "pixels, or a .f32 file of raw little-endian float32 values in [0, 1] (one or more images).\n"
       "Prints the predicted class of every input, one per line.\n\n"
@@ -306,8 +266,8 @@ void usage(const char *argv0, const nn::ModelPlan &plan) {
       "  --batch N         images per forward pass (default 128, as snnc run evaluates; with\n"
       "                    rate encoding another size draws other spike trains)\n"
       "  --help            this text\n",
-      argv0, plan.network.c_str(), plan.encoder.c_str(), static_cast<long long>(plan.steps),
-      argv0, static_cast<long long>(plan.features()));
+      argv0, plan.network.c_str(), plan.encoder.c_str(), static_cast<long long>(plan.steps), argv0,
+      static_cast<long long>(plan.features()));
 }
 
 }  // namespace
@@ -399,8 +359,8 @@ int main(int argc, char **argv) {
         }
     };
 #ifdef SNNC_INFER_DEVICE
-    auto pred = predict_on_device(plan, net, images.data(), count, enc, plan.seed,
-                                  plan.by_membrane, count_classes, batch);
+    auto pred = predict_on_device(plan, net, images.data(), count, enc, plan.seed, plan.by_membrane,
+                                  count_classes, batch);
 #else
     auto pred = nn::predict(
         net, images.data(), count, enc, plan.seed, plan.by_membrane,

@@ -37,11 +37,15 @@ const int64_t snnc_model_cell_count = 0;
 
 namespace {
 
+uint32_t big_endian32(const uint8_t *p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
 /// Width times height from a PNG's IHDR or a PGM's header, else a 28x28 image.
 int64_t expected_pixels(const uint8_t *data, size_t size) {
   int64_t w = 0, h = 0;
   if (size >= 24 && std::memcmp(data + 12, "IHDR", 4) == 0) {
-    w = be32(data + 16), h = be32(data + 20);
+    w = big_endian32(data + 16), h = big_endian32(data + 20);
   } else {
     std::istringstream in(
         std::string(reinterpret_cast<const char *>(data), std::min<size_t>(size, 64)));
