@@ -1,5 +1,5 @@
 // ir_fuzz.cpp — fuzzes the textual simulation IR as `snnc opt` reads it: parse, verify,
-// print back. Diagnostics are collected, not printed.
+// print back, run the default pass pipeline. Diagnostics are collected, not printed.
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -7,6 +7,7 @@
 
 #include "IRParser.h"
 #include "IRPrinter.h"
+#include "Pass.h"
 #include "Verifier.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -15,7 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   snnc::DiagnosticEngine diags(buffer, /*print=*/false);
   try {
     auto module = snnc::ir::parse_module(*buffer, diags);
-    if (module && snnc::ir::verify(*module, diags)) (void)snnc::ir::print(*module);
+    if (!module || !snnc::ir::verify(*module, diags)) return 0;
+    (void)snnc::ir::print(*module);
+    snnc::ir::run_pipeline(*module, diags, snnc::ir::default_pipeline());
   } catch (const std::exception &) {
   }
   return 0;
