@@ -35,7 +35,7 @@
 #include "Sema.h"
 #include "TrainStep.h"
 #include "passes/Autodiff.h"
-#include "passes/FuseConvPool.h"
+#include "ModelPass.h"
 #include "passes/PlanSynapses.h"
 #include "train/Optimizer.h"
 

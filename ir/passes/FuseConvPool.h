@@ -9,7 +9,6 @@
 // its conv, so layer names, shapes and checkpoints do not change.
 #pragma once
 #include "Model.h"
-#include "ModelPass.h"  // optimize_model, formerly declared here
 
 namespace snnc::ir {
 
