@@ -7,6 +7,7 @@
 #include <png.h>
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -235,39 +236,68 @@ bool is_pgm(const std::string &path) {
 }
 
 /// A whole number of at least `least` given to `option`, or a clear error.
-int64_t count_option(const std::string &option, const std::string &text, int64_t least) {
-  size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception &) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || v < least)
-    throw std::runtime_error("option " + option + " needs a whole number >= " +
-                             std::to_string(least) + ", not '" + text + "'");
-  return v;
+/// The options and inputs of a run, parsed with CLI11; its --help describes the model.
+struct Options {
+  std::vector<std::string> inputs;
+  std::string labels_path, weights_path;
+  bool counts = false, as_json = false;
+  int64_t limit = -1, batch = nn::kPredictBatch;
+};
+
+/// A CLI11 check that an option is a whole number >= least, with the message the binary has
+/// always given.
+CLI::Validator at_least(int64_t least) {
+  return CLI::Validator(
+      [least](std::string &text) -> std::string {
+        size_t used = 0;
+        long long v = 0;
+        try {
+          v = std::stoll(text, &used);
+        } catch (const std::exception &) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size() || v < least)
+          return "needs a whole number >= " + std::to_string(least) + ", not '" + text + "'";
+        return "";
+      },
+      "INT>=" + std::to_string(least));
 }
 
-void usage(const char *argv0, const nn::ModelPlan &plan) {
-  std::printf(
-      "%s — a spiking network compiled by snnc (network %s, %s encoding over %lld steps).\n\n"
-      "usage: %s [options] INPUT...\n\n"
-      "INPUT is an IDX image file (raw or .gz; every image in it), a PGM (P5) or PNG image "
-      "of %lld\n"
-      "pixels, or a .f32 file of raw little-endian float32 values in [0, 1] (one or more images).\n"
-      "Prints the predicted class of every input, one per line.\n\n"
-      "options:\n"
-      "  --labels FILE     IDX labels for the IDX input: also report the accuracy\n"
-      "  --counts          print the output spike count of every class too\n"
-      "  --json            print one JSON object instead of text\n"
-      "  --weights FILE    use these weights (safetensors) instead of the embedded ones\n"
-      "  --limit N         use at most N images\n"
-      "  --batch N         images per forward pass (default 128, as snnc run evaluates; with\n"
-      "                    rate encoding another size draws other spike trains)\n"
-      "  --help            this text\n",
-      argv0, plan.network.c_str(), plan.encoder.c_str(), static_cast<long long>(plan.steps), argv0,
-      static_cast<long long>(plan.features()));
+/// Parses argv; returns the exit code when the run is over (help printed, or a usage error
+/// reported), else -1.
+int parse_options(int argc, char **argv, const nn::ModelPlan &plan, Options &o) {
+  CLI::App app(std::string(argv[0]) + " — a spiking network compiled by snnc (network " +
+               plan.network + ", " + plan.encoder + " encoding over " + std::to_string(plan.steps) +
+               " steps).\nPrints the predicted class of every input, " + "one per line.");
+  app.add_option("inputs", o.inputs,
+                 "IDX image files (raw or .gz; every image in them), PGM (P5) or PNG images of " +
+                     std::to_string(plan.features()) +
+                     " pixels, or .f32 files of raw little-endian float32 values in [0, 1]")
+      ->required();
+  app.add_option("--labels", o.labels_path,
+                 "IDX labels for the IDX input: also report the accuracy");
+  app.add_flag("--counts", o.counts, "Print the output spike count of every class too");
+  app.add_flag("--json", o.as_json, "Print one JSON object instead of text");
+  app.add_option("--weights", o.weights_path,
+                 "Use these weights (safetensors) instead of the embedded ones");
+  app.add_option("--limit", o.limit, "Use at most N images")->check(at_least(0));
+  app.add_option("--batch", o.batch,
+                 "Images per forward pass (default 128, as snnc run evaluates; with rate "
+                 "encoding another size draws other spike trains)")
+      ->check(at_least(1));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    std::string what = e.what();
+    if (what.rfind("--", 0) == 0) what = "option " + what;  // "--batch: needs ..." reads so
+    const auto colon = what.find(": ");
+    if (what.rfind("option --", 0) == 0 && colon != std::string::npos) what.erase(colon, 1);
+    std::fprintf(stderr, "error: %s (see --help)\n", what.c_str());
+    return 1;
+  }
+  return -1;
 }
 
 }  // namespace
@@ -276,37 +306,12 @@ int main(int argc, char **argv) {
   nn::reexec_for_blas_core(argv);  // before OpenBLAS runs anything: its kernels for this CPU
   try {
     const nn::ModelPlan plan = nn::plan_from_json(snnc_model_plan);
-    std::vector<std::string> inputs;
-    std::string labels_path, weights_path;
-    bool counts = false, as_json = false;
-    int64_t limit = -1, batch = nn::kPredictBatch;
-    for (int i = 1; i < argc; ++i) {
-      std::string a = argv[i];
-      auto value = [&]() -> std::string {
-        if (i + 1 >= argc) throw std::runtime_error("option " + a + " needs a value");
-        return argv[++i];
-      };
-      if (a == "--help" || a == "-h") {
-        usage(argv[0], plan);
-        return 0;
-      } else if (a == "--labels")
-        labels_path = value();
-      else if (a == "--weights")
-        weights_path = value();
-      else if (a == "--counts")
-        counts = true;
-      else if (a == "--json")
-        as_json = true;
-      else if (a == "--limit")
-        limit = count_option(a, value(), 0);
-      else if (a == "--batch")
-        batch = count_option(a, value(), 1);
-      else if (a.rfind("--", 0) == 0)
-        throw std::runtime_error("unknown option " + a + " (see --help)");
-      else
-        inputs.push_back(a);
-    }
-    if (inputs.empty()) throw std::runtime_error("no input given (see --help)");
+    Options o;
+    if (int done = parse_options(argc, argv, plan, o); done >= 0) return done;
+    const auto &inputs = o.inputs;
+    const std::string &labels_path = o.labels_path, &weights_path = o.weights_path;
+    const bool counts = o.counts, as_json = o.as_json;
+    const int64_t limit = o.limit, batch = o.batch;
     int64_t F = plan.features();
     std::vector<float> images;
     std::vector<std::string> names;
