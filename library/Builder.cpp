@@ -58,16 +58,9 @@ void check_weights(const ir::Model &m, const std::vector<rt::NamedTensor> &tenso
 /// inference main looks up).
 std::string device_cells_source(const ir::Model &model, const std::string &file) {
   std::string s = backends::print_cuda_cells({{&model, ""}}, file);
-  s += "// the launchers by cell name, for the inference main\n"
+  s += "// the launchers by cell name, for the inference main (the table's type: DeviceNetwork.h)\n"
+       "#include \"DeviceNetwork.h\"\n"
        "extern \"C\" {\n"
-       "struct snnc_device_cell_entry {\n"
-       "  const char *name;\n"
-       "  int (*forward)(const float *, float *, float *, int64_t, int64_t, int64_t, int64_t,\n"
-       "                 int64_t);\n"
-       "  int (*backward)(const float *, const float *, const float *, const float *, const float "
-       "*,\n"
-       "                  float *, float *, int64_t, int64_t, int64_t);\n"
-       "};\n"
        "extern const snnc_device_cell_entry snnc_model_device_cells[] = {\n";
   for (const auto &c : model.cells) {
     const std::string id = backends::cuda_ident(c.name);

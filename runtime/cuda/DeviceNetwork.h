@@ -35,6 +35,21 @@ struct DeviceCell {
   DeviceCellBackward backward = nullptr;
 };
 
+}  // namespace snnc::rt::cuda
+
+/// A GPU standalone binary's table of its cells' launchers by cell name: `snnc build --target
+/// cuda` generates snnc_model_device_cells (and its count) with the cells' CUDA source, the
+/// inference main looks the cells up in it.
+extern "C" {
+struct snnc_device_cell_entry {
+  const char *name;
+  snnc::rt::cuda::DeviceCellForward forward;
+  snnc::rt::cuda::DeviceCellBackward backward;
+};
+}
+
+namespace snnc::rt::cuda {
+
 /// Methods are virtual so that a program can drive an executor compiled at run time into a
 /// shared library (snnc run --target cuda) without linking it: it obtains one from
 /// snnc_device_network_create (below) and calls through the vtable.

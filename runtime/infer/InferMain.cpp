@@ -50,12 +50,7 @@ extern const int64_t snnc_model_cell_count;
 #ifdef SNNC_INFER_DEVICE
 // GPU binaries (snnc build --target cuda): the model's CUDA cell launchers, by cell name
 extern "C" {
-struct snnc_device_cell_entry {
-  const char *name;
-  snnc::rt::cuda::DeviceCellForward forward;
-  snnc::rt::cuda::DeviceCellBackward backward;
-};
-extern const snnc_device_cell_entry snnc_model_device_cells[];
+extern const snnc_device_cell_entry snnc_model_device_cells[];  // (DeviceNetwork.h)
 extern const int64_t snnc_model_device_cell_count;
 }
 #endif
