@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 
 #include "LowerToIR.h"
 #include "Parser.h"
@@ -15,28 +16,28 @@
 
 namespace snnc::driver {
 
-std::shared_ptr<SourceBuffer> read_source(const std::string &path) {
+std::string read_source_text(const std::string &path) {
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    std::cerr << "snnc: error: cannot read '" << path << "': " << std::strerror(errno) << "\n";
-    return nullptr;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    std::cerr << "snnc: error: '" << path << "' is a directory, not a .snn file\n";
-    return nullptr;
-  }
-  if (st.st_size > 64 * 1024 * 1024) {
-    std::cerr << "snnc: error: '" << path << "' is larger than 64 MiB; not a model file?\n";
-    return nullptr;
-  }
+  if (stat(path.c_str(), &st) != 0)
+    throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    throw std::runtime_error("'" + path + "' is a directory, not a .snn file");
+  if (st.st_size > 64 * 1024 * 1024)
+    throw std::runtime_error("'" + path + "' is larger than 64 MiB; not a model file?");
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::cerr << "snnc: error: cannot read '" << path << "': " << std::strerror(errno) << "\n";
-    return nullptr;
-  }
+  if (!in) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
   std::stringstream ss;
   ss << in.rdbuf();
-  return std::make_shared<SourceBuffer>(path, ss.str());
+  return ss.str();
+}
+
+std::shared_ptr<SourceBuffer> read_source(const std::string &path) {
+  try {
+    return std::make_shared<SourceBuffer>(path, read_source_text(path));
+  } catch (const std::runtime_error &e) {
+    std::cerr << "snnc: error: " << e.what() << "\n";
+    return nullptr;
+  }
 }
 
 std::optional<ast::File> load_checked(const SourceBuffer &buffer, DiagnosticEngine &diags) {

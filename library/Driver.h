@@ -13,7 +13,11 @@
 
 namespace snnc::driver {
 
-/// Reads a whole file; prints `snnc: error: cannot read PATH: reason` and returns null.
+/// Reads a whole source file; throws std::runtime_error ("cannot read 'PATH': reason", a
+/// directory, a file over 64 MiB).
+std::string read_source_text(const std::string &path);
+
+/// The same as a buffer; prints `snnc: error: ...` and returns null instead of throwing.
 std::shared_ptr<SourceBuffer> read_source(const std::string &path);
 
 /// Parse + Sema. Null on error (diagnostics printed).

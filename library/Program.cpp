@@ -1,11 +1,5 @@
 // Program.cpp — compiling a source into a Program (parse and check), and what it contains.
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
+#include "Driver.h"
 #include "Parser.h"
 #include "ProgramImpl.h"
 #include "Sema.h"
@@ -35,18 +29,7 @@ Program Program::compile_source(const std::string &text, const std::string &name
 }
 
 Program Program::compile_file(const std::string &path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0)
-    throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode))
-    throw std::runtime_error("'" + path + "' is a directory, not a .snn file");
-  if (st.st_size > 64 * 1024 * 1024)
-    throw std::runtime_error("'" + path + "' is larger than 64 MiB; not a model file?");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  return compile_source(text.str(), path);
+  return compile_source(driver::read_source_text(path), path);
 }
 
 const std::string &Program::name() const {

@@ -79,6 +79,14 @@ fs::path unit_path(const std::string &run_dir, const std::string &role, int64_t 
   return units_dir(run_dir) / (role + "-epoch-" + std::to_string(epoch));
 }
 
+/// Copies of a committed unit's weights and predictions for users and `snnc build`; the unit
+/// stays the reference.
+void publish(const std::string &run_dir, const std::string &role, const std::string &weights,
+             const std::string &predictions) {
+  write_file_atomic((fs::path(run_dir) / (role + ".safetensors")).string(), weights);
+  write_file_atomic((fs::path(run_dir) / (role + "_predictions.csv")).string(), predictions);
+}
+
 std::string dump_value(const nlohmann::json &v) {
   std::string s = v.dump();
   return s.size() > 60 ? s.substr(0, 57) + "..." : s;
@@ -134,18 +142,14 @@ void commit_checkpoint(const std::string &run_dir, const CheckpointUnit &unit) {
                              "': " + std::strerror(errno));
   sync_directory(units_dir(run_dir).string());
   if (!aside.empty()) fs::remove_all(aside, ec);
-  publish_checkpoint(run_dir, unit);
+  publish(run_dir, unit.role, files.at(kWeights), unit.predictions_csv);
   for (int64_t e : unit_epochs(run_dir, unit.role))
     if (e != unit.epoch) fs::remove_all(unit_path(run_dir, unit.role, e), ec);
 }
 
 void publish_checkpoint(const std::string &run_dir, const CheckpointUnit &unit) {
-  // copies of the committed files for users and `snnc build`; the unit stays the reference
   const fs::path dir = unit_path(run_dir, unit.role, unit.epoch);
-  write_file_atomic((fs::path(run_dir) / (unit.role + ".safetensors")).string(),
-                    read_all(dir / kWeights));
-  write_file_atomic((fs::path(run_dir) / (unit.role + "_predictions.csv")).string(),
-                    read_all(dir / kPredictions));
+  publish(run_dir, unit.role, read_all(dir / kWeights), read_all(dir / kPredictions));
 }
 
 std::optional<CheckpointUnit> load_checkpoint(const std::string &run_dir, const std::string &role) {
