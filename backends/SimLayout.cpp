@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -32,6 +33,36 @@ void add_param(SimLayout &l, const std::string &owner, const ir::Param &p) {
   std::string name = owner + "." + p.name;
   l.param_index[name] = static_cast<int>(l.params.size());
   l.params.push_back({name, owner, p.name, p.dim, p.value});
+}
+
+int64_t group_size_of(const ir::Module &m, const std::string &name);
+
+/// The arrays of a synapse model: per-synapse state (sized by the runtime once the
+/// synapses exist), traces with their last-update steps, and the index from each
+/// postsynaptic neuron to its incoming synapses.
+void synapse_slots(SimLayout &l, const ir::Module &m, const ir::Connection &c, ConnectionSlots &s) {
+  const ir::SynapseModel &sm = *c.synapse;
+  for (const auto &p : sm.params) add_param(l, c.name, p);
+  for (const auto &st : sm.states)
+    s.synapse_vars[st.name] = add_buffer(l, c.name + "." + st.name, rt::ElemType::F64, 0);
+  const int64_t n_pre = group_size_of(m, c.pre), n_post = group_size_of(m, c.post);
+  for (const auto &t : sm.pre_traces)
+    s.pre_traces[t.name] = add_buffer(l, c.name + "." + t.name, rt::ElemType::F64, n_pre);
+  for (const auto &t : sm.post_traces)
+    s.post_traces[t.name] = add_buffer(l, c.name + "." + t.name, rt::ElemType::F64, n_post);
+  bool pre_decays = false, post_decays = false;
+  for (const auto &d : sm.decays) (sm.kind_of(d.var) == 'a' ? pre_decays : post_decays) = true;
+  if (pre_decays) s.pre_last = add_buffer(l, c.name + ".pre_last", rt::ElemType::I64, n_pre);
+  if (post_decays) s.post_last = add_buffer(l, c.name + ".post_last", rt::ElemType::I64, n_post);
+  s.col_ptr = add_buffer(l, c.name + ".col_ptr", rt::ElemType::I64, n_post + 1);
+  s.in_synapse = add_buffer(l, c.name + ".in_synapse", rt::ElemType::I32, 0);
+  s.pre_of = add_buffer(l, c.name + ".pre_of", rt::ElemType::I32, 0);
+}
+
+int64_t group_size_of(const ir::Module &m, const std::string &name) {
+  if (auto *p = m.find_population(name)) return p->size;
+  if (auto *s = m.find_source(name)) return s->size;
+  return 0;
 }
 
 }  // namespace
@@ -76,9 +107,11 @@ SimLayout make_layout(const ir::Module &m) {
     ConnectionSlots s;
     s.row_ptr = add_buffer(l, c.name + ".row_ptr", rt::ElemType::I64, group_size(m, c.pre) + 1);
     s.col = add_buffer(l, c.name + ".col", rt::ElemType::I32, 0);
-    bool random_weight =
-        ir::contains_call(c.weight, "uniform") || ir::contains_call(c.weight, "normal");
-    if (random_weight) {
+    bool random_weight = c.weight && (ir::contains_call(c.weight, "uniform") ||
+                                      ir::contains_call(c.weight, "normal"));
+    if (c.synapse) {
+      // the weight is the synapse model's state `w`
+    } else if (random_weight) {
       s.weight = add_buffer(l, c.name + ".weight", rt::ElemType::F64, 0);
     } else {
       Dim target_dim;  // the weight is added to the target, so it has its dimension
@@ -93,6 +126,14 @@ SimLayout make_layout(const ir::Module &m) {
       s.weight_param = l.param(c.name, "w");
     }
     s.pre_group = l.group_of(c.pre);
+    s.index = static_cast<int>(l.connections.size());
+    if (c.delay && c.per_synapse_delay()) {
+      s.delays = add_buffer(l, c.name + ".delay", rt::ElemType::I32, 0);
+    } else if (c.delay) {
+      add_param(l, c.name, ir::Param{"delay", Dim::base(2), c.delay, c.loc});
+      s.delay_param = l.param(c.name, "delay");
+    }
+    if (c.synapse) synapse_slots(l, m, c, s);
     l.connections[c.name] = s;
   }
   return l;
@@ -163,6 +204,55 @@ std::pair<std::string, double> parse_override(const SimLayout &l, const std::str
   return {name, v * unit.scale};
 }
 
+namespace {
+
+/// A delay in whole steps of dt, at least one (the compiler checked constant values
+/// against the file's dt; `--set` may change either).
+int64_t delay_steps(const std::string &conn, double delay, double dt) {
+  double steps = delay / dt;
+  char msg[256];
+  if (!(steps >= 1 - 1e-9)) {
+    std::snprintf(msg, sizeof msg,
+                  "connection '%s': delay %g ms is below dt (%g ms); a spike cannot arrive "
+                  "before the next step",
+                  conn.c_str(), delay * 1e3, dt * 1e3);
+    throw std::runtime_error(msg);
+  }
+  if (std::fabs(steps - std::round(steps)) > 1e-6 * std::max(1.0, steps)) {
+    std::snprintf(msg, sizeof msg,
+                  "connection '%s': delay %g ms is not a whole number of steps of dt = %g ms",
+                  conn.c_str(), delay * 1e3, dt * 1e3);
+    throw std::runtime_error(msg);
+  }
+  if (steps > 1e7) {
+    std::snprintf(msg, sizeof msg, "connection '%s': delay of %g steps is more than 1e7",
+                  conn.c_str(), steps);
+    throw std::runtime_error(msg);
+  }
+  return static_cast<int64_t>(std::llround(steps));
+}
+
+void delay_spec(const ir::Connection &c, const ConnectionSlots &s,
+                const std::vector<double> &params, double dt, rt::ConnectivitySpec &cs) {
+  if (s.delay_param >= 0) cs.delay_steps = delay_steps(c.name, params.at(s.delay_param), dt);
+  if (s.delays < 0) return;
+  const ir::ExprPtr &d = c.delay;  // uniform(a, b), constant after folding
+  if (d->kind != ir::ExprKind::Call || d->name != "uniform" || !ir::is_constant(d->args[0]) ||
+      !ir::is_constant(d->args[1]))
+    throw std::runtime_error("delay of '" + c.name +
+                             "' must be a constant or uniform(a, b) with constant arguments");
+  cs.delay_buffer = s.delays;
+  cs.delay_lo = d->args[0]->value;
+  cs.delay_hi = d->args[1]->value;
+  delay_steps(c.name, cs.delay_lo, dt);  // the shortest must reach the next step
+  if (!(cs.delay_hi >= cs.delay_lo))
+    throw std::runtime_error("delay of '" + c.name + "': uniform(a, b) needs a <= b");
+  if (cs.delay_hi / dt > 1e7)
+    throw std::runtime_error("delay of '" + c.name + "' is more than 1e7 steps");
+}
+
+}  // namespace
+
 rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &l,
                           const std::vector<double> &params) {
   rt::SimSpec spec;
@@ -219,6 +309,11 @@ rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &l,
     cs.col_buffer = s.col;
     cs.weight_buffer = s.weight;
     cs.pre_group = s.pre_group;
+    for (const auto &[_, slot] : s.synapse_vars) cs.synapse_buffers.push_back(slot);
+    cs.col_ptr_buffer = s.col_ptr;
+    cs.in_synapse_buffer = s.in_synapse;
+    cs.pre_of_buffer = s.pre_of;
+    delay_spec(c, s, params, spec.dt, cs);
     if (s.weight >= 0) {
       // weight = uniform(a, b) or normal(m, s) with constant arguments (after folding)
       const ir::ExprPtr &w = c.weight;

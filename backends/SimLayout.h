@@ -37,6 +37,16 @@ struct ConnectionSlots {
   int row_ptr = -1, col = -1, weight = -1;  ///< buffers (weight -1: constant)
   int weight_param = -1;                    ///< param slot of a constant weight
   int pre_group = -1;
+  int index = -1;        ///< position in SimSpec::connections
+  int delay_param = -1;  ///< param slot of a constant delay
+  int delays = -1;       ///< I32 per-synapse delays in steps
+  // a synapse model's arrays
+  std::map<std::string, int> synapse_vars;  ///< per-synapse state -> F64 buffer (nnz)
+  std::map<std::string, int> pre_traces;    ///< F64 buffer of n_pre
+  std::map<std::string, int> post_traces;   ///< F64 buffer of n_post
+  int pre_last = -1, post_last = -1;        ///< I64 step of each neuron's last trace update
+  int col_ptr = -1, in_synapse = -1;        ///< incoming synapses per postsynaptic neuron
+  int pre_of = -1;                          ///< I32 presynaptic neuron of each synapse
 };
 
 struct SimLayout {

@@ -103,6 +103,30 @@ struct NeuronDef {
   SourceLoc method_loc;
 };
 
+/// `pre apre: real = 0` / `post apost: real = 0` in a synapse: a trace kept once per
+/// presynaptic / postsynaptic neuron, shared by all its synapses of the connection.
+struct TraceDecl {
+  enum Side { Pre, Post } side = Pre;
+  std::string name;
+  TypeRef type;
+  ExprPtr init;  ///< may be null (zero)
+  SourceLoc loc;
+};
+
+/// `synapse STDP(params) { state w ... pre apre ... on_pre { ... } on_post { ... } }`
+struct SynapseDef {
+  std::string name;
+  SourceLoc loc;
+  std::vector<ParamDecl> params;
+  std::vector<StateDecl> states;  ///< per synapse
+  std::vector<TraceDecl> traces;
+  std::vector<LetDecl> lets;
+  std::vector<OdeDecl> odes;  ///< of traces
+  std::vector<Assign> on_pre, on_post;
+  bool has_on_pre = false, has_on_post = false;
+  SourceLoc on_pre_loc, on_post_loc;
+};
+
 /// `population E = 3200 of LIF(tau_m = 20ms)`
 struct PopulationDecl {
   std::string name;
@@ -136,6 +160,9 @@ struct ConnectDecl {
   std::vector<GroupRef> pre, post;
   std::vector<Arg> args;
   SourceLoc loc;
+  std::string synapse;  ///< `with STDP(...)`: the synapse model, "" for a static connection
+  std::vector<Arg> synapse_args;
+  SourceLoc synapse_loc;
 };
 
 /// A value in an experiment setting or a layer argument: an expression (numbers,
@@ -222,6 +249,7 @@ struct LoweredExperiments;
 
 struct File {
   std::vector<NeuronDef> neurons;
+  std::vector<SynapseDef> synapses;
   std::vector<NetworkDef> networks;
   std::vector<SimulationDef> simulations;
   std::vector<ExperimentDef> experiments;

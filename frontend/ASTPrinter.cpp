@@ -16,6 +16,14 @@
 //     reset v = v_reset         (one line per assignment, `reset u += d` for +=)
 //     refractory t_ref
 //     method rk4
+//   synapse STDP @8:9
+//     param wmax: real = 0.01
+//     state w: real = 0
+//     pre apre: real = 0        (`post apost` for a postsynaptic trace)
+//     let d = 2 * apre
+//     ode apre = -apre / taupre
+//     on_pre ge += w            (one line per assignment; `on_pre {}` when empty)
+//     on_post apost += dApost
 //   network CUBA @10:9
 //     param cell: neuron = Leaky
 //     input x: [1, 28, 28]
@@ -24,6 +32,7 @@
 //     population E = 3200 of LIF(tau_m = 20[ms])
 //     source drive = current(amplitude = 0.5[nA])
 //     connect E -> E, Inh[0:10] (one_to_one, w = 2[mV])
+//     connect P -> E (w = 0.01, delay = 1[ms]) with STDP(wmax = 0.01)
 //   simulation cuba @20:12
 //     network = CUBA
 //     record spikes(E, Inh[0:100])
@@ -149,6 +158,21 @@ void neuron(std::string &out, const NeuronDef &n) {
   if (!n.method.empty()) out += "  method " + n.method + "\n";
 }
 
+void synapse(std::string &out, const SynapseDef &n) {
+  out += "synapse " + n.name + at(n.loc) + "\n";
+  for (const auto &p : n.params) out += "  param " + typed(p.name, p.type, p.default_value) + "\n";
+  for (const auto &s : n.states) out += "  state " + typed(s.name, s.type, s.init) + "\n";
+  for (const auto &t : n.traces)
+    out += std::string("  ") + (t.side == TraceDecl::Pre ? "pre " : "post ") +
+           typed(t.name, t.type, t.init) + "\n";
+  for (const auto &l : n.lets) out += "  let " + l.name + " = " + expr(l.value) + "\n";
+  for (const auto &o : n.odes) out += "  ode " + o.var + " = " + expr(o.rhs) + "\n";
+  if (n.has_on_pre && n.on_pre.empty()) out += "  on_pre {}\n";
+  for (const auto &a : n.on_pre) out += "  on_pre " + assign(a) + "\n";
+  if (n.has_on_post && n.on_post.empty()) out += "  on_post {}\n";
+  for (const auto &a : n.on_post) out += "  on_post " + assign(a) + "\n";
+}
+
 void network(std::string &out, const NetworkDef &net) {
   out += "network " + net.name + at(net.loc) + "\n";
   for (const auto &p : net.params)
@@ -174,6 +198,7 @@ void network(std::string &out, const NetworkDef &net) {
   for (const auto &c : net.connections) {
     out += "  connect " + groups(c.pre) + " -> " + groups(c.post);
     if (!c.args.empty()) out += " " + args(c.args);
+    if (!c.synapse.empty()) out += " with " + c.synapse + args(c.synapse_args);
     out += "\n";
   }
 }
@@ -199,6 +224,7 @@ void experiment(std::string &out, const ExperimentDef &x) {
 std::string print(const File &file) {
   std::string out;
   for (const auto &n : file.neurons) neuron(out, n);
+  for (const auto &n : file.synapses) synapse(out, n);
   for (const auto &n : file.networks) network(out, n);
   for (const auto &s : file.simulations) simulation(out, s);
   for (const auto &x : file.experiments) experiment(out, x);

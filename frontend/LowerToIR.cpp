@@ -8,6 +8,7 @@
 
 #include "DimensionChecker.h"
 #include "ExprUtils.h"
+#include "SynapseCheck.h"
 
 namespace snnc::frontend {
 namespace {
@@ -211,9 +212,63 @@ class Lowering {
         }
         c.autapses = !arg(decl.args, "no_autapses");
         c.weight = w ? w->value : ir::num(1);
+        if (const Arg *d = arg(decl.args, "delay")) c.delay = d->value;
+        if (!decl.synapse.empty()) {
+          c.synapse = synapse_model(decl, w ? w->value : nullptr);
+          c.target.clear();
+          c.weight = nullptr;  // the synapse's state `w` starts at it
+        }
         m.connections.push_back(std::move(c));
       }
     }
+  }
+
+  const SynapseDef *find_synapse(const std::string &n) {
+    for (const auto &x : file_.synapses)
+      if (x.name == n) return &x;
+    return nullptr;
+  }
+
+  /// The synapse model of `connect ... with S(args)`; `weight` (the connection's w) is the
+  /// initial value of the model's state `w`.
+  ir::SynapseModel synapse_model(const ConnectDecl &decl, const ExprPtr &weight) {
+    const SynapseDef &def = *find_synapse(decl.synapse);
+    ir::SynapseModel sm;
+    sm.name = def.name;
+    sm.loc = decl.synapse_loc;
+    NeuronScope scope;
+    std::set<std::string> params;
+    for (const auto &prm : def.params) {
+      ExprPtr value = prm.default_value;
+      for (const auto &a : decl.synapse_args)
+        if (a.name == prm.name) value = a.value;
+      Dim d = dim_of(prm.type, prm.default_value, scope);
+      scope.dims[prm.name] = d;
+      params.insert(prm.name);
+      sm.params.push_back({prm.name, d, value ? value : ir::num(0), prm.loc});
+    }
+    for (const auto &st : def.states) {
+      ExprPtr init = st.init ? st.init : ir::num(0);
+      if (st.name == "w" && weight) init = weight;
+      sm.states.push_back({st.name, dim_of(st.type, st.init, scope), init, st.loc});
+    }
+    for (const auto &t : def.traces)
+      (t.side == TraceDecl::Pre ? sm.pre_traces : sm.post_traces)
+          .push_back({t.name, dim_of(t.type, t.init, scope), t.init ? t.init : ir::num(0), t.loc});
+    std::map<std::string, ExprPtr> lets;
+    for (const auto &l : def.lets) lets[l.name] = ir::substitute(l.value, lets);
+    for (const auto &o : def.odes)
+      sm.decays.push_back(
+          {o.var, linear_decay_rate(ir::substitute(o.rhs, lets), o.var, params), o.loc});
+    auto assign = [&](const Assign &a) {
+      ExprPtr v = ir::substitute(a.value, lets);
+      if (a.op == '+') v = ir::binary(ir::Op::Add, ir::var(a.target, a.loc), v, a.loc);
+      if (a.op == '-') v = ir::binary(ir::Op::Sub, ir::var(a.target, a.loc), v, a.loc);
+      return ir::Stmt{ir::Stmt::Set, a.target, v, a.loc};
+    };
+    for (const auto &a : def.on_pre) sm.on_pre.push_back(assign(a));
+    for (const auto &a : def.on_post) sm.on_post.push_back(assign(a));
+    return sm;
   }
 
   static std::string unique_name(const ir::Module &m, const std::string &base) {

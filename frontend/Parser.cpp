@@ -547,6 +547,8 @@ class Builder {
     for (auto *item : ctx->topItem()) {
       if (auto *n = item->neuronDef())
         f.neurons.push_back(neuron(n));
+      else if (auto *sd = item->synapseDef())
+        f.synapses.push_back(synapse(sd));
       else if (auto *n = item->networkDef())
         f.networks.push_back(network(n));
       else if (auto *s = item->simulationDef())
@@ -636,6 +638,73 @@ class Builder {
     return n;
   }
 
+  // ---- synapses ----
+
+  ast::SynapseDef synapse(G::SynapseDefContext *ctx) {
+    ast::SynapseDef n;
+    auto ids = ctx->ID();
+    if (ids.size() < 2) return n;
+    if (ids[0]->getText() != "synapse")
+      rep_.error(loc(ids[0]), "unknown definition " + quote(ids[0]->getText()) +
+                                  "; a file holds neuron, synapse, network, simulation and "
+                                  "experiment definitions" +
+                                  did_you_mean(ids[0]->getText(), {"neuron", "synapse", "network",
+                                                                   "simulation", "experiment"}));
+    n.name = ids[1]->getText();
+    n.loc = loc(ids[1]);
+    if (auto *pl = ctx->paramList())
+      for (auto *p : pl->param()) n.params.push_back(param(p));
+    for (auto *item : ctx->synapseItem()) {
+      if (auto *s = dynamic_cast<G::SynStateItemContext *>(item)) {
+        ast::StateDecl d;
+        d.name = text(s->ID());
+        d.loc = loc(s->ID());
+        d.type = type(s->type());
+        if (s->expr()) d.init = expr(s->expr());
+        n.states.push_back(std::move(d));
+      } else if (auto *t = dynamic_cast<G::SynTraceItemContext *>(item)) {
+        auto ids = t->ID();
+        if (ids.size() < 2) continue;
+        const std::string side = ids[0]->getText();
+        if (side != "pre" && side != "post") {
+          rep_.error(loc(ids[0]), "expected 'state', 'pre' or 'post' before '" + ids[1]->getText() +
+                                      "' in synapse '" + n.name + "', found " + quote(side));
+          continue;
+        }
+        ast::TraceDecl d;
+        d.side = side == "pre" ? ast::TraceDecl::Pre : ast::TraceDecl::Post;
+        d.name = ids[1]->getText();
+        d.loc = loc(ids[1]);
+        d.type = type(t->type());
+        if (t->expr()) d.init = expr(t->expr());
+        n.traces.push_back(std::move(d));
+      } else if (auto *l = dynamic_cast<G::SynLetItemContext *>(item)) {
+        n.lets.push_back({text(l->ID()), expr(l->expr()), loc(l->ID())});
+      } else if (auto *e = dynamic_cast<G::SynEventItemContext *>(item)) {
+        const std::string what = text(e->ID());
+        SourceLoc at = loc(e->ID());
+        bool pre = what == "on_pre";
+        if (!pre && what != "on_post") {
+          rep_.error(at, "expected 'on_pre { ... }' or 'on_post { ... }' in synapse '" + n.name +
+                             "', found " + quote(what));
+          continue;
+        }
+        bool &has = pre ? n.has_on_pre : n.has_on_post;
+        if (has) {
+          rep_.error(at, "duplicate '" + what + "' in synapse '" + n.name + "'");
+          rep_.note(pre ? n.on_pre_loc : n.on_post_loc, "the first '" + what + "' is here");
+          continue;
+        }
+        has = true;
+        (pre ? n.on_pre_loc : n.on_post_loc) = at;
+        (pre ? n.on_pre : n.on_post) = assigns(e->assignItem());
+      } else if (auto *o = dynamic_cast<G::SynOdeItemContext *>(item)) {
+        if (auto d = ode(o->ID(), o->expr())) n.odes.push_back(std::move(*d));
+      }
+    }
+    return n;
+  }
+
   ast::ParamDecl param(G::ParamContext *p) {
     ast::ParamDecl d;
     d.name = text(p->ID());
@@ -664,8 +733,9 @@ class Builder {
     return {t->getText(), loc(t)};
   }
 
-  std::optional<ast::OdeDecl> ode(G::OdeItemContext *o) {
-    auto ids = o->ID();
+  std::optional<ast::OdeDecl> ode(G::OdeItemContext *o) { return ode(o->ID(), o->expr()); }
+
+  std::optional<ast::OdeDecl> ode(const std::vector<TerminalNode *> &ids, G::ExprContext *rhs) {
     if (ids.empty()) return std::nullopt;
     std::string lhs = ids[0]->getText();
     if (ids.size() < 2) {
@@ -683,7 +753,7 @@ class Builder {
                                   "'; derivatives are taken with respect to time 'dt'");
       return std::nullopt;
     }
-    return ast::OdeDecl{lhs.substr(1), expr(o->expr()), loc(ids[0])};
+    return ast::OdeDecl{lhs.substr(1), expr(rhs), loc(ids[0])};
   }
 
   std::vector<ast::Assign> assigns(const std::vector<G::AssignItemContext *> &items) {
@@ -740,6 +810,11 @@ class Builder {
         d.pre = groups(lists[0]);
         d.post = groups(lists[1]);
         d.args = args(c->argList(), true);
+        if (auto *use = c->synapseUse()) {
+          d.synapse = text(use->ID());
+          d.synapse_loc = loc(use->ID());
+          d.synapse_args = args(use->argList(), false);
+        }
         net.connections.push_back(std::move(d));
       } else if (auto *in = dynamic_cast<G::TensorInputItemContext *>(item)) {
         net.inputs.push_back(tensor_input(in));

@@ -9,6 +9,7 @@
 #include "DimensionChecker.h"
 #include "LowerExperiment.h"
 #include "LowerModel.h"
+#include "SynapseCheck.h"
 #include "Units.h"
 #include "passes/Autodiff.h"
 
@@ -29,11 +30,16 @@ class Sema {
         diags_.error(loc, std::string("duplicate definition of ") + what + " '" + name + "'");
     };
     for (const auto &n : f.neurons) unique(n.name, n.loc, "neuron");
+    for (const auto &n : f.synapses) unique(n.name, n.loc, "synapse");
     for (const auto &n : f.networks) unique(n.name, n.loc, "network");
     for (const auto &s : f.simulations) unique(s.name, s.loc, "simulation");
     for (const auto &n : f.neurons) {
       neurons_[n.name] = &n;
       neuron(n);
+    }
+    for (const auto &n : f.synapses) {
+      synapses_[n.name] = &n;
+      synapse_scopes_[n.name] = check_synapse(n, diags_);
     }
     for (const auto &n : f.networks) {
       networks_[n.name] = &n;
@@ -48,6 +54,8 @@ class Sema {
   std::map<std::string, const NeuronDef *> neurons_;
   std::map<std::string, const NetworkDef *> networks_;
   std::map<std::string, NeuronScope> scopes_;  // per neuron, for population/connection checks
+  std::map<std::string, const SynapseDef *> synapses_;
+  std::map<std::string, SynapseScope> synapse_scopes_;
 
   std::optional<Dim> type_dim(const TypeRef &t) {
     if (t.text.empty()) return Dim::none();
@@ -72,8 +80,8 @@ class Sema {
   /// and a constant one must be a number (not 0/0 or 1/0).
   void fixed_value(const ExprPtr &e, const std::string &what) {
     if (const ir::Expr *b = reads_builtin(e)) {
-      diags_.error(b->loc, what + " reads '" + b->name +
-                               "', but it is computed once before the run starts");
+      diags_.error(
+          b->loc, what + " reads '" + b->name + "', but it is computed once before the run starts");
       return;
     }
     DimensionChecker dc(diags_);
@@ -214,8 +222,7 @@ class Sema {
     if (n.states.size() <= kMaxStates) return;
     diags_.error(n.states[kMaxStates].loc,
                  "neuron '" + n.name + "' has " + std::to_string(n.states.size()) +
-                     " state variables; at most " + std::to_string(kMaxStates) +
-                     " are supported");
+                     " state variables; at most " + std::to_string(kMaxStates) + " are supported");
   }
 
   void assignments(const std::vector<Assign> &as, NeuronScope &scope, DimensionChecker &dc,
@@ -277,8 +284,8 @@ class Sema {
   /// one or the other (the training path would ignore the rest).
   void layers_or_populations(const NetworkDef &net) {
     if (net.layers.empty() && net.inputs.empty()) return;
-    SourceLoc loc = !net.populations.empty() ? net.populations.front().loc
-                    : !net.sources.empty()   ? net.sources.front().loc
+    SourceLoc loc = !net.populations.empty()   ? net.populations.front().loc
+                    : !net.sources.empty()     ? net.sources.front().loc
                     : !net.connections.empty() ? net.connections.front().loc
                                                : SourceLoc{};
     if (net.populations.empty() && net.sources.empty() && net.connections.empty()) return;
@@ -429,11 +436,12 @@ class Sema {
     for (const auto &a : c.args) {
       if (!seen.insert(a.name).second)
         diags_.error(a.loc, "connection option '" + a.name + "' given twice");
-      if ((a.name == "p" || a.name == "w" || a.name == "target") && !a.value) {
+      if ((a.name == "p" || a.name == "w" || a.name == "target" || a.name == "delay") && !a.value) {
         diags_.error(a.loc, "'" + a.name + "' needs a value, e.g. " +
-                                (a.name == "p"   ? "p = 0.02"
-                                 : a.name == "w" ? "w = 1mV"
-                                                 : "target = ge"));
+                                (a.name == "p"       ? "p = 0.02"
+                                 : a.name == "w"     ? "w = 1mV"
+                                 : a.name == "delay" ? "delay = 1ms"
+                                                     : "target = ge"));
         continue;
       }
       if (a.name == "one_to_one" || a.name == "all_to_all" || a.name == "no_autapses") {
@@ -446,6 +454,8 @@ class Sema {
                                          ir::format_number(*v));
       } else if (a.name == "w") {
         weight = &a;
+      } else if (a.name == "delay") {
+        delay(a);
       } else if (a.name == "target") {
         if (!a.value || a.value->kind != ir::ExprKind::Var)
           diags_.error(a.loc, "'target' names a state variable or input, e.g. target = ge");
@@ -454,11 +464,18 @@ class Sema {
       } else {
         diags_.error(a.loc, "unknown connection option '" +
                                 (a.name.empty() ? std::string("(positional)") : a.name) + "'" +
-                                did_you_mean(a.name, {"p", "w", "target", "one_to_one",
+                                did_you_mean(a.name, {"p", "w", "target", "delay", "one_to_one",
                                                       "all_to_all", "no_autapses"}));
       }
     }
     if (kinds > 1) diags_.error(c.loc, "choose one of p = ..., one_to_one, all_to_all");
+    const SynapseDef *model = nullptr;
+    if (!c.synapse.empty()) {
+      model = synapse_model(c);
+      if (model && !target.empty())
+        diags_.error(c.loc, "a connection with synapse '" + c.synapse +
+                                "' delivers in its on_pre block; remove 'target'");
+    }
     if (seen.count("one_to_one")) equal_sizes(c, pres, posts);
     std::optional<Dim> wdim;
     if (weight) wdim = dc.infer(weight->value, empty, true);
@@ -469,6 +486,26 @@ class Sema {
       bool current = pres[i]->kind == Group::Current;
       if (current && (weight || kinds))
         diags_.error(c.loc, "a current source takes only 'target'; its amplitude is the weight");
+      if (current && !c.synapse.empty()) {
+        diags_.error(c.synapse_loc, "a current source has no spikes for a synapse model to act on");
+        continue;
+      }
+      if (current && seen.count("delay"))
+        diags_.error(c.loc, "a current source is not delayed; 'delay' applies to spikes");
+      if (!c.synapse.empty()) {
+        for (const auto &a : c.args)
+          if (a.name == "delay" && a.value && a.value->kind == ir::ExprKind::Call && model &&
+              !synapse_scopes_.at(model->name).pre_traces.empty())
+            diags_.error(a.value->loc, "synapse '" + model->name +
+                                           "' keeps presynaptic traces, which need one delay "
+                                           "for the connection, not delays drawn per synapse");
+        for (size_t j = 0; j < posts.size(); ++j)
+          if (model && posts[j] && posts[j]->neuron)
+            check_synapse_use(*model, synapse_scopes_.at(model->name), c,
+                              scopes_[posts[j]->neuron->name], posts[j]->neuron->name, weight, wdim,
+                              diags_);
+        continue;
+      }
       for (size_t j = 0; j < posts.size(); ++j) {
         const Group *post = posts[j];
         if (!post || !post->neuron) continue;
@@ -505,6 +542,41 @@ class Sema {
     }
   }
 
+  /// `with Model(...)`: a synapse definition (not a neuron, not unknown).
+  const SynapseDef *synapse_model(const ConnectDecl &c) {
+    auto it = synapses_.find(c.synapse);
+    if (it != synapses_.end()) return it->second;
+    if (neurons_.count(c.synapse)) {
+      diags_.error(c.synapse_loc, "'" + c.synapse + "' is a neuron; 'with' takes a synapse model");
+      return nullptr;
+    }
+    std::vector<std::string> known;
+    for (auto &[k, _] : synapses_) known.push_back(k);
+    diags_.error(c.synapse_loc,
+                 "unknown synapse '" + c.synapse + "'" + did_you_mean(c.synapse, known));
+    return nullptr;
+  }
+
+  /// `delay = 2ms` or `delay = uniform(1ms, 20ms)`: a time, fixed before the run.
+  void delay(const Arg &a) {
+    DimensionChecker dc(diags_);
+    NeuronScope empty;
+    auto d = dc.infer(a.value, empty, true);
+    if (!d) return;
+    dc.expect_dim(a.value, *d, Dim::base(2), "the delay");
+    fixed_value(a.value, "the delay");
+    if (auto v = dc.constant_value(a.value); v && *v <= 0)
+      diags_.error(a.value->loc, "a delay must be positive (at least one time step)");
+    if (a.value->kind == ir::ExprKind::Call && a.value->name != "uniform") {
+      diags_.error(a.value->loc, "delays drawn per synapse use uniform(a, b)");
+      return;
+    }
+    if (a.value->kind == ir::ExprKind::Call)
+      for (const auto &arg : a.value->args)
+        if (auto v = dc.constant_value(arg); v && *v <= 0)
+          diags_.error(arg->loc, "delays are drawn from positive times (at least one time step)");
+  }
+
   /// one_to_one joins neuron i to neuron i: both groups have the same size.
   void equal_sizes(const ConnectDecl &c, const std::vector<const Group *> &pres,
                    const std::vector<const Group *> &posts) {
@@ -512,9 +584,9 @@ class Sema {
       for (size_t j = 0; j < posts.size(); ++j) {
         if (!pres[i] || !posts[j] || pres[i]->kind == Group::Current) continue;
         if (pres[i]->size == posts[j]->size || !pres[i]->size || !posts[j]->size) continue;
-        diags_.error(c.loc, "one_to_one joins groups of equal size; '" + c.pre[i].name +
-                                "' has " + std::to_string(pres[i]->size) + " neurons and '" +
-                                c.post[j].name + "' has " + std::to_string(posts[j]->size));
+        diags_.error(c.loc, "one_to_one joins groups of equal size; '" + c.pre[i].name + "' has " +
+                                std::to_string(pres[i]->size) + " neurons and '" + c.post[j].name +
+                                "' has " + std::to_string(posts[j]->size));
       }
   }
 
@@ -579,6 +651,32 @@ class Sema {
     if (!net) return;
     groups_ = network_groups_[net->name];
     for (const auto &r : s.records) record(r);
+    if (dt)
+      for (const auto &c : net->connections)
+        for (const auto &a : c.args)
+          if (a.name == "delay" && a.value) delay_in_steps(a.value, dt->first);
+  }
+
+  /// A delay is a whole number of steps, at least one: checked against the simulation's dt
+  /// (again at run time, where `--set` may change either).
+  void delay_in_steps(const ExprPtr &delay, double dt) {
+    DimensionChecker dc(diags_);
+    const bool drawn = delay->kind == ir::ExprKind::Call;
+    const ExprPtr &low = drawn && !delay->args.empty() ? delay->args[0] : delay;
+    auto v = dc.constant_value(low);
+    if (!v) return;
+    if (*v < dt * (1 - 1e-9)) {
+      diags_.error(low->loc, "delay " + ir::format_number(*v * 1e3) + " ms is below dt (" +
+                                 ir::format_number(dt * 1e3) +
+                                 " ms); a spike cannot arrive "
+                                 "before the next step");
+      return;
+    }
+    double steps = *v / dt;
+    if (!drawn && std::fabs(steps - std::round(steps)) > 1e-6 * std::max(1.0, steps))
+      diags_.error(delay->loc, "delay " + ir::format_number(*v * 1e3) +
+                                   " ms is not a whole number of steps of dt = " +
+                                   ir::format_number(dt * 1e3) + " ms");
   }
 
   /// dt within the duration, and at most 1e10 steps (duration / dt, rounded) of it.
@@ -641,8 +739,10 @@ bool check(const ast::File &file, DiagnosticEngine &diags) {
   std::set<std::string> used;
   for (const auto &e : file.experiments) {
     for (const auto &s : e.settings)  // networks an experiment uses are checked through it
-      if ((s.name == "model" || s.name == "compare") && s.value.kind == ast::Value::Call) used.insert(s.value.text);
-      else if ((s.name == "model" || s.name == "compare") && s.value.expr && s.value.expr->kind == ir::ExprKind::Var)
+      if ((s.name == "model" || s.name == "compare") && s.value.kind == ast::Value::Call)
+        used.insert(s.value.text);
+      else if ((s.name == "model" || s.name == "compare") && s.value.expr &&
+               s.value.expr->kind == ir::ExprKind::Var)
         used.insert(s.value.expr->name);
     lower_experiment(file, e.name, diags);
   }

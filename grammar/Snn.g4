@@ -14,6 +14,7 @@ file : topItem* EOF ;
 
 topItem
   : neuronDef
+  | synapseDef
   | networkDef
   | simulationDef
   | experimentDef
@@ -50,6 +51,24 @@ surrogate : 'surrogate' ID ('(' argList? ')')? ;
 assignItem : assign | ';' ;
 assign : ID op=('=' | '+=' | '-=') expr ;
 
+// ---------------------------------------------------------------------------- synapses
+
+// A synapse model: per-synapse state, traces kept per presynaptic (`pre x`) or
+// postsynaptic (`post x`) neuron, their ODEs, and the `on_pre { }` / `on_post { }` blocks
+// run when a spike arrives from the presynaptic neuron / the postsynaptic neuron fires.
+// Parser.cpp checks the words `synapse`, `pre`/`post` and `on_pre`/`on_post` (they stay
+// usable as names elsewhere, e.g. a layer's `synapse = event`).
+synapseDef : kind=ID ID ( '(' paramList? ')' )? '{' synapseItem* '}' ;
+
+synapseItem
+  : 'state' ID (':' type)? ('=' expr)?           # synStateItem
+  | side=ID ID (':' type)? ('=' expr)?            # synTraceItem   // pre apre: real = 0
+  | 'let' ID '=' expr                             # synLetItem
+  | ID '{' assignItem* '}'                        # synEventItem   // on_pre { ... }
+  | ID ('/' ID)? '=' expr                         # synOdeItem     // dapre/dt = -apre / tau
+  | ';'                                           # emptySynapseItem
+  ;
+
 // ---------------------------------------------------------------------------- networks
 
 // Population networks (population/source/connect) and layer networks (input and
@@ -65,11 +84,14 @@ netParamType : 'neuron' | type ;
 networkItem
   : 'population' ID '=' expr 'of' ID ('(' argList? ')')?     # populationItem
   | 'source' ID '=' ID '(' argList? ')'                      # sourceItem
-  | 'connect' groupList '->' groupList ('(' argList? ')')?   # connectItem
+  | 'connect' groupList '->' groupList ('(' argList? ')')? synapseUse?   # connectItem
   | 'input' ID ':' '[' exprList? ']'                         # tensorInputItem
   | 'output'? ID '=' expr ('|>' stage)*                      # layerItem   // a name (Parser.cpp)
   | ';'                                                      # emptyNetworkItem
   ;
+
+// `with STDP(wmax = 0.01)`: the synapse model of a connection
+synapseUse : 'with' ID ('(' argList? ')')? ;
 
 // `linear(10)`, `conv2d(12, kernel = 5)`, `flatten`, `cell`
 stage : ID ('(' callArgList? ')')? ;
@@ -159,6 +181,7 @@ POPULATION : 'population' ;
 OF : 'of' ;
 SOURCE : 'source' ;
 CONNECT : 'connect' ;
+WITH : 'with' ;
 RECORD : 'record' ;
 OUTPUT : 'output' ;
 EXPERIMENT : 'experiment' ;

@@ -11,7 +11,11 @@
 //   3. Poisson sources draw their spikes;
 //   4. the spikes of step n are reported and propagated: each connection adds its weight
 //      to the target variable (a state variable, or an input for step n+1) of every
-//      postsynaptic neuron of each spiking presynaptic neuron.
+//      postsynaptic neuron of each spiking presynaptic neuron. A connection with a delay of
+//      d steps does so at step n + d instead. A connection with a synapse model runs its
+//      `on_pre` block for every synapse of each presynaptic spike arriving at step n (in
+//      connection order), then its `on_post` block for every incoming synapse of each
+//      postsynaptic neuron that spiked at step n.
 // A population starts with its neuron pieces separate (odes or a step block, threshold,
 // reset, refractory); passes discretise the odes and fuse the pieces into one kernel.
 #pragma once
@@ -104,16 +108,52 @@ struct Source {
   SourceLoc loc;
 };
 
+/// A synapse model on a connection: per-synapse state, traces kept once per presynaptic
+/// (`pre_traces`) or postsynaptic (`post_traces`) neuron, their linear decays, and the
+/// event blocks. Traces are integrated exactly when an event reads them (event-driven),
+/// so a trace is stored with the step of its last update. Statements of `on_pre` set
+/// synapse state, presynaptic traces or a variable of the postsynaptic neuron (`x = x +
+/// ...`, a delivery); statements of `on_post` set synapse state or postsynaptic traces.
+/// Statements that set a trace read only parameters and traces of the same side, so they
+/// run once per spike, and every synapse sees the trace values its statement order gives.
+struct TraceDecay {
+  std::string var;
+  ExprPtr rate;  ///< dvar/dt = rate * var, rate an expression of parameters (negative)
+  SourceLoc loc;
+};
+
+struct SynapseModel {
+  std::string name;  ///< the synapse definition
+  std::vector<Param> params;
+  std::vector<StateVar> states;  ///< per synapse (`w`, if present, starts at the weight)
+  std::vector<StateVar> pre_traces, post_traces;
+  std::vector<TraceDecay> decays;
+  std::vector<Stmt> on_pre, on_post;
+  SourceLoc loc;
+
+  /// Which kind of name `n` is inside the model: 's' synapse state, 'a' presynaptic
+  /// trace, 'b' postsynaptic trace, 'p' parameter, 0 otherwise (a postsynaptic variable).
+  char kind_of(const std::string &n) const;
+  const TraceDecay *decay_of(const std::string &trace) const;
+};
+
 struct Connection {
   enum Kind { AllToAll, OneToOne, Random } kind = AllToAll;
   std::string name, pre, post;
-  std::string target;        ///< state variable or input of `post`
+  std::string target;        ///< state variable or input of `post` ("" with a synapse model)
   ExprPtr p;                 ///< Random: probability (constant after folding)
   ExprPtr weight;            ///< a param-free expression or uniform(a, b)/normal(m, s)
   std::string weight_param;  ///< name of the run-time param holding a constant weight
   bool autapses = true;
   bool event_driven = false;  ///< after make-event-driven: CSR, propagated per spike
+  /// null: none; a constant (run-time param `<name>.delay`, a whole number of steps >= 1)
+  /// or uniform(a, b)/normal(m, s) drawn per synapse and rounded to steps
+  ExprPtr delay;
+  std::optional<SynapseModel> synapse;
   SourceLoc loc;
+
+  /// Whether the delay is drawn per synapse (not one constant).
+  bool per_synapse_delay() const;
 };
 
 struct Record {

@@ -177,8 +177,7 @@ class IRParser : TextParser {
     c.pre = ident("a group name");
     expect("->");
     c.post = ident("a population name");
-    expect(".");
-    c.target = ident("a target variable");
+    if (accept(".")) c.target = ident("a target variable");
     Token kt = peek();
     std::string kind = ident("a connection kind");
     if (kind == "all_to_all")
@@ -199,6 +198,12 @@ class IRParser : TextParser {
       if (t.text == "weight") {
         expect("=");
         c.weight = expr();
+      } else if (t.text == "delay") {
+        expect("=");
+        c.delay = expr();
+      } else if (t.text == "with") {
+        c.synapse = synapse();
+        break;
       } else if (t.text == "no_autapses")
         c.autapses = false;
       else if (t.text == "csr") {
@@ -207,6 +212,47 @@ class IRParser : TextParser {
         fail(t, "unknown connection attribute '" + t.text + "'");
     }
     return c;
+  }
+
+  SynapseModel synapse() {
+    SynapseModel sm;
+    sm.loc = peek().loc;
+    sm.name = ident("a synapse name");
+    expect("{");
+    while (!at("}")) {
+      Token kw = peek();
+      std::string k = ident("a synapse item");
+      if (k == "param") {
+        sm.params.push_back(param());
+      } else if (k == "state" || k == "pre" || k == "post") {
+        StateVar s;
+        s.loc = peek().loc;
+        s.name = ident("a variable name");
+        expect(":");
+        s.dim = dim();
+        expect("=");
+        s.init = expr();
+        (k == "state" ? sm.states
+         : k == "pre" ? sm.pre_traces
+                      : sm.post_traces)
+            .push_back(std::move(s));
+      } else if (k == "decay") {
+        TraceDecay d;
+        d.loc = peek().loc;
+        d.var = ident("a trace name");
+        if (ident("'rate'") != "rate") fail(toks_[pos_ - 1], "expected 'rate'");
+        d.rate = expr();
+        sm.decays.push_back(std::move(d));
+      } else if (k == "on_pre") {
+        sm.on_pre = block();
+      } else if (k == "on_post") {
+        sm.on_post = block();
+      } else {
+        fail(kw, "unknown synapse item '" + k + "'");
+      }
+    }
+    expect("}");
+    return sm;
   }
 
   Record record() {

@@ -106,7 +106,8 @@ class Printer {
 
   void connection(const Connection &c) {
     std::string text = c.event_driven ? "propagate " : "connect ";
-    text += c.name + " : " + c.pre + " -> " + c.post + "." + c.target + " ";
+    text +=
+        c.name + " : " + c.pre + " -> " + c.post + (c.target.empty() ? "" : "." + c.target) + " ";
     switch (c.kind) {
       case Connection::AllToAll:
         text += "all_to_all";
@@ -120,8 +121,25 @@ class Printer {
     }
     if (c.weight) text += " weight = " + to_string(c.weight);
     if (!c.autapses) text += " no_autapses";
+    if (c.delay) text += " delay = " + to_string(c.delay);
     if (c.event_driven) text += " csr";
-    line(1, text);
+    if (!c.synapse) {
+      line(1, text);
+      return;
+    }
+    const SynapseModel &sm = *c.synapse;
+    line(1, text + " with " + sm.name + " {");
+    params(2, sm.params);
+    for (const auto &st : sm.states)
+      line(2, "state " + st.name + ": " + st.dim.str() + " = " + to_string(st.init));
+    for (const auto &t : sm.pre_traces)
+      line(2, "pre " + t.name + ": " + t.dim.str() + " = " + to_string(t.init));
+    for (const auto &t : sm.post_traces)
+      line(2, "post " + t.name + ": " + t.dim.str() + " = " + to_string(t.init));
+    for (const auto &d : sm.decays) line(2, "decay " + d.var + " rate " + to_string(d.rate));
+    block(2, "on_pre", sm.on_pre);
+    block(2, "on_post", sm.on_post);
+    line(1, "}");
   }
 
   void record(const Record &r) {
@@ -152,6 +170,29 @@ std::string print(const Module &m) {
   for (const auto &r : m.records) p.record(r);
   p.line(0, "}");
   return p.out;
+}
+
+char SynapseModel::kind_of(const std::string &n) const {
+  for (const auto &x : states)
+    if (x.name == n) return 's';
+  for (const auto &x : pre_traces)
+    if (x.name == n) return 'a';
+  for (const auto &x : post_traces)
+    if (x.name == n) return 'b';
+  for (const auto &x : params)
+    if (x.name == n) return 'p';
+  return 0;
+}
+
+const TraceDecay *SynapseModel::decay_of(const std::string &trace) const {
+  for (const auto &d : decays)
+    if (d.var == trace) return &d;
+  return nullptr;
+}
+
+bool Connection::per_synapse_delay() const {
+  return delay && delay->kind == ExprKind::Call &&
+         (delay->name == "uniform" || delay->name == "normal");
 }
 
 Population *Module::find_population(const std::string &name) {

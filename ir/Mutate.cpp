@@ -31,6 +31,16 @@ void mutate_exprs(Module &m, const std::function<ExprPtr(const ExprPtr &)> &fn) 
   for (auto &c : m.connections) {
     slot(c.p);
     slot(c.weight);
+    slot(c.delay);
+    if (!c.synapse) continue;
+    SynapseModel &sm = *c.synapse;
+    params(sm.params);
+    for (auto &s : sm.states) slot(s.init);
+    for (auto &s : sm.pre_traces) slot(s.init);
+    for (auto &s : sm.post_traces) slot(s.init);
+    for (auto &d : sm.decays) slot(d.rate);
+    stmts(sm.on_pre);
+    stmts(sm.on_post);
   }
 }
 

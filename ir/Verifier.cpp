@@ -159,10 +159,85 @@ class Verifier {
     bool target_ok = false;
     for (const auto &s : post->states) target_ok |= s.name == c.target;
     for (const auto &i : post->inputs) target_ok |= i.name == c.target;
-    if (!target_ok)
+    if (c.synapse) {
+      if (!c.target.empty())
+        diags_.error(c.loc, "connection '" + c.name +
+                                "' has a synapse model, which delivers in on_pre; it takes no "
+                                "target");
+      synapse(c, *c.synapse, *post);
+    } else if (!target_ok) {
       diags_.error(c.loc, "connection target '" + c.target + "' is not a state or input of '" +
                               c.post + "'");
+    }
     if (c.kind == Connection::Random && !c.p) diags_.error(c.loc, "random connection without p");
+  }
+
+  /// The rules of SynapseModel (IR.h): what each block may set and read.
+  void synapse(const Connection &c, const SynapseModel &sm, const Population &post) {
+    std::set<std::string> post_vars, params;
+    for (const auto &s : post.states) post_vars.insert(s.name);
+    for (const auto &i : post.inputs) post_vars.insert(i.name);
+    for (const auto &p : sm.params) params.insert(p.name);
+    std::set<std::string> names;
+    auto declare = [&](const std::string &n, SourceLoc loc) {
+      if (!names.insert(n).second)
+        diags_.error(loc, "synapse '" + sm.name + "' declares '" + n + "' twice");
+      if (post_vars.count(n))
+        diags_.error(loc, "synapse '" + sm.name + "' variable '" + n +
+                              "' has the name of a variable of postsynaptic neuron '" +
+                              post.neuron + "'");
+    };
+    for (const auto &p : sm.params) declare(p.name, p.loc);
+    for (const auto &x : sm.states) declare(x.name, x.loc);
+    for (const auto &x : sm.pre_traces) declare(x.name, x.loc);
+    for (const auto &x : sm.post_traces) declare(x.name, x.loc);
+    for (const auto &d : sm.decays) {
+      char k = sm.kind_of(d.var);
+      if (k != 'a' && k != 'b')
+        diags_.error(d.loc,
+                     "decay of '" + d.var + "', which is not a trace of synapse '" + sm.name + "'");
+      for (const auto &v : free_vars(d.rate))
+        if (!params.count(v) && v != "dt")
+          diags_.error(d.loc, "the decay rate of '" + d.var + "' reads '" + v +
+                                  "'; it may read parameters only");
+    }
+    if (c.per_synapse_delay() && !sm.pre_traces.empty())
+      diags_.error(c.loc, "connection '" + c.name +
+                              "': presynaptic traces with delays drawn per synapse are not "
+                              "supported; use one delay for the connection");
+    auto check_block = [&](const std::vector<Stmt> &block, bool on_pre) {
+      const char *where = on_pre ? "on_pre" : "on_post";
+      for (const auto &st : block) {
+        if (st.kind != Stmt::Set) {
+          diags_.error(st.loc, std::string(where) + " of synapse '" + sm.name +
+                                   "' may only hold assignments");
+          continue;
+        }
+        char k = sm.kind_of(st.name);
+        bool post_var = !k && post_vars.count(st.name);
+        bool ok = k == 's' || (on_pre ? k == 'a' || post_var : k == 'b');
+        if (!ok) {
+          diags_.error(st.loc, "'" + st.name + "' cannot be set in " + where + " of synapse '" +
+                                   sm.name + "'");
+          continue;
+        }
+        for (const auto &v : free_vars(st.value)) {
+          char rk = sm.kind_of(v);
+          bool known = rk || post_vars.count(v) || v == "t" || v == "dt";
+          if (!known)
+            diags_.error(st.loc, "'" + v + "' in " + where + " of synapse '" + sm.name +
+                                     "' is not a synapse variable, parameter or variable of '" +
+                                     c.post + "'");
+          // a trace's update runs once per spike: it reads its own side only
+          if ((k == 'a' || k == 'b') && known && rk != 'p' && rk != k && v != "dt")
+            diags_.error(st.loc, "the trace '" + st.name + "' is updated once per spike and " +
+                                     "may read only parameters and traces of its side, not '" + v +
+                                     "'");
+        }
+      }
+    };
+    check_block(sm.on_pre, true);
+    check_block(sm.on_post, false);
   }
 
   void record(const Module &m, const Record &r) {

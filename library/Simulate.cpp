@@ -90,6 +90,16 @@ SimulationResult Program::simulate(const SimulationOptions &o) const {
   for (size_t i = 0; i < spec.traces.size(); ++i)
     r.traces.push_back({spec.traces[i].group, spec.traces[i].var, spec.traces[i].neurons,
                         i < result.traces.size() ? result.traces[i] : std::vector<double>{}});
+  for (const rt::SynapseArrays &a : result.synapse_state) {
+    SynapseState st;
+    st.connection = a.connection;
+    for (size_t i = 0; i + 1 < a.row_ptr.size(); ++i)
+      for (int64_t k = a.row_ptr[i]; k < a.row_ptr[i + 1]; ++k)
+        st.pre.push_back(static_cast<int32_t>(i));
+    st.post = a.col;
+    for (const auto &[name, values] : a.vars) st.variables[name] = values;
+    r.plastic.push_back(std::move(st));
+  }
   r.synapses = result.synapses;
   r.synaptic_events = result.synaptic_events;
   r.connectivity_seconds = result.build_seconds;

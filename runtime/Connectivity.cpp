@@ -1,6 +1,7 @@
 // Connectivity.cpp — all-to-all, one-to-one and Bernoulli-random CSR construction.
 #include "Connectivity.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -69,6 +70,38 @@ Csr build_connectivity(const ConnectivitySpec &s, Rng &rng) {
     }
   }
   return csr;
+}
+
+}  // namespace snnc::rt
+
+namespace snnc::rt {
+
+Incoming incoming_synapses(const Csr &csr, int64_t n_post) {
+  Incoming in;
+  const int64_t nnz = static_cast<int64_t>(csr.col.size());
+  in.col_ptr.assign(n_post + 1, 0);
+  for (int32_t j : csr.col) ++in.col_ptr[j + 1];
+  for (int64_t j = 0; j < n_post; ++j) in.col_ptr[j + 1] += in.col_ptr[j];
+  in.synapse.resize(nnz);
+  in.pre_of.resize(nnz);
+  std::vector<int64_t> fill(in.col_ptr.begin(), in.col_ptr.end() - 1);
+  const int64_t n_pre = static_cast<int64_t>(csr.row_ptr.size()) - 1;
+  for (int64_t i = 0; i < n_pre; ++i)
+    for (int64_t s = csr.row_ptr[i]; s < csr.row_ptr[i + 1]; ++s) {
+      in.synapse[fill[csr.col[s]]++] = static_cast<int32_t>(s);
+      in.pre_of[s] = static_cast<int32_t>(i);
+    }
+  return in;
+}
+
+std::vector<int32_t> draw_delays(const ConnectivitySpec &spec, int64_t synapses, double dt,
+                                 Rng &rng) {
+  std::vector<int32_t> d(synapses);
+  for (auto &x : d) {
+    double seconds = spec.delay_lo + (spec.delay_hi - spec.delay_lo) * rng.uniform();
+    x = static_cast<int32_t>(std::max<long long>(1, std::llround(seconds / dt)));
+  }
+  return d;
 }
 
 }  // namespace snnc::rt

@@ -21,3 +21,22 @@ struct Csr {
 Csr build_connectivity(const ConnectivitySpec &spec, Rng &rng);
 
 }  // namespace snnc::rt
+
+namespace snnc::rt {
+
+/// The synapses of a CSR connection seen from the postsynaptic side: for each
+/// postsynaptic neuron its incoming synapse ids (ascending, hence by presynaptic neuron)
+/// in synapse[col_ptr[j] .. col_ptr[j+1]), and the presynaptic neuron of every synapse.
+struct Incoming {
+  std::vector<int64_t> col_ptr;  ///< n_post + 1
+  std::vector<int32_t> synapse;  ///< nnz synapse ids
+  std::vector<int32_t> pre_of;   ///< nnz: presynaptic neuron of synapse s
+};
+Incoming incoming_synapses(const Csr &csr, int64_t n_post);
+
+/// Delays drawn per synapse, uniformly in [spec.delay_lo, spec.delay_hi) seconds and
+/// rounded to whole steps of dt (at least one step).
+std::vector<int32_t> draw_delays(const ConnectivitySpec &spec, int64_t synapses, double dt,
+                                 Rng &rng);
+
+}  // namespace snnc::rt

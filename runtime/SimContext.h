@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "DelayQueue.h"
 #include "Rng.h"
 #include "Simulation.h"
 
@@ -14,6 +15,12 @@ struct snnc_rt_ctx {
   std::vector<int64_t> poisson_size;       ///< neurons of each Poisson source
   std::vector<std::vector<const int64_t *>>
       out_rows;  ///< per group: row_ptr of outgoing connections
+  /// per connection: spikes in flight (connections with delays), and for delays drawn per
+  /// synapse the CSR rows and the delays that place each synapse's arrival
+  std::vector<snnc::rt::DelayQueue> delay_queues;
+  std::vector<int64_t> delay_steps;
+  std::vector<const int64_t *> delay_rows;
+  std::vector<const int32_t *> synapse_delays;
   double spike_budget = 0;         ///< bytes recorded spikes may take
   double spike_bytes = 0;          ///< bytes they take so far (vector capacities)
   int64_t spike_overflow_at = -1;  ///< the step at which they outgrew the budget

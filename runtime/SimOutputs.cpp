@@ -167,6 +167,41 @@ std::string raster_svg(const SimSpec &spec, const SimResult &r) {
 
 }  // namespace
 
+namespace {
+
+/// `connection,pre,post,<state>...`: one line per synapse of each connection with a
+/// synapse model, its state at the end of the run (17 significant digits).
+std::string synapses_csv(const SimResult &result) {
+  std::string out;
+  std::vector<std::string> header;
+  for (const auto &a : result.synapse_state)
+    for (const auto &[name, _] : a.vars)
+      if (std::find(header.begin(), header.end(), name) == header.end()) header.push_back(name);
+  out += "connection,pre,post";
+  for (const auto &h : header) out += "," + h;
+  out += "\n";
+  char buf[32];
+  for (const auto &a : result.synapse_state) {
+    const int64_t n_pre = static_cast<int64_t>(a.row_ptr.size()) - 1;
+    for (int64_t i = 0; i < n_pre; ++i)
+      for (int64_t s = a.row_ptr[i]; s < a.row_ptr[i + 1]; ++s) {
+        out += a.connection + "," + std::to_string(i) + "," + std::to_string(a.col[s]);
+        for (const auto &h : header) {
+          out += ",";
+          for (const auto &[name, values] : a.vars)
+            if (name == h) {
+              std::snprintf(buf, sizeof buf, "%.17g", values[s]);
+              out += buf;
+            }
+        }
+        out += "\n";
+      }
+  }
+  return out;
+}
+
+}  // namespace
+
 void write_sim_outputs(const SimSpec &spec, const SimResult &result, const std::string &dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -174,6 +209,7 @@ void write_sim_outputs(const SimSpec &spec, const SimResult &result, const std::
   write_file_atomic(dir + "/spikes.csv", spikes_csv(spec, result));
   if (!spec.traces.empty()) write_file_atomic(dir + "/traces.csv", traces_csv(spec, result));
   write_file_atomic(dir + "/raster.svg", raster_svg(spec, result));
+  if (!result.synapse_state.empty()) write_file_atomic(dir + "/synapses.csv", synapses_csv(result));
 }
 
 }  // namespace snnc::rt

@@ -86,7 +86,11 @@ double check_resources(const SimSpec &spec) {
     double synapses = c.kind == ConnKind::Random     ? c.p * c.n_pre * c.n_post
                       : c.kind == ConnKind::AllToAll ? static_cast<double>(c.n_pre) * c.n_post
                                                      : static_cast<double>(c.n_pre);
-    bytes += synapses * (c.weight_buffer >= 0 ? 12 : 4);
+    double per_synapse = c.weight_buffer >= 0 ? 12 : 4;
+    per_synapse += 8.0 * c.synapse_buffers.size();
+    if (c.col_ptr_buffer >= 0) per_synapse += 8;  // incoming index and presynaptic neuron
+    if (c.delay_buffer >= 0) per_synapse += 4;
+    bytes += synapses * per_synapse;
   }
   for (const auto &t : spec.traces) bytes += static_cast<double>(t.neurons.size()) * spec.steps * 8;
   const double ram = memory_limit_bytes();
@@ -179,6 +183,26 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
     if (cs.pre_group >= 0 && static_cast<size_t>(cs.pre_group) < ctx.out_rows.size())
       ctx.out_rows[cs.pre_group].push_back(
           static_cast<const int64_t *>(pointers[cs.row_ptr_buffer]));
+    const int64_t nnz = static_cast<int64_t>(csr.col.size());
+    for (int slot : cs.synapse_buffers) place(slot, ElemType::F64, allocate(nnz * sizeof(double)));
+    if (cs.col_ptr_buffer >= 0) {
+      Incoming in = incoming_synapses(csr, cs.n_post);
+      place(cs.col_ptr_buffer, ElemType::I64, copy_block(in.col_ptr));
+      place(cs.in_synapse_buffer, ElemType::I32, copy_block(in.synapse));
+      place(cs.pre_of_buffer, ElemType::I32, copy_block(in.pre_of));
+    }
+    int64_t max_delay = cs.delay_steps;
+    const int32_t *synapse_delays = nullptr;
+    if (cs.delay_buffer >= 0) {
+      std::vector<int32_t> d = draw_delays(cs, nnz, spec.dt, rng);
+      for (int32_t x : d) max_delay = std::max<int64_t>(max_delay, x);
+      place(cs.delay_buffer, ElemType::I32, copy_block(d));
+      synapse_delays = static_cast<const int32_t *>(pointers[cs.delay_buffer]);
+    }
+    ctx.delay_queues.emplace_back(max_delay);
+    ctx.delay_steps.push_back(cs.delay_steps);
+    ctx.delay_rows.push_back(static_cast<const int64_t *>(pointers[cs.row_ptr_buffer]));
+    ctx.synapse_delays.push_back(synapse_delays);
   }
   std::vector<double> derived(std::max<int64_t>(spec.derived_count, 1), 0.0);
   result.build_seconds = seconds(t0);
@@ -201,6 +225,23 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
     if (progress) progress(done, spec.steps);
   }
   result.run_seconds = seconds(t1);
+  for (const ConnectivitySpec &cs : spec.connections) {
+    if (cs.synapse_buffers.empty()) continue;
+    SynapseArrays arrays;
+    arrays.connection = cs.name;
+    const auto *row_ptr = static_cast<const int64_t *>(pointers[cs.row_ptr_buffer]);
+    arrays.row_ptr.assign(row_ptr, row_ptr + cs.n_pre + 1);
+    const int64_t nnz = arrays.row_ptr.back();
+    const auto *col = static_cast<const int32_t *>(pointers[cs.col_buffer]);
+    arrays.col.assign(col, col + nnz);
+    for (int slot : cs.synapse_buffers) {
+      std::string name = spec.buffers[slot].name;
+      if (name.rfind(cs.name + ".", 0) == 0) name = name.substr(cs.name.size() + 1);
+      const auto *v = static_cast<const double *>(pointers[slot]);
+      arrays.vars.emplace_back(name, std::vector<double>(v, v + nnz));
+    }
+    result.synapse_state.push_back(std::move(arrays));
+  }
   return result;
 }
 
@@ -213,6 +254,28 @@ extern "C" double snnc_rt_uniform(snnc_rt_ctx *rt) {
 }
 extern "C" double snnc_rt_normal(snnc_rt_ctx *rt) {
   return rt->init_rng.normal();
+}
+
+extern "C" void snnc_rt_delay_push(snnc_rt_ctx *rt, int32_t conn, int64_t step, const int32_t *idx,
+                                   int64_t count) {
+  snnc::rt::DelayQueue &q = rt->delay_queues[conn];
+  const int32_t *delays = rt->synapse_delays[conn];
+  if (!delays) {
+    const int64_t arrival = step + rt->delay_steps[conn];
+    for (int64_t k = 0; k < count; ++k) q.push(arrival, idx[k]);
+    return;
+  }
+  const int64_t *row_ptr = rt->delay_rows[conn];
+  for (int64_t k = 0; k < count; ++k)
+    for (int64_t s = row_ptr[idx[k]]; s < row_ptr[idx[k] + 1]; ++s)
+      q.push(step + delays[s], static_cast<int32_t>(s));
+}
+
+extern "C" int64_t snnc_rt_delay_take(snnc_rt_ctx *rt, int32_t conn, int64_t step,
+                                      const int32_t **out) {
+  const std::vector<int32_t> &arrivals = rt->delay_queues[conn].take(step);
+  *out = arrivals.data();
+  return static_cast<int64_t>(arrivals.size());
 }
 
 extern "C" int64_t snnc_rt_poisson(snnc_rt_ctx *rt, int32_t source, double p, int32_t *idx) {

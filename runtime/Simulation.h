@@ -44,6 +44,18 @@ struct ConnectivitySpec {
   int col_buffer = -1;      ///< I32 buffer of nnz entries (allocated by runtime)
   int weight_buffer = -1;   ///< F64 buffer of nnz entries, -1 when the weight is a constant
   int32_t pre_group = -1;   ///< SpikeGroupInfo id of the presynaptic group
+  /// A synapse model's arrays: F64 per-synapse state (nnz entries each, zeroed; the
+  /// module's init sets them), the incoming synapses of each postsynaptic neuron
+  /// (col_ptr: I64 n_post + 1; in_synapse: I32 synapse ids, ascending) and the
+  /// presynaptic neuron of each synapse (pre_of: I32). -1: not needed.
+  std::vector<int> synapse_buffers;
+  int col_ptr_buffer = -1, in_synapse_buffer = -1, pre_of_buffer = -1;
+  /// Delays: one for every synapse (delay_steps >= 1, queued per presynaptic neuron), or
+  /// drawn per synapse uniformly in [delay_lo, delay_hi) seconds and rounded to whole steps
+  /// into the I32 delay_buffer (queued per synapse). 0 / -1: no delay.
+  int64_t delay_steps = 0;
+  int delay_buffer = -1;
+  double delay_lo = 0, delay_hi = 0;
 };
 
 /// A group that produces spikes: populations first, then Poisson sources.
@@ -77,14 +89,23 @@ struct RecordedSpikes {
   std::vector<int32_t> neurons;
 };
 
+/// The synapses of a connection with a synapse model and their state at the end of a run.
+struct SynapseArrays {
+  std::string connection;
+  std::vector<int64_t> row_ptr;  ///< CSR: n_pre + 1
+  std::vector<int32_t> col;      ///< postsynaptic neuron of each synapse
+  std::vector<std::pair<std::string, std::vector<double>>> vars;  ///< per-synapse state
+};
+
 struct SimResult {
-  std::vector<int64_t> spike_counts;        ///< per group
-  std::vector<RecordedSpikes> spikes;       ///< per group (empty unless recorded)
-  std::vector<std::vector<double>> traces;  ///< per trace: steps x neurons, row-major
-  int64_t synapses = 0;                     ///< total synapses built
-  int64_t synaptic_events = 0;              ///< spikes x out-degree, summed
-  double build_seconds = 0;                 ///< connectivity + allocation
-  double run_seconds = 0;                   ///< setup + init + all steps
+  std::vector<int64_t> spike_counts;         ///< per group
+  std::vector<RecordedSpikes> spikes;        ///< per group (empty unless recorded)
+  std::vector<std::vector<double>> traces;   ///< per trace: steps x neurons, row-major
+  std::vector<SynapseArrays> synapse_state;  ///< connections with a synapse model
+  int64_t synapses = 0;                      ///< total synapses built
+  int64_t synaptic_events = 0;               ///< spikes x out-degree, summed
+  double build_seconds = 0;                  ///< connectivity + allocation
+  double run_seconds = 0;                    ///< setup + init + all steps
 };
 
 struct SimFunctions {
@@ -104,6 +125,5 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
 /// missing); files are written to a temporary name and renamed, so they are complete
 /// or absent. Throws std::runtime_error naming the path on failure.
 void write_sim_outputs(const SimSpec &spec, const SimResult &result, const std::string &dir);
-
 
 }  // namespace snnc::rt

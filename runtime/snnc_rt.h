@@ -10,7 +10,7 @@
 extern "C" {
 #endif
 
-#define SNNC_RT_ABI_VERSION 1
+#define SNNC_RT_ABI_VERSION 2
 
 /// Opaque per-run context (owned by snnc::rt::Simulation).
 typedef struct snnc_rt_ctx snnc_rt_ctx;
@@ -45,6 +45,15 @@ void snnc_rt_spikes(snnc_rt_ctx *rt, int32_t pop, int64_t step, const int32_t *i
 /// Reports the full state array `values` of one recorded variable at `step`; the
 /// runtime keeps the neurons the recording asked for.
 void snnc_rt_trace(snnc_rt_ctx *rt, int32_t record, int64_t step, const double *values);
+
+/// Queues the spikes of `step` on connection `conn` (which has delays): for one delay d,
+/// the presynaptic indices arrive at step + d; for delays drawn per synapse, each
+/// outgoing synapse s of each spiking neuron arrives at step + delay[s].
+void snnc_rt_delay_push(snnc_rt_ctx *rt, int32_t conn, int64_t step, const int32_t *idx,
+                        int64_t count);
+/// The arrivals of `step` on connection `conn` (presynaptic indices or synapse ids, as
+/// queued); `*out` stays valid until the next call for this connection. Returns the count.
+int64_t snnc_rt_delay_take(snnc_rt_ctx *rt, int32_t conn, int64_t step, const int32_t **out);
 
 #ifdef __cplusplus
 }

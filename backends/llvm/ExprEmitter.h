@@ -15,7 +15,7 @@
 namespace snnc::backends {
 
 struct RuntimeFns {
-  llvm::FunctionCallee uniform, normal, propagator, poisson, spikes, trace;
+  llvm::FunctionCallee uniform, normal, propagator, poisson, spikes, trace, delay_push, delay_take;
 };
 
 /// A propagator matrix stored in `derived` at `offset`, `cols` entries per row.

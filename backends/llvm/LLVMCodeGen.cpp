@@ -2,6 +2,7 @@
 #include "LLVMCodeGen.h"
 
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
@@ -11,6 +12,7 @@
 #include <stdexcept>
 
 #include "ExprEmitter.h"
+#include "ExprUtils.h"
 
 namespace snnc::backends {
 namespace {
@@ -47,7 +49,10 @@ class SimCodeGen {
   std::unique_ptr<llvm::Module> run() {
     declare_runtime();
     for (const auto &p : m_.populations) kernels_[p.name] = kernel(p);
-    for (const auto &c : m_.connections) propagators_[c.name] = propagation(c);
+    for (const auto &c : m_.connections)
+      propagators_[c.name] = c.synapse               ? plastic(c)
+                             : c.per_synapse_delay() ? synapse_propagation(c)
+                                                     : propagation(c);
     setup();
     init();
     step_loop();
@@ -78,6 +83,8 @@ class SimCodeGen {
     rt_.poisson = fn("snnc_rt_poisson", i64_, {ptr_, i32_, f64_, ptr_});
     rt_.spikes = fn("snnc_rt_spikes", b_.getVoidTy(), {ptr_, i32_, i64_, ptr_, i64_});
     rt_.trace = fn("snnc_rt_trace", b_.getVoidTy(), {ptr_, i32_, i64_, ptr_});
+    rt_.delay_push = fn("snnc_rt_delay_push", b_.getVoidTy(), {ptr_, i32_, i64_, ptr_, i64_});
+    rt_.delay_take = fn("snnc_rt_delay_take", i64_, {ptr_, i32_, i64_, ptr_});
   }
 
   Function *define(const std::string &name, Type *ret, std::vector<Type *> args, bool internal) {
@@ -286,7 +293,218 @@ class SimCodeGen {
         close_loop(loop);
       }
     }
+    for (const auto &c : m_.connections)
+      if (c.synapse) init_synapses(c, params, buffers, rt);
     b_.CreateRetVoid();
+  }
+
+  /// Per-synapse state over the synapses the runtime built, then the traces.
+  void init_synapses(const ir::Connection &c, Value *params, Value *buffers, Value *rt) {
+    const ConnectionSlots &s = l_.connections.at(c.name);
+    ExprEnv env;
+    load_params(params, c.name, env);
+    ExprEmitter emit(b_, rt_, rt);
+    Value *row_ptr = buffer(buffers, s.row_ptr);
+    Value *nnz = b_.CreateLoad(
+        i64_, b_.CreateConstInBoundsGEP1_64(i64_, row_ptr, group_size(m_, c.pre)), "nnz");
+    auto fill = [&](const ir::StateVar &v, int slot, Value *count) {
+      Value *array = buffer(buffers, slot);
+      Loop loop = open_loop(b_.getInt64(0), count, "init");
+      b_.CreateStore(emit.emit(v.init, env), b_.CreateInBoundsGEP(f64_, array, loop.index));
+      close_loop(loop);
+    };
+    for (const auto &v : c.synapse->states) fill(v, s.synapse_vars.at(v.name), nnz);
+    for (const auto &v : c.synapse->pre_traces)
+      fill(v, s.pre_traces.at(v.name), b_.getInt64(group_size(m_, c.pre)));
+    for (const auto &v : c.synapse->post_traces)
+      fill(v, s.post_traces.at(v.name), b_.getInt64(group_size(m_, c.post)));
+  }
+
+  // ---- synapse models: on_pre over outgoing synapses, on_post over incoming ones ----
+
+  /// The arrays and per-call values of one synapse model's event function.
+  struct SynapseCtx {
+    const ir::Connection *c = nullptr;
+    const ir::SynapseModel *sm = nullptr;
+    Value *step = nullptr;
+    ExprEnv base;                                   ///< params, dt, t
+    std::map<std::string, Value *> arrays;          ///< synapse state, traces, postsynaptic vars
+    std::map<std::string, Value *> decay_per_step;  ///< trace -> rate * dt
+    Value *pre_last = nullptr, *post_last = nullptr;
+    std::set<std::string> post_vars;  ///< postsynaptic variables
+  };
+
+  /// A trace's value at this step: stored value decayed over the steps since its update.
+  Value *trace_at(SynapseCtx &x, const std::string &name, Value *neuron) {
+    Value *slot = b_.CreateInBoundsGEP(f64_, x.arrays.at(name), neuron);
+    Value *v = b_.CreateLoad(f64_, slot, name);
+    auto it = x.decay_per_step.find(name);
+    if (it == x.decay_per_step.end()) return v;
+    Value *last = x.sm->kind_of(name) == 'a' ? x.pre_last : x.post_last;
+    Value *since =
+        b_.CreateSub(x.step, b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, last, neuron)));
+    Value *factor = b_.CreateCall(Intrinsic::getDeclaration(mod_.get(), Intrinsic::exp, {f64_}),
+                                  {b_.CreateFMul(it->second, b_.CreateSIToFP(since, f64_))});
+    return b_.CreateFMul(v, factor, name + ".now");
+  }
+
+  /// Runs a block's trace statements (kind `side`) once for `neuron`: returns the value
+  /// each statement leaves, and stores the final values with the step of the update.
+  std::vector<Value *> trace_prologue(SynapseCtx &x, const std::vector<ir::Stmt> &block, char side,
+                                      Value *neuron, ExprEnv &env) {
+    const auto &traces = side == 'a' ? x.sm->pre_traces : x.sm->post_traces;
+    for (const auto &t : traces) env.vars[t.name] = trace_at(x, t.name, neuron);
+    std::vector<Value *> after(block.size(), nullptr);
+    ExprEmitter emit(b_, rt_, nullptr);
+    ExprEnv pro = env;
+    bool set = false;
+    for (size_t k = 0; k < block.size(); ++k)
+      if (x.sm->kind_of(block[k].name) == side) {
+        after[k] = pro.vars[block[k].name] = emit.emit(block[k].value, pro);
+        set = true;
+      }
+    if (!set) return after;
+    for (const auto &t : traces)
+      b_.CreateStore(pro.vars[t.name], b_.CreateInBoundsGEP(f64_, x.arrays.at(t.name), neuron));
+    if (Value *last = side == 'a' ? x.pre_last : x.post_last)
+      b_.CreateStore(x.step, b_.CreateInBoundsGEP(i64_, last, neuron));
+    return after;
+  }
+
+  /// One synapse's share of a block: synapse state at `syn`, the other side's traces at
+  /// `other` (decayed), postsynaptic variables at `post`.
+  void synapse_body(SynapseCtx &x, const std::vector<ir::Stmt> &block,
+                    const std::vector<Value *> &after, ExprEnv env, Value *syn, Value *post,
+                    Value *other, char other_side) {
+    std::set<std::string> reads;
+    for (const auto &st : block)
+      for (const auto &v : ir::free_vars(st.value)) reads.insert(v);
+    for (const auto &st : block) reads.insert(st.name);
+    std::map<std::string, Value *> slot;
+    for (const auto &v : reads) {
+      char k = x.sm->kind_of(v);
+      if (k == 's') {
+        slot[v] = b_.CreateInBoundsGEP(f64_, x.arrays.at(v), syn);
+        env.vars[v] = b_.CreateLoad(f64_, slot[v], v);
+      } else if (k == other_side && other) {
+        env.vars[v] = trace_at(x, v, other);
+      } else if (!k && x.post_vars.count(v)) {
+        slot[v] = b_.CreateInBoundsGEP(f64_, x.arrays.at(v), post);
+        env.vars[v] = b_.CreateLoad(f64_, slot[v], v);
+      }
+    }
+    ExprEmitter emit(b_, rt_, nullptr);
+    std::set<std::string> written;
+    for (size_t k = 0; k < block.size(); ++k) {
+      const ir::Stmt &st = block[k];
+      if (after[k]) {
+        env.vars[st.name] = after[k];
+        continue;
+      }
+      env.vars[st.name] = emit.emit(st.value, env);
+      written.insert(st.name);
+    }
+    for (const auto &v : written) b_.CreateStore(env.vars[v], slot.at(v));
+  }
+
+  Value *load_index(Value *array, Value *at, const Twine &name) {
+    return b_.CreateSExt(b_.CreateLoad(i32_, b_.CreateInBoundsGEP(i32_, array, at)), i64_, name);
+  }
+
+  Function *plastic(const ir::Connection &c) {
+    // args: params, buffers, step, arrivals (presynaptic neurons, or synapses for delays
+    // drawn per synapse), their count, postsynaptic spikes, their count
+    Function *f = define("plastic." + c.name, b_.getVoidTy(),
+                         {ptr_, ptr_, i64_, ptr_, i64_, ptr_, i64_}, true);
+    f->addFnAttr(Attribute::NoInline);
+    Value *params = f->getArg(0), *buffers = f->getArg(1);
+    Value *arrivals = f->getArg(3), *arrival_count = f->getArg(4);
+    Value *post_spikes = f->getArg(5), *post_count = f->getArg(6);
+    const ConnectionSlots &s = l_.connections.at(c.name);
+    const ir::SynapseModel &sm = *c.synapse;
+    SynapseCtx x;
+    x.c = &c;
+    x.sm = &sm;
+    x.step = f->getArg(2);
+    load_params(params, c.name, x.base);
+    Value *dt = x.base.vars["dt"];
+    x.base.vars["t"] = b_.CreateFMul(b_.CreateSIToFP(x.step, f64_), dt, "t");
+    {
+      ExprEmitter emit(b_, rt_, nullptr);
+      for (const auto &d : sm.decays)
+        x.decay_per_step[d.var] = b_.CreateFMul(emit.emit(d.rate, x.base), dt);
+    }
+    for (const auto &[n, slot] : s.synapse_vars) x.arrays[n] = buffer(buffers, slot);
+    for (const auto &[n, slot] : s.pre_traces) x.arrays[n] = buffer(buffers, slot);
+    for (const auto &[n, slot] : s.post_traces) x.arrays[n] = buffer(buffers, slot);
+    for (const auto &[n, slot] : l_.populations.at(c.post).vars) {
+      x.arrays[n] = buffer(buffers, slot);
+      x.post_vars.insert(n);
+    }
+    if (s.pre_last >= 0) x.pre_last = buffer(buffers, s.pre_last);
+    if (s.post_last >= 0) x.post_last = buffer(buffers, s.post_last);
+    Value *row_ptr = buffer(buffers, s.row_ptr), *col = buffer(buffers, s.col);
+    Value *col_ptr = buffer(buffers, s.col_ptr), *in_syn = buffer(buffers, s.in_synapse);
+    Value *pre_of = buffer(buffers, s.pre_of);
+
+    // on_pre
+    Loop arrival = open_loop(b_.getInt64(0), arrival_count, "arrival");
+    Value *id = load_index(arrivals, arrival.index, "id");
+    if (c.per_synapse_delay()) {
+      // one synapse per arrival (no presynaptic traces: the verifier refuses them)
+      std::vector<Value *> none(sm.on_pre.size(), nullptr);
+      Value *post = load_index(col, id, "post");
+      synapse_body(x, sm.on_pre, none, x.base, id, post, post, 'b');
+    } else {
+      ExprEnv env = x.base;
+      std::vector<Value *> after = trace_prologue(x, sm.on_pre, 'a', id, env);
+      Value *begin = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, row_ptr, id), "row.begin");
+      Value *end = b_.CreateLoad(
+          i64_, b_.CreateInBoundsGEP(i64_, row_ptr, b_.CreateAdd(id, b_.getInt64(1))), "row.end");
+      Loop syn = open_loop(begin, end, "synapse");
+      Value *post = load_index(col, syn.index, "post");
+      synapse_body(x, sm.on_pre, after, env, syn.index, post, post, 'b');
+      close_loop(syn);
+    }
+    close_loop(arrival);
+
+    // on_post
+    if (!sm.on_post.empty()) {
+      Loop spike = open_loop(b_.getInt64(0), post_count, "post.spike");
+      Value *j = load_index(post_spikes, spike.index, "post");
+      ExprEnv env = x.base;
+      std::vector<Value *> after = trace_prologue(x, sm.on_post, 'b', j, env);
+      Value *begin = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, col_ptr, j), "in.begin");
+      Value *end = b_.CreateLoad(
+          i64_, b_.CreateInBoundsGEP(i64_, col_ptr, b_.CreateAdd(j, b_.getInt64(1))), "in.end");
+      Loop in = open_loop(begin, end, "incoming");
+      Value *syn = load_index(in_syn, in.index, "synapse");
+      synapse_body(x, sm.on_post, after, env, syn, j, load_index(pre_of, syn, "pre"), 'a');
+      close_loop(in);
+      close_loop(spike);
+    }
+    b_.CreateRetVoid();
+    return f;
+  }
+
+  /// Delays drawn per synapse: the arrivals are synapses, each adding its weight.
+  Function *synapse_propagation(const ir::Connection &c) {
+    // args: col, target, arrivals (synapse ids), count, weight, weights (or null)
+    Function *f =
+        define("propagate." + c.name, b_.getVoidTy(), {ptr_, ptr_, ptr_, i64_, f64_, ptr_}, true);
+    f->addFnAttr(Attribute::NoInline);
+    Value *col = f->getArg(0), *target = f->getArg(1), *ids = f->getArg(2);
+    Value *count = f->getArg(3), *w = f->getArg(4), *weights = f->getArg(5);
+    bool per_synapse = l_.connections.at(c.name).weight >= 0;
+    Loop loop = open_loop(b_.getInt64(0), count, "arrival");
+    Value *syn = load_index(ids, loop.index, "synapse");
+    Value *post = load_index(col, syn, "post");
+    Value *weight = per_synapse ? b_.CreateLoad(f64_, b_.CreateInBoundsGEP(f64_, weights, syn)) : w;
+    Value *slot = b_.CreateInBoundsGEP(f64_, target, post);
+    b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(f64_, slot), weight), slot);
+    close_loop(loop);
+    b_.CreateRetVoid();
+    return f;
   }
 
   // ---- run: the time loop ----
@@ -297,6 +515,7 @@ class SimCodeGen {
           *rt = f->getArg(3);
     Value *first = f->getArg(4), *count = f->getArg(5);
     Value *dt = load_f64(params, l_.dt_param, "dt");
+    Value *arrivals_out = b_.CreateAlloca(ptr_, nullptr, "arrivals");
     std::map<int, Value *> buf;
     for (size_t k = 0; k < l_.buffers.size(); ++k) buf[k] = buffer(buffers, static_cast<int>(k));
 
@@ -337,12 +556,27 @@ class SimCodeGen {
     }
     for (const auto &c : m_.connections) {
       const ConnectionSlots &s = l_.connections.at(c.name);
+      Value *list = spike_index[c.pre], *count = spike_count[c.pre];
+      if (c.delay) {
+        Value *conn = b_.getInt32(s.index);
+        b_.CreateCall(rt_.delay_push, {rt, conn, step.index, list, count});
+        count = b_.CreateCall(rt_.delay_take, {rt, conn, step.index, arrivals_out}, "arrived");
+        list = b_.CreateLoad(ptr_, arrivals_out, "arrivals");
+      }
+      if (c.synapse) {
+        b_.CreateCall(propagators_[c.name], {params, buffers, step.index, list, count,
+                                             spike_index[c.post], spike_count[c.post]});
+        continue;
+      }
       Value *target = buf[l_.populations.at(c.post).vars.at(c.target)];
       Value *w =
           s.weight_param >= 0 ? load_f64(params, s.weight_param, "w") : ConstantFP::get(f64_, 0.0);
       Value *weights = s.weight >= 0 ? buf[s.weight] : ConstantPointerNull::get(ptr_);
-      b_.CreateCall(propagators_[c.name], {buf[s.row_ptr], buf[s.col], target, spike_index[c.pre],
-                                           spike_count[c.pre], w, weights});
+      if (c.per_synapse_delay())
+        b_.CreateCall(propagators_[c.name], {buf[s.col], target, list, count, w, weights});
+      else
+        b_.CreateCall(propagators_[c.name],
+                      {buf[s.row_ptr], buf[s.col], target, list, count, w, weights});
     }
     close_loop(step);
     b_.CreateRetVoid();

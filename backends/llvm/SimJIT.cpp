@@ -48,6 +48,8 @@ Jit::Jit(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext
   bind("snnc_rt_poisson", &snnc_rt_poisson);
   bind("snnc_rt_spikes", &snnc_rt_spikes);
   bind("snnc_rt_trace", &snnc_rt_trace);
+  bind("snnc_rt_delay_push", &snnc_rt_delay_push);
+  bind("snnc_rt_delay_take", &snnc_rt_delay_take);
   check(dylib.define(llvm::orc::absoluteSymbols(std::move(runtime))), "binding the runtime");
   check(jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))),
         "adding the module");

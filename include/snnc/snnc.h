@@ -48,6 +48,13 @@ struct StateTrace {
   std::vector<double> values;    ///< [steps][neurons.size()], row-major, SI units
 };
 
+/// The synapses of a connection with a synapse model (plasticity) at the end of a run.
+struct SynapseState {
+  std::string connection;                                ///< e.g. "input_to_N"
+  std::vector<int32_t> pre, post;                        ///< the neurons each synapse joins
+  std::map<std::string, std::vector<double>> variables;  ///< per-synapse state (e.g. "w"), SI
+};
+
 class SimulationResult {
  public:
   std::string simulation;
@@ -56,11 +63,13 @@ class SimulationResult {
   uint64_t seed = 0;
   std::vector<SpikeGroup> groups;
   std::vector<StateTrace> traces;
+  std::vector<SynapseState> plastic;  ///< connections with a synapse model
   int64_t synapses = 0, synaptic_events = 0;
   double compile_seconds = 0, connectivity_seconds = 0, run_seconds = 0;
   std::string compiler;  ///< "llvm", or for target cuda "nvcc" / "host shim"
 
-  /// Writes spikes.csv, traces.csv (when traced) and raster.svg into `dir`.
+  /// Writes spikes.csv, traces.csv (when traced), raster.svg and, for connections with a
+  /// synapse model, synapses.csv into `dir`.
   void write_outputs(const std::string &dir) const;
 
  private:

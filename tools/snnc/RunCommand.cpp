@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,22 @@ nlohmann::json summary(const SimulationResult &r, const std::string &file,
                             {"spikes_csv", out_dir + "/spikes.csv"},
                             {"raster_svg", out_dir + "/raster.svg"}};
   if (traces) outputs["traces_csv"] = out_dir + "/traces.csv";
+  if (!r.plastic.empty()) outputs["synapses_csv"] = out_dir + "/synapses.csv";
+  // per connection with a synapse model: each state's mean, range and a 10-bin histogram
+  nlohmann::json plastic = nlohmann::json::object();
+  for (const auto &st : r.plastic)
+    for (const auto &[name, values] : st.variables) {
+      if (values.empty()) continue;
+      auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+      double sum = 0;
+      for (double v : values) sum += v;
+      std::vector<int64_t> bins(10, 0);
+      const double width = (*hi - *lo) / 10;
+      for (double v : values)
+        ++bins[width > 0 ? std::min<int64_t>(9, static_cast<int64_t>((v - *lo) / width)) : 0];
+      plastic[st.connection][name] = {
+          {"mean", sum / values.size()}, {"min", *lo}, {"max", *hi}, {"histogram", bins}};
+    }
   return {{"file", file},
           {"simulation", r.simulation},
           {"seed", r.seed},
@@ -40,6 +57,7 @@ nlohmann::json summary(const SimulationResult &r, const std::string &file,
           {"poisson_sources", sources},
           {"synapses", r.synapses},
           {"synaptic_events", r.synaptic_events},
+          {"plastic_synapses", plastic},
           {"wall_time_s",
            {{"compile", r.compile_seconds},
             {"build_connectivity", r.connectivity_seconds},
