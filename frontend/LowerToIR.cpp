@@ -140,9 +140,11 @@ class Lowering {
     };
     for (const auto &a : n.update) p.step.push_back(assign(a));
     p.threshold = expand(n.spike);
+    // the refractory period holds what reset sets (`v = v_reset`), not what it changes by
+    // an amount (`theta += ...`, `u += d`): adaptation keeps evolving
     for (const auto &a : n.reset) {
       p.reset.push_back(assign(a));
-      if (std::find(p.clamp.begin(), p.clamp.end(), a.target) == p.clamp.end())
+      if (a.op == '=' && std::find(p.clamp.begin(), p.clamp.end(), a.target) == p.clamp.end())
         p.clamp.push_back(a.target);
     }
     p.refractory = expand(n.refractory);
