@@ -326,45 +326,13 @@ void Network::zero_grad() {
   for (auto &p : params_) std::fill(p.grad.begin(), p.grad.end(), 0.f);
 }
 
-void Network::count_ops(int i, const float *in, int64_t n, int64_t rows) {
-  if (!counting_) return;
-  count_synaptic_ops(layers_[i], layers_[layers_[i].input], in, n, rows, &ops_.accumulates,
-                     &ops_.macs);
-}
-
-void count_synaptic_ops(const LayerSpec &l, const LayerSpec &src, const float *in, int64_t n,
-                        int64_t rows, double *accumulates, double *macs) {
-  bool binary = true;
-  int64_t nonzero = 0;
-  for (int64_t k = 0; k < n; ++k) {
-    binary &= in[k] == 0.f || in[k] == 1.f;
-    nonzero += in[k] != 0.f;
-  }
-  count_synaptic_ops(l, src, nonzero, binary, rows, accumulates, macs);
-}
-
-void count_synaptic_ops(const LayerSpec &l, const LayerSpec &src, int64_t nonzero, bool binary,
-                        int64_t rows, double *accumulates, double *macs) {
-  double dense;                       // multiply-accumulates of one row (one sample at one step)
-  if (l.kind == LayerSpec::Linear) {  // (sparse: the expected kept connections)
-    dense = static_cast<double>(elements(src.shape)) * l.out_features * (1 - l.sparsity);
-  } else {
-    int64_t ckk = src.shape[0] * l.kernel * l.kernel;
-    dense = static_cast<double>(ckk) * l.channels * l.shape[1] * l.shape[2];
-  }
-  if (binary)  // each active input drives its share of the layer's connections
-    *accumulates += dense * static_cast<double>(nonzero) / static_cast<double>(elements(src.shape));
-  else
-    *macs += dense * static_cast<double>(rows);
-}
-
 const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B) {
   seg_.count = 0;
   std::fill(weight_t_checked_.begin(), weight_t_checked_.end(), false);  // (new weights)
   // (segments only for a training pass that backward follows: a forward of a network in
   // evaluation mode, read afterwards step by step, or one that counts operations, runs
   // whole)
-  if (segment_steps_ > 0 && segment_steps_ < T && training_ && !forward_only_ && !counting_)
+  if (segment_steps_ > 0 && segment_steps_ < T && training_ && !forward_only_ && !ops_.on())
     return forward_segments(x, T, B);
   return forward_steps(x, T, B);
 }
@@ -482,7 +450,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
   std::fill(recompute_.begin(), recompute_.end(), false);
   alias_.assign(layers_.size(), -1);
   fused_cell_ = bits_for_ = patterns_for_ = -1;
-  if (counting_) ops_.samples += B;
+  ops_.pass(B);
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec &l = layers_[i];
     int64_t rows = T * B, out_f = elements(l.shape);
@@ -514,7 +482,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
     auto t0 = std::chrono::steady_clock::now();
     switch (l.kind) {
       case LayerSpec::Linear: {
-        count_ops(static_cast<int>(i), in, in_n, rows);
+        ops_.count(l, src, in, in_n, rows);
         const int64_t in_f = elements(src.shape), out = l.out_features;
         const float *w = params_[weight_of_[i]].value.data(),
                     *b = params_[bias_of_[i]].value.data();
@@ -563,7 +531,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         break;
       }
       case LayerSpec::Conv2d: {
-        count_ops(static_cast<int>(i), in, in_n, rows);
+        ops_.count(l, src, in, in_n, rows);
         const float *w = params_[weight_of_[i]].value.data(),
                     *b = params_[bias_of_[i]].value.data();
         FusedPool fused;

@@ -16,20 +16,12 @@
 #include "Events.h"
 #include "Layers.h"
 #include "LinearPatterns.h"
+#include "OpStats.h"
 #include "SparseLinear.h"
 
 namespace snnc::rt::nn {
 
 struct CellPass;  // Ops.h
-
-/// Synaptic operations of a linear/conv `layer` over `rows` rows of its input `in` (n values,
-/// from `source`): a binary (spike) input adds one accumulate per active input and target,
-/// a real-valued one every multiply-accumulate of the layer. Adds to *accumulates / *macs.
-void count_synaptic_ops(const LayerSpec &layer, const LayerSpec &source, const float *in, int64_t n,
-                        int64_t rows, double *accumulates, double *macs);
-/// The same from the input's counts: `nonzero` values, `binary` when all are 0 or 1.
-void count_synaptic_ops(const LayerSpec &layer, const LayerSpec &source, int64_t nonzero,
-                        bool binary, int64_t rows, double *accumulates, double *macs);
 
 class Network {
  public:
@@ -100,19 +92,11 @@ class Network {
   const std::vector<float> &activation(int layer) const { return act_[layer]; }
   /// Bytes held in activation, state, gradient and scratch buffers (the memory plan's size).
   size_t buffer_bytes() const;
-  /// Synaptic operations counted by forward passes since reset_op_counts(): accumulates
-  /// (a binary spike input adds a weight: one AC per active input and target) and
-  /// multiply-accumulates (real-valued input: every weight of the layer).
-  struct OpCounts {
-    double accumulates = 0, macs = 0;
-    int64_t samples = 0;  ///< samples seen (B per forward)
-  };
-  const OpCounts &op_counts() const { return ops_; }
+  /// Synaptic operations counted by forward passes since count_ops(true) (OpStats.h).
+  using OpCounts = nn::OpCounts;
+  const OpCounts &op_counts() const { return ops_.counts(); }
   /// Starts counting (from zero); counting costs a pass over each synaptic op's input.
-  void count_ops(bool on) {
-    counting_ = on;
-    ops_ = {};
-  }
+  void count_ops(bool on) { ops_.start(on); }
   /// Seconds spent per layer in forward and backward since construction (for profiling).
   const std::vector<double> &forward_seconds() const { return fwd_s_; }
   const std::vector<double> &backward_seconds() const { return bwd_s_; }
@@ -121,16 +105,8 @@ class Network {
   /// training pass (or forward-only mode) may hold only its latest step, or nothing.
   const std::vector<float> &post_state(int layer) const { return post_[layer]; }
   /// Per layer (linear/conv only): the input density and path of the last forward pass, and
-  /// how many passes took each path.
-  struct SynapseStats {
-    double density = -1;  ///< -1: not measured (forced dense)
-    bool events = false;
-    /// a narrow layer (<= 16 outputs) planned dense at any density, computed by the row
-    /// kernel from its nonzero inputs (linear_forward_narrow) instead of a GEMM
-    bool narrow = false;
-    bool narrow_kept = false;  ///< the narrow kernel's lists kept (events_) for backward
-    int64_t event_passes = 0, dense_passes = 0;
-  };
+  /// how many passes took each path (OpStats.h).
+  using SynapseStats = nn::SynapseStats;
   const std::vector<SynapseStats> &synapse_stats() const { return syn_; }
   /// Forward-only passes (prediction): no backward follows, so only cell outputs and the
   /// output layer's activation and state are kept; the rest is recycled as soon as it has
@@ -222,9 +198,7 @@ class Network {
   void plan_memory();
   std::vector<float> acquire(size_t size);
   void release(std::vector<float> &v);
-  OpCounts ops_;
-  bool counting_ = false;
-  void count_ops(int layer, const float *input, int64_t n, int64_t rows);
+  OpCounter ops_;  ///< synaptic ops, when counted
   /// A layer's output: the caller's x for the input layer (never copied), else its buffer.
   const float *data_of(int layer) const {
     if (layer == 0) return input_;
