@@ -1,10 +1,8 @@
 // Network.cpp — forward and backward of linear/conv/pool/flatten/cell layers.
 #include "Network.h"
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 
 #include "Ops.h"
@@ -81,8 +79,6 @@ Network::Network(std::vector<LayerSpec> layers, int output)
   syn_.resize(layers_.size());
   carry_.resize(layers_.size());
   weight_t_.resize(layers_.size());
-  weight_t_source_.resize(layers_.size());
-  weight_t_checked_.assign(layers_.size(), false);
   plan_memory();
 }
 
@@ -181,8 +177,7 @@ size_t Network::buffer_bytes() const {
   bytes += patterns_.entry.capacity() * sizeof(uint16_t) +
            patterns_.count.capacity() * sizeof(int32_t) +
            patterns_.start.capacity() * sizeof(int64_t);
-  for (const auto &w : weight_t_) bytes += w.capacity() * sizeof(float);
-  for (const auto &w : weight_t_source_) bytes += w.capacity() * sizeof(float);
+  bytes += weight_t_.bytes();
   return bytes;
 }
 
@@ -328,7 +323,7 @@ void Network::zero_grad() {
 
 const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B) {
   seg_.count = 0;
-  std::fill(weight_t_checked_.begin(), weight_t_checked_.end(), false);  // (new weights)
+  weight_t_.recheck();  // (new weights)
   // (segments only for a training pass that backward follows: a forward of a network in
   // evaluation mode, read afterwards step by step, or one that counts operations, runs
   // whole)
@@ -493,7 +488,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           need_y();
           sparse_linear_forward(sparse_[i], events_[i], b, y.data());
         } else if (use_events(static_cast<int>(i), in, rows, in_f, true)) {
-          float *wt = transposed_weight(static_cast<int>(i));
+          float *wt = weight_t_.get(static_cast<int>(i), w, in_f, out);
           const PatternLists *listed = patterns_for_ == static_cast<int>(i) ? &patterns_ : nullptr;
           patterns_for_ = -1;
           if (cell >= 0) {  // the cell's output straight from the events: no y
@@ -502,16 +497,18 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
             h.resize(rows * out);
             CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
             hand_bits(cell, rows, out, pass);
-            linear_cell_forward_events(events_[i], wt, transposed_ld(out), b, out, pass, listed);
+            linear_cell_forward_events(events_[i], wt, TransposedWeights::ld(out), b, out, pass,
+                                       listed);
             fused_cell_ = cell;
             ++fusion_.cells;
           } else {
             need_y();
-            linear_forward_events(events_[i], wt, transposed_ld(out), b, y.data(), out, listed);
+            linear_forward_events(events_[i], wt, TransposedWeights::ld(out), b, y.data(), out,
+                                  listed);
           }
         } else if (syn_[i].narrow) {  // (a readout: the row kernel counts the nonzeros)
           need_y();
-          const float *wt = transposed_weight(static_cast<int>(i));
+          const float *wt = weight_t_.get(static_cast<int>(i), w, in_f, out);
           const bool from_bits = bits_for_ == static_cast<int>(i);
           Events *keep = forward_only_ || from_bits ? nullptr : &events_[i];  // (for backward)
           const int64_t nonzero =
@@ -705,41 +702,6 @@ bool Network::recomputable(int i) const {
     if (c.kind == LayerSpec::Cell || (synaptic && !syn_[j].events)) return false;
   }
   return true;
-}
-
-float *Network::transposed_weight(int i) {
-  AlignedFloats &wt = weight_t_[i];
-  std::vector<float> &source = weight_t_source_[i];
-  if (weight_t_checked_[i]) return wt.data();  // (this training step's weights: checked)
-  const int64_t in_f = elements(layers_[layers_[i].input].shape), out = layers_[i].out_features;
-  const auto n = static_cast<size_t>(in_f * out);
-  const float *w = params_[weight_of_[i]].value.data();
-  // compare with the weights the cached transpose was made from (an optimizer, a checkpoint
-  // load or a test may write them through their own pointers at any time): a read of the
-  // weights instead of a strided transpose when nothing changed
-  std::atomic<bool> changed{source.size() != n};
-  if (!changed)
-    parallel_for(static_cast<int64_t>(n), 1 << 16, [&](int64_t k0, int64_t k1) {
-      if (!changed.load(std::memory_order_relaxed) &&
-          std::memcmp(w + k0, source.data() + k0, static_cast<size_t>(k1 - k0) * sizeof(float)))
-        changed = true;
-    });
-  weight_t_checked_[i] = true;
-  if (!changed) return wt.data();
-  // rows padded to whole 64-byte lines, from a 64-byte boundary; the copy and the transpose
-  // split between threads, each element written once (the padding too: no zeroing pass)
-  const int64_t ld = transposed_ld(out);
-  source.resize(n);
-  wt.resize(static_cast<size_t>(in_f * ld));
-  float *t = wt.data(), *copy = source.data();
-  parallel_for(in_f, 64, [&](int64_t k0, int64_t k1) {
-    std::copy(w + k0 * out, w + k1 * out, copy + k0 * out);  // (n = in_f * out)
-    for (int64_t k = k0; k < k1; ++k) {
-      for (int64_t o = 0; o < out; ++o) t[k * ld + o] = w[o * in_f + k];
-      std::fill(t + k * ld + out, t + (k + 1) * ld, 0.f);
-    }
-  });
-  return t;
 }
 
 void Network::backward_steps(const float *g_out, const float *g_state) {

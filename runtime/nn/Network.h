@@ -12,12 +12,12 @@
 #include <utility>
 #include <vector>
 
-#include "Aligned.h"
 #include "Events.h"
 #include "Layers.h"
 #include "LinearPatterns.h"
 #include "OpStats.h"
 #include "SparseLinear.h"
+#include "TransposedWeights.h"
 
 namespace snnc::rt::nn {
 
@@ -148,11 +148,7 @@ class Network {
   std::vector<Events>
       events_;  ///< per layer: its input's events (event path; a narrow readout's kept lists)
   std::vector<SynapseStats> syn_;
-  /// per event-driven linear layer: its weight transposed, and the weight it was made from
-  /// (the cache holds while the weights are bit for bit the same, whoever writes them)
-  std::vector<AlignedFloats> weight_t_;
-  std::vector<std::vector<float>> weight_t_source_;
-  std::vector<char> weight_t_checked_;     ///< compared with the weights since the last forward()
+  TransposedWeights weight_t_;             ///< per event-driven linear layer
   std::vector<SparseConnections> sparse_;  ///< per sparse linear layer: kept connections
   /// Whether layer takes the event path this pass (and its input's events listed);
   /// pattern_lists: a linear layer whose forward-only passes may list pattern groups directly.
@@ -161,9 +157,6 @@ class Network {
   bool use_events(int layer, const float *input, int64_t rows, int64_t width,
                   bool pattern_lists = false, const uint16_t *bits = nullptr,
                   int64_t bit_words = 0);
-  float *transposed_weight(int layer);  ///< the cached transpose (rebuilt when stale)
-  /// its distance between rows: out rounded up to whole 64-byte lines
-  static int64_t transposed_ld(int64_t out) { return (out + 15) / 16 * 16; }
   // memory plan: activations that backward does not read (a conv output feeding a pool, a
   // flatten's input) and gradients already consumed go back to spare_ and are reused
   std::vector<int> consumers_, last_use_, first_consumer_;
