@@ -68,7 +68,6 @@ Network::Network(std::vector<LayerSpec> layers, int output)
     }
   }
   act_.resize(layers_.size());
-  alias_.assign(layers_.size(), -1);
   fwd_s_.assign(layers_.size(), 0.0);
   bwd_s_.assign(layers_.size(), 0.0);
   post_.resize(layers_.size());
@@ -79,81 +78,36 @@ Network::Network(std::vector<LayerSpec> layers, int output)
   syn_.resize(layers_.size());
   carry_.resize(layers_.size());
   weight_t_.resize(layers_.size());
-  plan_memory();
+  mem_.plan(layers_, output_);
+  plan_conv_pools();
 }
 
-void Network::plan_memory() {
-  const int n = static_cast<int>(layers_.size());
-  consumers_.assign(n, 0);
-  last_use_.assign(n, -1);
-  first_consumer_.assign(n, -1);
-  keep_.assign(n, false);
-  for (int i = 0; i < n; ++i) {
-    const LayerSpec &l = layers_[i];
-    if (l.kind == LayerSpec::Cell) keep_[i] = true;  // backward reads a cell's output
-    if (l.input < 0) continue;
-    ++consumers_[l.input];
-    last_use_[l.input] = i;
-    if (first_consumer_[l.input] < 0) first_consumer_[l.input] = i;
-    // backward reads the input of a cell (its I) and of a synaptic op (weight gradient);
-    // pooling keeps argmax only, flatten and dropout nothing
-    if (l.kind == LayerSpec::Cell || l.kind == LayerSpec::Linear || l.kind == LayerSpec::Conv2d)
-      keep_[l.input] = true;
-  }
-  keep_[0] = true;
+void Network::plan_conv_pools() {
   // conv + max-pool fusion, where the compiler asked for it and the shapes allow it
+  const int n = static_cast<int>(layers_.size());
   fused_into_.assign(n, -1);
-  recompute_.assign(n, false);
   for (int i = 0; i < n; ++i) {
     LayerSpec &l = layers_[i];
     if (l.kind != LayerSpec::Conv2d || l.fused_pool < 0) continue;
     const int j = l.fused_pool;
     const bool ok = j < n && layers_[j].kind == LayerSpec::MaxPool && layers_[j].input == i &&
                     layers_[j].kernel == layers_[j].stride && layers_[j].padding == 0 &&
-                    consumers_[i] == 1 && i != output_;
+                    mem_.consumers(i) == 1 && i != output_;
     if (!ok) {
       l.fused_pool = -1;
       continue;
     }
     fused_into_[j] = i;
-    keep_[i] = false;
+    mem_.not_kept(i);  // (the conv output is never stored)
   }
-  if (output_ >= 0 && output_ < n) keep_[output_] = true;
-}
-
-std::vector<float> Network::acquire(size_t size) {
-  // the smallest spare buffer that fits without wasting more than half of it
-  int best = -1;
-  for (int k = 0; k < static_cast<int>(spare_.size()); ++k) {
-    size_t cap = spare_[k].capacity();
-    if (cap >= size && cap <= 2 * size && (best < 0 || cap < spare_[best].capacity())) best = k;
-  }
-  if (best < 0) {
-    // large buffers get the largest size of this pass, so that any of them can later serve
-    // any other large request (a 13 MB buffer freed by one layer cannot hold a 22 MB one)
-    std::vector<float> v;
-    v.reserve(2 * size >= largest_ && size <= largest_ ? largest_ : size);
-    v.resize(size);
-    return v;
-  }
-  std::vector<float> v = std::move(spare_[best]);
-  spare_.erase(spare_.begin() + best);
-  v.resize(size);
-  return v;
 }
 
 void Network::trim() {
-  spare_.clear();
-  spare_.shrink_to_fit();
+  mem_.trim();
   seg_.boundary.clear();  // (sized for the batch of the last segmented pass)
   for (auto &c : carry_) std::vector<float>().swap(c);
   for (auto &bits : spike_bits_) std::vector<uint16_t>().swap(bits);  // (the last batch's)
   patterns_ = PatternLists();
-}
-
-void Network::release(std::vector<float> &v) {
-  if (v.capacity() > 0) spare_.push_back(std::move(v));
-  v = std::vector<float>();
 }
 
 size_t Network::buffer_bytes() const {
@@ -164,7 +118,7 @@ size_t Network::buffer_bytes() const {
   add(act_);
   add(post_);
   add(grad_);
-  add(spare_);
+  bytes += mem_.spare_bytes();
   add(mask_);
   for (const auto &a : argmax_) bytes += a.capacity() * sizeof(Winner);
   for (const auto &e : events_)
@@ -372,8 +326,8 @@ const std::vector<float> &Network::forward_segments(const float *x, int64_t T, i
   // the first pass keeps only what the loss and the boundaries need (forward-only memory),
   // except in the last segment, whose backward comes first: it keeps what backward reads
   const int64_t K = features(output_), S_out = layers_[output_].states;
-  std::vector<float> out = acquire(static_cast<size_t>(T * B * K)), post;
-  if (S_out > 0) post = acquire(static_cast<size_t>(T * S_out * B * K));
+  std::vector<float> out = mem_.acquire(static_cast<size_t>(T * B * K)), post;
+  if (S_out > 0) post = mem_.acquire(static_cast<size_t>(T * S_out * B * K));
   struct Restore {  // (training-pass memory again even if a layer throws)
     bool &forward_only;
     ~Restore() { forward_only = false; }
@@ -401,8 +355,8 @@ const std::vector<float> &Network::forward_segments(const float *x, int64_t T, i
 
 void Network::backward_segments(const float *g_out, const float *g_state) {
   const int64_t B = B_, K = features(output_), S_out = layers_[output_].states;
-  release(act_[output_]);  // (the whole sequence's, read by the loss)
-  release(post_[output_]);
+  mem_.release(act_[output_]);  // (the whole sequence's, read by the loss)
+  mem_.release(post_[output_]);
   act_[output_] = std::move(seg_.last_out);  // the last segment's, as its forward left them
   post_[output_] = std::move(seg_.last_post);
   for (int k = seg_.count - 1; k >= 0; --k) {
@@ -436,14 +390,7 @@ void Network::cell_forward(int i, const float *in, float *out, float *post, int6
 const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int64_t B) {
   T_ = T;
   B_ = B;
-  largest_ = 0;  // the largest activation or state buffer of this pass
-  for (size_t i = 0; i < layers_.size(); ++i)
-    if (layers_[i].kind != LayerSpec::Conv2d || layers_[i].fused_pool < 0)  // (fused: its pool's)
-      largest_ =
-          std::max<size_t>(largest_, static_cast<size_t>(T * B * features(static_cast<int>(i)) *
-                                                         std::max<int64_t>(1, layers_[i].states)));
-  std::fill(recompute_.begin(), recompute_.end(), false);
-  alias_.assign(layers_.size(), -1);
+  mem_.begin_pass(layers_, T * B);
   fused_cell_ = bits_for_ = patterns_for_ = -1;
   ops_.pass(B);
   for (size_t i = 0; i < layers_.size(); ++i) {
@@ -456,8 +403,8 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
     }
     if (l.kind == LayerSpec::Flatten && forward_only_ && static_cast<int>(i) != output_ &&
         kept_to_the_end_of_forward_only(l.input)) {  // read in place
-      alias_[i] = l.input;
-      release(act_[i]);
+      mem_.read_in_place(static_cast<int>(i), l.input);
+      mem_.release(act_[i]);
       continue;
     }
     const int pool_layer = l.kind == LayerSpec::Conv2d ? l.fused_pool : -1;
@@ -467,7 +414,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
     // output buffer only when it does not
     const int cell = cell_to_fuse(static_cast<int>(i), B);
     auto need_y = [&] {
-      if (y.empty()) y = acquire(y_size);
+      if (y.empty()) y = mem_.acquire(y_size);
       y.resize(y_size);
     };
     if (cell < 0) need_y();  // (a fused cell's buffer is already sized: a no-op)
@@ -493,7 +440,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           patterns_for_ = -1;
           if (cell >= 0) {  // the cell's output straight from the events: no y
             std::vector<float> &h = act_[cell];
-            if (h.empty()) h = acquire(rows * out);
+            if (h.empty()) h = mem_.acquire(rows * out);
             h.resize(rows * out);
             CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
             hand_bits(cell, rows, out, pass);
@@ -550,7 +497,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         if (!events) in_bits = nullptr;
         if (events && cell >= 0) {
           std::vector<float> &h = act_[cell];  // the cell's output straight from the events
-          if (h.empty()) h = acquire(y_size);
+          if (h.empty()) h = mem_.acquire(y_size);
           h.resize(y_size);
           CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
           hand_bits(cell, rows, features(cell), pass);
@@ -603,7 +550,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
             static_cast<int>(i) == output_ ||
             (!forward_only_ && !(training_ && recomputable(static_cast<int>(i))));
         const auto post_size = static_cast<size_t>((all_steps ? T : 1) * l.states * n);
-        if (post_[i].empty()) post_[i] = acquire(post_size);
+        if (post_[i].empty()) post_[i] = mem_.acquire(post_size);
         post_[i].resize(post_size);
         float *out = y.data(), *post = post_[i].data();
         cell_forward(static_cast<int>(i), in, out, post, T, n, n, all_steps ? l.states * n : 0);
@@ -616,19 +563,19 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
     }
     fwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const int src_layer = l.input;
-    if (last_use_[src_layer] != static_cast<int>(i)) continue;
+    if (mem_.last_use(src_layer) != static_cast<int>(i)) continue;
     // the input's last consumer has run: drop what no backward will read
     if (forward_only_) {  // no backward follows: only cell outputs and the output are read
-      if (!kept_to_the_end_of_forward_only(src_layer)) release(act_[src_layer]);
-    } else if (!keep_[src_layer] || (training_ && recomputable(src_layer))) {
-      release(act_[src_layer]);
+      if (!kept_to_the_end_of_forward_only(src_layer)) mem_.release(act_[src_layer]);
+    } else if (!mem_.kept(src_layer) || (training_ && recomputable(src_layer))) {
+      mem_.release(act_[src_layer]);
       if (layers_[src_layer].kind == LayerSpec::Cell) {
-        release(post_[src_layer]);
-        recompute_[src_layer] = true;
+        mem_.release(post_[src_layer]);
+        mem_.recompute(src_layer);
       }
     }
     if (forward_only_ && l.kind == LayerSpec::Cell && static_cast<int>(i) != output_)
-      release(post_[i]);
+      mem_.release(post_[i]);
   }
   return act_[output_];
 }
@@ -645,7 +592,7 @@ int Network::cell_to_fuse(int i, int64_t B) const {
   const int feeds = l.kind == LayerSpec::Conv2d && l.fused_pool >= 0 ? l.fused_pool : i;
   const auto next = static_cast<size_t>(feeds) + 1;
   if (!fuse_cells_ || !forward_only_ || seg_.count != 0 || i == output_ || feeds == output_ ||
-      next >= layers_.size() || consumers_[feeds] != 1)
+      next >= layers_.size() || mem_.consumers(feeds) != 1)
     return -1;
   const LayerSpec &c = layers_[next];
   if (c.kind != LayerSpec::Cell || c.input != feeds || static_cast<int>(next) == output_ ||
@@ -661,15 +608,15 @@ int Network::cell_to_fuse(int i, int64_t B) const {
 void Network::hand_bits(int cell, int64_t rows, int64_t width, CellPass &pass) {
   // spikes a narrow readout reads (directly, or through a flatten: each its input's only
   // consumer): also as bits, which the readout lists instead of the floats
-  if (!layers_[cell].spiking || consumers_[cell] != 1) return;
-  int next = first_consumer_[cell];
+  if (!layers_[cell].spiking || mem_.consumers(cell) != 1) return;
+  int next = mem_.first_consumer(cell);
   if (layers_[next].kind == LayerSpec::Flatten) {
-    if (next == output_ || consumers_[next] != 1) return;
-    next = first_consumer_[next];
+    if (next == output_ || mem_.consumers(next) != 1) return;
+    next = mem_.first_consumer(next);
   }
   // or an event-path conv of binary input (forced or auto), which lists each row from them
   const LayerSpec &reader = layers_[next];
-  const bool conv = reader.kind == LayerSpec::Conv2d && next == first_consumer_[cell] &&
+  const bool conv = reader.kind == LayerSpec::Conv2d && next == mem_.first_consumer(cell) &&
                     reader.synapse != Synapse::Dense && !planned_dense_at_any_density(reader);
   if (!conv && !reads_as_narrow(next)) return;
   const int buffer = 1 - bits_in_;  // (not the one a layer may be reading now)
@@ -687,27 +634,10 @@ bool Network::reads_as_narrow(int j) const {
          narrow_linear(l.out_features);
 }
 
-bool Network::recomputable(int i) const {
-  // Once its consumers have run forward, a cell's output and states are read again only by
-  // its own backward (which can rerun the forward scan from the kept input) unless a
-  // consumer's backward reads them: another cell (its I) or a synaptic op that took the
-  // dense path (its weight gradient); pooling, flatten and dropout read only their own
-  // records. The same holds for the network input, and for the output of any other layer
-  // (whose own backward never reads it): a flatten feeding an event-driven readout, say.
-  if (i == output_) return false;
-  for (size_t j = i + 1; j < layers_.size(); ++j) {
-    const LayerSpec &c = layers_[j];
-    if (c.input != i) continue;
-    const bool synaptic = c.kind == LayerSpec::Linear || c.kind == LayerSpec::Conv2d;
-    if (c.kind == LayerSpec::Cell || (synaptic && !syn_[j].events)) return false;
-  }
-  return true;
-}
-
 void Network::backward_steps(const float *g_out, const float *g_state) {
   int64_t rows = T_ * B_;
-  for (auto &g : grad_) release(g);
-  grad_[output_] = acquire(rows * features(output_));
+  for (auto &g : grad_) mem_.release(g);
+  grad_[output_] = mem_.acquire(rows * features(output_));
   std::copy(g_out, g_out + rows * features(output_), grad_[output_].begin());
   for (int i = static_cast<int>(layers_.size()) - 1; i > 0; --i) {
     const LayerSpec &l = layers_[i];
@@ -719,15 +649,16 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
     int64_t in_f = elements(src.shape), out_f = elements(l.shape);
     bool need_input_grad = l.input > 0;  // the network input needs no gradient
     if (!need_input_grad && l.kind != LayerSpec::Linear && l.kind != LayerSpec::Conv2d) {
-      release(grad_[i]);  // nothing to learn below this layer
+      mem_.release(grad_[i]);  // nothing to learn below this layer
       continue;
     }
     // a layer that is its input's only consumer and overwrites its whole input gradient
     // (cells) needs no zeroed buffer and no accumulation
-    const bool overwrite = g_in.empty() && consumers_[l.input] == 1 && l.kind == LayerSpec::Cell;
+    const bool overwrite =
+        g_in.empty() && mem_.consumers(l.input) == 1 && l.kind == LayerSpec::Cell;
     const bool first_gradient = g_in.empty();  // (else another consumer's is there to add to)
     if (first_gradient && need_input_grad && !overwrite) {
-      g_in = acquire(rows * in_f);
+      g_in = mem_.acquire(rows * in_f);
       float *gi = g_in.data();
       if (l.kind != LayerSpec::Linear)  // (a linear layer writes its first one whole)
         parallel_for(rows * in_f, 1 << 16,
@@ -768,7 +699,7 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
                         need_input_grad ? g_in.data() : nullptr, params_[weight_of_[i]].grad.data(),
                         params_[bias_of_[i]].grad.data(), rows, src.shape, l,
                         syn_[i].events ? &events_[i] : nullptr, pool_layer >= 0 ? &fused : nullptr);
-        if (pool_layer >= 0) release(grad_[pool_layer]);
+        if (pool_layer >= 0) mem_.release(grad_[pool_layer]);
         break;
       }
       case LayerSpec::MaxPool:
@@ -803,20 +734,20 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
         const float *g_post = i == output_ && g_state ? g_state : nullptr;
         // rerun the forward scan for the states (and the output, if dropped and read) when
         // forward dropped them or kept only the latest step
-        if (recompute_[i] || post_[i].size() != static_cast<size_t>(T_ * l.states * n)) {
-          release(post_[i]);  // (and the output, if dropped and read)
-          post_[i] = acquire(static_cast<size_t>(T_ * l.states * n));
-          const bool all_out = recompute_[i] && l.backward_reads_output;
-          if (all_out) act_[i] = acquire(static_cast<size_t>(rows * out_f));
+        if (mem_.recomputed(i) || post_[i].size() != static_cast<size_t>(T_ * l.states * n)) {
+          mem_.release(post_[i]);  // (and the output, if dropped and read)
+          post_[i] = mem_.acquire(static_cast<size_t>(T_ * l.states * n));
+          const bool all_out = mem_.recomputed(i) && l.backward_reads_output;
+          if (all_out) act_[i] = mem_.acquire(static_cast<size_t>(rows * out_f));
           step_out_.resize(static_cast<size_t>(n));  // else only the latest step, in place
           float *o = all_out ? act_[i].data() : step_out_.data(), *p = post_[i].data();
           cell_forward(i, x, o, p, T_, n, all_out ? n : 0, l.states * n);
           // an input the backward kernel does not read goes back to the pool before it runs
           // (a null pointer then: the kernel has no load of it)
           const int j = l.input;
-          if (!l.backward_reads_input && first_consumer_[j] == i &&
+          if (!l.backward_reads_input && mem_.first_consumer(j) == i &&
               layers_[j].kind != LayerSpec::Cell && j != output_) {
-            release(act_[j]);
+            mem_.release(act_[j]);
             x = nullptr;
           }
         }
@@ -843,16 +774,16 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
         throw std::logic_error("unknown layer kind");
     }
     bwd_s_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    release(grad_[i]);
+    mem_.release(grad_[i]);
     // activations no backward still to run reads go back to the pool for the layers below:
     // a cell's output and states after its own backward (its consumers ran before it), any
     // other layer's output after its first consumer's (which runs last)
     if (l.kind == LayerSpec::Cell && i != output_) {
-      release(act_[i]);
-      release(post_[i]);
+      mem_.release(act_[i]);
+      mem_.release(post_[i]);
     }
     const int j = l.input;
-    if (first_consumer_[j] == i && layers_[j].kind != LayerSpec::Cell) release(act_[j]);
+    if (mem_.first_consumer(j) == i && layers_[j].kind != LayerSpec::Cell) mem_.release(act_[j]);
   }
 }
 

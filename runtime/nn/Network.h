@@ -15,6 +15,7 @@
 #include "Events.h"
 #include "Layers.h"
 #include "LinearPatterns.h"
+#include "MemoryPlan.h"
 #include "OpStats.h"
 #include "SparseLinear.h"
 #include "TransposedWeights.h"
@@ -157,12 +158,10 @@ class Network {
   bool use_events(int layer, const float *input, int64_t rows, int64_t width,
                   bool pattern_lists = false, const uint16_t *bits = nullptr,
                   int64_t bit_words = 0);
-  // memory plan: activations that backward does not read (a conv output feeding a pool, a
-  // flatten's input) and gradients already consumed go back to spare_ and are reused
-  std::vector<int> consumers_, last_use_, first_consumer_;
-  std::vector<bool> keep_;
+  MemoryPlan mem_;               ///< liveness, recomputed cells, the buffer pool
   std::vector<int> fused_into_;  ///< per layer: the conv that computes this max-pool, or -1
-  std::vector<bool> recompute_;  ///< cells whose output/states backward regenerates
+  /// Conv + max-pool fusion where the compiler asked for it and the shapes allow it.
+  void plan_conv_pools();
   std::vector<float> step_out_;  ///< one step of a rerun scan's output nobody reads
   bool forward_only_ = false;
   /// The cell an event-driven synaptic layer computes with itself (linear_cell_forward_events,
@@ -183,19 +182,15 @@ class Network {
   int bits_for_ = -1;      ///< the layer (narrow readout or event conv) that reads them this pass
   PatternLists patterns_;  ///< a forward-only linear layer's groups, listed directly
   int patterns_for_ = -1;  ///< the layer whose events have only patterns_ this pass
-  /// After its consumers' forward: whether backward can do without a layer's output (a
-  /// cell's is then recomputed by its own backward; any other's is not needed at all).
-  bool recomputable(int layer) const;
-  std::vector<std::vector<float>> spare_;
-  size_t largest_ = 0;  ///< the largest buffer of the current pass (acquire's size class)
-  void plan_memory();
-  std::vector<float> acquire(size_t size);
-  void release(std::vector<float> &v);
+  /// After its consumers' forward: whether backward can do without a layer's output.
+  bool recomputable(int layer) const {
+    return MemoryPlan::recomputable(layers_, output_, syn_, layer);
+  }
   OpCounter ops_;  ///< synaptic ops, when counted
   /// A layer's output: the caller's x for the input layer (never copied), else its buffer.
   const float *data_of(int layer) const {
     if (layer == 0) return input_;
-    return alias_[layer] >= 0 ? data_of(alias_[layer]) : act_[layer].data();
+    return mem_.alias(layer) >= 0 ? data_of(mem_.alias(layer)) : act_[layer].data();
   }
   /// Whether a forward-only pass keeps this layer's output to its end (the network input,
   /// the caller's; cell outputs, read by reports; the output), so later layers may read it
@@ -203,9 +198,6 @@ class Network {
   bool kept_to_the_end_of_forward_only(int layer) const {
     return layer == 0 || layer == output_ || layers_[layer].kind == LayerSpec::Cell;
   }
-  /// per layer: the layer whose buffer it reads as its own (a flatten in a forward-only pass:
-  /// the same floats in the same order, not copied), or -1
-  std::vector<int> alias_;
   bool training_ = false;
   uint64_t dropout_seed_ = 0, dropout_calls_ = 0;
   int64_t T_ = 0, B_ = 0;
