@@ -79,35 +79,14 @@ Network::Network(std::vector<LayerSpec> layers, int output)
   carry_.resize(layers_.size());
   weight_t_.resize(layers_.size());
   mem_.plan(layers_, output_);
-  plan_conv_pools();
-}
-
-void Network::plan_conv_pools() {
-  // conv + max-pool fusion, where the compiler asked for it and the shapes allow it
-  const int n = static_cast<int>(layers_.size());
-  fused_into_.assign(n, -1);
-  for (int i = 0; i < n; ++i) {
-    LayerSpec &l = layers_[i];
-    if (l.kind != LayerSpec::Conv2d || l.fused_pool < 0) continue;
-    const int j = l.fused_pool;
-    const bool ok = j < n && layers_[j].kind == LayerSpec::MaxPool && layers_[j].input == i &&
-                    layers_[j].kernel == layers_[j].stride && layers_[j].padding == 0 &&
-                    mem_.consumers(i) == 1 && i != output_;
-    if (!ok) {
-      l.fused_pool = -1;
-      continue;
-    }
-    fused_into_[j] = i;
-    mem_.not_kept(i);  // (the conv output is never stored)
-  }
+  fusion_.plan_conv_pools(layers_, output_, mem_);  // (where the compiler asked for it)
 }
 
 void Network::trim() {
   mem_.trim();
   seg_.boundary.clear();  // (sized for the batch of the last segmented pass)
   for (auto &c : carry_) std::vector<float>().swap(c);
-  for (auto &bits : spike_bits_) std::vector<uint16_t>().swap(bits);  // (the last batch's)
-  patterns_ = PatternLists();
+  fusion_.trim();
 }
 
 size_t Network::buffer_bytes() const {
@@ -127,21 +106,10 @@ size_t Network::buffer_bytes() const {
   add(seg_.boundary);
   bytes += (seg_.last_out.capacity() + seg_.last_post.capacity()) * sizeof(float);
   bytes += scratch_.capacity() * sizeof(float);
-  for (const auto &bits : spike_bits_) bytes += bits.capacity() * sizeof(uint16_t);
-  bytes += patterns_.entry.capacity() * sizeof(uint16_t) +
-           patterns_.count.capacity() * sizeof(int32_t) +
-           patterns_.start.capacity() * sizeof(int64_t);
+  bytes += fusion_.bytes();
   bytes += weight_t_.bytes();
   return bytes;
 }
-
-namespace {
-/// A layer on `auto` that the compiler planned dense at any density (a readout; not a
-/// compressed sparse layer, which always takes its events).
-bool planned_dense_at_any_density(const LayerSpec &l) {
-  return l.synapse == Synapse::Auto && l.event_threshold <= 0 && !l.compressed;
-}
-}  // namespace
 
 bool Network::use_events(int i, const float *input, int64_t rows, int64_t width, bool pattern_lists,
                          const uint16_t *bits, int64_t bit_words) {
@@ -149,7 +117,7 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width,
   SynapseStats &st = syn_[i];
   st.events = false;
   const bool planned_dense = planned_dense_at_any_density(l);  // (a readout)
-  st.narrow = reads_as_narrow(i);
+  st.narrow = reads_as_narrow(l);
   if (l.synapse == Synapse::Dense && !l.compressed) {
     st.density = -1;
   } else if (planned_dense && (forward_only_ || st.narrow)) {
@@ -160,15 +128,16 @@ bool Network::use_events(int i, const float *input, int64_t rows, int64_t width,
     // a forward-only pass of a linear layer that pattern tables may serve: the groups listed
     // in the counting pass (no index lists), which the tables read
     const bool direct = pattern_lists && forward_only_ && may_list_patterns(rows, width);
-    int64_t nonzero = bits     ? count_bits(bits, rows, width, bit_words, events_[i])
-                      : direct ? count_and_list_patterns(input, rows, width, events_[i], patterns_)
-                               : count_events(input, rows, width, events_[i]);
+    int64_t nonzero =
+        bits     ? count_bits(bits, rows, width, bit_words, events_[i])
+        : direct ? count_and_list_patterns(input, rows, width, events_[i], fusion_.pattern_lists())
+                 : count_events(input, rows, width, events_[i]);
     st.density =
         static_cast<double>(nonzero) / static_cast<double>(std::max<int64_t>(rows * width, 1));
     st.events = l.synapse == Synapse::Event || l.compressed || st.density < l.event_threshold;
-    if (direct && st.events && use_linear_patterns(events_[i])) patterns_for_ = i;
+    if (direct && st.events && use_linear_patterns(events_[i])) fusion_.patterns_listed(i);
   }
-  if (st.events && patterns_for_ != i && !bits) fill_events(input, events_[i]);
+  if (st.events && !fusion_.has_patterns(i) && !bits) fill_events(input, events_[i]);
   if (!seg_.rerun) ++(st.events ? st.event_passes : st.dense_passes);  // (reruns: no new pass)
   return st.events;
 }
@@ -391,13 +360,13 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
   T_ = T;
   B_ = B;
   mem_.begin_pass(layers_, T * B);
-  fused_cell_ = bits_for_ = patterns_for_ = -1;
+  fusion_.begin_pass();
   ops_.pass(B);
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec &l = layers_[i];
     int64_t rows = T * B, out_f = elements(l.shape);
-    if (fused_into_[i] >= 0) continue;  // a max-pool its conv computes
-    if (l.kind == LayerSpec::Input) {   // read in place (no copy): x outlives backward
+    if (fusion_.pool_conv(static_cast<int>(i)) >= 0) continue;  // a max-pool its conv computes
+    if (l.kind == LayerSpec::Input) {  // read in place (no copy): x outlives backward
       input_ = x;
       continue;
     }
@@ -412,7 +381,8 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
     const int64_t y_size = rows * elements(layers_[pool_layer >= 0 ? pool_layer : i].shape);
     // a synaptic layer that may compute its cell (if it takes the event path) gets its
     // output buffer only when it does not
-    const int cell = cell_to_fuse(static_cast<int>(i), B);
+    const int cell = fusion_.cell_to_fuse(layers_, output_, mem_, static_cast<int>(i), B,
+                                          forward_only_ && seg_.count == 0);
     auto need_y = [&] {
       if (y.empty()) y = mem_.acquire(y_size);
       y.resize(y_size);
@@ -436,18 +406,16 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
           sparse_linear_forward(sparse_[i], events_[i], b, y.data());
         } else if (use_events(static_cast<int>(i), in, rows, in_f, true)) {
           float *wt = weight_t_.get(static_cast<int>(i), w, in_f, out);
-          const PatternLists *listed = patterns_for_ == static_cast<int>(i) ? &patterns_ : nullptr;
-          patterns_for_ = -1;
+          const PatternLists *listed = fusion_.take_patterns(static_cast<int>(i));
           if (cell >= 0) {  // the cell's output straight from the events: no y
             std::vector<float> &h = act_[cell];
             if (h.empty()) h = mem_.acquire(rows * out);
             h.resize(rows * out);
             CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
-            hand_bits(cell, rows, out, pass);
+            fusion_.hand_bits(layers_, output_, mem_, cell, rows, out, pass);
             linear_cell_forward_events(events_[i], wt, TransposedWeights::ld(out), b, out, pass,
                                        listed);
-            fused_cell_ = cell;
-            ++fusion_.cells;
+            fusion_.fused(cell);
           } else {
             need_y();
             linear_forward_events(events_[i], wt, TransposedWeights::ld(out), b, y.data(), out,
@@ -456,15 +424,15 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         } else if (syn_[i].narrow) {  // (a readout: the row kernel counts the nonzeros)
           need_y();
           const float *wt = weight_t_.get(static_cast<int>(i), w, in_f, out);
-          const bool from_bits = bits_for_ == static_cast<int>(i);
+          const bool from_bits = fusion_.bits_for(static_cast<int>(i));
           Events *keep = forward_only_ || from_bits ? nullptr : &events_[i];  // (for backward)
           const int64_t nonzero =
-              from_bits ? linear_forward_narrow_bits(spike_bits_[bits_in_].data(), (in_f + 15) / 16,
-                                                     wt, b, y.data(), rows, in_f, out)
+              from_bits ? linear_forward_narrow_bits(fusion_.bits(), (in_f + 15) / 16, wt, b,
+                                                     y.data(), rows, in_f, out)
                         : linear_forward_narrow(in, wt, b, y.data(), rows, in_f, out, keep);
           syn_[i].narrow_kept = keep != nullptr;
-          fusion_.spike_bits += from_bits;
-          bits_for_ = -1;
+          fusion_.count_spike_bits(from_bits);
+          fusion_.bits_read();
           if (!forward_only_)  // (prediction keeps the density training measured)
             syn_[i].density = static_cast<double>(nonzero) /
                               static_cast<double>(std::max<int64_t>(rows * in_f, 1));
@@ -488,23 +456,21 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         // the input as bits, where its fused cell wrote them (read before this layer's own
         // cell hands its bits on, into the other buffer)
         const int64_t in_f = elements(src.shape), bit_words = (in_f + 15) / 16;
-        const uint16_t *in_bits =
-            bits_for_ == static_cast<int>(i) ? spike_bits_[bits_in_].data() : nullptr;
-        if (in_bits) bits_for_ = -1;
+        const uint16_t *in_bits = fusion_.bits_for(static_cast<int>(i)) ? fusion_.bits() : nullptr;
+        if (in_bits) fusion_.bits_read();
         const bool events =
             use_events(static_cast<int>(i), in, rows, in_f, false, in_bits, bit_words);
-        fusion_.conv_bits += in_bits && events;
+        fusion_.count_conv_bits(in_bits && events);
         if (!events) in_bits = nullptr;
         if (events && cell >= 0) {
           std::vector<float> &h = act_[cell];  // the cell's output straight from the events
           if (h.empty()) h = mem_.acquire(y_size);
           h.resize(y_size);
           CellPass pass{layers_[cell].forward, layers_[cell].states, T, B, h.data()};
-          hand_bits(cell, rows, features(cell), pass);
+          fusion_.hand_bits(layers_, output_, mem_, cell, rows, features(cell), pass);
           conv2d_forward_events(events_[i], w, b, nullptr, src.shape, l, pool, &pass, in_bits,
                                 bit_words);
-          fused_cell_ = cell;
-          ++fusion_.cells;
+          fusion_.fused(cell);
         } else {
           need_y();
           fused.y = y.data();  // (no pool: unused)
@@ -537,10 +503,7 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         }
         break;
       case LayerSpec::Cell: {
-        if (fused_cell_ == static_cast<int>(i)) {  // computed with its synaptic layer
-          fused_cell_ = -1;
-          break;
-        }
+        if (fusion_.take_fused(static_cast<int>(i))) break;  // computed with its synaptic layer
         const int64_t n = B * out_f;
         // every step's states when backward or a membrane readout reads them; only the
         // latest step when no backward follows, or when the cell is expected to be
@@ -580,60 +543,6 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
   return act_[output_];
 }
 
-int Network::cell_to_fuse(int i, int64_t B) const {
-  // forward-only, whole sequence: layer i is an event-path candidate (linear, or conv with or
-  // without its fused max-pool) and the cell right after it is its output's only consumer,
-  // neither being the network's output (a membrane readout may read the cell's states), the
-  // cell with a compiled forward scan; enough items for the threads (column blocks times
-  // samples for a linear layer, samples for a conv, which takes whole samples)
-  const LayerSpec &l = layers_[i];
-  if (l.kind != LayerSpec::Linear && l.kind != LayerSpec::Conv2d) return -1;
-  if (l.kind == LayerSpec::Linear && l.compressed) return -1;
-  const int feeds = l.kind == LayerSpec::Conv2d && l.fused_pool >= 0 ? l.fused_pool : i;
-  const auto next = static_cast<size_t>(feeds) + 1;
-  if (!fuse_cells_ || !forward_only_ || seg_.count != 0 || i == output_ || feeds == output_ ||
-      next >= layers_.size() || mem_.consumers(feeds) != 1)
-    return -1;
-  const LayerSpec &c = layers_[next];
-  if (c.kind != LayerSpec::Cell || c.input != feeds || static_cast<int>(next) == output_ ||
-      !c.forward)
-    return -1;
-  const bool enough = l.kind == LayerSpec::Linear
-                          ? fused_column_blocks(l.out_features) * B >= 2 * thread_count()
-                          : B >= 4 * thread_count();
-  if (!enough) return -1;
-  return static_cast<int>(next);
-}
-
-void Network::hand_bits(int cell, int64_t rows, int64_t width, CellPass &pass) {
-  // spikes a narrow readout reads (directly, or through a flatten: each its input's only
-  // consumer): also as bits, which the readout lists instead of the floats
-  if (!layers_[cell].spiking || mem_.consumers(cell) != 1) return;
-  int next = mem_.first_consumer(cell);
-  if (layers_[next].kind == LayerSpec::Flatten) {
-    if (next == output_ || mem_.consumers(next) != 1) return;
-    next = mem_.first_consumer(next);
-  }
-  // or an event-path conv of binary input (forced or auto), which lists each row from them
-  const LayerSpec &reader = layers_[next];
-  const bool conv = reader.kind == LayerSpec::Conv2d && next == mem_.first_consumer(cell) &&
-                    reader.synapse != Synapse::Dense && !planned_dense_at_any_density(reader);
-  if (!conv && !reads_as_narrow(next)) return;
-  const int buffer = 1 - bits_in_;  // (not the one a layer may be reading now)
-  pass.bit_words = (width + 15) / 16;
-  spike_bits_[buffer].resize(static_cast<size_t>(rows * pass.bit_words));
-  pass.bits = spike_bits_[buffer].data();
-  bits_for_ = next;
-  bits_in_ = buffer;
-}
-
-bool Network::reads_as_narrow(int j) const {
-  // a readout planned dense at any density, of at most 16 outputs (AVX-512)
-  const LayerSpec &l = layers_[j];
-  return l.kind == LayerSpec::Linear && planned_dense_at_any_density(l) &&
-         narrow_linear(l.out_features);
-}
-
 void Network::backward_steps(const float *g_out, const float *g_state) {
   int64_t rows = T_ * B_;
   for (auto &g : grad_) mem_.release(g);
@@ -641,7 +550,7 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
   std::copy(g_out, g_out + rows * features(output_), grad_[output_].begin());
   for (int i = static_cast<int>(layers_.size()) - 1; i > 0; --i) {
     const LayerSpec &l = layers_[i];
-    if (fused_into_[i] >= 0) continue;  // differentiated by its conv
+    if (fusion_.pool_conv(i) >= 0) continue;  // differentiated by its conv
     const int pool_layer = l.kind == LayerSpec::Conv2d ? l.fused_pool : -1;
     if (grad_[pool_layer >= 0 ? pool_layer : i].empty()) continue;
     const LayerSpec &src = layers_[l.input];

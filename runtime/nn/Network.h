@@ -13,16 +13,14 @@
 #include <vector>
 
 #include "Events.h"
+#include "Fusion.h"
 #include "Layers.h"
-#include "LinearPatterns.h"
 #include "MemoryPlan.h"
 #include "OpStats.h"
 #include "SparseLinear.h"
 #include "TransposedWeights.h"
 
 namespace snnc::rt::nn {
-
-struct CellPass;  // Ops.h
 
 class Network {
  public:
@@ -116,14 +114,12 @@ class Network {
   /// Whether, in forward-only passes, an event-driven linear or conv layer may run the cell
   /// after it in the same pass (on by default; off: each layer on its own, for tests and
   /// benchmarks).
-  void set_cell_fusion(bool on) { fuse_cells_ = on; }
+  void set_cell_fusion(bool on) { fusion_.set_cells(on); }
   /// Passes that took the fused paths: a cell computed with its synaptic layer, a narrow
   /// readout listing its input from the fused cell's spike bits, an event-path conv listing
-  /// its input from them.
-  struct FusionStats {
-    int64_t cells = 0, spike_bits = 0, conv_bits = 0;
-  };
-  const FusionStats &fusion_stats() const { return fusion_; }
+  /// its input from them (Fusion.h).
+  using FusionStats = nn::FusionStats;
+  const FusionStats &fusion_stats() const { return fusion_.stats(); }
   /// Frees the spare buffers of the memory plan (between phases with different batch sizes,
   /// e.g. training at 128 and prediction at 500, so their buffers do not add up).
   void trim();
@@ -159,29 +155,9 @@ class Network {
                   bool pattern_lists = false, const uint16_t *bits = nullptr,
                   int64_t bit_words = 0);
   MemoryPlan mem_;               ///< liveness, recomputed cells, the buffer pool
-  std::vector<int> fused_into_;  ///< per layer: the conv that computes this max-pool, or -1
-  /// Conv + max-pool fusion where the compiler asked for it and the shapes allow it.
-  void plan_conv_pools();
   std::vector<float> step_out_;  ///< one step of a rerun scan's output nobody reads
   bool forward_only_ = false;
-  /// The cell an event-driven synaptic layer computes with itself (linear_cell_forward_events,
-  /// conv2d_forward_events), or -1; fused_cell_ marks it for the rest of the pass.
-  int cell_to_fuse(int layer, int64_t batch) const;
-  int fused_cell_ = -1;
-  bool fuse_cells_ = true;
-  FusionStats fusion_;
-  /// Whether layer j computes its product with the narrow row kernel (use_events asks too).
-  bool reads_as_narrow(int j) const;
-  /// A fused cell's spikes also as bits (pass.bits, in spike_bits_) where a narrow readout
-  /// or an event-path conv reads them; sets bits_for_ and bits_in_.
-  void hand_bits(int cell, int64_t rows, int64_t width, CellPass &pass);
-  /// fused spiking cells' outputs as bits: two buffers, so that a layer reading one can
-  /// hand its own cell's bits on in the other
-  std::vector<uint16_t> spike_bits_[2];
-  int bits_in_ = 0;        ///< the buffer bits_for_ reads
-  int bits_for_ = -1;      ///< the layer (narrow readout or event conv) that reads them this pass
-  PatternLists patterns_;  ///< a forward-only linear layer's groups, listed directly
-  int patterns_for_ = -1;  ///< the layer whose events have only patterns_ this pass
+  Fusion fusion_;  ///< layers computed together, bits and lists handed on
   /// After its consumers' forward: whether backward can do without a layer's output.
   bool recomputable(int layer) const {
     return MemoryPlan::recomputable(layers_, output_, syn_, layer);
