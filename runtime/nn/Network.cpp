@@ -84,7 +84,7 @@ Network::Network(std::vector<LayerSpec> layers, int output)
 
 void Network::trim() {
   mem_.trim();
-  seg_.boundary.clear();  // (sized for the batch of the last segmented pass)
+  seg_.trim();
   for (auto &c : carry_) std::vector<float>().swap(c);
   fusion_.trim();
 }
@@ -103,8 +103,7 @@ size_t Network::buffer_bytes() const {
   for (const auto &e : events_)
     bytes += e.index.capacity() * 4 + e.value.capacity() * 4 + e.start.capacity() * 8;
   add(carry_);
-  add(seg_.boundary);
-  bytes += (seg_.last_out.capacity() + seg_.last_post.capacity()) * sizeof(float);
+  bytes += seg_.bytes();
   bytes += scratch_.capacity() * sizeof(float);
   bytes += fusion_.bytes();
   bytes += weight_t_.bytes();
@@ -250,7 +249,7 @@ const std::vector<float> &Network::forward(const float *x, int64_t T, int64_t B)
   // (segments only for a training pass that backward follows: a forward of a network in
   // evaluation mode, read afterwards step by step, or one that counts operations, runs
   // whole)
-  if (segment_steps_ > 0 && segment_steps_ < T && training_ && !forward_only_ && !ops_.on())
+  if (seg_.steps > 0 && seg_.steps < T && training_ && !forward_only_ && !ops_.on())
     return forward_segments(x, T, B);
   return forward_steps(x, T, B);
 }
@@ -261,91 +260,10 @@ void Network::backward(const float *g_out, const float *g_state) {
   backward_steps(g_out, g_state);
 }
 
-const float *Network::segment_prev(int i) const {
-  if (seg_.count == 0 || seg_.current == 0 || !layers_[i].spiking) return nullptr;
-  const int64_t n = B_ * features(i);
-  return seg_.boundary[i].data() + (seg_.current - 1) * (layers_[i].states + 1) * n;
-}
-
-void Network::save_boundary(int i, const float *out, const float *last_state, int64_t T,
-                            int64_t n) {
-  // (the first pass of a segmented forward, not backward's reruns; not the last segment)
-  if (seg_.count == 0 || seg_.rerun || !layers_[i].spiking || seg_.current + 1 >= seg_.count)
-    return;
-  const int64_t S = layers_[i].states;
-  float *b = seg_.boundary[i].data() + seg_.current * (S + 1) * n;
-  std::copy(last_state, last_state + S * n, b);
-  std::copy(out + (T - 1) * n, out + T * n, b + S * n);
-}
-
-const std::vector<float> &Network::forward_segments(const float *x, int64_t T, int64_t B) {
-  for (const LayerSpec &l : layers_)
-    if (l.kind == LayerSpec::Cell && l.spiking && (!l.forward_from || !l.backward_from))
-      throw std::runtime_error("training over time segments: cell '" + l.name +
-                               "' has no kernels that start from a given state");
-  const int count = static_cast<int>((T + segment_steps_ - 1) / segment_steps_);
-  seg_.x = x;
-  seg_.T = T;
-  seg_.dropout_calls.assign(count, 0);
-  seg_.boundary.resize(layers_.size());
-  for (size_t i = 0; i < layers_.size(); ++i)
-    if (layers_[i].kind == LayerSpec::Cell && layers_[i].spiking)  // (states, then spikes)
-      seg_.boundary[i].resize(static_cast<size_t>((count - 1) * (layers_[i].states + 1) * B *
-                                                  features(static_cast<int>(i))));
-  // the first pass keeps only what the loss and the boundaries need (forward-only memory),
-  // except in the last segment, whose backward comes first: it keeps what backward reads
-  const int64_t K = features(output_), S_out = layers_[output_].states;
-  std::vector<float> out = mem_.acquire(static_cast<size_t>(T * B * K)), post;
-  if (S_out > 0) post = mem_.acquire(static_cast<size_t>(T * S_out * B * K));
-  struct Restore {  // (training-pass memory again even if a layer throws)
-    bool &forward_only;
-    ~Restore() { forward_only = false; }
-  } restore{forward_only_};
-  seg_.count = count;
-  for (int k = 0; k < count; ++k) {
-    seg_.current = k;
-    seg_.dropout_calls[k] = dropout_calls_;
-    const int64_t t0 = segment_start(k), len = segment_length(k);
-    forward_only_ = k + 1 < count;
-    const auto &y = forward_steps(x + t0 * B * features(0), len, B);
-    std::copy(y.begin(), y.begin() + len * B * K, out.begin() + t0 * B * K);
-    if (S_out > 0)
-      std::copy(post_[output_].begin(), post_[output_].begin() + len * S_out * B * K,
-                post.begin() + t0 * S_out * B * K);
-  }
-  seg_.dropout_calls_after = dropout_calls_;
-  // the output for all steps in place of the last segment's (kept aside for its backward)
-  seg_.last_out = std::move(act_[output_]);
-  seg_.last_post = std::move(post_[output_]);
-  act_[output_] = std::move(out);
-  post_[output_] = std::move(post);
-  return act_[output_];
-}
-
-void Network::backward_segments(const float *g_out, const float *g_state) {
-  const int64_t B = B_, K = features(output_), S_out = layers_[output_].states;
-  mem_.release(act_[output_]);  // (the whole sequence's, read by the loss)
-  mem_.release(post_[output_]);
-  act_[output_] = std::move(seg_.last_out);  // the last segment's, as its forward left them
-  post_[output_] = std::move(seg_.last_post);
-  for (int k = seg_.count - 1; k >= 0; --k) {
-    seg_.current = k;
-    const int64_t t0 = segment_start(k), len = segment_length(k);
-    if (k + 1 < seg_.count) {                  // (the last one's forward ran last)
-      dropout_calls_ = seg_.dropout_calls[k];  // the first pass's masks again
-      seg_.rerun = true;
-      forward_steps(seg_.x + t0 * B * features(0), len, B);
-      seg_.rerun = false;
-    }
-    backward_steps(g_out + t0 * B * K, g_state ? g_state + t0 * S_out * B * K : nullptr);
-  }
-  dropout_calls_ = seg_.dropout_calls_after;
-}
-
 void Network::cell_forward(int i, const float *in, float *out, float *post, int64_t T, int64_t n,
                            int64_t out_stride, int64_t post_stride) const {
   const LayerSpec &l = layers_[i];
-  const float *prev = segment_prev(i);  // (a segment after the first: its boundary)
+  const float *prev = seg_.prev(i, l, n);  // (a segment after the first: its boundary)
   split_elements(n, [&](int64_t n0, int64_t n1) {
     if (prev)
       l.forward_from(in + n0, out + n0, post ? post + n0 : nullptr, T, n1 - n0, n, out_stride,
@@ -517,8 +435,8 @@ const std::vector<float> &Network::forward_steps(const float *x, int64_t T, int6
         post_[i].resize(post_size);
         float *out = y.data(), *post = post_[i].data();
         cell_forward(static_cast<int>(i), in, out, post, T, n, n, all_steps ? l.states * n : 0);
-        save_boundary(static_cast<int>(i), out, post + (all_steps ? (T - 1) * l.states * n : 0), T,
-                      n);
+        seg_.save(static_cast<int>(i), l, out, post + (all_steps ? (T - 1) * l.states * n : 0), T,
+                  n);
         break;
       }
       default:
@@ -636,7 +554,7 @@ void Network::backward_steps(const float *g_out, const float *g_state) {
         // segment after this one
         if (carry_[i].empty())
           carry_[i].assign(static_cast<size_t>(std::max<int64_t>(l.states, 1) * n), 0.f);
-        const float *prev = segment_prev(i);
+        const float *prev = seg_.prev(i, l, n);
         // overwriting: the input gradient is written over the output's (same shape), then
         // becomes the input's gradient buffer
         float *g = overwrite ? grad_[i].data() : scratch_.data();

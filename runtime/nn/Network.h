@@ -6,7 +6,6 @@
 // in reverse, accumulating parameter gradients. No compiler headers: the cell kernels are
 // plain function pointers (JIT-compiled or linked from an object file).
 #pragma once
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -18,6 +17,7 @@
 #include "MemoryPlan.h"
 #include "OpStats.h"
 #include "SparseLinear.h"
+#include "TimeSegments.h"
 #include "TransposedWeights.h"
 
 namespace snnc::rt::nn {
@@ -70,8 +70,8 @@ class Network {
   /// equal the whole-sequence ones up to float rounding; dropout masks are drawn per
   /// segment (the rerun draws the same ones), so with dropout they are other masks than a
   /// whole-sequence pass would draw (equally random, not the same numbers).
-  void set_segment_steps(int64_t steps) { segment_steps_ = steps; }
-  int64_t segment_steps() const { return segment_steps_; }
+  void set_segment_steps(int64_t steps) { seg_.steps = steps; }
+  int64_t segment_steps() const { return seg_.steps; }
   void zero_grad();
   /// The next dropout mask of `layer` (n values: 0 or 1/(1-p)) into `mask` (its storage
   /// reused), drawn from the stream the training forward pass uses.
@@ -185,29 +185,8 @@ class Network {
   /// One forward / backward pass over the T_ steps at x (the whole sequence or a segment).
   const std::vector<float> &forward_steps(const float *x, int64_t T, int64_t B);
   void backward_steps(const float *g_out, const float *g_state);
-  // training over time segments (set_segment_steps)
-  int64_t segment_steps_ = 0;
-  struct Segments {
-    int count = 0;  ///< segments of the last forward (0: whole sequence)
-    int current = 0;
-    bool rerun = false;  ///< backward's rerun of a segment (not counted as a pass again)
-    const float *x = nullptr;
-    int64_t T = 0;
-    uint64_t dropout_calls_after = 0;
-    std::vector<uint64_t> dropout_calls;  ///< per segment: the stream position at its start
-    /// per spiking cell layer: the states [S][n] and spikes [n] before each segment but the
-    /// first
-    std::vector<std::vector<float>> boundary;
-    std::vector<float> last_out, last_post;  ///< the last segment's output (between passes)
-  } seg_;
-  int64_t segment_start(int k) const { return k * segment_steps_; }
-  int64_t segment_length(int k) const {
-    return std::min(segment_steps_, seg_.T - segment_start(k));
-  }
-  /// A spiking cell's boundary before the current segment, or null (first segment, whole
-  /// sequence, a cell without spikes or states).
-  const float *segment_prev(int layer) const;
-  void save_boundary(int layer, const float *out, const float *last_state, int64_t T, int64_t n);
+  TimeSegments seg_;  ///< training over time segments (set_segment_steps)
+  /// The passes segment by segment (TimeSegments.cpp).
   const std::vector<float> &forward_segments(const float *x, int64_t T, int64_t B);
   void backward_segments(const float *g_out, const float *g_state);
 };
