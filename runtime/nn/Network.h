@@ -5,6 +5,13 @@
 // of its generated scan kernel over N = B*features elements. Backward runs the same plan
 // in reverse, accumulating parameter gradients. No compiler headers: the cell kernels are
 // plain function pointers (JIT-compiled or linked from an object file).
+//
+// The class keeps the layer plan, its parameters and the buffers of a pass, and runs the
+// passes layer by layer; its parts each have a file of their own: the memory plan
+// (MemoryPlan.h), fused layers and what they hand on (Fusion.h), op and synapse statistics
+// (OpStats.h), training over time segments (TimeSegments.h), the transposed-weight cache
+// (TransposedWeights.h), the cells' scans (CellScan.h), and each layer kind's forward and
+// backward step (LayerForward.cpp, LayerBackward.cpp).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -130,39 +137,37 @@ class Network {
   int64_t features(int layer) const { return elements(layers_[layer].shape); }
 
  private:
+  // the layer plan and its parameters
   std::vector<LayerSpec> layers_;
   int output_;
   std::vector<Param> params_;
-  std::vector<int> weight_of_, bias_of_;        ///< per layer: param index or -1
-  std::vector<std::vector<float>> act_, post_;  ///< per layer
+  std::vector<int> weight_of_, bias_of_;   ///< per layer: param index or -1
+  std::vector<SparseConnections> sparse_;  ///< per sparse linear layer: kept connections
+  bool training_ = false;
+  bool forward_only_ = false;
+  uint64_t dropout_seed_ = 0, dropout_calls_ = 0;
+
+  // the buffers of a pass over T_ steps of B_ samples (reused through mem_)
+  int64_t T_ = 0, B_ = 0;
   const float *input_ = nullptr;                ///< forward's x (layer 0)
+  std::vector<std::vector<float>> act_, post_;  ///< per layer
   std::vector<std::vector<float>> grad_;        ///< per layer: d loss / d activation
   std::vector<std::vector<Winner>> argmax_;     ///< max-pool winners (window offsets)
-  std::vector<float> scratch_;                  ///< reused by backward
-  std::vector<std::vector<float>> carry_;       ///< per cell: adjoints carried back in time
-  std::vector<double> fwd_s_, bwd_s_;
-  std::vector<std::vector<float>> mask_;  ///< dropout masks of the last forward
+  std::vector<std::vector<float>> mask_;        ///< dropout masks of the last forward
   std::vector<Events>
       events_;  ///< per layer: its input's events (event path; a narrow readout's kept lists)
-  std::vector<SynapseStats> syn_;
-  TransposedWeights weight_t_;             ///< per event-driven linear layer
-  std::vector<SparseConnections> sparse_;  ///< per sparse linear layer: kept connections
-  /// Whether layer takes the event path this pass (and its input's events listed);
-  /// pattern_lists: a linear layer whose forward-only passes may list pattern groups directly.
-  /// bits: the input as spike bits (`bit_words` per row), counted instead of the floats and
-  /// not listed (the layer lists each row from them).
-  bool use_events(int layer, const float *input, int64_t rows, int64_t width,
-                  bool pattern_lists = false, const uint16_t *bits = nullptr,
-                  int64_t bit_words = 0);
-  MemoryPlan mem_;               ///< liveness, recomputed cells, the buffer pool
-  std::vector<float> step_out_;  ///< one step of a rerun scan's output nobody reads
-  bool forward_only_ = false;
-  Fusion fusion_;  ///< layers computed together, bits and lists handed on
-  /// After its consumers' forward: whether backward can do without a layer's output.
-  bool recomputable(int layer) const {
-    return MemoryPlan::recomputable(layers_, output_, syn_, layer);
-  }
-  OpCounter ops_;  ///< synaptic ops, when counted
+  std::vector<std::vector<float>> carry_;  ///< per cell: adjoints carried back in time
+  std::vector<float> scratch_;             ///< reused by backward
+  std::vector<float> step_out_;            ///< one step of a rerun scan's output nobody reads
+
+  MemoryPlan mem_;                 ///< liveness, recomputed cells, the buffer pool
+  Fusion fusion_;                  ///< layers computed together, bits and lists handed on
+  TransposedWeights weight_t_;     ///< per event-driven linear layer
+  OpCounter ops_;                  ///< synaptic ops, when counted
+  std::vector<SynapseStats> syn_;  ///< per linear/conv layer
+  std::vector<double> fwd_s_, bwd_s_;
+  TimeSegments seg_;  ///< training over time segments (set_segment_steps)
+
   /// A layer's output: the caller's x for the input layer (never copied), else its buffer.
   const float *data_of(int layer) const {
     if (layer == 0) return input_;
@@ -174,18 +179,45 @@ class Network {
   bool kept_to_the_end_of_forward_only(int layer) const {
     return layer == 0 || layer == output_ || layers_[layer].kind == LayerSpec::Cell;
   }
-  bool training_ = false;
-  uint64_t dropout_seed_ = 0, dropout_calls_ = 0;
-  int64_t T_ = 0, B_ = 0;
+  /// After its consumers' forward: whether backward can do without a layer's output.
+  bool recomputable(int layer) const {
+    return MemoryPlan::recomputable(layers_, output_, syn_, layer);
+  }
 
-  /// A cell layer's forward scan over T steps of n elements, split between threads, from its
-  /// segment boundary where there is one.
-  void cell_forward(int layer, const float *in, float *out, float *post, int64_t T, int64_t n,
-                    int64_t out_stride, int64_t post_stride) const;
-  /// One forward / backward pass over the T_ steps at x (the whole sequence or a segment).
+  /// One forward / backward pass over the T_ steps at x (the whole sequence or a segment):
+  /// each layer's step in turn, then the buffers no later step reads back to the pool.
   const std::vector<float> &forward_steps(const float *x, int64_t T, int64_t B);
   void backward_steps(const float *g_out, const float *g_state);
-  TimeSegments seg_;  ///< training over time segments (set_segment_steps)
+  void release_after_forward(int layer);
+  void release_after_backward(int layer);
+
+  // A layer's step, one function per layer kind (LayerForward.cpp, LayerBackward.cpp).
+  struct ForwardStep;             ///< a layer's input and output buffer
+  struct BackwardStep;            ///< a layer's input and its input's gradient buffer
+  void forward_layer(int layer);  ///< (timed into fwd_s_)
+  void forward_linear(const ForwardStep &s);
+  void forward_conv(const ForwardStep &s);
+  void forward_maxpool(const ForwardStep &s);
+  void forward_avgpool(const ForwardStep &s);
+  void forward_flatten(const ForwardStep &s);
+  void forward_dropout(const ForwardStep &s);
+  void forward_cell(const ForwardStep &s);
+  void backward_layer(int layer, const float *g_state);  ///< (timed into bwd_s_)
+  void backward_linear(const BackwardStep &s);
+  void backward_conv(const BackwardStep &s);
+  void backward_maxpool(const BackwardStep &s);
+  void backward_avgpool(const BackwardStep &s);
+  void backward_flatten(const BackwardStep &s);
+  void backward_dropout(const BackwardStep &s);
+  void backward_cell(const BackwardStep &s);
+  /// Whether layer takes the event path this pass (and its input's events listed);
+  /// pattern_lists: a linear layer whose forward-only passes may list pattern groups directly.
+  /// bits: the input as spike bits (`bit_words` per row), counted instead of the floats and
+  /// not listed (the layer lists each row from them).
+  bool use_events(int layer, const float *input, int64_t rows, int64_t width,
+                  bool pattern_lists = false, const uint16_t *bits = nullptr,
+                  int64_t bit_words = 0);
+
   /// The passes segment by segment (TimeSegments.cpp).
   const std::vector<float> &forward_segments(const float *x, int64_t T, int64_t B);
   void backward_segments(const float *g_out, const float *g_state);
