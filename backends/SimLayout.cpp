@@ -78,6 +78,7 @@ SimLayout make_layout(const ir::Module &m) {
   for (const auto &p : m.sim_params) add_param(l, m.name, p);
   l.dt_param = l.param(m.name, "dt");
   l.duration_param = l.param(m.name, "duration");
+  l.learning_param = l.param(m.name, "learning");
   for (const auto &pop : m.populations) {
     for (const auto &p : pop.params) add_param(l, pop.name, p);
     PopulationSlots s;
@@ -97,10 +98,13 @@ SimLayout make_layout(const ir::Module &m) {
   }
   for (const auto &src : m.sources) {
     for (const auto &p : src.params) add_param(l, src.name, p);
-    if (src.kind != ir::Source::Poisson) continue;
+    if (src.kind == ir::Source::Current) continue;
     l.poisson_spikes[src.name] =
         add_buffer(l, src.name + ".spike_index", rt::ElemType::I32, src.size);
-    l.poisson_id[src.name] = static_cast<int>(l.poisson_id.size());
+    if (src.kind == ir::Source::Poisson)
+      l.poisson_id[src.name] = static_cast<int>(l.poisson_id.size());
+    else
+      l.stimulus_id[src.name] = static_cast<int>(l.stimulus_id.size());
     l.groups.push_back(src.name);
   }
   for (const auto &c : m.connections) {
@@ -275,6 +279,8 @@ rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &l,
   for (const auto &src : m.sources)
     if (int g = l.group_of(src.name); src.kind == ir::Source::Poisson && g >= 0)
       spec.poisson_groups.push_back(static_cast<int32_t>(g));
+    else if (src.kind == ir::Source::Stimulus && g >= 0)
+      spec.stimulus_groups.push_back(static_cast<int32_t>(g));
   for (const auto &r : m.records) {
     if (r.kind == ir::Record::Spikes) {
       for (auto &g : spec.groups)
@@ -329,6 +335,40 @@ rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &l,
     spec.connections.push_back(cs);
   }
   return spec;
+}
+
+rt::ProtocolSpec make_protocol_spec(const ir::Module &m, const SimLayout &l,
+                                    const std::vector<double> &params, const rt::SimSpec &spec) {
+  const ir::Protocol &p = *m.protocol;
+  rt::ProtocolSpec out;
+  auto value = [&](const char *name) { return params.at(l.param(m.name, name)); };
+  auto steps = [&](const char *name) {
+    double n = std::round(value(name) / spec.dt);
+    if (!(n >= 0 && n <= 1e9))
+      throw std::runtime_error(std::string(name) + " is " + ir::format_number(n) + " steps");
+    return static_cast<int64_t>(n);
+  };
+  out.data_dir = p.data;
+  out.stimulus = l.stimulus_id.at(p.source);
+  out.max_rate = value("max_rate");
+  out.boost = value("boost");
+  out.present_steps = steps("present_time");
+  out.rest_steps = steps("rest_time");
+  if (out.present_steps < 1) throw std::runtime_error("the presentation time is below dt");
+  out.repeat_below = p.repeat_below;
+  out.count_group = p.count.empty() ? -1 : l.group_of(p.count);
+  out.learn_images = p.learn_images;
+  if (!p.normalise.empty()) {
+    const ConnectionSlots &s = l.connections.at(p.normalise);
+    out.normalise = s.index;
+    out.normalise_weights = s.synapse_vars.at("w");
+    out.normalise_total = value("normalise_total");
+  }
+  out.classify_group = p.classify.empty() ? -1 : l.group_of(p.classify);
+  out.assign_images = p.assign_images;
+  out.test_images = p.test_images;
+  out.learning_param = l.learning_param;
+  return out;
 }
 
 }  // namespace snnc::backends

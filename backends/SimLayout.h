@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "IR.h"
+#include "SampleProtocol.h"
 #include "Simulation.h"
 
 namespace snnc::backends {
@@ -54,12 +55,14 @@ struct SimLayout {
   std::map<std::string, int> param_index;  ///< qualified name -> slot
   std::vector<rt::BufferSpec> buffers;
   std::map<std::string, PopulationSlots> populations;
-  std::map<std::string, int> poisson_spikes;  ///< source -> I32 index buffer
+  std::map<std::string, int> poisson_spikes;  ///< Poisson/stimulus source -> I32 index buffer
   std::map<std::string, int> poisson_id;      ///< source -> id for snnc_rt_poisson
+  std::map<std::string, int> stimulus_id;     ///< source -> id for snnc_rt_stimulus
   std::map<std::string, ConnectionSlots> connections;
   std::vector<std::string> groups;  ///< spike group names, by id
   int64_t derived_count = 0;
   int dt_param = -1, duration_param = -1;
+  int learning_param = -1;  ///< `learning` (1 while plasticity learns), -1: always 1
 
   /// Slot of `local` owned by `owner`, or -1.
   int param(const std::string &owner, const std::string &local) const;
@@ -86,5 +89,9 @@ std::pair<std::string, double> parse_override(const SimLayout &layout, const std
 /// The runtime description of one run with the given parameter values.
 rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &layout,
                           const std::vector<double> &params);
+
+/// The runtime description of a module's protocol (m.protocol must be set).
+rt::ProtocolSpec make_protocol_spec(const ir::Module &m, const SimLayout &layout,
+                                    const std::vector<double> &params, const rt::SimSpec &spec);
 
 }  // namespace snnc::backends

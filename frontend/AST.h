@@ -233,6 +233,8 @@ struct SimulationDef {
   SourceLoc loc;
   std::vector<Arg> settings;  ///< network, dt, duration, seed (network's value is a Var)
   std::vector<RecordDecl> records;
+  /// `present(...)`, `learn(...)`, `classify(...)`: a data set shown sample by sample
+  std::vector<NamedValue> protocol;
 };
 
 /// `experiment mnist_csnn { data = mnist("data/mnist")  train(epochs = 10, batch = 128) ... }`:

@@ -207,6 +207,7 @@ void simulation(std::string &out, const SimulationDef &s) {
   out += "simulation " + s.name + at(s.loc) + "\n";
   for (const auto &a : s.settings) out += "  " + a.name + " = " + expr(a.value) + "\n";
   for (const auto &r : s.records) out += "  record " + r.what + "(" + groups(r.groups) + ")\n";
+  for (const auto &p : s.protocol) out += "  " + value(p.value) + "\n";
 }
 
 void experiment(std::string &out, const ExperimentDef &x) {

@@ -12,7 +12,7 @@ using ir::ExprPtr;
 using ir::Op;
 
 bool is_builtin(const std::string &n) {
-  return n == "t" || n == "dt" || n == "spiked" || n == "lastspike";
+  return n == "t" || n == "dt" || n == "spiked" || n == "lastspike" || n == "learning";
 }
 
 bool is_condition(const ExprPtr &e) {
@@ -70,11 +70,11 @@ std::optional<Dim> DimensionChecker::infer(const ExprPtr &e, const NeuronScope &
     }
     case ExprKind::Var: {
       if (e->name == "t" || e->name == "dt" || e->name == "lastspike") return Dim::base(2);
-      if (e->name == "spiked") return Dim::none();
+      if (e->name == "spiked" || e->name == "learning") return Dim::none();
       auto it = scope.dims.find(e->name);
       if (it != scope.dims.end()) return it->second;
       std::vector<std::string> names(scope.order.begin(), scope.order.end());
-      for (const char *b : {"t", "dt", "spiked", "lastspike"}) names.push_back(b);
+      for (const char *b : {"t", "dt", "spiked", "lastspike", "learning"}) names.push_back(b);
       diags_.error(e->loc, "unknown name '" + e->name + "'" + did_you_mean(e->name, names));
       return std::nullopt;
     }

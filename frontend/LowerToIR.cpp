@@ -8,6 +8,7 @@
 
 #include "DimensionChecker.h"
 #include "ExprUtils.h"
+#include "Protocol.h"
 #include "SynapseCheck.h"
 
 namespace snnc::frontend {
@@ -53,6 +54,20 @@ class Lowering {
     for (const auto &s : net->sources) m.sources.push_back(source(s));
     for (const auto &c : net->connections) connection(c, m);
     for (const auto &r : sim->records) record(r, m);
+    lower_protocol(*sim, m);
+    // a protocol shows samples, not one duration: the module's duration is one step
+    bool has_duration = false;
+    for (const auto &p : m.sim_params) has_duration |= p.name == "duration";
+    if (!has_duration && m.protocol) {
+      ExprPtr dt;
+      for (const auto &p : m.sim_params)
+        if (p.name == "dt") dt = p.value;
+      m.sim_params.push_back({"duration", Dim::base(2), dt, sim->loc});
+    }
+    // `learning` (1 while plasticity learns) when something can learn
+    bool plastic = m.protocol.has_value();
+    for (const auto &c : m.connections) plastic |= c.synapse.has_value();
+    if (plastic) m.sim_params.push_back({"learning", Dim::none(), ir::num(1), sim->loc});
     if (diags_.has_errors()) return std::nullopt;
     return m;
   }
@@ -177,6 +192,9 @@ class Lowering {
       ExprPtr stop = value("stop", "");
       s.params.push_back({"start", Dim::base(2), start ? start : ir::num(0), decl.loc});
       s.params.push_back({"stop", Dim::base(2), stop ? stop : ir::num(HUGE_VAL), decl.loc});
+    } else if (decl.kind == "stimulus") {
+      s.kind = ir::Source::Stimulus;  // rates set by the simulation's protocol
+      if (ExprPtr n = value("n", "stimulus")) s.size = static_cast<int64_t>(*dc_.constant_value(n));
     } else {
       s.kind = ir::Source::Poisson;
       ExprPtr rate = value("rate", "poisson");
@@ -212,7 +230,9 @@ class Lowering {
         } else {
           c.kind = ir::Connection::AllToAll;
         }
-        c.autapses = !arg(decl.args, "no_autapses");
+        // both drop the synapses i -> i (from a group to itself, or to the neuron of the
+        // same index in another group of the same size)
+        c.autapses = !arg(decl.args, "no_autapses") && !arg(decl.args, "except_same_index");
         c.weight = w ? w->value : ir::num(1);
         if (const Arg *d = arg(decl.args, "delay")) c.delay = d->value;
         if (!decl.synapse.empty()) {

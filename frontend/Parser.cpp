@@ -1008,6 +1008,14 @@ class Builder {
         sim.settings.push_back({text(name), expr(s->expr()), loc(name)});
       } else if (auto *r = dynamic_cast<G::RecordItemContext *>(item)) {
         sim.records.push_back({text(r->ID()), groups(r->groupList()), loc(r->ID())});
+      } else if (auto *c = dynamic_cast<G::ProtocolItemContext *>(item)) {
+        ast::Value v;
+        v.kind = ast::Value::Call;
+        v.text = text(c->ID());
+        v.loc = loc(c->ID());
+        v.has_parens = true;
+        v.args = value_args(c->callArgList(), 1);
+        sim.protocol.push_back({v.text, std::move(v), loc(c->ID())});
       }
     }
     return sim;

@@ -9,6 +9,7 @@
 #include "DimensionChecker.h"
 #include "LowerExperiment.h"
 #include "LowerModel.h"
+#include "Protocol.h"
 #include "SynapseCheck.h"
 #include "Units.h"
 #include "passes/Autodiff.h"
@@ -24,6 +25,7 @@ class Sema {
 
   bool run(const File &f) {
     int before = diags_.error_count();
+    file_ = &f;
     std::set<std::string> names;
     auto unique = [&](const std::string &name, SourceLoc loc, const char *what) {
       if (!names.insert(name).second)
@@ -51,6 +53,7 @@ class Sema {
 
  private:
   DiagnosticEngine &diags_;
+  const File *file_ = nullptr;
   std::map<std::string, const NeuronDef *> neurons_;
   std::map<std::string, const NetworkDef *> networks_;
   std::map<std::string, NeuronScope> scopes_;  // per neuron, for population/connection checks
@@ -262,6 +265,7 @@ class Sema {
   // ---- networks ----
   struct Group {
     enum Kind { Population, Current, Poisson } kind;
+    bool stimulus = false;  ///< a Poisson source whose rates a protocol sets
     const NeuronDef *neuron = nullptr;
     int64_t size = 0;
     std::optional<Dim> amplitude;
@@ -360,21 +364,24 @@ class Sema {
   void source(const SourceDecl &s, AddGroup &add_group) {
     static const std::map<std::string, std::map<std::string, std::optional<Dim>>> known = {
         {"current", {{"amplitude", std::nullopt}, {"start", Dim::base(2)}, {"stop", Dim::base(2)}}},
-        {"poisson", {{"rate", Dim::base(2, -1)}, {"n", Dim::none()}}}};
+        {"poisson", {{"rate", Dim::base(2, -1)}, {"n", Dim::none()}}},
+        {"stimulus", {{"n", Dim::none()}}}};
     auto kind = known.find(s.kind);
     if (kind == known.end()) {
       diags_.error(s.kind_loc, "unknown source kind '" + s.kind + "'" +
-                                   did_you_mean(s.kind, {"current", "poisson"}));
+                                   did_you_mean(s.kind, {"current", "poisson", "stimulus"}));
       return;
     }
     Group g{s.kind == "current" ? Group::Current : Group::Poisson};
+    g.stimulus = s.kind == "stimulus";
     g.size = 1;
     DimensionChecker dc(diags_);
     NeuronScope empty;
     std::set<std::string> seen;
     for (const auto &a : s.args) {
       std::string name = a.name;
-      if (name.empty()) name = s.kind == "current" ? "amplitude" : "rate";  // first positional
+      if (name.empty())  // the first positional argument
+        name = s.kind == "current" ? "amplitude" : s.kind == "poisson" ? "rate" : "n";
       if (!seen.insert(name).second) diags_.error(a.loc, "argument '" + name + "' given twice");
       auto spec = kind->second.find(name);
       if (spec == kind->second.end()) {
@@ -399,7 +406,7 @@ class Sema {
           g.size = static_cast<int64_t>(*v);
       }
     }
-    const char *required = s.kind == "current" ? "amplitude" : "rate";
+    const char *required = s.kind == "current" ? "amplitude" : s.kind == "poisson" ? "rate" : "n";
     if (!seen.count(required))
       diags_.error(s.loc, s.kind + " source '" + s.name + "' needs '" + required + "'");
     add_group(s.name, s.loc, g);
@@ -444,9 +451,10 @@ class Sema {
                                                      : "target = ge"));
         continue;
       }
-      if (a.name == "one_to_one" || a.name == "all_to_all" || a.name == "no_autapses") {
+      if (a.name == "one_to_one" || a.name == "all_to_all" || a.name == "no_autapses" ||
+          a.name == "except_same_index") {
         if (a.value) diags_.error(a.loc, "'" + a.name + "' takes no value");
-        if (a.name != "no_autapses") ++kinds;
+        if (a.name != "no_autapses" && a.name != "except_same_index") ++kinds;
       } else if (a.name == "p") {
         ++kinds;
         if (auto v = constant(a.value, "the connection probability"); v && !(*v >= 0 && *v <= 1))
@@ -462,10 +470,11 @@ class Sema {
         else
           target = a.value->name;
       } else {
-        diags_.error(a.loc, "unknown connection option '" +
-                                (a.name.empty() ? std::string("(positional)") : a.name) + "'" +
-                                did_you_mean(a.name, {"p", "w", "target", "delay", "one_to_one",
-                                                      "all_to_all", "no_autapses"}));
+        diags_.error(a.loc,
+                     "unknown connection option '" +
+                         (a.name.empty() ? std::string("(positional)") : a.name) + "'" +
+                         did_you_mean(a.name, {"p", "w", "target", "delay", "one_to_one",
+                                               "all_to_all", "no_autapses", "except_same_index"}));
       }
     }
     if (kinds > 1) diags_.error(c.loc, "choose one of p = ..., one_to_one, all_to_all");
@@ -476,11 +485,16 @@ class Sema {
         diags_.error(c.loc, "a connection with synapse '" + c.synapse +
                                 "' delivers in its on_pre block; remove 'target'");
     }
-    if (seen.count("one_to_one")) equal_sizes(c, pres, posts);
+    if (seen.count("one_to_one")) equal_sizes(c, pres, posts, "one_to_one");
     std::optional<Dim> wdim;
     if (weight) wdim = dc.infer(weight->value, empty, true);
     if (wdim) fixed_value(weight->value, "the weight");
     no_autapses_between_others(c);
+    if (seen.count("except_same_index")) {
+      if (seen.count("one_to_one"))
+        diags_.error(c.loc, "'except_same_index' with 'one_to_one' leaves no synapse");
+      equal_sizes(c, pres, posts, "except_same_index");
+    }
     for (size_t i = 0; i < pres.size(); ++i) {
       if (!pres[i]) continue;
       bool current = pres[i]->kind == Group::Current;
@@ -579,12 +593,12 @@ class Sema {
 
   /// one_to_one joins neuron i to neuron i: both groups have the same size.
   void equal_sizes(const ConnectDecl &c, const std::vector<const Group *> &pres,
-                   const std::vector<const Group *> &posts) {
+                   const std::vector<const Group *> &posts, const std::string &what) {
     for (size_t i = 0; i < pres.size(); ++i)
       for (size_t j = 0; j < posts.size(); ++j) {
         if (!pres[i] || !posts[j] || pres[i]->kind == Group::Current) continue;
         if (pres[i]->size == posts[j]->size || !pres[i]->size || !posts[j]->size) continue;
-        diags_.error(c.loc, "one_to_one joins groups of equal size; '" + c.pre[i].name + "' has " +
+        diags_.error(c.loc, what + " joins groups of equal size; '" + c.pre[i].name + "' has " +
                                 std::to_string(pres[i]->size) + " neurons and '" + c.post[j].name +
                                 "' has " + std::to_string(posts[j]->size));
       }
@@ -645,12 +659,23 @@ class Sema {
       }
     }
     for (const char *req : {"network", "dt", "duration"})
-      if (!seen.count(req))
+      if (!seen.count(req) && !(s.protocol.size() && std::string(req) == "duration"))
         diags_.error(s.loc, std::string("simulation '") + s.name + "' needs '" + req + " = ...'");
     if (dt && duration) step_count(dt->first, duration->first, dt->second);
     if (!net) return;
     groups_ = network_groups_[net->name];
     for (const auto &r : s.records) record(r);
+    if (!s.protocol.empty())
+      for (const auto &r : s.records)
+        if (r.what != "spikes")
+          diags_.error(r.loc,
+                       "a simulation with a protocol runs as long as its samples take; "
+                       "record spikes, not state traces");
+    ProtocolNames names;
+    for (const auto &[name, g] : groups_)
+      names.groups[name] = g.kind == Group::Population ? 'p' : g.stimulus ? 's' : 'o';
+    names.connections = connection_names(*file_, *net);
+    check_protocol(s, names, diags_);
     if (dt)
       for (const auto &c : net->connections)
         for (const auto &a : c.args)

@@ -112,6 +112,7 @@ simulationDef : 'simulation' ID '{' simItem* '}' ;
 simItem
   : (ID | 'network') '=' expr        # settingItem
   | 'record' ID '(' groupList ')'    # recordItem
+  | ID '(' callArgList? ')'          # protocolItem   // present(...), learn(...), classify(...)
   | ';'                              # emptySimItem
   ;
 

@@ -100,7 +100,8 @@ struct Population {
 };
 
 struct Source {
-  enum Kind { Current, Poisson } kind = Current;
+  /// Stimulus: Poisson trains whose per-neuron rates a protocol sets (0 otherwise).
+  enum Kind { Current, Poisson, Stimulus } kind = Current;
   std::string name;
   int64_t size = 1;                  ///< Poisson: number of independent trains
   std::vector<Param> params;         ///< Current: amplitude, start, stop; Poisson: rate
@@ -140,11 +141,11 @@ struct SynapseModel {
 struct Connection {
   enum Kind { AllToAll, OneToOne, Random } kind = AllToAll;
   std::string name, pre, post;
-  std::string target;        ///< state variable or input of `post` ("" with a synapse model)
-  ExprPtr p;                 ///< Random: probability (constant after folding)
-  ExprPtr weight;            ///< a param-free expression or uniform(a, b)/normal(m, s)
-  std::string weight_param;  ///< name of the run-time param holding a constant weight
-  bool autapses = true;
+  std::string target;         ///< state variable or input of `post` ("" with a synapse model)
+  ExprPtr p;                  ///< Random: probability (constant after folding)
+  ExprPtr weight;             ///< a param-free expression or uniform(a, b)/normal(m, s)
+  std::string weight_param;   ///< name of the run-time param holding a constant weight
+  bool autapses = true;       ///< false: no synapse i -> i (the same neuron, or the same index)
   bool event_driven = false;  ///< after make-event-driven: CSR, propagated per spike
   /// null: none; a constant (run-time param `<name>.delay`, a whole number of steps >= 1)
   /// or uniform(a, b)/normal(m, s) drawn per synapse and rounded to steps
@@ -164,6 +165,23 @@ struct Record {
   SourceLoc loc;
 };
 
+/// A data set shown sample by sample (Diehl & Cook 2015). Each sample's pixels set the
+/// rates of stimulus source `source` (pixel / 255 * max_rate) for present_time, then it
+/// rests silent for rest_time; a sample after which `count` fired fewer than
+/// `repeat_below` spikes is shown again with max_rate raised by `boost`. Phases: learning
+/// over `learn_images` training samples with `learning` = 1 (the weights `w` into each
+/// neuron of connection `normalise` scaled to sum to normalise_total before every sample),
+/// then with `learning` = 0 label assignment over `assign_images` training samples (each
+/// neuron of `classify` takes the class it answers most on average) and evaluation over
+/// `test_images` test samples (the class whose neurons answer most on average). The
+/// quantities are module parameters: max_rate, present_time, rest_time, boost,
+/// normalise_total, learning.
+struct Protocol {
+  std::string source, data, count, normalise, classify;
+  int64_t repeat_below = 0, learn_images = 0, assign_images = 0, test_images = 0;
+  SourceLoc loc;
+};
+
 struct Module {
   std::string name;               ///< the simulation's name (run-time params `name.dt`...)
   std::vector<Param> sim_params;  ///< dt, duration
@@ -172,6 +190,7 @@ struct Module {
   std::vector<Source> sources;
   std::vector<Connection> connections;
   std::vector<Record> records;
+  std::optional<Protocol> protocol;
 
   Population *find_population(const std::string &name);
   const Population *find_population(const std::string &name) const;

@@ -148,6 +148,8 @@ class IRParser : TextParser {
       s.kind = Source::Current;
     else if (kind == "poisson")
       s.kind = Source::Poisson;
+    else if (kind == "stimulus")
+      s.kind = Source::Stimulus;
     else
       fail(kt, "unknown source kind '" + kind + "'");
     if (ident("'size'") != "size") fail(toks_[pos_ - 1], "expected 'size'");
@@ -255,6 +257,39 @@ class IRParser : TextParser {
     return sm;
   }
 
+  Protocol protocol() {
+    Protocol p;
+    p.loc = peek().loc;
+    int line = p.loc.line;
+    while (peek().kind == Token::Ident && peek().loc.line == line) {
+      Token key = next();
+      auto count = [&] { return integer(key.text.c_str()); };
+      if (key.text == "present") {
+        p.source = ident("a stimulus source");
+      } else if (key.text == "data") {
+        if (peek().kind != Token::String) fail(peek(), "expected a quoted path after 'data'");
+        p.data = next().text;
+      } else if (key.text == "count") {
+        p.count = ident("a population");
+      } else if (key.text == "repeat_below") {
+        p.repeat_below = count();
+      } else if (key.text == "learn") {
+        p.learn_images = count();
+      } else if (key.text == "normalise") {
+        p.normalise = ident("a connection");
+      } else if (key.text == "classify") {
+        p.classify = ident("a population");
+      } else if (key.text == "assign") {
+        p.assign_images = count();
+      } else if (key.text == "test") {
+        p.test_images = count();
+      } else {
+        fail(key, "unknown protocol item '" + key.text + "'");
+      }
+    }
+    return p;
+  }
+
   Record record() {
     Record r;
     r.loc = peek().loc;
@@ -307,6 +342,8 @@ class IRParser : TextParser {
         m.connections.push_back(connection(true));
       else if (k == "record")
         m.records.push_back(record());
+      else if (k == "protocol")
+        m.protocol = protocol();
       else
         fail(kw, "unknown module item '" + k + "'");
     }

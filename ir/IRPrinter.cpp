@@ -98,7 +98,10 @@ class Printer {
   }
 
   void source(const Source &s) {
-    line(1, "source " + s.name + " : " + (s.kind == Source::Current ? "current" : "poisson") +
+    line(1, "source " + s.name + " : " +
+                (s.kind == Source::Current   ? "current"
+                 : s.kind == Source::Poisson ? "poisson"
+                                             : "stimulus") +
                 " size " + std::to_string(s.size) + targets(s.targets) + " {");
     params(2, s.params);
     line(1, "}");
@@ -168,6 +171,23 @@ std::string print(const Module &m) {
   for (const auto &s : m.sources) p.source(s);
   for (const auto &c : m.connections) p.connection(c);
   for (const auto &r : m.records) p.record(r);
+  if (m.protocol) {
+    const Protocol &pr = *m.protocol;
+    std::string data;
+    for (char c : pr.data) {
+      if (c == '"' || c == '\\') data += '\\';
+      data += c;
+    }
+    std::string text = "protocol present " + pr.source + " data \"" + data + "\"";
+    if (!pr.count.empty())
+      text += " count " + pr.count + " repeat_below " + std::to_string(pr.repeat_below);
+    text += " learn " + std::to_string(pr.learn_images);
+    if (!pr.normalise.empty()) text += " normalise " + pr.normalise;
+    if (!pr.classify.empty())
+      text += " classify " + pr.classify + " assign " + std::to_string(pr.assign_images) +
+              " test " + std::to_string(pr.test_images);
+    p.line(1, text);
+  }
   p.line(0, "}");
   return p.out;
 }

@@ -36,6 +36,18 @@ std::vector<Token> lex_ir(const std::string &s) {
       while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_'))
         advance(1);
       t.kind = Token::Ident;
+    } else if (c == '"') {
+      // "text" with the escapes \" and \\, on one line (file paths in the IR)
+      advance(1);
+      while (i < s.size() && s[i] != '"' && s[i] != '\n') {
+        if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] != '\n') advance(1);
+        t.text += s[i];
+        advance(1);
+      }
+      if (i < s.size() && s[i] == '"') advance(1);
+      t.kind = Token::String;
+      toks.push_back(t);
+      continue;
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
                (c == '.' && i + 1 < s.size() &&
                 std::isdigit(static_cast<unsigned char>(s[i + 1])))) {

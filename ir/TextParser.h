@@ -17,7 +17,7 @@
 namespace snnc::ir {
 
 struct Token {
-  enum Kind { Ident, Number, Punct, Unit, End } kind = End;
+  enum Kind { Ident, Number, Punct, Unit, String, End } kind = End;
   std::string text;
   SourceLoc loc;
 };

@@ -8,7 +8,7 @@
 namespace snnc::ir {
 
 bool is_builtin_var(const std::string &n) {
-  return n == "t" || n == "dt" || n == "spiked" || n == "lastspike";
+  return n == "t" || n == "dt" || n == "spiked" || n == "lastspike" || n == "learning";
 }
 
 namespace {
@@ -38,7 +38,35 @@ class Verifier {
     }
     for (const auto &c : m.connections) connection(m, c);
     for (const auto &r : m.records) record(m, r);
+    if (m.protocol) protocol(m, *m.protocol, sim);
     return diags_.error_count() == before;
+  }
+
+  void protocol(const Module &m, const Protocol &p, const std::set<std::string> &sim) {
+    const Source *src = m.find_source(p.source);
+    if (!src || src->kind != Source::Stimulus)
+      diags_.error(p.loc, "protocol presents '" + p.source + "', which is not a stimulus source");
+    if (p.data.empty()) diags_.error(p.loc, "protocol without a data set");
+    for (const char *param : {"max_rate", "present_time", "rest_time", "boost", "learning"})
+      if (!sim.count(param))
+        diags_.error(p.loc, std::string("a protocol needs 'sim ") + param + "'");
+    for (const std::string *pop : {&p.count, &p.classify})
+      if (!pop->empty() && !m.find_population(*pop))
+        diags_.error(p.loc, "protocol names '" + *pop + "', which is not a population");
+    if (p.repeat_below > 0 && p.count.empty())
+      diags_.error(p.loc, "'repeat_below' needs the population whose spikes it counts");
+    if (!p.normalise.empty()) {
+      const Connection *c = nullptr;
+      for (const auto &x : m.connections)
+        if (x.name == p.normalise) c = &x;
+      if (!c || !c->synapse || c->synapse->kind_of("w") != 's')
+        diags_.error(p.loc, "protocol normalises '" + p.normalise +
+                                "', which is not a connection with a per-synapse weight 'w'");
+      if (!sim.count("normalise_total"))
+        diags_.error(p.loc, "normalising needs 'sim normalise_total'");
+    }
+    if (p.repeat_below < 0 || p.learn_images < 0 || p.assign_images < 0 || p.test_images < 0)
+      diags_.error(p.loc, "protocol counts must not be negative");
   }
 
  private:
@@ -223,7 +251,7 @@ class Verifier {
         }
         for (const auto &v : free_vars(st.value)) {
           char rk = sm.kind_of(v);
-          bool known = rk || post_vars.count(v) || v == "t" || v == "dt";
+          bool known = rk || post_vars.count(v) || v == "t" || v == "dt" || v == "learning";
           if (!known)
             diags_.error(st.loc, "'" + v + "' in " + where + " of synapse '" + sm.name +
                                      "' is not a synapse variable, parameter or variable of '" +

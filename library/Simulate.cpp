@@ -13,6 +13,8 @@
 #include "Optimize.h"
 #include "Pass.h"
 #include "ProgramImpl.h"
+#include "ReceptiveFields.h"
+#include "SampleProtocol.h"
 #include "SimJIT.h"
 #include "SimLayout.h"
 #include "Simulation.h"
@@ -24,6 +26,8 @@ namespace {
 struct RunRecord {
   rt::SimSpec spec;
   rt::SimResult result;
+  std::vector<int64_t> sample_shape;  ///< a protocol's images
+  std::string fields;                 ///< the connection whose receptive fields are drawn
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -68,8 +72,41 @@ SimulationResult Program::simulate(const SimulationOptions &o) const {
   }
   SimulationResult r;
   r.compile_seconds = seconds_since(t0);
-  record->result = rt::simulate(spec, params, functions,
-                                o.on_progress ? rt::ProgressFn(o.on_progress) : rt::ProgressFn());
+  if (module->protocol) {
+    if (cuda) throw std::runtime_error("a simulation with a protocol runs on the CPU only");
+    rt::ProtocolSpec protocol = backends::make_protocol_spec(*module, layout, params, spec);
+    rt::SimInstance sim(spec, params, functions);
+    rt::ProtocolProgressFn progress;
+    if (o.on_sample)
+      progress = [&](const char *phase, int64_t done, int64_t total) {
+        o.on_sample(phase, done, total);
+      };
+    rt::ProtocolResult p = rt::run_protocol(sim, spec, protocol, progress);
+    record->result = sim.finish();
+    record->spec.steps = p.steps;
+    r.has_protocol = true;
+    ProtocolOutcome &out = r.protocol;
+    out.learned = p.learned;
+    out.assigned = p.assigned;
+    out.tested = p.tested;
+    out.correct = p.correct;
+    out.repetitions = p.repetitions;
+    out.silent = p.silent;
+    out.accuracy = p.accuracy();
+    out.learn_seconds = p.learn_seconds;
+    out.assign_seconds = p.assign_seconds;
+    out.test_seconds = p.test_seconds;
+    out.assignment = std::move(p.assignment);
+    out.predictions = std::move(p.predictions);
+    out.labels = std::move(p.labels);
+    out.sample_shape = p.sample_shape;
+    out.normalised = module->protocol->normalise;
+    record->sample_shape = p.sample_shape;
+    record->fields = module->protocol->normalise;
+  } else {
+    record->result = rt::simulate(spec, params, functions,
+                                  o.on_progress ? rt::ProgressFn(o.on_progress) : rt::ProgressFn());
+  }
   const rt::SimResult &result = record->result;
   r.simulation = module->name;
   r.dt = spec.dt;
@@ -113,6 +150,9 @@ void SimulationResult::write_outputs(const std::string &dir) const {
   if (!spec_) throw std::runtime_error("this result holds no simulation to write");
   const auto &record = *static_cast<const RunRecord *>(spec_.get());
   rt::write_sim_outputs(record.spec, record.result, dir);
+  if (!record.fields.empty())
+    rt::write_receptive_fields(record.result, record.fields, record.sample_shape,
+                               dir + "/receptive_fields.png");
 }
 
 }  // namespace snnc

@@ -17,7 +17,7 @@ Csr build_connectivity(const ConnectivitySpec &s, Rng &rng) {
   if (s.n_post > std::numeric_limits<int32_t>::max()) fail("postsynaptic group too large");
   Csr csr;
   csr.row_ptr.assign(s.n_pre + 1, 0);
-  bool skip_self = s.same_group && !s.autapses;
+  bool skip_self = !s.autapses;  // i -> i: the same neuron, or the same index in another group
   auto draw_weight = [&] {
     switch (s.weight) {
       case WeightKind::Uniform:

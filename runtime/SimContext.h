@@ -11,8 +11,12 @@ struct snnc_rt_ctx {
   const snnc::rt::SimSpec *spec = nullptr;
   snnc::rt::SimResult *result = nullptr;
   snnc::rt::Rng init_rng{0, 0};
-  std::vector<snnc::rt::Rng> poisson_rng;  ///< one stream per Poisson source
-  std::vector<int64_t> poisson_size;       ///< neurons of each Poisson source
+  std::vector<snnc::rt::Rng> poisson_rng;           ///< one stream per Poisson source
+  std::vector<int64_t> poisson_size;                ///< neurons of each Poisson source
+  std::vector<snnc::rt::Rng> stimulus_rng;          ///< one stream per stimulus source
+  std::vector<std::vector<double>> stimulus_rates;  ///< per stimulus source: Hz per neuron
+  /// per group: where its spikes are also counted per neuron (null: not counted)
+  std::vector<std::vector<int32_t> *> counts;
   std::vector<std::vector<const int64_t *>>
       out_rows;  ///< per group: row_ptr of outgoing connections
   /// per connection: spikes in flight (connections with delays), and for delays drawn per

@@ -49,10 +49,7 @@ const char *type_name(ElemType t) {
   return "?";
 }
 
-struct Free {
-  void operator()(void *p) const { std::free(p); }
-};
-using Block = std::unique_ptr<void, Free>;
+using Block = std::unique_ptr<void, SimInstance::FreeBlock>;
 
 Block allocate(size_t bytes) {
   size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
@@ -124,33 +121,35 @@ void check_traces(const SimSpec &spec) {
     }
 }
 
-// Stream ids: 0 initial values, 1..C connections, 1000000 + k Poisson source k.
+// Stream ids: 0 initial values, 1..C connections, 1000000 + k Poisson source k,
+// 2000000 + k stimulus source k.
 constexpr uint64_t kPoissonStream = 1000000;
+constexpr uint64_t kStimulusStream = 2000000;
 
 }  // namespace
 
-SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const SimFunctions &fns,
-                   const ProgressFn &progress) {
+SimInstance::SimInstance(const SimSpec &spec, std::vector<double> params, const SimFunctions &fns)
+    : spec_(spec), fns_(fns), params_(std::move(params)) {
   if (!fns.setup || !fns.init || !fns.run)
     throw std::runtime_error("simulation module lacks an entry point");
-  SimResult result;
-  result.spike_counts.assign(spec.groups.size(), 0);
-  result.spikes.resize(spec.groups.size());
-  result.traces.resize(spec.traces.size());
+  result_.spike_counts.assign(spec.groups.size(), 0);
+  result_.spikes.resize(spec.groups.size());
+  result_.traces.resize(spec.traces.size());
 
   double spike_budget = check_resources(spec);
   check_traces(spec);
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<Block> blocks(spec.buffers.size());
-  std::vector<void *> pointers(spec.buffers.size(), nullptr);
+  blocks_.resize(spec.buffers.size());
+  pointers_.assign(spec.buffers.size(), nullptr);
   for (size_t i = 0; i < spec.buffers.size(); ++i) {
-    blocks[i] =
+    blocks_[i] =
         allocate(static_cast<size_t>(spec.buffers[i].count) * elem_size(spec.buffers[i].type));
-    pointers[i] = blocks[i].get();
+    pointers_[i] = blocks_[i].get();
   }
-  snnc_rt_ctx ctx;
+  ctx_ = std::make_unique<snnc_rt_ctx>();
+  snnc_rt_ctx &ctx = *ctx_;
   ctx.spec = &spec;
-  ctx.result = &result;
+  ctx.result = &result_;
   ctx.init_rng = Rng(spec.seed, 0);
   ctx.spike_budget = spike_budget;
   for (size_t k = 0; k < spec.poisson_groups.size(); ++k) {
@@ -160,19 +159,28 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
     ctx.poisson_rng.emplace_back(spec.seed, kPoissonStream + k);
     ctx.poisson_size.push_back(spec.groups[group].size);
   }
+  for (size_t k = 0; k < spec.stimulus_groups.size(); ++k) {
+    int32_t group = spec.stimulus_groups[k];
+    if (group < 0 || static_cast<size_t>(group) >= spec.groups.size())
+      throw std::runtime_error("stimulus source " + std::to_string(k) + " names no spike group");
+    ctx.stimulus_rng.emplace_back(spec.seed, kStimulusStream + k);
+    ctx.stimulus_rates.emplace_back(spec.groups[group].size, 0.0);
+  }
   ctx.out_rows.resize(spec.groups.size());
+  ctx.counts.assign(spec.groups.size(), nullptr);
   for (size_t c = 0; c < spec.connections.size(); ++c) {
     const ConnectivitySpec &cs = spec.connections[c];
     Rng rng(spec.seed, 1 + c);
     Csr csr = build_connectivity(cs, rng);
-    result.synapses += static_cast<int64_t>(csr.col.size());
+    result_.synapses += static_cast<int64_t>(csr.col.size());
     auto place = [&](int slot, ElemType type, Block b) {
-      if (slot < 0 || static_cast<size_t>(slot) >= blocks.size() || spec.buffers[slot].type != type)
+      if (slot < 0 || static_cast<size_t>(slot) >= blocks_.size() ||
+          spec.buffers[slot].type != type)
         throw std::runtime_error("connection '" + cs.name + "': buffer slot " +
                                  std::to_string(slot) + " is not an " + type_name(type) +
                                  " buffer");
-      blocks[slot] = std::move(b);
-      pointers[slot] = blocks[slot].get();
+      blocks_[slot] = std::move(b);
+      pointers_[slot] = blocks_[slot].get();
     };
     if (cs.weight_buffer >= 0 && cs.weight == WeightKind::Constant)
       throw std::runtime_error("connection '" + cs.name +
@@ -182,7 +190,7 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
     if (cs.weight_buffer >= 0) place(cs.weight_buffer, ElemType::F64, copy_block(csr.weight));
     if (cs.pre_group >= 0 && static_cast<size_t>(cs.pre_group) < ctx.out_rows.size())
       ctx.out_rows[cs.pre_group].push_back(
-          static_cast<const int64_t *>(pointers[cs.row_ptr_buffer]));
+          static_cast<const int64_t *>(pointers_[cs.row_ptr_buffer]));
     const int64_t nnz = static_cast<int64_t>(csr.col.size());
     for (int slot : cs.synapse_buffers) place(slot, ElemType::F64, allocate(nnz * sizeof(double)));
     if (cs.col_ptr_buffer >= 0) {
@@ -197,52 +205,89 @@ SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const
       std::vector<int32_t> d = draw_delays(cs, nnz, spec.dt, rng);
       for (int32_t x : d) max_delay = std::max<int64_t>(max_delay, x);
       place(cs.delay_buffer, ElemType::I32, copy_block(d));
-      synapse_delays = static_cast<const int32_t *>(pointers[cs.delay_buffer]);
+      synapse_delays = static_cast<const int32_t *>(pointers_[cs.delay_buffer]);
     }
     ctx.delay_queues.emplace_back(max_delay);
     ctx.delay_steps.push_back(cs.delay_steps);
-    ctx.delay_rows.push_back(static_cast<const int64_t *>(pointers[cs.row_ptr_buffer]));
+    ctx.delay_rows.push_back(static_cast<const int64_t *>(pointers_[cs.row_ptr_buffer]));
     ctx.synapse_delays.push_back(synapse_delays);
   }
-  std::vector<double> derived(std::max<int64_t>(spec.derived_count, 1), 0.0);
-  result.build_seconds = seconds(t0);
-
+  derived_.assign(std::max<int64_t>(spec.derived_count, 1), 0.0);
+  result_.build_seconds = seconds(t0);
   auto t1 = std::chrono::steady_clock::now();
-  fns.setup(params.data(), derived.data(), &ctx);
-  for (double d : derived)
+  setup();
+  fns_.init(params_.data(), derived_.data(), pointers_.data(), ctx_.get());
+  result_.run_seconds += seconds(t1);
+}
+
+SimInstance::~SimInstance() = default;
+
+void SimInstance::FreeBlock::operator()(void *p) const {
+  std::free(p);
+}
+
+void SimInstance::setup() {
+  fns_.setup(params_.data(), derived_.data(), ctx_.get());
+  for (double d : derived_)
     if (!std::isfinite(d))
       throw std::runtime_error(
           "the exact propagators are not finite: check that time constants are non-zero "
           "and the system is stable for this dt");
-  fns.init(params.data(), derived.data(), pointers.data(), &ctx);
+}
+
+void SimInstance::run(int64_t first, int64_t count) {
+  auto t0 = std::chrono::steady_clock::now();
+  fns_.run(params_.data(), derived_.data(), pointers_.data(), ctx_.get(), first, count);
+  check_spike_memory(*ctx_, spec_);
+  result_.run_seconds += seconds(t0);
+}
+
+void SimInstance::set_param(int slot, double value) {
+  params_.at(slot) = value;
+  setup();
+}
+
+std::vector<double> &SimInstance::stimulus_rates(int source) {
+  return ctx_->stimulus_rates.at(source);
+}
+
+void SimInstance::count_spikes(int32_t group, std::vector<int32_t> *counts) {
+  ctx_->counts.at(group) = counts;
+}
+
+SimResult SimInstance::finish() {
+  for (const ConnectivitySpec &cs : spec_.connections) {
+    if (cs.synapse_buffers.empty()) continue;
+    SynapseArrays arrays;
+    arrays.connection = cs.name;
+    const auto *row_ptr = static_cast<const int64_t *>(pointers_[cs.row_ptr_buffer]);
+    arrays.row_ptr.assign(row_ptr, row_ptr + cs.n_pre + 1);
+    const int64_t nnz = arrays.row_ptr.back();
+    const auto *col = static_cast<const int32_t *>(pointers_[cs.col_buffer]);
+    arrays.col.assign(col, col + nnz);
+    for (int slot : cs.synapse_buffers) {
+      std::string name = spec_.buffers[slot].name;
+      if (name.rfind(cs.name + ".", 0) == 0) name = name.substr(cs.name.size() + 1);
+      const auto *v = static_cast<const double *>(pointers_[slot]);
+      arrays.vars.emplace_back(name, std::vector<double>(v, v + nnz));
+    }
+    result_.synapse_state.push_back(std::move(arrays));
+  }
+  return std::move(result_);
+}
+
+SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const SimFunctions &fns,
+                   const ProgressFn &progress) {
+  SimInstance sim(spec, params, fns);
   // chunks of 1000 to 10000 steps: progress, and the recorded spikes checked, that often
   int64_t chunk = std::clamp<int64_t>(spec.steps / 100, 1000, 10000);
   for (int64_t done = 0; done < spec.steps;) {
     int64_t n = std::min(chunk, spec.steps - done);
-    fns.run(params.data(), derived.data(), pointers.data(), &ctx, done, n);
-    check_spike_memory(ctx, spec);
+    sim.run(done, n);
     done += n;
     if (progress) progress(done, spec.steps);
   }
-  result.run_seconds = seconds(t1);
-  for (const ConnectivitySpec &cs : spec.connections) {
-    if (cs.synapse_buffers.empty()) continue;
-    SynapseArrays arrays;
-    arrays.connection = cs.name;
-    const auto *row_ptr = static_cast<const int64_t *>(pointers[cs.row_ptr_buffer]);
-    arrays.row_ptr.assign(row_ptr, row_ptr + cs.n_pre + 1);
-    const int64_t nnz = arrays.row_ptr.back();
-    const auto *col = static_cast<const int32_t *>(pointers[cs.col_buffer]);
-    arrays.col.assign(col, col + nnz);
-    for (int slot : cs.synapse_buffers) {
-      std::string name = spec.buffers[slot].name;
-      if (name.rfind(cs.name + ".", 0) == 0) name = name.substr(cs.name.size() + 1);
-      const auto *v = static_cast<const double *>(pointers[slot]);
-      arrays.vars.emplace_back(name, std::vector<double>(v, v + nnz));
-    }
-    result.synapse_state.push_back(std::move(arrays));
-  }
-  return result;
+  return sim.finish();
 }
 
 }  // namespace snnc::rt
@@ -278,6 +323,15 @@ extern "C" int64_t snnc_rt_delay_take(snnc_rt_ctx *rt, int32_t conn, int64_t ste
   return static_cast<int64_t>(arrivals.size());
 }
 
+extern "C" int64_t snnc_rt_stimulus(snnc_rt_ctx *rt, int32_t source, double dt, int32_t *idx) {
+  const std::vector<double> &rates = rt->stimulus_rates[source];
+  Rng &rng = rt->stimulus_rng[source];
+  int64_t count = 0;
+  for (size_t j = 0; j < rates.size(); ++j)
+    if (rates[j] > 0 && rng.uniform() < rates[j] * dt) idx[count++] = static_cast<int32_t>(j);
+  return count;
+}
+
 extern "C" int64_t snnc_rt_poisson(snnc_rt_ctx *rt, int32_t source, double p, int32_t *idx) {
   if (!(p > 0)) return 0;
   p = std::fmin(p, 1.0);
@@ -293,6 +347,8 @@ extern "C" void snnc_rt_spikes(snnc_rt_ctx *rt, int32_t pop, int64_t step, const
                                int64_t count) {
   snnc::rt::SimResult &r = *rt->result;
   r.spike_counts[pop] += count;
+  if (std::vector<int32_t> *counts = rt->counts[pop])
+    for (int64_t k = 0; k < count; ++k) ++(*counts)[idx[k]];
   for (const int64_t *row_ptr : rt->out_rows[pop])
     for (int64_t k = 0; k < count; ++k) r.synaptic_events += row_ptr[idx[k] + 1] - row_ptr[idx[k]];
   const auto &group = rt->spec->groups[pop];

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,7 @@ struct ConnectivitySpec {
   int64_t n_pre = 0, n_post = 0;
   ConnKind kind = ConnKind::Random;
   double p = 0;             ///< connection probability (Random)
-  bool autapses = true;     ///< allow i -> i when pre and post are the same group
+  bool autapses = true;     ///< false: no synapse i -> i (same neuron, or same index)
   bool same_group = false;  ///< pre and post are the same population
   WeightKind weight = WeightKind::Constant;
   double w_a = 0, w_b = 0;  ///< Uniform: [a, b); Normal: mean a, std b
@@ -75,9 +76,10 @@ struct TraceSpec {
 struct SimSpec {
   std::vector<BufferSpec> buffers;
   std::vector<ConnectivitySpec> connections;
-  std::vector<SpikeGroupInfo> groups;   ///< ids used by snnc_rt_spikes
-  std::vector<int32_t> poisson_groups;  ///< source id -> group id (snnc_rt_poisson)
-  std::vector<TraceSpec> traces;        ///< ids used by snnc_rt_trace
+  std::vector<SpikeGroupInfo> groups;    ///< ids used by snnc_rt_spikes
+  std::vector<int32_t> poisson_groups;   ///< source id -> group id (snnc_rt_poisson)
+  std::vector<int32_t> stimulus_groups;  ///< stimulus source id -> group id (snnc_rt_stimulus)
+  std::vector<TraceSpec> traces;         ///< ids used by snnc_rt_trace
   int64_t derived_count = 0;
   double dt = 1e-4;  ///< seconds
   int64_t steps = 0;
@@ -116,6 +118,42 @@ struct SimFunctions {
 
 /// Called after each chunk with (steps done, total steps).
 using ProgressFn = std::function<void(int64_t, int64_t)>;
+
+/// One simulation set up and ready to run: buffers allocated, connectivity built, the
+/// module's setup and init done. Runs step ranges on demand, so that a protocol (a data
+/// set shown sample by sample) can change stimulus rates and parameters between them.
+class SimInstance {
+ public:
+  SimInstance(const SimSpec &spec, std::vector<double> params, const SimFunctions &fns);
+  ~SimInstance();
+  SimInstance(const SimInstance &) = delete;
+  SimInstance &operator=(const SimInstance &) = delete;
+  /// Advances steps [first, first + count).
+  void run(int64_t first, int64_t count);
+  /// Changes a run-time parameter (and recomputes what the module derives from them).
+  void set_param(int slot, double value);
+  /// The rates (Hz) of stimulus source `source`'s neurons, read at every step.
+  std::vector<double> &stimulus_rates(int source);
+  /// Adds each spike of `group` to (*counts)[neuron] from now on (null: stop counting it).
+  void count_spikes(int32_t group, std::vector<int32_t> *counts);
+  void *buffer(int slot) { return pointers_.at(slot); }
+  const SimResult &result() const { return result_; }
+  /// The result, with the final state of the synapse models' synapses.
+  SimResult finish();
+  struct FreeBlock {
+    void operator()(void *p) const;
+  };
+
+ private:
+  const SimSpec &spec_;
+  SimFunctions fns_;
+  std::vector<double> params_, derived_;
+  std::vector<std::unique_ptr<void, FreeBlock>> blocks_;
+  std::vector<void *> pointers_;
+  std::unique_ptr<snnc_rt_ctx> ctx_;
+  SimResult result_;
+  void setup();
+};
 
 /// Runs one simulation. `params` are the run-time parameter values in SI units.
 SimResult simulate(const SimSpec &spec, const std::vector<double> &params, const SimFunctions &fns,

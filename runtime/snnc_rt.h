@@ -39,6 +39,10 @@ void snnc_rt_propagator(int32_t n, const double *a, double h, double *out);
 /// with probability `p`); writes their indices to `idx` and returns how many.
 int64_t snnc_rt_poisson(snnc_rt_ctx *rt, int32_t source, double p, int32_t *idx);
 
+/// Draws the spikes of stimulus source `source` for one step of `dt` seconds: neuron j
+/// fires with probability rate_j * dt, its rate set by the run's protocol (0: silent).
+int64_t snnc_rt_stimulus(snnc_rt_ctx *rt, int32_t source, double dt, int32_t *idx);
+
 /// Reports the spikes of population `pop` at `step` (indices ascending).
 void snnc_rt_spikes(snnc_rt_ctx *rt, int32_t pop, int64_t step, const int32_t *idx, int64_t count);
 

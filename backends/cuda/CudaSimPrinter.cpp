@@ -12,6 +12,11 @@ namespace snnc::backends {
 
 std::string print_cuda_simulation(const ir::Module &m, const SimLayout &l,
                                   const std::string &source) {
+  for (const auto &src : m.sources)
+    if (src.kind == ir::Source::Stimulus)
+      throw std::runtime_error("source '" + src.name +
+                               "' is a stimulus, shown by a protocol; the CUDA target runs plain "
+                               "simulations only (run it on the CPU, without --target cuda)");
   for (const auto &c : m.connections)
     if (c.synapse || c.delay)
       throw std::runtime_error("connection '" + c.name + "' has " +

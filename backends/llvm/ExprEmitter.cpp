@@ -31,8 +31,10 @@ Value *ExprEmitter::libm(const char *name, Value *arg) {
   std::string fname = fp_->isFloatTy() ? std::string(name) + "f" : std::string(name);
   FunctionCallee f = m->getOrInsertFunction(fname, fp_, fp_);
   if (auto *fn = dyn_cast<Function>(f.getCallee())) {
+    // pure: errno is never read, so calls with the same argument may be merged and
+    // hoisted out of the neuron loop (expm1 of a parameter-only rate)
     fn->setDoesNotThrow();
-    fn->setOnlyAccessesInaccessibleMemory();
+    fn->setDoesNotAccessMemory();
     fn->setWillReturn();
   }
   return b_.CreateCall(f, {arg});

@@ -15,7 +15,8 @@
 namespace snnc::backends {
 
 struct RuntimeFns {
-  llvm::FunctionCallee uniform, normal, propagator, poisson, spikes, trace, delay_push, delay_take;
+  llvm::FunctionCallee uniform, normal, propagator, poisson, spikes, trace, delay_push, delay_take,
+      stimulus;
 };
 
 /// A propagator matrix stored in `derived` at `offset`, `cols` entries per row.

@@ -83,6 +83,7 @@ class SimCodeGen {
     rt_.poisson = fn("snnc_rt_poisson", i64_, {ptr_, i32_, f64_, ptr_});
     rt_.spikes = fn("snnc_rt_spikes", b_.getVoidTy(), {ptr_, i32_, i64_, ptr_, i64_});
     rt_.trace = fn("snnc_rt_trace", b_.getVoidTy(), {ptr_, i32_, i64_, ptr_});
+    rt_.stimulus = fn("snnc_rt_stimulus", i64_, {ptr_, i32_, f64_, ptr_});
     rt_.delay_push = fn("snnc_rt_delay_push", b_.getVoidTy(), {ptr_, i32_, i64_, ptr_, i64_});
     rt_.delay_take = fn("snnc_rt_delay_take", i64_, {ptr_, i32_, i64_, ptr_});
   }
@@ -130,6 +131,8 @@ class SimCodeGen {
       if (l_.params[i].owner == owner)
         env.vars[l_.params[i].local] = load_f64(params, i, l_.params[i].local);
     env.vars["dt"] = load_f64(params, l_.dt_param, "dt");
+    env.vars["learning"] = l_.learning_param >= 0 ? load_f64(params, l_.learning_param, "learning")
+                                                  : ConstantFP::get(f64_, 1.0);
   }
 
   void bind_propagators(const ir::Population &p, Value *derived, ExprEnv &env) {
@@ -332,6 +335,7 @@ class SimCodeGen {
     std::map<std::string, Value *> decay_per_step;  ///< trace -> rate * dt
     Value *pre_last = nullptr, *post_last = nullptr;
     std::set<std::string> post_vars;  ///< postsynaptic variables
+    bool post_current = false;        ///< postsynaptic traces already decayed to this step
   };
 
   /// A trace's value at this step: stored value decayed over the steps since its update.
@@ -387,7 +391,10 @@ class SimCodeGen {
         slot[v] = b_.CreateInBoundsGEP(f64_, x.arrays.at(v), syn);
         env.vars[v] = b_.CreateLoad(f64_, slot[v], v);
       } else if (k == other_side && other) {
-        env.vars[v] = trace_at(x, v, other);
+        env.vars[v] =
+            k == 'b' && x.post_current
+                ? b_.CreateLoad(f64_, b_.CreateInBoundsGEP(f64_, x.arrays.at(v), other), v)
+                : trace_at(x, v, other);
       } else if (!k && x.post_vars.count(v)) {
         slot[v] = b_.CreateInBoundsGEP(f64_, x.arrays.at(v), post);
         env.vars[v] = b_.CreateLoad(f64_, slot[v], v);
@@ -409,6 +416,111 @@ class SimCodeGen {
 
   Value *load_index(Value *array, Value *at, const Twine &name) {
     return b_.CreateSExt(b_.CreateLoad(i32_, b_.CreateInBoundsGEP(i32_, array, at)), i64_, name);
+  }
+
+  /// on_pre over the synapses of each arrival, then on_post over the incoming synapses of
+  /// each postsynaptic spike.
+  void emit_events(SynapseCtx &x, const ir::Connection &c, const std::vector<ir::Stmt> &on_pre,
+                   const std::vector<ir::Stmt> &on_post, Value *arrivals, Value *arrival_count,
+                   Value *post_spikes, Value *post_count, Value *row_ptr, Value *col,
+                   Value *col_ptr, Value *in_syn, Value *pre_of) {
+    emit_on_pre(x, c, on_pre, arrivals, arrival_count, row_ptr, col);
+    emit_on_post(x, on_post, post_spikes, post_count, col_ptr, in_syn, pre_of);
+  }
+
+  /// on_pre over the synapses of each arrival.
+  void emit_arrivals(SynapseCtx &x, const ir::Connection &c, const std::vector<ir::Stmt> &on_pre,
+                     Value *arrivals, Value *arrival_count, Value *row_ptr, Value *col) {
+    Loop arrival = open_loop(b_.getInt64(0), arrival_count, "arrival");
+    Value *id = load_index(arrivals, arrival.index, "id");
+    if (c.per_synapse_delay()) {
+      // one synapse per arrival (no presynaptic traces: the verifier refuses them)
+      std::vector<Value *> none(on_pre.size(), nullptr);
+      Value *post = load_index(col, id, "post");
+      synapse_body(x, on_pre, none, x.base, id, post, post, 'b');
+    } else {
+      ExprEnv env = x.base;
+      std::vector<Value *> after = trace_prologue(x, on_pre, 'a', id, env);
+      Value *begin = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, row_ptr, id), "row.begin");
+      Value *end = b_.CreateLoad(
+          i64_, b_.CreateInBoundsGEP(i64_, row_ptr, b_.CreateAdd(id, b_.getInt64(1))), "row.end");
+      Loop syn = open_loop(begin, end, "synapse");
+      Value *post = load_index(col, syn.index, "post");
+      synapse_body(x, on_pre, after, env, syn.index, post, post, 'b');
+      close_loop(syn);
+    }
+    close_loop(arrival);
+  }
+
+  /// Whether `on_pre` reads a decaying postsynaptic trace.
+  bool reads_decaying_post_trace(const SynapseCtx &x, const std::vector<ir::Stmt> &on_pre) {
+    for (const auto &st : on_pre)
+      for (const auto &v : ir::free_vars(st.value))
+        if (x.sm->kind_of(v) == 'b' && x.decay_per_step.count(v)) return true;
+    return false;
+  }
+
+  /// on_pre, reading decaying postsynaptic traces either decayed one read at a time, or,
+  /// where this step's arrivals read more of them than there are postsynaptic neurons,
+  /// after decaying every postsynaptic neuron's traces to this step once (one exp per
+  /// neuron instead of one per synapse; the same values).
+  void emit_on_pre(SynapseCtx &x, const ir::Connection &c, const std::vector<ir::Stmt> &on_pre,
+                   Value *arrivals, Value *arrival_count, Value *row_ptr, Value *col) {
+    if (!reads_decaying_post_trace(x, on_pre) || c.per_synapse_delay()) {
+      emit_arrivals(x, c, on_pre, arrivals, arrival_count, row_ptr, col);
+      return;
+    }
+    Function *f = b_.GetInsertBlock()->getParent();
+    IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
+    Value *reads = entry.CreateAlloca(i64_, nullptr, "reads");
+    b_.CreateStore(b_.getInt64(0), reads);
+    Loop count = open_loop(b_.getInt64(0), arrival_count, "count");
+    Value *id = load_index(arrivals, count.index, "id");
+    Value *begin = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, row_ptr, id));
+    Value *end =
+        b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, row_ptr, b_.CreateAdd(id, b_.getInt64(1))));
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, reads), b_.CreateSub(end, begin)), reads);
+    close_loop(count);
+    const int64_t n_post = group_size(m_, c.post);
+    BasicBlock *bulk = BasicBlock::Create(ctx_, "decay.all", f);
+    BasicBlock *lazy = BasicBlock::Create(ctx_, "decay.each", f);
+    BasicBlock *done = BasicBlock::Create(ctx_, "on_pre.done", f);
+    b_.CreateCondBr(b_.CreateICmpSGT(b_.CreateLoad(i64_, reads), b_.getInt64(n_post)), bulk, lazy);
+    b_.SetInsertPoint(bulk);
+    Loop j = open_loop(b_.getInt64(0), b_.getInt64(n_post), "decay");
+    for (const auto &t : x.sm->post_traces) {
+      if (!x.decay_per_step.count(t.name)) continue;
+      Value *now = trace_at(x, t.name, j.index);
+      b_.CreateStore(now, b_.CreateInBoundsGEP(f64_, x.arrays.at(t.name), j.index));
+    }
+    b_.CreateStore(x.step, b_.CreateInBoundsGEP(i64_, x.post_last, j.index));
+    close_loop(j);
+    x.post_current = true;
+    emit_arrivals(x, c, on_pre, arrivals, arrival_count, row_ptr, col);
+    x.post_current = false;
+    b_.CreateBr(done);
+    b_.SetInsertPoint(lazy);
+    emit_arrivals(x, c, on_pre, arrivals, arrival_count, row_ptr, col);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+  }
+
+  /// on_post over the incoming synapses of each postsynaptic spike.
+  void emit_on_post(SynapseCtx &x, const std::vector<ir::Stmt> &on_post, Value *post_spikes,
+                    Value *post_count, Value *col_ptr, Value *in_syn, Value *pre_of) {
+    if (on_post.empty()) return;
+    Loop spike = open_loop(b_.getInt64(0), post_count, "post.spike");
+    Value *j = load_index(post_spikes, spike.index, "post");
+    ExprEnv env = x.base;
+    std::vector<Value *> after = trace_prologue(x, on_post, 'b', j, env);
+    Value *begin = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, col_ptr, j), "in.begin");
+    Value *end = b_.CreateLoad(
+        i64_, b_.CreateInBoundsGEP(i64_, col_ptr, b_.CreateAdd(j, b_.getInt64(1))), "in.end");
+    Loop in = open_loop(begin, end, "incoming");
+    Value *syn = load_index(in_syn, in.index, "synapse");
+    synapse_body(x, on_post, after, env, syn, j, load_index(pre_of, syn, "pre"), 'a');
+    close_loop(in);
+    close_loop(spike);
   }
 
   Function *plastic(const ir::Connection &c) {
@@ -447,41 +559,29 @@ class SimCodeGen {
     Value *col_ptr = buffer(buffers, s.col_ptr), *in_syn = buffer(buffers, s.in_synapse);
     Value *pre_of = buffer(buffers, s.pre_of);
 
-    // on_pre
-    Loop arrival = open_loop(b_.getInt64(0), arrival_count, "arrival");
-    Value *id = load_index(arrivals, arrival.index, "id");
-    if (c.per_synapse_delay()) {
-      // one synapse per arrival (no presynaptic traces: the verifier refuses them)
-      std::vector<Value *> none(sm.on_pre.size(), nullptr);
-      Value *post = load_index(col, id, "post");
-      synapse_body(x, sm.on_pre, none, x.base, id, post, post, 'b');
+    auto events = [&](const std::vector<ir::Stmt> &on_pre, const std::vector<ir::Stmt> &on_post) {
+      emit_events(x, c, on_pre, on_post, arrivals, arrival_count, post_spikes, post_count, row_ptr,
+                  col, col_ptr, in_syn, pre_of);
+    };
+    if (l_.learning_param < 0) {
+      events(sm.on_pre, sm.on_post);
     } else {
-      ExprEnv env = x.base;
-      std::vector<Value *> after = trace_prologue(x, sm.on_pre, 'a', id, env);
-      Value *begin = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, row_ptr, id), "row.begin");
-      Value *end = b_.CreateLoad(
-          i64_, b_.CreateInBoundsGEP(i64_, row_ptr, b_.CreateAdd(id, b_.getInt64(1))), "row.end");
-      Loop syn = open_loop(begin, end, "synapse");
-      Value *post = load_index(col, syn.index, "post");
-      synapse_body(x, sm.on_pre, after, env, syn.index, post, post, 'b');
-      close_loop(syn);
-    }
-    close_loop(arrival);
-
-    // on_post
-    if (!sm.on_post.empty()) {
-      Loop spike = open_loop(b_.getInt64(0), post_count, "post.spike");
-      Value *j = load_index(post_spikes, spike.index, "post");
-      ExprEnv env = x.base;
-      std::vector<Value *> after = trace_prologue(x, sm.on_post, 'b', j, env);
-      Value *begin = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, col_ptr, j), "in.begin");
-      Value *end = b_.CreateLoad(
-          i64_, b_.CreateInBoundsGEP(i64_, col_ptr, b_.CreateAdd(j, b_.getInt64(1))), "in.end");
-      Loop in = open_loop(begin, end, "incoming");
-      Value *syn = load_index(in_syn, in.index, "synapse");
-      synapse_body(x, sm.on_post, after, env, syn, j, load_index(pre_of, syn, "pre"), 'a');
-      close_loop(in);
-      close_loop(spike);
+      // with `learning` = 0 plasticity stops: only the deliveries to the neuron run
+      std::vector<ir::Stmt> deliveries;
+      for (const auto &st : sm.on_pre)
+        if (!sm.kind_of(st.name)) deliveries.push_back(st);
+      BasicBlock *learn = BasicBlock::Create(ctx_, "learn", f);
+      BasicBlock *fixed = BasicBlock::Create(ctx_, "fixed", f);
+      BasicBlock *done = BasicBlock::Create(ctx_, "done", f);
+      b_.CreateCondBr(b_.CreateFCmpUNE(x.base.vars["learning"], ConstantFP::get(f64_, 0.0)), learn,
+                      fixed);
+      b_.SetInsertPoint(learn);
+      events(sm.on_pre, sm.on_post);
+      b_.CreateBr(done);
+      b_.SetInsertPoint(fixed);
+      events(deliveries, {});
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
     }
     b_.CreateRetVoid();
     return f;
@@ -537,13 +637,20 @@ class SimCodeGen {
                     {rt, b_.getInt32(s.group), step.index, buf[s.spikes], spike_count[p.name]});
     }
     for (const auto &src : m_.sources) {
-      if (src.kind != ir::Source::Poisson) continue;
-      Value *rate = load_f64(params, l_.param(src.name, "rate"), "rate");
+      if (src.kind == ir::Source::Current) continue;
       Value *idx = buf[l_.poisson_spikes.at(src.name)];
       const int group = std::max(0, l_.group_of(src.name));
-      Value *n = b_.CreateCall(
-          rt_.poisson, {rt, b_.getInt32(l_.poisson_id.at(src.name)), b_.CreateFMul(rate, dt), idx},
-          "spikes." + src.name);
+      Value *n;
+      if (src.kind == ir::Source::Stimulus) {
+        n = b_.CreateCall(rt_.stimulus, {rt, b_.getInt32(l_.stimulus_id.at(src.name)), dt, idx},
+                          "spikes." + src.name);
+      } else {
+        Value *rate = load_f64(params, l_.param(src.name, "rate"), "rate");
+        n = b_.CreateCall(
+            rt_.poisson,
+            {rt, b_.getInt32(l_.poisson_id.at(src.name)), b_.CreateFMul(rate, dt), idx},
+            "spikes." + src.name);
+      }
       b_.CreateCall(rt_.spikes, {rt, b_.getInt32(group), step.index, idx, n});
       spike_count[src.name] = n;
       spike_index[src.name] = idx;

@@ -49,6 +49,7 @@ Jit::Jit(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext
   bind("snnc_rt_spikes", &snnc_rt_spikes);
   bind("snnc_rt_trace", &snnc_rt_trace);
   bind("snnc_rt_delay_push", &snnc_rt_delay_push);
+  bind("snnc_rt_stimulus", &snnc_rt_stimulus);
   bind("snnc_rt_delay_take", &snnc_rt_delay_take);
   check(dylib.define(llvm::orc::absoluteSymbols(std::move(runtime))), "binding the runtime");
   check(jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))),

@@ -30,6 +30,22 @@ struct SimulationOptions {
   int64_t seed = -1;                                             ///< >= 0: replaces the file's seed
   std::string target = "cpu";                                    ///< cpu (LLVM JIT) or cuda
   std::function<void(int64_t done, int64_t total)> on_progress;  ///< steps simulated so far
+  /// A simulation with a protocol (present/learn/classify): samples shown so far in each
+  /// phase ("learn", "assign", "test").
+  std::function<void(const std::string &phase, int64_t done, int64_t total)> on_sample;
+};
+
+/// The outcome of a simulation's protocol: a data set shown sample by sample.
+struct ProtocolOutcome {
+  int64_t learned = 0, assigned = 0, tested = 0, correct = 0;
+  int64_t repetitions = 0;  ///< samples shown again (too few spikes), in all phases
+  int64_t silent = 0;       ///< samples that never reached the spike count
+  double accuracy = 0;      ///< correct / tested
+  double learn_seconds = 0, assign_seconds = 0, test_seconds = 0;
+  std::vector<int32_t> assignment;           ///< class of each neuron of the classify group
+  std::vector<int32_t> predictions, labels;  ///< of the test samples
+  std::vector<int64_t> sample_shape;         ///< of the images, e.g. [1, 28, 28]
+  std::string normalised;                    ///< the connection whose weights were normalised
 };
 
 struct SpikeGroup {
@@ -64,12 +80,15 @@ class SimulationResult {
   std::vector<SpikeGroup> groups;
   std::vector<StateTrace> traces;
   std::vector<SynapseState> plastic;  ///< connections with a synapse model
+  bool has_protocol = false;
+  ProtocolOutcome protocol;  ///< when has_protocol
   int64_t synapses = 0, synaptic_events = 0;
   double compile_seconds = 0, connectivity_seconds = 0, run_seconds = 0;
   std::string compiler;  ///< "llvm", or for target cuda "nvcc" / "host shim"
 
   /// Writes spikes.csv, traces.csv (when traced), raster.svg and, for connections with a
-  /// synapse model, synapses.csv into `dir`.
+  /// synapse model, synapses.csv into `dir`; with a protocol that normalises a connection,
+  /// also receptive_fields.png (the weights into each neuron as an image).
   void write_outputs(const std::string &dir) const;
 
  private:

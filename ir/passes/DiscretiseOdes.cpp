@@ -95,8 +95,8 @@ void emit_exponential_euler(const System &s, const Population &p, std::vector<St
     ExprPtr next;
     if (is_number(a, 0))
       next = x + dt * s.rhs[i];  // no self-coupling: Euler is exact here
-    else
-      next = x + s.rhs[i] * call("expm1", {a * dt}) / a;
+    else                         // expm1(a dt) / a, which tends to dt where a is 0 at run time
+      next = x + s.rhs[i] * select(binary(Op::Ne, a, num(0)), call("expm1", {a * dt}) / a, dt);
     out.push_back({Stmt::Let, next_name(s.vars[i]), simplify(next), p.odes[i].loc});
   }
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -89,11 +90,47 @@ int run_simulation(const RunOptions &o, const Program &program) {
       options.on_progress = [](int64_t done, int64_t total) {
         if (total >= 1000) print_progress(done, total);
       };
+    // a protocol's phases: a bar on a terminal, else a line every tenth of a phase
+    auto started = std::chrono::steady_clock::now();
+    if (!o.quiet)
+      options.on_sample = [terminal, started](const std::string &phase, int64_t done,
+                                              int64_t total) {
+        double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        if (terminal) {
+          std::fprintf(stderr, "\r  %-6s %lld/%lld samples (%.0f s)", phase.c_str(),
+                       static_cast<long long>(done), static_cast<long long>(total), s);
+          if (done == total) std::fprintf(stderr, "\n");
+        } else if (done == total || done % std::max<int64_t>(total / 10, 100) == 0) {
+          std::fprintf(stderr, "  %s: %lld/%lld samples (%.0f s)\n", phase.c_str(),
+                       static_cast<long long>(done), static_cast<long long>(total), s);
+        }
+      };
     SimulationResult result = program.simulate(options);
     std::string out_dir = o.out_dir.empty() ? "out/" + result.simulation : o.out_dir;
     result.write_outputs(out_dir);
     const bool traces = !result.traces.empty();
     nlohmann::json j = summary(result, o.file, out_dir, traces);
+    if (result.has_protocol) {
+      const ProtocolOutcome &p = result.protocol;
+      const int64_t samples = p.learned + p.assigned + p.tested;
+      j["protocol"] = {
+          {"learned", p.learned},
+          {"assigned", p.assigned},
+          {"tested", p.tested},
+          {"correct", p.correct},
+          {"accuracy", p.accuracy},
+          {"repetitions", p.repetitions},
+          {"silent", p.silent},
+          {"seconds",
+           {{"learn", p.learn_seconds}, {"assign", p.assign_seconds}, {"test", p.test_seconds}}},
+          {"seconds_per_learned_sample", p.learned ? p.learn_seconds / p.learned : 0},
+          {"seconds_per_sample",
+           samples ? (p.learn_seconds + p.assign_seconds + p.test_seconds) / samples : 0},
+          {"assignment", p.assignment}};
+      if (!p.normalised.empty())
+        j["outputs"]["receptive_fields_png"] = out_dir + "/receptive_fields.png";
+    }
     j["target"] = o.target;
     const bool cuda = result.compiler != "llvm";
     if (cuda) j["cuda_compiler"] = result.compiler;
@@ -117,6 +154,18 @@ int run_simulation(const RunOptions &o, const Program &program) {
         std::cout << fmt::format("  {} synapses, {} synaptic events ({:.1f} M events/s)\n",
                                  result.synapses, result.synaptic_events,
                                  result.synaptic_events / result.run_seconds / 1e6);
+      if (result.has_protocol) {
+        const ProtocolOutcome &p = result.protocol;
+        std::cout << fmt::format(
+            "  learned {} samples in {:.1f} s ({:.2f} ms each), {} shown again\n", p.learned,
+            p.learn_seconds, p.learned ? 1e3 * p.learn_seconds / p.learned : 0.0, p.repetitions);
+        if (p.tested)
+          std::cout << fmt::format(
+              "  labels from {} samples; test accuracy {:.2f} % ({}/{}) in {:.1f} s\n", p.assigned,
+              100 * p.accuracy, p.correct, p.tested, p.assign_seconds + p.test_seconds);
+        if (!p.normalised.empty())
+          std::cout << "  receptive fields: " << out_dir << "/receptive_fields.png\n";
+      }
       std::cout << "  raster: " << out_dir << "/raster.svg  spikes: " << out_dir << "/spikes.csv";
       if (traces) std::cout << "  traces: " << out_dir << "/traces.csv";
       std::cout << "\n  summary: " << json_path << "\n";
