@@ -59,7 +59,7 @@ SimulationResult Program::simulate(const SimulationOptions &o) const {
   auto context = std::make_unique<llvm::LLVMContext>();
   auto llvm_module = backends::generate_llvm(*module, layout, *context);
   auto tm = backends::host_target_machine();
-  backends::optimize_module(*llvm_module, *tm);
+  backends::optimize_module(*llvm_module, *tm, /*vector_math=*/true);
   backends::SimJIT jit(std::move(llvm_module), std::move(context));
   // target cuda: set-up and initial values from the JIT on the host, the time loop on the
   // GPU from the CUDA backend's source

@@ -16,8 +16,11 @@ namespace snnc::backends {
 /// The machine snnc runs on (CPU name and features detected). Throws on failure.
 std::unique_ptr<llvm::TargetMachine> host_target_machine();
 
-/// Sets the module's triple/data layout for `tm` and runs the O3 pipeline.
-void optimize_module(llvm::Module &module, llvm::TargetMachine &tm);
+/// Sets the module's triple/data layout for `tm` and runs the O3 pipeline. With
+/// `vector_math`, loops calling exp, expm1 or log on doubles are vectorized with glibc's
+/// vector math library (libmvec, which the JIT loads); results differ from the scalar
+/// functions by a few units in the last place.
+void optimize_module(llvm::Module &module, llvm::TargetMachine &tm, bool vector_math = false);
 
 /// Textual LLVM IR of a module.
 std::string to_text(const llvm::Module &module);

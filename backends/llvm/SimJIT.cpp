@@ -6,6 +6,7 @@
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
+#include <llvm/Support/DynamicLibrary.h>
 
 #include <stdexcept>
 
@@ -33,6 +34,10 @@ Jit::Jit(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext
   jit_ = check(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create(),
                "creating the JIT");
   auto &dylib = jit_->getMainJITDylib();
+  // glibc's vector math, which loops vectorized over exp/expm1/log call (Optimize.h)
+  std::string error;
+  if (llvm::sys::DynamicLibrary::LoadLibraryPermanently("libmvec.so.1", &error))
+    throw std::runtime_error("cannot load glibc's vector math library libmvec.so.1: " + error);
   dylib.addGenerator(check(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
                                jit_->getDataLayout().getGlobalPrefix()),
                            "searching the process for libm"));
