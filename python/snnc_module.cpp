@@ -204,6 +204,43 @@ PYBIND11_MODULE(_snnc, m) {
                                }
                                return out;
                              })
+      .def_property_readonly(
+          "plastic",
+          [](const SimulationResult &r) {
+            py::dict out;  // connection -> {"pre", "post", and each per-synapse state}
+            for (const auto &st : r.plastic) {
+              py::dict d;
+              d["pre"] = to_array(st.pre);
+              d["post"] = to_array(st.post);
+              for (const auto &[name, values] : st.variables) d[py::str(name)] = to_array(values);
+              out[py::str(st.connection)] = d;
+            }
+            return out;
+          },
+          "Connections with a synapse model: the neurons each synapse joins and its final "
+          "state (e.g. 'w') as NumPy arrays.")
+      .def_property_readonly(
+          "protocol",
+          [](const SimulationResult &r) -> py::object {
+            if (!r.has_protocol) return py::none();
+            const ProtocolOutcome &p = r.protocol;
+            py::dict d;
+            d["learned"] = p.learned;
+            d["assigned"] = p.assigned;
+            d["tested"] = p.tested;
+            d["correct"] = p.correct;
+            d["accuracy"] = p.accuracy;
+            d["repetitions"] = p.repetitions;
+            d["learn_seconds"] = p.learn_seconds;
+            d["assign_seconds"] = p.assign_seconds;
+            d["test_seconds"] = p.test_seconds;
+            d["assignment"] = to_array(p.assignment);
+            d["predictions"] = to_array(p.predictions);
+            d["labels"] = to_array(p.labels);
+            return d;
+          },
+          "For a simulation with a protocol (present/learn/classify): samples, accuracy, "
+          "label assignment and test predictions; None otherwise.")
       .def("write_outputs", &SimulationResult::write_outputs, py::arg("dir"));
 
   py::class_<Predictor>(m, "Predictor")

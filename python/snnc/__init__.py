@@ -32,7 +32,10 @@ class Simulation:
     """The outcome of Program.simulate: spikes and traces in memory.
 
     Attributes: name, dt (s), steps, duration (s), seed, synapses, synaptic_events,
-    compile_seconds, run_seconds; groups (names of populations and Poisson sources).
+    compile_seconds, run_seconds; groups (names of populations and Poisson sources);
+    plastic (per connection with a synapse model: arrays 'pre', 'post' and each per-synapse
+    state such as 'w', at the end of the run); protocol (for present/learn/classify: a dict
+    with accuracy, learned, tested, assignment, predictions, labels...; else None).
     """
 
     def __init__(self, result):
@@ -49,6 +52,8 @@ class Simulation:
         self.compile_seconds = result.compile_seconds
         self.run_seconds = result.run_seconds
         self.groups = list(self._groups)
+        self.plastic = result.plastic
+        self.protocol = result.protocol
 
     def _group(self, name):
         if name not in self._groups:
@@ -84,7 +89,8 @@ class Simulation:
         raise KeyError(f"no trace of {group}.{variable} (traced: {have})")
 
     def write_outputs(self, directory):
-        """Writes spikes.csv, traces.csv and raster.svg, as `snnc run` does."""
+        """Writes spikes.csv, traces.csv, raster.svg and, with plasticity, synapses.csv (and
+        a protocol's receptive_fields.png), as `snnc run` does."""
         self._result.write_outputs(str(directory))
 
     def __repr__(self):

@@ -93,6 +93,23 @@ class SimulateTest(unittest.TestCase):
             program.simulate(set={"nope": "1ms"})
 
 
+class PlasticityTest(unittest.TestCase):
+    def test_song_weights_as_arrays(self):
+        program = snnc.compile(os.path.join(EXAMPLES, "stdp_song2000.snn"))
+        sim = program.simulate(set={"song2000.duration": "20s"})
+        w = sim.plastic["inputs_to_N"]["w"]
+        self.assertEqual(w.shape, (1000,))
+        self.assertGreaterEqual(w.min(), 0.0)
+        self.assertLessEqual(w.max(), 0.01)
+        numpy.testing.assert_array_equal(sim.plastic["inputs_to_N"]["pre"], numpy.arange(1000))
+        self.assertIsNone(sim.protocol)
+        fixed = program.simulate(set={"song2000.duration": "20s", "song2000.learning": "0"})
+        # with learning off the weights stay where they started
+        start = program.simulate(set={"song2000.duration": "0.1ms", "song2000.learning": "0"})
+        numpy.testing.assert_array_equal(fixed.plastic["inputs_to_N"]["w"],
+                                         start.plastic["inputs_to_N"]["w"])
+
+
 class TrainPredictTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
