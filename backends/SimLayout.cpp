@@ -46,13 +46,19 @@ void synapse_slots(SimLayout &l, const ir::Module &m, const ir::Connection &c, C
   for (const auto &st : sm.states)
     s.synapse_vars[st.name] = add_buffer(l, c.name + "." + st.name, rt::ElemType::F64, 0);
   const int64_t n_pre = group_size_of(m, c.pre), n_post = group_size_of(m, c.post);
+  // with delays drawn per synapse, a presynaptic spike reaches each synapse at its own
+  // time: the presynaptic traces are kept per synapse (sized by the runtime)
+  const bool per_synapse = c.per_synapse_delay();
+  s.pre_traces_per_synapse = per_synapse && !sm.pre_traces.empty();
   for (const auto &t : sm.pre_traces)
-    s.pre_traces[t.name] = add_buffer(l, c.name + "." + t.name, rt::ElemType::F64, n_pre);
+    s.pre_traces[t.name] =
+        add_buffer(l, c.name + "." + t.name, rt::ElemType::F64, per_synapse ? 0 : n_pre);
   for (const auto &t : sm.post_traces)
     s.post_traces[t.name] = add_buffer(l, c.name + "." + t.name, rt::ElemType::F64, n_post);
   bool pre_decays = false, post_decays = false;
   for (const auto &d : sm.decays) (sm.kind_of(d.var) == 'a' ? pre_decays : post_decays) = true;
-  if (pre_decays) s.pre_last = add_buffer(l, c.name + ".pre_last", rt::ElemType::I64, n_pre);
+  if (pre_decays)
+    s.pre_last = add_buffer(l, c.name + ".pre_last", rt::ElemType::I64, per_synapse ? 0 : n_pre);
   if (post_decays) s.post_last = add_buffer(l, c.name + ".post_last", rt::ElemType::I64, n_post);
   s.col_ptr = add_buffer(l, c.name + ".col_ptr", rt::ElemType::I64, n_post + 1);
   s.in_synapse = add_buffer(l, c.name + ".in_synapse", rt::ElemType::I32, 0);
@@ -316,6 +322,10 @@ rt::SimSpec make_sim_spec(const ir::Module &m, const SimLayout &l,
     cs.weight_buffer = s.weight;
     cs.pre_group = s.pre_group;
     for (const auto &[_, slot] : s.synapse_vars) cs.synapse_buffers.push_back(slot);
+    if (s.pre_traces_per_synapse) {
+      for (const auto &[_, slot] : s.pre_traces) cs.trace_buffers.push_back(slot);
+      if (s.pre_last >= 0) cs.last_update_buffer = s.pre_last;
+    }
     cs.col_ptr_buffer = s.col_ptr;
     cs.in_synapse_buffer = s.in_synapse;
     cs.pre_of_buffer = s.pre_of;

@@ -46,6 +46,8 @@ struct ConnectionSlots {
   std::map<std::string, int> pre_traces;    ///< F64 buffer of n_pre
   std::map<std::string, int> post_traces;   ///< F64 buffer of n_post
   int pre_last = -1, post_last = -1;        ///< I64 step of each neuron's last trace update
+  bool pre_traces_per_synapse = false;      ///< delays drawn per synapse: pre traces and
+                                            ///< pre_last have one entry per synapse
   int col_ptr = -1, in_synapse = -1;        ///< incoming synapses per postsynaptic neuron
   int pre_of = -1;                          ///< I32 presynaptic neuron of each synapse
 };

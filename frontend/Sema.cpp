@@ -507,12 +507,6 @@ class Sema {
       if (current && seen.count("delay"))
         diags_.error(c.loc, "a current source is not delayed; 'delay' applies to spikes");
       if (!c.synapse.empty()) {
-        for (const auto &a : c.args)
-          if (a.name == "delay" && a.value && a.value->kind == ir::ExprKind::Call && model &&
-              !synapse_scopes_.at(model->name).pre_traces.empty())
-            diags_.error(a.value->loc, "synapse '" + model->name +
-                                           "' keeps presynaptic traces, which need one delay "
-                                           "for the connection, not delays drawn per synapse");
         for (size_t j = 0; j < posts.size(); ++j)
           if (model && posts[j] && posts[j]->neuron)
             check_synapse_use(*model, synapse_scopes_.at(model->name), c,

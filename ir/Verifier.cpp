@@ -229,10 +229,6 @@ class Verifier {
           diags_.error(d.loc, "the decay rate of '" + d.var + "' reads '" + v +
                                   "'; it may read parameters only");
     }
-    if (c.per_synapse_delay() && !sm.pre_traces.empty())
-      diags_.error(c.loc, "connection '" + c.name +
-                              "': presynaptic traces with delays drawn per synapse are not "
-                              "supported; use one delay for the connection");
     auto check_block = [&](const std::vector<Stmt> &block, bool on_pre) {
       const char *where = on_pre ? "on_pre" : "on_post";
       for (const auto &st : block) {

@@ -84,7 +84,7 @@ double check_resources(const SimSpec &spec) {
                       : c.kind == ConnKind::AllToAll ? static_cast<double>(c.n_pre) * c.n_post
                                                      : static_cast<double>(c.n_pre);
     double per_synapse = c.weight_buffer >= 0 ? 12 : 4;
-    per_synapse += 8.0 * c.synapse_buffers.size();
+    per_synapse += 8.0 * (c.synapse_buffers.size() + c.trace_buffers.size());
     if (c.col_ptr_buffer >= 0) per_synapse += 8;  // incoming index and presynaptic neuron
     if (c.delay_buffer >= 0) per_synapse += 4;
     bytes += synapses * per_synapse;
@@ -193,6 +193,9 @@ SimInstance::SimInstance(const SimSpec &spec, std::vector<double> params, const 
           static_cast<const int64_t *>(pointers_[cs.row_ptr_buffer]));
     const int64_t nnz = static_cast<int64_t>(csr.col.size());
     for (int slot : cs.synapse_buffers) place(slot, ElemType::F64, allocate(nnz * sizeof(double)));
+    for (int slot : cs.trace_buffers) place(slot, ElemType::F64, allocate(nnz * sizeof(double)));
+    if (cs.last_update_buffer >= 0)
+      place(cs.last_update_buffer, ElemType::I64, allocate(nnz * sizeof(int64_t)));
     if (cs.col_ptr_buffer >= 0) {
       Incoming in = incoming_synapses(csr, cs.n_post);
       place(cs.col_ptr_buffer, ElemType::I64, copy_block(in.col_ptr));

@@ -50,6 +50,10 @@ struct ConnectivitySpec {
   /// (col_ptr: I64 n_post + 1; in_synapse: I32 synapse ids, ascending) and the
   /// presynaptic neuron of each synapse (pre_of: I32). -1: not needed.
   std::vector<int> synapse_buffers;
+  /// Presynaptic traces kept per synapse (delays drawn per synapse): F64 buffers and the I64
+  /// steps of their last update, nnz entries each, zeroed; not reported as synapse state.
+  std::vector<int> trace_buffers;
+  int last_update_buffer = -1;
   int col_ptr_buffer = -1, in_synapse_buffer = -1, pre_of_buffer = -1;
   /// Delays: one for every synapse (delay_steps >= 1, queued per presynaptic neuron), or
   /// drawn per synapse uniformly in [delay_lo, delay_hi) seconds and rounded to whole steps

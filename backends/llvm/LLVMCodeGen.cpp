@@ -318,7 +318,8 @@ class SimCodeGen {
     };
     for (const auto &v : c.synapse->states) fill(v, s.synapse_vars.at(v.name), nnz);
     for (const auto &v : c.synapse->pre_traces)
-      fill(v, s.pre_traces.at(v.name), b_.getInt64(group_size(m_, c.pre)));
+      fill(v, s.pre_traces.at(v.name),
+           s.pre_traces_per_synapse ? nnz : b_.getInt64(group_size(m_, c.pre)));
     for (const auto &v : c.synapse->post_traces)
       fill(v, s.post_traces.at(v.name), b_.getInt64(group_size(m_, c.post)));
   }
@@ -336,6 +337,7 @@ class SimCodeGen {
     Value *pre_last = nullptr, *post_last = nullptr;
     std::set<std::string> post_vars;  ///< postsynaptic variables
     bool post_current = false;        ///< postsynaptic traces already decayed to this step
+    bool pre_per_synapse = false;     ///< presynaptic traces indexed by synapse
   };
 
   /// A trace's value at this step: stored value decayed over the steps since its update.
@@ -434,10 +436,11 @@ class SimCodeGen {
     Loop arrival = open_loop(b_.getInt64(0), arrival_count, "arrival");
     Value *id = load_index(arrivals, arrival.index, "id");
     if (c.per_synapse_delay()) {
-      // one synapse per arrival (no presynaptic traces: the verifier refuses them)
-      std::vector<Value *> none(on_pre.size(), nullptr);
+      // one synapse per arrival, its presynaptic traces its own
+      ExprEnv env = x.base;
+      std::vector<Value *> after = trace_prologue(x, on_pre, 'a', id, env);
       Value *post = load_index(col, id, "post");
-      synapse_body(x, on_pre, none, x.base, id, post, post, 'b');
+      synapse_body(x, on_pre, after, env, id, post, post, 'b');
     } else {
       ExprEnv env = x.base;
       std::vector<Value *> after = trace_prologue(x, on_pre, 'a', id, env);
@@ -518,7 +521,8 @@ class SimCodeGen {
         i64_, b_.CreateInBoundsGEP(i64_, col_ptr, b_.CreateAdd(j, b_.getInt64(1))), "in.end");
     Loop in = open_loop(begin, end, "incoming");
     Value *syn = load_index(in_syn, in.index, "synapse");
-    synapse_body(x, on_post, after, env, syn, j, load_index(pre_of, syn, "pre"), 'a');
+    synapse_body(x, on_post, after, env, syn, j,
+                 x.pre_per_synapse ? syn : load_index(pre_of, syn, "pre"), 'a');
     close_loop(in);
     close_loop(spike);
   }
@@ -554,6 +558,7 @@ class SimCodeGen {
       x.post_vars.insert(n);
     }
     if (s.pre_last >= 0) x.pre_last = buffer(buffers, s.pre_last);
+    x.pre_per_synapse = s.pre_traces_per_synapse;
     if (s.post_last >= 0) x.post_last = buffer(buffers, s.post_last);
     Value *row_ptr = buffer(buffers, s.row_ptr), *col = buffer(buffers, s.col);
     Value *col_ptr = buffer(buffers, s.col_ptr), *in_syn = buffer(buffers, s.in_synapse);
