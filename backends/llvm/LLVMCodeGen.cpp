@@ -121,6 +121,30 @@ class SimCodeGen {
     b_.SetInsertPoint(loop.exit);
   }
 
+  /// Closes a loop whose iterations touch disjoint memory (the synapses of one CSR row or
+  /// of one neuron's incoming list: each synapse its own state, each postsynaptic neuron
+  /// once): its loads and stores join one access group and the loop is marked parallel over
+  /// it, so the vectorizer may use gathers and scatters.
+  void close_parallel_loop(Loop &loop) {
+    MDNode *group = MDNode::getDistinct(ctx_, {});
+    for (BasicBlock *bb = loop.body;; bb = bb->getNextNode()) {
+      for (Instruction &i : *bb)
+        if (isa<LoadInst>(i) || isa<StoreInst>(i))
+          i.setMetadata(LLVMContext::MD_access_group, group);
+      if (bb == b_.GetInsertBlock() || !bb->getNextNode()) break;
+    }
+    Value *next =
+        b_.CreateAdd(loop.index, ConstantInt::get(loop.index->getType(), 1), "", true, true);
+    loop.index->addIncoming(next, b_.GetInsertBlock());
+    BranchInst *latch = b_.CreateBr(loop.header);
+    MDNode *parallel =
+        MDNode::get(ctx_, {MDString::get(ctx_, "llvm.loop.parallel_accesses"), group});
+    MDNode *id = MDNode::getDistinct(ctx_, {nullptr, parallel});
+    id->replaceOperandWith(0, id);
+    latch->setMetadata(LLVMContext::MD_loop, id);
+    b_.SetInsertPoint(loop.exit);
+  }
+
   Value *load_f64(Value *base, int64_t index, const Twine &name = "") {
     return b_.CreateLoad(f64_, b_.CreateConstInBoundsGEP1_64(f64_, base, index), name);
   }
@@ -450,7 +474,7 @@ class SimCodeGen {
       Loop syn = open_loop(begin, end, "synapse");
       Value *post = load_index(col, syn.index, "post");
       synapse_body(x, on_pre, after, env, syn.index, post, post, 'b');
-      close_loop(syn);
+      close_parallel_loop(syn);
     }
     close_loop(arrival);
   }
@@ -523,7 +547,7 @@ class SimCodeGen {
     Value *syn = load_index(in_syn, in.index, "synapse");
     synapse_body(x, on_post, after, env, syn, j,
                  x.pre_per_synapse ? syn : load_index(pre_of, syn, "pre"), 'a');
-    close_loop(in);
+    close_parallel_loop(in);
     close_loop(spike);
   }
 
