@@ -376,6 +376,7 @@ rt::ProtocolSpec make_protocol_spec(const ir::Module &m, const SimLayout &l,
   }
   out.classify_group = p.classify.empty() ? -1 : l.group_of(p.classify);
   out.assign_images = p.assign_images;
+  out.linear_readout = p.linear_readout;
   out.test_images = p.test_images;
   out.learning_param = l.learning_param;
   return out;

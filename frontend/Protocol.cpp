@@ -44,7 +44,7 @@ const std::map<std::string, Spec> &specs() {
       {"learn", {{{"images", std::nullopt}, {"total", Dim::none()}}, {"normalise"}, {"images"}}},
       {"classify",
        {{{"assign", std::nullopt}, {"test", std::nullopt}},
-        {"group"},
+        {"group", "readout"},
         {"group", "assign", "test"}}},
   };
   return all;
@@ -117,6 +117,13 @@ void check_protocol(const SimulationDef &sim, const ProtocolNames &names, Diagno
       }
       if (spec.names.count(name)) {
         std::string n = name_of(a.value);
+        if (name == "readout") {
+          if (n != "vote" && n != "linear")
+            diags.error(a.value.loc,
+                        "'readout' is vote (label assignment, the default) or "
+                        "linear (a ridge-regression readout of the spike counts)");
+          continue;
+        }
         if (name == "normalise") {
           auto c = names.connections.find(n);
           if (c == names.connections.end()) {
@@ -212,6 +219,7 @@ void lower_protocol(const SimulationDef &sim, ir::Module &m) {
       p.classify = name_of(argument(c, "group", 0)->value);
       p.assign_images = count(argument(c, "assign"));
       p.test_images = count(argument(c, "test"));
+      if (auto *r = argument(c, "readout")) p.linear_readout = name_of(r->value) == "linear";
     }
   }
   if (total) quantity("normalise_total", total, Dim::none());

@@ -173,12 +173,15 @@ struct Record {
 /// neuron of connection `normalise` scaled to sum to normalise_total before every sample),
 /// then with `learning` = 0 label assignment over `assign_images` training samples (each
 /// neuron of `classify` takes the class it answers most on average) and evaluation over
-/// `test_images` test samples (the class whose neurons answer most on average). The
+/// `test_images` test samples (the class whose neurons answer most on average; with
+/// `linear_readout`, instead a ridge-regression readout fitted to the assignment samples'
+/// spike counts, reported beside the same readout fitted to the raw pixels). The
 /// quantities are module parameters: max_rate, present_time, rest_time, boost,
 /// normalise_total, learning.
 struct Protocol {
   std::string source, data, count, normalise, classify;
   int64_t repeat_below = 0, learn_images = 0, assign_images = 0, test_images = 0;
+  bool linear_readout = false;
   SourceLoc loc;
 };
 

@@ -277,6 +277,11 @@ class IRParser : TextParser {
         p.learn_images = count();
       } else if (key.text == "normalise") {
         p.normalise = ident("a connection");
+      } else if (key.text == "readout") {
+        Token r = peek();
+        std::string kind = ident("'vote' or 'linear'");
+        if (kind != "vote" && kind != "linear") fail(r, "unknown readout '" + kind + "'");
+        p.linear_readout = kind == "linear";
       } else if (key.text == "classify") {
         p.classify = ident("a population");
       } else if (key.text == "assign") {

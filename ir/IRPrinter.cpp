@@ -185,7 +185,8 @@ std::string print(const Module &m) {
     if (!pr.normalise.empty()) text += " normalise " + pr.normalise;
     if (!pr.classify.empty())
       text += " classify " + pr.classify + " assign " + std::to_string(pr.assign_images) +
-              " test " + std::to_string(pr.test_images);
+              " test " + std::to_string(pr.test_images) +
+              (pr.linear_readout ? " readout linear" : "");
     p.line(1, text);
   }
   p.line(0, "}");

@@ -93,6 +93,8 @@ SimulationResult Program::simulate(const SimulationOptions &o) const {
     out.repetitions = p.repetitions;
     out.silent = p.silent;
     out.accuracy = p.accuracy();
+    out.input_accuracy = p.input_accuracy;
+    out.readout = module->protocol->linear_readout ? "linear" : "vote";
     out.learn_seconds = p.learn_seconds;
     out.assign_seconds = p.assign_seconds;
     out.test_seconds = p.test_seconds;

@@ -158,6 +158,65 @@ int32_t vote(const std::vector<int32_t> &counts, const std::vector<int32_t> &ass
   return best;
 }
 
+std::vector<double> fit_readout(const std::vector<std::vector<double>> &x,
+                                const std::vector<int32_t> &labels, int32_t classes, double ridge) {
+  const size_t n = x.size(), f = n ? x[0].size() + 1 : 1;  // + a bias feature
+  std::vector<double> a(f * f, 0.0), b(f * classes, 0.0);
+  std::vector<double> row(f);
+  for (size_t k = 0; k < n; ++k) {
+    std::copy(x[k].begin(), x[k].end(), row.begin());
+    row[f - 1] = 1.0;
+    for (size_t i = 0; i < f; ++i) {
+      if (row[i] == 0) continue;
+      for (size_t j = 0; j < f; ++j) a[i * f + j] += row[i] * row[j];
+      b[i * classes + labels[k]] += row[i];
+    }
+  }
+  double trace = 0;
+  for (size_t i = 0; i < f; ++i) trace += a[i * f + i];
+  const double lambda = ridge * std::max(trace / f, 1e-12);
+  for (size_t i = 0; i < f; ++i) a[i * f + i] += lambda;
+  // Cholesky: a = L L^T (positive definite by the ridge term), then two triangular solves
+  for (size_t j = 0; j < f; ++j) {
+    double d = a[j * f + j];
+    for (size_t k = 0; k < j; ++k) d -= a[j * f + k] * a[j * f + k];
+    d = std::sqrt(std::max(d, 1e-300));
+    a[j * f + j] = d;
+    for (size_t i = j + 1; i < f; ++i) {
+      double s = a[i * f + j];
+      for (size_t k = 0; k < j; ++k) s -= a[i * f + k] * a[j * f + k];
+      a[i * f + j] = s / d;
+    }
+  }
+  for (int32_t c = 0; c < classes; ++c) {
+    for (size_t i = 0; i < f; ++i) {  // L y = b
+      double s = b[i * classes + c];
+      for (size_t k = 0; k < i; ++k) s -= a[i * f + k] * b[k * classes + c];
+      b[i * classes + c] = s / a[i * f + i];
+    }
+    for (size_t i = f; i-- > 0;) {  // L^T w = y
+      double s = b[i * classes + c];
+      for (size_t k = i + 1; k < f; ++k) s -= a[k * f + i] * b[k * classes + c];
+      b[i * classes + c] = s / a[i * f + i];
+    }
+  }
+  return b;
+}
+
+int32_t read_out(const std::vector<double> &w, const std::vector<double> &x, int32_t classes) {
+  int32_t best = 0;
+  double best_score = -1e300;
+  for (int32_t c = 0; c < classes; ++c) {
+    double s = w[x.size() * classes + c];  // the bias row
+    for (size_t i = 0; i < x.size(); ++i) s += x[i] * w[i * classes + c];
+    if (s > best_score) {
+      best_score = s;
+      best = c;
+    }
+  }
+  return best;
+}
+
 ProtocolResult run_protocol(SimInstance &sim, const SimSpec &spec, const ProtocolSpec &p,
                             const ProtocolProgressFn &progress) {
   ProtocolResult r;
@@ -193,7 +252,27 @@ ProtocolResult run_protocol(SimInstance &sim, const SimSpec &spec, const Protoco
     ++r.assigned;
     report("assign", k + 1, p.assign_images);
   }
-  r.assignment = assign_labels(responses, labels, train.classes, neurons);
+  auto as_features = [](const std::vector<int32_t> &counts) {
+    return std::vector<double>(counts.begin(), counts.end());
+  };
+  auto pixels_of = [](const Dataset &d, int64_t k) {
+    const int64_t n = d.features();
+    std::vector<double> x(n);
+    for (int64_t j = 0; j < n; ++j) x[j] = d.pixels[k * n + j] / 255.0;
+    return x;
+  };
+  std::vector<double> readout, input_readout;
+  if (p.linear_readout) {
+    std::vector<std::vector<double>> x, raw;
+    for (size_t k = 0; k < responses.size(); ++k) {
+      x.push_back(as_features(responses[k]));
+      raw.push_back(pixels_of(train, static_cast<int64_t>(k)));
+    }
+    readout = fit_readout(x, labels, train.classes, p.ridge);
+    input_readout = fit_readout(raw, labels, train.classes, p.ridge);
+  } else {
+    r.assignment = assign_labels(responses, labels, train.classes, neurons);
+  }
   r.assign_seconds = seconds(t0);
   r.steps = run.steps();
 
@@ -201,9 +280,14 @@ ProtocolResult run_protocol(SimInstance &sim, const SimSpec &spec, const Protoco
   Dataset test = load_mnist_like(p.data_dir, false);
   check_data(test, spec, p, p.test_images, "the test phase");
   t0 = std::chrono::steady_clock::now();
+  int64_t input_correct = 0;
   for (int64_t k = 0; k < p.test_images; ++k) {
     const std::vector<int32_t> &counts = run.show(test, k, r);
-    const int32_t predicted = vote(counts, r.assignment, test.classes);
+    const int32_t predicted = p.linear_readout
+                                  ? read_out(readout, as_features(counts), test.classes)
+                                  : vote(counts, r.assignment, test.classes);
+    if (p.linear_readout)
+      input_correct += read_out(input_readout, pixels_of(test, k), test.classes) == test.labels[k];
     r.predictions.push_back(predicted);
     r.labels.push_back(test.labels[k]);
     r.correct += predicted == test.labels[k];
@@ -212,6 +296,7 @@ ProtocolResult run_protocol(SimInstance &sim, const SimSpec &spec, const Protoco
   }
   r.test_seconds = seconds(t0);
   r.steps = run.steps();
+  if (p.linear_readout && r.tested) r.input_accuracy = double(input_correct) / r.tested;
   return r;
 }
 

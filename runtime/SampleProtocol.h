@@ -27,6 +27,10 @@ struct ProtocolSpec {
   double normalise_total = 0;
   int32_t classify_group = -1;  ///< SimSpec group id
   int64_t assign_images = 0, test_images = 0;
+  /// classify with a ridge-regression readout of the spike counts (and report the same
+  /// readout of the raw pixels) instead of label assignment and vote
+  bool linear_readout = false;
+  double ridge = 1e-2;      ///< the readout's regularisation, relative to the features' scale
   int learning_param = -1;  ///< slot of `learning` in the parameters
   int max_repeats = 20;     ///< a sample is shown at most this often (then counted as silent)
 };
@@ -40,6 +44,8 @@ struct ProtocolResult {
   std::vector<int32_t> assignment;           ///< per neuron of the classify group: its class, or -1
   std::vector<int32_t> predictions, labels;  ///< of the test samples
   std::vector<int64_t> sample_shape;         ///< of the data's images
+  /// linear readout: the accuracy of the same readout fitted to the raw pixels
+  double input_accuracy = -1;
   double accuracy() const { return tested ? double(correct) / tested : 0; }
 };
 
@@ -58,5 +64,13 @@ std::vector<int32_t> assign_labels(const std::vector<std::vector<int32_t>> &resp
                                    int64_t neurons);
 int32_t vote(const std::vector<int32_t> &counts, const std::vector<int32_t> &assignment,
              int32_t classes);
+
+/// A linear readout by ridge regression onto one-hot labels: W minimising
+/// |X W - Y|^2 + ridge * trace(X^T X) / F * |W|^2 (a bias column added), for X the samples'
+/// features [samples][F]. Returns W, (F + 1) x classes, row-major.
+std::vector<double> fit_readout(const std::vector<std::vector<double>> &features,
+                                const std::vector<int32_t> &labels, int32_t classes, double ridge);
+int32_t read_out(const std::vector<double> &w, const std::vector<double> &features,
+                 int32_t classes);
 
 }  // namespace snnc::rt

@@ -38,9 +38,11 @@ struct SimulationOptions {
 /// The outcome of a simulation's protocol: a data set shown sample by sample.
 struct ProtocolOutcome {
   int64_t learned = 0, assigned = 0, tested = 0, correct = 0;
-  int64_t repetitions = 0;  ///< samples shown again (too few spikes), in all phases
-  int64_t silent = 0;       ///< samples that never reached the spike count
-  double accuracy = 0;      ///< correct / tested
+  int64_t repetitions = 0;     ///< samples shown again (too few spikes), in all phases
+  int64_t silent = 0;          ///< samples that never reached the spike count
+  double accuracy = 0;         ///< correct / tested
+  std::string readout;         ///< "vote" (label assignment) or "linear" (ridge regression)
+  double input_accuracy = -1;  ///< linear readout: the same readout fitted to the raw pixels
   double learn_seconds = 0, assign_seconds = 0, test_seconds = 0;
   std::vector<int32_t> assignment;           ///< class of each neuron of the classify group
   std::vector<int32_t> predictions, labels;  ///< of the test samples

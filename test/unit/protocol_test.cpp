@@ -31,3 +31,27 @@ TEST(Protocol, VoteByTheMeanCountOfEachClassesNeurons) {
 
 }  // namespace
 }  // namespace snnc::rt
+
+namespace snnc::rt {
+namespace {
+
+TEST(Protocol, RidgeReadoutSeparatesLinearlySeparableClasses) {
+  // class = which of two features is larger; a bias-free linear rule separates them
+  std::vector<std::vector<double>> x;
+  std::vector<int32_t> labels;
+  for (int k = 0; k < 40; ++k) {
+    double a = (k % 7) + 1, b = (k % 5) + 0.5;
+    x.push_back({a, b});
+    labels.push_back(a > b ? 0 : 1);
+  }
+  std::vector<double> w = fit_readout(x, labels, 2, 1e-6);
+  ASSERT_EQ(w.size(), 6u);  // (2 features + bias) x 2 classes
+  int correct = 0;
+  for (size_t k = 0; k < x.size(); ++k) correct += read_out(w, x[k], 2) == labels[k];
+  EXPECT_GE(correct, 38);
+  EXPECT_EQ(read_out(w, {9, 1}, 2), 0);
+  EXPECT_EQ(read_out(w, {1, 9}, 2), 1);
+}
+
+}  // namespace
+}  // namespace snnc::rt

@@ -120,6 +120,7 @@ int run_simulation(const RunOptions &o, const Program &program) {
           {"tested", p.tested},
           {"correct", p.correct},
           {"accuracy", p.accuracy},
+          {"readout", p.readout},
           {"repetitions", p.repetitions},
           {"silent", p.silent},
           {"seconds",
@@ -130,6 +131,7 @@ int run_simulation(const RunOptions &o, const Program &program) {
           {"assignment", p.assignment}};
       if (!p.normalised.empty())
         j["outputs"]["receptive_fields_png"] = out_dir + "/receptive_fields.png";
+      if (p.input_accuracy >= 0) j["protocol"]["input_readout_accuracy"] = p.input_accuracy;
     }
     j["target"] = o.target;
     const bool cuda = result.compiler != "llvm";
@@ -159,7 +161,12 @@ int run_simulation(const RunOptions &o, const Program &program) {
         std::cout << fmt::format(
             "  learned {} samples in {:.1f} s ({:.2f} ms each), {} shown again\n", p.learned,
             p.learn_seconds, p.learned ? 1e3 * p.learn_seconds / p.learned : 0.0, p.repetitions);
-        if (p.tested)
+        if (p.tested && p.readout == "linear")
+          std::cout << fmt::format(
+              "  linear readout fitted to {} samples: test accuracy {:.2f} % ({}/{}); the same "
+              "readout of the raw pixels {:.2f} %\n",
+              p.assigned, 100 * p.accuracy, p.correct, p.tested, 100 * p.input_accuracy);
+        else if (p.tested)
           std::cout << fmt::format(
               "  labels from {} samples; test accuracy {:.2f} % ({}/{}) in {:.1f} s\n", p.assigned,
               100 * p.accuracy, p.correct, p.tested, p.assign_seconds + p.test_seconds);
