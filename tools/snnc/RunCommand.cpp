@@ -92,7 +92,7 @@ int run_simulation(const RunOptions &o, const Program &program) {
       };
     // a protocol's phases: a bar on a terminal, else a line every tenth of a phase
     auto started = std::chrono::steady_clock::now();
-    if (!o.quiet)
+    if (!o.quiet && o.progress)
       options.on_sample = [terminal, started](const std::string &phase, int64_t done,
                                               int64_t total) {
         double s =
