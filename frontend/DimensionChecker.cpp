@@ -15,6 +15,35 @@ bool is_builtin(const std::string &n) {
   return n == "t" || n == "dt" || n == "spiked" || n == "lastspike" || n == "learning";
 }
 
+bool declare_name(NeuronScope &scope, const std::string &name, SourceLoc loc, Dim dim,
+                  DiagnosticEngine &diags) {
+  if (!name.empty() && name[0] == '_') {
+    diags.error(loc, "names starting with '_' are reserved for the compiler: '" + name + "'");
+    return false;
+  }
+  if (is_builtin(name)) {
+    diags.error(loc, "'" + name + "' is a builtin name and cannot be redefined");
+    return false;
+  }
+  if (scope.dims.count(name)) {
+    diags.error(loc, "duplicate definition of '" + name + "'");
+    return false;
+  }
+  scope.dims[name] = dim;
+  scope.order.push_back(name);
+  return true;
+}
+
+std::optional<Dim> annotation_dim(const std::string &text, SourceLoc loc, DiagnosticEngine &diags) {
+  if (text.empty()) return Dim::none();
+  auto u = parse_unit(text);
+  if (!u) {
+    diags.error(loc, "unknown unit '" + text + "'");
+    return std::nullopt;
+  }
+  return u->dim;
+}
+
 bool is_condition(const ExprPtr &e) {
   return (e->kind == ExprKind::Binary && ir::is_comparison_or_logic(e->op)) ||
          (e->kind == ExprKind::Unary && e->op == Op::Not);

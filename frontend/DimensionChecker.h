@@ -24,6 +24,13 @@ struct NeuronScope {
 };
 
 bool is_builtin(const std::string &name);
+
+/// Adds `name` with `dim` to `scope`; reports reserved, builtin and duplicate names.
+bool declare_name(NeuronScope &scope, const std::string &name, SourceLoc loc, Dim dim,
+                  DiagnosticEngine &diags);
+/// The dimension of a unit annotation (`mV`, `real`; "" is dimensionless), or nullopt after
+/// reporting an unknown unit at `loc`.
+std::optional<Dim> annotation_dim(const std::string &text, SourceLoc loc, DiagnosticEngine &diags);
 bool is_condition(const ir::ExprPtr &e);
 
 class DimensionChecker {

@@ -60,15 +60,7 @@ class Sema {
   std::map<std::string, const SynapseDef *> synapses_;
   std::map<std::string, SynapseScope> synapse_scopes_;
 
-  std::optional<Dim> type_dim(const TypeRef &t) {
-    if (t.text.empty()) return Dim::none();
-    auto u = parse_unit(t.text);
-    if (!u) {
-      diags_.error(t.loc, "unknown unit '" + t.text + "'");
-      return std::nullopt;
-    }
-    return u->dim;
-  }
+  std::optional<Dim> type_dim(const TypeRef &t) { return annotation_dim(t.text, t.loc, diags_); }
 
   /// The first use of t, dt, spiked or lastspike in `e`, or null.
   static const ir::Expr *reads_builtin(const ExprPtr &e) {
@@ -102,21 +94,7 @@ class Sema {
   }
 
   bool declare(NeuronScope &scope, const std::string &name, SourceLoc loc, Dim dim) {
-    if (!name.empty() && name[0] == '_') {
-      diags_.error(loc, "names starting with '_' are reserved for the compiler: '" + name + "'");
-      return false;
-    }
-    if (is_builtin(name)) {
-      diags_.error(loc, "'" + name + "' is a builtin name and cannot be redefined");
-      return false;
-    }
-    if (scope.dims.count(name)) {
-      diags_.error(loc, "duplicate definition of '" + name + "'");
-      return false;
-    }
-    scope.dims[name] = dim;
-    scope.order.push_back(name);
-    return true;
+    return declare_name(scope, name, loc, dim, diags_);
   }
 
   void neuron(const NeuronDef &n) {

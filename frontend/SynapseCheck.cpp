@@ -11,32 +11,12 @@ namespace {
 using namespace ast;
 
 std::optional<Dim> type_dim(const TypeRef &t, DiagnosticEngine &diags) {
-  if (t.text.empty()) return Dim::none();
-  auto u = parse_unit(t.text);
-  if (!u) {
-    diags.error(t.loc, "unknown unit '" + t.text + "'");
-    return std::nullopt;
-  }
-  return u->dim;
+  return annotation_dim(t.text, t.loc, diags);
 }
 
 bool declare(NeuronScope &scope, const std::string &name, SourceLoc loc, Dim dim,
              DiagnosticEngine &diags) {
-  if (!name.empty() && name[0] == '_') {
-    diags.error(loc, "names starting with '_' are reserved for the compiler: '" + name + "'");
-    return false;
-  }
-  if (is_builtin(name)) {
-    diags.error(loc, "'" + name + "' is a builtin name and cannot be redefined");
-    return false;
-  }
-  if (scope.dims.count(name)) {
-    diags.error(loc, "duplicate definition of '" + name + "'");
-    return false;
-  }
-  scope.dims[name] = dim;
-  scope.order.push_back(name);
-  return true;
+  return declare_name(scope, name, loc, dim, diags);
 }
 
 std::map<std::string, ExprPtr> lets_of(const SynapseDef &def) {

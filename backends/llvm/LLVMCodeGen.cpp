@@ -440,6 +440,13 @@ class SimCodeGen {
     for (const auto &v : written) b_.CreateStore(env.vars[v], slot.at(v));
   }
 
+  /// [ptr[i], ptr[i + 1]): a CSR row (or an incoming list) of neuron i.
+  std::pair<Value *, Value *> range_of(Value *ptr, Value *i) {
+    return {b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, ptr, i), "begin"),
+            b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, ptr, b_.CreateAdd(i, b_.getInt64(1))),
+                          "end")};
+  }
+
   Value *load_index(Value *array, Value *at, const Twine &name) {
     return b_.CreateSExt(b_.CreateLoad(i32_, b_.CreateInBoundsGEP(i32_, array, at)), i64_, name);
   }
@@ -468,9 +475,7 @@ class SimCodeGen {
     } else {
       ExprEnv env = x.base;
       std::vector<Value *> after = trace_prologue(x, on_pre, 'a', id, env);
-      Value *begin = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, row_ptr, id), "row.begin");
-      Value *end = b_.CreateLoad(
-          i64_, b_.CreateInBoundsGEP(i64_, row_ptr, b_.CreateAdd(id, b_.getInt64(1))), "row.end");
+      auto [begin, end] = range_of(row_ptr, id);
       Loop syn = open_loop(begin, end, "synapse");
       Value *post = load_index(col, syn.index, "post");
       synapse_body(x, on_pre, after, env, syn.index, post, post, 'b');
@@ -503,9 +508,7 @@ class SimCodeGen {
     b_.CreateStore(b_.getInt64(0), reads);
     Loop count = open_loop(b_.getInt64(0), arrival_count, "count");
     Value *id = load_index(arrivals, count.index, "id");
-    Value *begin = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, row_ptr, id));
-    Value *end =
-        b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, row_ptr, b_.CreateAdd(id, b_.getInt64(1))));
+    auto [begin, end] = range_of(row_ptr, id);
     b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, reads), b_.CreateSub(end, begin)), reads);
     close_loop(count);
     const int64_t n_post = group_size(m_, c.post);
@@ -540,9 +543,7 @@ class SimCodeGen {
     Value *j = load_index(post_spikes, spike.index, "post");
     ExprEnv env = x.base;
     std::vector<Value *> after = trace_prologue(x, on_post, 'b', j, env);
-    Value *begin = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, col_ptr, j), "in.begin");
-    Value *end = b_.CreateLoad(
-        i64_, b_.CreateInBoundsGEP(i64_, col_ptr, b_.CreateAdd(j, b_.getInt64(1))), "in.end");
+    auto [begin, end] = range_of(col_ptr, j);
     Loop in = open_loop(begin, end, "incoming");
     Value *syn = load_index(in_syn, in.index, "synapse");
     synapse_body(x, on_post, after, env, syn, j,
